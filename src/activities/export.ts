@@ -1,0 +1,67 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { heartbeat } from '@temporalio/activity';
+import { ConversationRecord } from '../core/conversation';
+import type { Ref } from '../io/artifacts';
+import { readJson, writeAtomic } from '../io/files';
+import { toOpenAIChat } from '../export/openai';
+import { poolIndex } from './pool';
+
+export interface RunSummary {
+  runId: string;
+  conversations: number;
+  failed: number;
+  turns: number;
+  calls: number;
+  failedCalls: number;
+  labels: Record<string, number>;
+  backend: string;
+  files: { sft: string; report: string; conversations: string };
+}
+
+/**
+ * Collects the conversation files into the training files and a report. It reads what is on disk, so
+ * rerunning it after a crash or a replay gives the same files.
+ */
+export async function exportRunActivity(input: {
+  runId: string;
+  outDir: string;
+  storeDir: string;
+  poolRef: Ref;
+  failed: number;
+}): Promise<RunSummary> {
+  const pool = await poolIndex(input.storeDir, input.poolRef);
+  const dir = path.join(input.outDir, 'conversations');
+  const names = (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).sort();
+  const lines: string[] = [];
+  const labels: Record<string, number> = {};
+  let turns = 0;
+  let calls = 0;
+  let failedCalls = 0;
+  const backends = new Set<string>();
+  for (const [i, name] of names.entries()) {
+    const rec = ConversationRecord.parse(await readJson(path.join(dir, name)));
+    lines.push(JSON.stringify(toOpenAIChat(rec, pool)));
+    turns += rec.stats.turns;
+    calls += rec.stats.calls;
+    failedCalls += rec.stats.failedCalls;
+    backends.add(rec.provenance.backend);
+    for (const t of rec.turns) for (const l of t.labels) labels[l] = (labels[l] ?? 0) + 1;
+    if (i % 100 === 0) heartbeat({ exported: i });
+  }
+  const sft = path.join(input.outDir, 'sft.openai.jsonl');
+  await writeAtomic(sft, lines.join('\n') + (lines.length ? '\n' : ''));
+  const summary: RunSummary = {
+    runId: input.runId,
+    conversations: names.length,
+    failed: input.failed,
+    turns,
+    calls,
+    failedCalls,
+    labels,
+    backend: [...backends].join(',') || 'none',
+    files: { sft, report: path.join(input.outDir, 'report.json'), conversations: dir },
+  };
+  await writeAtomic(summary.files.report, JSON.stringify(summary, null, 2));
+  return summary;
+}

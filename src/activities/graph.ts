@@ -1,0 +1,76 @@
+import path from 'node:path';
+import {
+  assembleGraph,
+  checkJudged,
+  Edge,
+  selectCandidates,
+  toDot,
+  type GraphConfig,
+  type GraphStats,
+} from '../core/graph';
+import { OFFLINE_JUDGE, offlineJudge } from '../core/graph';
+import type { FunctionDef } from '../core/pool';
+import { heartbeat } from '@temporalio/activity';
+import { getJson, putJson, type Ref } from '../io/artifacts';
+import { writeAtomic } from '../io/files';
+import { poolIndex } from './pool';
+
+/** Candidate neighbours for every function (cheap, local); stored, since judging reads them in chunks. */
+export async function selectCandidatesActivity(input: {
+  storeDir: string;
+  poolRef: Ref;
+  config: GraphConfig;
+}): Promise<{ candidatesRef: Ref; functions: number }> {
+  const pool = [...(await poolIndex(input.storeDir, input.poolRef)).values()];
+  const candidates: Record<string, string[]> = {};
+  for (const f of pool) candidates[f.name] = selectCandidates(f, pool, input.config);
+  return { candidatesRef: await putJson(input.storeDir, candidates), functions: pool.length };
+}
+
+/** Judges functions [start, end): one judge request per function covering all its candidates. */
+export async function judgeFunctionsActivity(input: {
+  storeDir: string;
+  poolRef: Ref;
+  candidatesRef: Ref;
+  start: number;
+  end: number;
+}): Promise<{ edgesRef: Ref; edges: number; rejected: number; judgeRequests: number }> {
+  const index = await poolIndex(input.storeDir, input.poolRef);
+  const candidates = (await getJson(input.storeDir, input.candidatesRef)) as Record<string, string[]>;
+  const names = [...index.keys()].slice(input.start, input.end);
+  const edges: Edge[] = [];
+  let rejected = 0;
+  for (const name of names) {
+    const v = index.get(name) as FunctionDef;
+    const cands = (candidates[name] ?? []).map((n) => index.get(n)).filter((f): f is FunctionDef => !!f);
+    const checked = checkJudged(v, cands, offlineJudge(v, cands));
+    edges.push(...checked.edges);
+    rejected += checked.rejected.length;
+    heartbeat({ judged: name });
+  }
+  return {
+    edgesRef: await putJson(input.storeDir, edges),
+    edges: edges.length,
+    rejected,
+    judgeRequests: names.length,
+  };
+}
+
+export async function assembleGraphActivity(input: {
+  storeDir: string;
+  poolRef: Ref;
+  candidatesRef: Ref;
+  edgeRefs: Ref[];
+  config: GraphConfig;
+  outDir: string;
+}): Promise<{ graphRef: Ref; stats: GraphStats; file: string }> {
+  const index = await poolIndex(input.storeDir, input.poolRef);
+  const candidates = (await getJson(input.storeDir, input.candidatesRef)) as Record<string, string[]>;
+  const edges: Edge[] = [];
+  for (const ref of input.edgeRefs) edges.push(...Edge.array().parse(await getJson(input.storeDir, ref)));
+  const graph = assembleGraph([...index.values()], candidates, edges, input.config, OFFLINE_JUDGE);
+  const file = path.join(input.outDir, 'graph.json');
+  await writeAtomic(file, JSON.stringify(graph, null, 1));
+  await writeAtomic(path.join(input.outDir, 'graph.dot'), toDot(graph));
+  return { graphRef: await putJson(input.storeDir, graph), stats: graph.stats, file };
+}

@@ -1,0 +1,4 @@
+export * from './pool';
+export * from './graph';
+export * from './conversation';
+export * from './export';

@@ -1,0 +1,265 @@
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { buildGraphOffline, Graph, GraphConfig } from '../core/graph';
+import { OpsConfig } from '../core/ops';
+import { describeFsp, planConversation } from '../core/plan';
+import { indexPool } from '../core/pool';
+import { deriveSeed } from '../core/rng';
+import { ConfigError } from '../io/config-file';
+import { readJson, writeAtomic } from '../io/files';
+import { loadPool } from '../io/pool-files';
+import { progressQuery } from '../workflows/run';
+import { packageRoot } from './paths';
+import { connectClient, launchRun, prepareRun } from './run';
+import { ensureTemporal, localServerStatus, startLocalServer, stopLocalServer } from './server';
+
+const USAGE = `magnet — multi-turn function-calling data synthesis (MAGNET) on Temporal
+
+usage:
+  magnet demo                                   ~20-conversation offline demo on the example pool
+  magnet run --config C [--run-id ID] [--conversations N] [--detach] [--no-worker]
+  magnet status <run-id>                        progress of a run (workflow query)
+  magnet graph --pool P [--pool P2] --out G [--dot F] [--max-candidates K]
+  magnet paths --graph G [--pool P] [--n 20] [--seed 7]
+  magnet worker                                 run a worker (TEMPORAL_ADDRESS, default 127.0.0.1:7233)
+  magnet server start|stop|status              local Temporal dev server (data in $MAGNET_HOME or ./.magnet)
+`;
+
+type Args = { values: Record<string, unknown>; positionals: string[] };
+
+function parse(argv: string[], options: NonNullable<Parameters<typeof parseArgs>[0]>['options']): Args {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true }) as Args;
+  } catch (e) {
+    throw new ConfigError((e as Error).message.split('\n')[0] ?? 'invalid arguments');
+  }
+}
+
+/** Flag values are outside input too: validated, with the flag named in the error. */
+function flag<T>(name: string, schema: z.ZodType<T>, value: unknown): T {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new ConfigError(`--${name}: ${r.error.issues[0]?.message ?? 'invalid'}`);
+  return r.data;
+}
+
+const count = z.coerce.number().int().positive();
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'run':
+      return cmdRun(rest);
+    case 'demo':
+      return cmdDemo(rest);
+    case 'status':
+      return cmdStatus(rest);
+    case 'graph':
+      return cmdGraph(rest);
+    case 'paths':
+      return cmdPaths(rest);
+    case 'server':
+      return cmdServer(rest);
+    case 'worker': {
+      await import('../worker').then(async (w) => {
+        const server = await ensureTemporal();
+        const { worker } = await w.createWorker({ address: server.address });
+        console.log(`magnet worker on ${server.address}`);
+        await worker.run();
+      });
+      return 0;
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return cmd === undefined ? 2 : 0;
+    default:
+      throw new ConfigError(`unknown command "${cmd}" (see magnet help)`);
+  }
+}
+
+async function cmdRun(argv: string[]): Promise<number> {
+  const { values } = parse(argv, {
+    config: { type: 'string' },
+    'run-id': { type: 'string' },
+    conversations: { type: 'string' },
+    detach: { type: 'boolean' },
+    'no-worker': { type: 'boolean' },
+  });
+  if (!values.config) throw new ConfigError('--config is required');
+  const input = await prepareRun(values.config as string, {
+    runId: values['run-id'] as string | undefined,
+    conversations:
+      values.conversations === undefined ? undefined : flag('conversations', count, values.conversations),
+  });
+  const summary = await launchRun(input, { detach: !!values.detach, worker: !values['no-worker'] });
+  if (summary) printSummary(summary);
+  return summary && summary.failed > 0 ? 3 : 0;
+}
+
+function printSummary(s: Awaited<ReturnType<typeof launchRun>>): void {
+  if (!s) return;
+  console.log(`run ${s.runId}: ${s.conversations} conversations written, ${s.failed} failed`);
+  console.log(
+    `  turns ${s.turns}, calls ${s.calls} (${s.failedCalls} returned errors), backend ${s.backend}`,
+  );
+  console.log(
+    `  labels: ${Object.entries(s.labels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}`,
+  );
+  console.log(`  SFT (OpenAI chat JSONL): ${s.files.sft}`);
+  console.log(`  conversations: ${s.files.conversations}`);
+  console.log(`  report: ${s.files.report}`);
+  if (s.backend.includes('offline'))
+    console.log(
+      '  note: offline backend — rule-based placeholder data for pipeline checks, not for training',
+    );
+}
+
+async function cmdDemo(argv: string[]): Promise<number> {
+  parse(argv, {});
+  const config = path.join(packageRoot(), 'examples', 'demo.config.json');
+  const input = await prepareRun(config, {
+    runId: `demo-${new Date()
+      .toISOString()
+      .replace(/[-:.TZ]/g, '')
+      .slice(0, 14)}`,
+  });
+  const summary = await launchRun(input);
+  printSummary(summary);
+  const server = await localServerStatus();
+  if (!process.env.TEMPORAL_ADDRESS && server.running) {
+    console.log(
+      `Temporal UI: ${server.uiUrl} (server keeps running; stop it with: node bin/magnet.js server stop)`,
+    );
+  }
+  return summary && summary.failed > 0 ? 3 : 0;
+}
+
+async function cmdStatus(argv: string[]): Promise<number> {
+  const { positionals } = parse(argv, {});
+  const runId = positionals[0];
+  if (!runId) throw new ConfigError('usage: magnet status <run-id>');
+  const server = await ensureTemporal();
+  const client = await connectClient(server.address);
+  const handle = client.workflow.getHandle(runId);
+  const desc = await handle.describe();
+  let progress;
+  try {
+    progress = await handle.query(progressQuery);
+  } catch (e) {
+    progress = { error: (e as Error).message };
+  }
+  console.log(JSON.stringify({ runId, status: desc.status.name, progress }, null, 2));
+  return 0;
+}
+
+async function cmdGraph(argv: string[]): Promise<number> {
+  const { values } = parse(argv, {
+    pool: { type: 'string', multiple: true },
+    out: { type: 'string' },
+    dot: { type: 'string' },
+    'max-candidates': { type: 'string' },
+  });
+  const pools = (values.pool as string[] | undefined) ?? [];
+  if (pools.length === 0) throw new ConfigError('--pool is required (a file or folder; repeatable)');
+  if (!values.out) throw new ConfigError('--out is required');
+  const config = GraphConfig.parse({
+    maxCandidates:
+      values['max-candidates'] === undefined
+        ? undefined
+        : flag('max-candidates', count, values['max-candidates']),
+  });
+  const poolPaths = pools.map((p) => path.resolve(p));
+  const pool = await loadPool(poolPaths);
+  const graph = { ...buildGraphOffline(pool.functions, config), pool: poolPaths };
+  await writeAtomic(path.resolve(values.out as string), JSON.stringify(graph, null, 1));
+  if (values.dot) {
+    const { toDot } = await import('../core/graph');
+    await writeAtomic(path.resolve(values.dot as string), toDot(graph));
+  }
+  const s = graph.stats;
+  console.log(`graph: ${s.nodes} nodes, ${s.edges} edges (judge ${graph.judge}) -> ${values.out}`);
+  console.log(
+    `  relations: ${Object.entries(s.byRelation)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}`,
+  );
+  console.log(
+    `  out-degree min/median/mean/max: ${s.outDegree.min}/${s.outDegree.median}/${s.outDegree.mean}/${s.outDegree.max}`,
+  );
+  console.log(
+    `  in-degree  min/median/mean/max: ${s.inDegree.min}/${s.inDegree.median}/${s.inDegree.mean}/${s.inDegree.max}`,
+  );
+  console.log(`  with out-edges: ${s.withOutEdges}, isolated: ${s.isolated}`);
+  for (const [cat, c] of Object.entries(s.categories))
+    console.log(`  ${cat}: ${c.nodes} functions, ${c.edges} edges`);
+  return 0;
+}
+
+async function cmdPaths(argv: string[]): Promise<number> {
+  const { values } = parse(argv, {
+    graph: { type: 'string' },
+    pool: { type: 'string', multiple: true },
+    n: { type: 'string' },
+    seed: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  if (!values.graph) throw new ConfigError('--graph is required');
+  const raw = (await readJson(path.resolve(values.graph as string)).catch(() => {
+    throw new ConfigError(`${values.graph}: cannot read graph file`);
+  })) as { pool?: string[] };
+  const parsed = Graph.safeParse(raw);
+  if (!parsed.success)
+    throw new ConfigError(`${values.graph}: not a magnet graph (${parsed.error.issues[0]?.message})`);
+  const poolPaths = (values.pool as string[] | undefined)?.map((p) => path.resolve(p)) ?? raw.pool;
+  if (!poolPaths) throw new ConfigError('--pool is required (the graph does not record its pool)');
+  const pool = indexPool(await loadPool(poolPaths));
+  const n = values.n === undefined ? 20 : flag('n', count, values.n);
+  const seed = values.seed === undefined ? 7 : flag('seed', z.coerce.number().int().min(0), values.seed);
+  const ops = OpsConfig.parse({});
+  for (let i = 0; i < n; i++) {
+    const plan = planConversation({
+      graph: parsed.data,
+      pool,
+      seed: deriveSeed(seed, 'conversation', i),
+      ops,
+      distractors: 3,
+    });
+    if (values.json) console.log(JSON.stringify(plan));
+    else {
+      const t = plan.fsp.trace;
+      console.log(
+        `FSP ${i + 1}: walk ${plan.fsp.walk.join(' -> ')}\n  merges ${t.merges}/${t.mergeBoundaries}, inserts short ${t.insertsShort} long ${t.insertsLong}, split ${t.split}`,
+      );
+      console.log(describeFsp(plan.fsp));
+    }
+  }
+  return 0;
+}
+
+async function cmdServer(argv: string[]): Promise<number> {
+  const { positionals } = parse(argv, {});
+  switch (positionals[0]) {
+    case 'start': {
+      const s = await startLocalServer();
+      console.log(`Temporal dev server running: ${s.address} (pid ${s.pid}), UI ${s.uiUrl}, db ${s.dbFile}`);
+      return 0;
+    }
+    case 'stop':
+      console.log((await stopLocalServer()) ? 'stopped' : 'not running');
+      return 0;
+    case 'status': {
+      const s = await localServerStatus();
+      console.log(
+        s.running ? `running: ${s.address} (pid ${s.pid}), UI ${s.uiUrl}, db ${s.dbFile}` : 'not running',
+      );
+      return s.running ? 0 : 1;
+    }
+    default:
+      throw new ConfigError('usage: magnet server start|stop|status');
+  }
+}

@@ -1,0 +1,39 @@
+import type { RunProgress } from '../workflows/run';
+
+/** One status line; redrawn in place on a terminal, printed on change otherwise (CI logs). */
+export function renderProgress(p: RunProgress, startedAt: number, now: number): string {
+  const done = p.completed + p.failed;
+  const width = 30;
+  const frac = p.planned > 0 ? done / p.planned : 0;
+  const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, '.');
+  const elapsed = (now - startedAt) / 1000;
+  const rate = elapsed > 0 ? done / elapsed : 0;
+  const eta = rate > 0 ? Math.round((p.planned - done) / rate) : undefined;
+  const parts = [
+    `[${bar}] ${done}/${p.planned}`,
+    `${p.completed} ok`,
+    `${p.failed} failed`,
+    `${p.inFlight} running`,
+    p.paused ? 'PAUSED' : p.phase,
+  ];
+  if (eta !== undefined && p.phase === 'conversations') parts.push(`eta ${eta}s`);
+  return parts.join(' | ');
+}
+
+export class ProgressPrinter {
+  private last = '';
+  private readonly startedAt = Date.now();
+  constructor(private readonly tty = !!process.stderr.isTTY) {}
+
+  update(p: RunProgress): void {
+    const line = renderProgress(p, this.startedAt, Date.now());
+    if (this.tty) process.stderr.write(`\r${line}\x1b[K`);
+    else if (line.replace(/eta \d+s/, '') !== this.last.replace(/eta \d+s/, ''))
+      process.stderr.write(`${line}\n`);
+    this.last = line;
+  }
+
+  done(): void {
+    if (this.tty) process.stderr.write('\n');
+  }
+}

@@ -1,0 +1,164 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { openSync, promises as fs } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { dataDir, packageRoot } from './paths';
+
+export interface ServerInfo {
+  address: string;
+  uiUrl?: string;
+  pid?: number;
+  dbFile?: string;
+  logFile?: string;
+  local: boolean;
+}
+
+/** Path of a usable Temporal CLI, installing the pinned one into temporal/.bin when needed. */
+export function temporalBinary(): string {
+  const script = path.join(packageRoot(), 'temporal', 'install.sh');
+  const r = spawnSync('bash', [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const bin = r.stdout.trim().split('\n').pop();
+  if (r.status !== 0 || !bin)
+    throw new Error(`could not install the Temporal CLI (${script} exited with ${r.status})`);
+  return bin;
+}
+
+export function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = net.connect({ port, host });
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.once('error', () => resolve(false));
+  });
+}
+
+export async function waitForPort(port: number, timeoutMs: number, what: string): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (await portOpen(port)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${what} did not open port ${port} within ${timeoutMs / 1000}s`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+interface StartOptions {
+  dir?: string;
+  port?: number;
+  uiPort?: number;
+}
+
+function files(dir: string): { pidFile: string; dbFile: string; logFile: string } {
+  const base = path.join(dir, 'temporal');
+  return {
+    pidFile: path.join(base, 'server.pid'),
+    dbFile: path.join(base, 'dev.sqlite'),
+    logFile: path.join(base, 'server.log'),
+  };
+}
+
+/**
+ * Starts `temporal server start-dev` in the background with its SQLite file in the data folder, so
+ * workflow histories survive a restart of the server. Returns at once if it is already running.
+ */
+export async function startLocalServer(opts: StartOptions = {}): Promise<ServerInfo> {
+  const dir = opts.dir ?? dataDir();
+  const port = opts.port ?? 7233;
+  const uiPort = opts.uiPort ?? 8233;
+  const { pidFile, dbFile, logFile } = files(dir);
+  const info = {
+    address: `127.0.0.1:${port}`,
+    uiUrl: `http://localhost:${uiPort}`,
+    dbFile,
+    logFile,
+    local: true,
+  };
+  const existing = await readPid(pidFile);
+  if (existing && alive(existing) && (await portOpen(port))) return { ...info, pid: existing };
+  if (await portOpen(port)) {
+    throw new Error(
+      `port ${port} is in use by another process; set TEMPORAL_ADDRESS to use that server, or stop it`,
+    );
+  }
+  await fs.mkdir(path.dirname(dbFile), { recursive: true });
+  const bin = temporalBinary();
+  const log = openSync(logFile, 'a');
+  const child = spawn(
+    bin,
+    [
+      'server',
+      'start-dev',
+      '--db-filename',
+      dbFile,
+      '--port',
+      String(port),
+      '--ui-port',
+      String(uiPort),
+      '--ip',
+      '127.0.0.1',
+      '--log-level',
+      'warn',
+    ],
+    { detached: true, stdio: ['ignore', log, log] },
+  );
+  child.unref();
+  if (!child.pid) throw new Error(`could not start ${bin}`);
+  await fs.writeFile(pidFile, String(child.pid));
+  await waitForPort(port, 60_000, `the Temporal dev server (log: ${logFile})`);
+  return { ...info, pid: child.pid };
+}
+
+async function readPid(file: string): Promise<number | undefined> {
+  try {
+    const pid = Number((await fs.readFile(file, 'utf8')).trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function stopLocalServer(dir = dataDir()): Promise<boolean> {
+  const { pidFile } = files(dir);
+  const pid = await readPid(pidFile);
+  if (!pid || !alive(pid)) return false;
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 200));
+  if (alive(pid)) process.kill(pid, 'SIGKILL');
+  await fs.rm(pidFile, { force: true });
+  return true;
+}
+
+export async function localServerStatus(
+  dir = dataDir(),
+  port = 7233,
+): Promise<ServerInfo & { running: boolean }> {
+  const { pidFile, dbFile, logFile } = files(dir);
+  const pid = await readPid(pidFile);
+  const running = !!pid && alive(pid) && (await portOpen(port));
+  return {
+    address: `127.0.0.1:${port}`,
+    uiUrl: 'http://localhost:8233',
+    pid,
+    dbFile,
+    logFile,
+    local: true,
+    running,
+  };
+}
+
+/** TEMPORAL_ADDRESS when set (any cluster), else the local dev server, started if needed. */
+export async function ensureTemporal(): Promise<ServerInfo> {
+  const address = process.env.TEMPORAL_ADDRESS;
+  if (address) return { address, local: false };
+  return startLocalServer();
+}

@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import { Fsp, Missing, TurnFunction, TurnLabel } from './ops';
+
+/** Where an argument value came from; dependencies are what MAGNET is about, so we keep them explicit. */
+export const ArgSource = z.union([
+  z.object({ kind: z.literal('query'), turn: z.number().int() }),
+  z.object({ kind: z.literal('call'), call: z.string(), field: z.string() }),
+  z.object({ kind: z.literal('default') }),
+]);
+export type ArgSource = z.infer<typeof ArgSource>;
+
+/** A planned call: argument values, or references to outputs of earlier calls of the same turn. */
+export const PlannedCall = z.object({
+  id: z.string(),
+  name: z.string(),
+  arguments: z.record(z.string(), z.unknown()),
+  /** Params whose value is a field of another call's output in this turn, resolved at execution. */
+  refs: z.record(z.string(), z.object({ call: z.string(), field: z.string() })).default({}),
+  sources: z.record(z.string(), ArgSource),
+});
+export type PlannedCall = z.infer<typeof PlannedCall>;
+
+export const ExecutedCall = z.object({
+  id: z.string(),
+  name: z.string(),
+  arguments: z.record(z.string(), z.unknown()),
+  sources: z.record(z.string(), ArgSource),
+  /** Calls of the same turn this one waited for (it used their outputs). */
+  after: z.array(z.string()),
+  output: z.unknown(),
+  error: z.string().optional(),
+  executor: z.enum(['builtin', 'simulated', 'mcp']),
+});
+export type ExecutedCall = z.infer<typeof ExecutedCall>;
+
+export const AssistantTurn = z.object({
+  /** Text accompanying each step of tool calls (calls of a step run in parallel). */
+  steps: z.array(z.string()),
+  /** The answer after the tool results (or the clarification, for empty turns). */
+  final: z.string(),
+});
+export type AssistantTurn = z.infer<typeof AssistantTurn>;
+
+export const TurnRecord = z.object({
+  index: z.number().int(),
+  labels: z.array(TurnLabel),
+  functions: z.array(TurnFunction),
+  missing: Missing.optional(),
+  query: z.string(),
+  calls: z.array(ExecutedCall),
+  assistant: AssistantTurn,
+});
+export type TurnRecord = z.infer<typeof TurnRecord>;
+
+export const Provenance = z.object({
+  /** "offline" marks rule-based synthetic data: useful to test pipelines, not to train a model. */
+  backend: z.string(),
+  models: z.record(z.string(), z.string()),
+  seed: z.number().int(),
+  generator: z.string(),
+  note: z.string().optional(),
+});
+export type Provenance = z.infer<typeof Provenance>;
+
+export const ConversationRecord = z.object({
+  id: z.string(),
+  runId: z.string(),
+  index: z.number().int(),
+  kind: z.literal('multi_turn'),
+  fsp: Fsp,
+  tools: z.array(z.string()),
+  turns: z.array(TurnRecord),
+  stats: z.object({ turns: z.number().int(), calls: z.number().int(), failedCalls: z.number().int() }),
+  provenance: Provenance,
+});
+export type ConversationRecord = z.infer<typeof ConversationRecord>;
+
+export function conversationId(runId: string, index: number): string {
+  return `${runId}/conv-${String(index).padStart(5, '0')}`;
+}
+
+/**
+ * Groups a turn's calls into steps: a call goes into the first step after every call it depends on, so
+ * independent calls are emitted together (parallel tool calls) and dependent ones after their inputs.
+ */
+export function callSteps(calls: readonly ExecutedCall[]): ExecutedCall[][] {
+  const level = new Map<string, number>();
+  const steps: ExecutedCall[][] = [];
+  for (const c of calls) {
+    const l = c.after.reduce((m, id) => Math.max(m, (level.get(id) ?? -1) + 1), 0);
+    level.set(c.id, l);
+    (steps[l] ??= []).push(c);
+  }
+  return steps.filter((s) => s.length > 0);
+}

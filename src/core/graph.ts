@@ -1,0 +1,332 @@
+import { z } from 'zod';
+import type { FunctionDef, JsonSchemaT } from './pool';
+import { contentTokens, jaccard, tokens } from './text';
+
+/**
+ * The local dependency graph (MAGNET stage 2). Nodes are functions; an edge v -> u says v's output is
+ * (a) a precondition for u, (b) exactly an input of u, or (c) part of u's inputs.
+ */
+export const Relation = z.enum(['precondition', 'input', 'partial_input']);
+export type Relation = z.infer<typeof Relation>;
+
+/** Which parameter of the target an edge feeds, and from which field of the source's output. */
+export const Feed = z.object({ param: z.string(), field: z.string() });
+export type Feed = z.infer<typeof Feed>;
+
+export const Edge = z.object({
+  from: z.string(),
+  to: z.string(),
+  relation: Relation,
+  feeds: z.array(Feed),
+  reason: z.string().optional(),
+});
+export type Edge = z.infer<typeof Edge>;
+
+export const GraphConfig = z
+  .object({
+    /** Candidate neighbours per function (the paper samples up to 30). */
+    maxCandidates: z.number().int().min(1).max(200).default(30),
+    /** Only functions of the same category are candidates (the paper's "local" graph). */
+    sameCategory: z.boolean().default(true),
+  })
+  .strict();
+export type GraphConfig = z.infer<typeof GraphConfig>;
+
+const DegreeStats = z.object({ min: z.number(), max: z.number(), mean: z.number(), median: z.number() });
+export const GraphStats = z.object({
+  nodes: z.number(),
+  edges: z.number(),
+  byRelation: z.record(z.string(), z.number()),
+  outDegree: DegreeStats,
+  inDegree: DegreeStats,
+  isolated: z.number(),
+  withOutEdges: z.number(),
+  categories: z.record(z.string(), z.object({ nodes: z.number(), edges: z.number() })),
+});
+export type GraphStats = z.infer<typeof GraphStats>;
+
+export const Graph = z.object({
+  version: z.literal(1),
+  judge: z.string(),
+  config: GraphConfig,
+  nodes: z.array(z.object({ name: z.string(), category: z.string() })),
+  /** Candidates each function was judged against: edges may only point into this list. */
+  candidates: z.record(z.string(), z.array(z.string())),
+  edges: z.array(Edge),
+  stats: GraphStats,
+});
+export type Graph = z.infer<typeof Graph>;
+
+interface Field {
+  name: string;
+  type?: string;
+  description: string;
+}
+
+function typeOf(s: JsonSchemaT | undefined): string | undefined {
+  if (!s) return undefined;
+  const t = Array.isArray(s.type) ? s.type[0] : s.type;
+  return t === 'integer' ? 'number' : t;
+}
+
+/** Top-level fields of a function's output (and of its array items), the things later calls can use. */
+export function outputFields(f: FunctionDef): Field[] {
+  const out: Field[] = [];
+  const visit = (s: JsonSchemaT | undefined, prefix: string): void => {
+    if (!s) return;
+    if (s.properties) {
+      for (const [name, p] of Object.entries(s.properties)) {
+        out.push({ name: prefix + name, type: typeOf(p), description: p.description ?? '' });
+      }
+    } else if (s.items && prefix === '') {
+      visit(s.items, '');
+    }
+  };
+  visit(f.output, '');
+  return out;
+}
+
+export function inputParams(f: FunctionDef): (Field & { required: boolean })[] {
+  const req = new Set(f.parameters.required);
+  return Object.entries(f.parameters.properties).map(([name, p]) => ({
+    name,
+    type: typeOf(p),
+    description: p.description ?? '',
+    required: req.has(name),
+  }));
+}
+
+function compatible(a?: string, b?: string): boolean {
+  if (!a || !b) return true;
+  if (a === b) return true;
+  // numbers and ids are often passed as strings
+  return (a === 'number' && b === 'string') || (a === 'string' && b === 'number');
+}
+
+/**
+ * How strongly an output field can stand for a parameter: 1 for the same name, less for names that
+ * share their head word ("total_cost" -> "cost"), 0 when types clash.
+ */
+export function fieldMatch(field: Field, param: Field): number {
+  if (!compatible(field.type, param.type)) return 0;
+  const a = tokens(field.name);
+  const b = tokens(param.name);
+  if (a.join('_') === b.join('_')) return 1;
+  const sa = new Set(a);
+  const sb = new Set(b);
+  const subset = a.every((t) => sb.has(t)) || b.every((t) => sa.has(t));
+  if (subset && a[a.length - 1] === b[b.length - 1] && a[a.length - 1] !== 'id') return 0.7;
+  if (subset && a.length > 1 && b.length > 1) return 0.6;
+  return 0.4 * jaccard(sa, sb);
+}
+
+/** Cheap affinity of u as a successor of v: can v's output feed u's inputs, and do they talk about the same things? */
+export function affinity(v: FunctionDef, u: FunctionDef): number {
+  const fields = outputFields(v);
+  let best = 0;
+  for (const p of inputParams(u)) {
+    for (const f of fields) best = Math.max(best, fieldMatch(f, p) * (p.required ? 1 : 0.8));
+  }
+  const vText = contentTokens(`${v.name} ${v.description} ${JSON.stringify(v.output ?? {})}`);
+  const uText = contentTokens(`${u.name} ${u.description} ${Object.keys(u.parameters.properties).join(' ')}`);
+  const shared = Object.keys(v.parameters.properties).some((p) => p in u.parameters.properties) ? 0.1 : 0;
+  return best + 0.3 * jaccard(vText, uText) + shared;
+}
+
+/** Up to K candidates for v from its category, best affinity first (ties by name, so it is deterministic). */
+export function selectCandidates(
+  v: FunctionDef,
+  pool: readonly FunctionDef[],
+  config: GraphConfig,
+): string[] {
+  return pool
+    .filter((u) => u.name !== v.name && (!config.sameCategory || u.category === v.category))
+    .map((u) => ({ name: u.name, score: affinity(v, u) }))
+    .sort((a, b) => b.score - a.score || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .slice(0, config.maxCandidates)
+    .map((c) => c.name);
+}
+
+const CHECK_NAME = /^(check|is|has|verify|validate|exists|can|ensure|test)_|_(exists|available|valid)$/;
+
+/**
+ * The offline dependency judge: decides edges from names and types alone. It is what the demo and tests
+ * use; an LLM judge replaces it through the same signature (one call per function, all its candidates).
+ */
+export function offlineJudge(v: FunctionDef, candidates: readonly FunctionDef[]): Edge[] {
+  const fields = outputFields(v);
+  const edges: Edge[] = [];
+  for (const u of candidates) {
+    const feeds: Feed[] = [];
+    for (const p of inputParams(u)) {
+      let best: { field: string; score: number } | undefined;
+      for (const f of fields) {
+        const s = fieldMatch(f, p);
+        if (s >= 0.7 && (!best || s > best.score)) best = { field: f.name, score: s };
+      }
+      if (best) feeds.push({ param: p.name, field: best.field });
+    }
+    if (feeds.length > 0) {
+      const fed = new Set(feeds.map((f) => f.param));
+      const required = u.parameters.required;
+      const all = required.length > 0 && required.every((r) => fed.has(r));
+      edges.push({
+        from: v.name,
+        to: u.name,
+        relation: all ? 'input' : 'partial_input',
+        feeds,
+        reason: `output ${feeds.map((f) => `${f.field}->${f.param}`).join(', ')}`,
+      });
+      continue;
+    }
+    const checks =
+      CHECK_NAME.test(v.name) ||
+      fields.some((f) => f.type === 'boolean' && /exist|avail|valid|ok/.test(f.name));
+    const sharedParam = Object.keys(v.parameters.properties).find((p) => p in u.parameters.properties);
+    if (checks && sharedParam) {
+      edges.push({
+        from: v.name,
+        to: u.name,
+        relation: 'precondition',
+        feeds: [],
+        reason: `checks ${sharedParam} before ${u.name} uses it`,
+      });
+    }
+  }
+  return edges;
+}
+
+/**
+ * Keeps only edges a judge may legally propose: target among the candidates, fed params that exist on the
+ * target. Returns the rejected ones with the reason so a caller can report or repair them.
+ */
+export function checkJudged(
+  v: FunctionDef,
+  candidates: readonly FunctionDef[],
+  edges: readonly Edge[],
+): { edges: Edge[]; rejected: { edge: Edge; reason: string }[] } {
+  const byName = new Map(candidates.map((c) => [c.name, c]));
+  const ok: Edge[] = [];
+  const rejected: { edge: Edge; reason: string }[] = [];
+  const seen = new Set<string>();
+  for (const e of edges) {
+    const u = byName.get(e.to);
+    if (e.from !== v.name) rejected.push({ edge: e, reason: `edge starts at ${e.from}, not ${v.name}` });
+    else if (!u) rejected.push({ edge: e, reason: `${e.to} is not a candidate of ${v.name}` });
+    else if (seen.has(e.to)) rejected.push({ edge: e, reason: `duplicate edge to ${e.to}` });
+    else {
+      const bad = e.feeds.find((f) => !(f.param in u.parameters.properties));
+      if (bad) rejected.push({ edge: e, reason: `${u.name} has no parameter ${bad.param}` });
+      else {
+        seen.add(e.to);
+        ok.push(e);
+      }
+    }
+  }
+  return { edges: ok, rejected };
+}
+
+function degreeStats(values: number[]): z.infer<typeof DegreeStats> {
+  if (values.length === 0) return { min: 0, max: 0, mean: 0, median: 0 };
+  const s = values.slice().sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  const median = s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+  const mean = s.reduce((a, b) => a + b, 0) / s.length;
+  return { min: s[0] as number, max: s[s.length - 1] as number, mean: Math.round(mean * 100) / 100, median };
+}
+
+export function graphStats(nodes: Graph['nodes'], edges: readonly Edge[]): GraphStats {
+  const out = new Map(nodes.map((n) => [n.name, 0]));
+  const inn = new Map(nodes.map((n) => [n.name, 0]));
+  const byRelation: Record<string, number> = { precondition: 0, input: 0, partial_input: 0 };
+  const category = new Map(nodes.map((n) => [n.name, n.category]));
+  const categories: GraphStats['categories'] = {};
+  for (const n of nodes) {
+    const c = (categories[n.category] ??= { nodes: 0, edges: 0 });
+    c.nodes++;
+  }
+  for (const e of edges) {
+    out.set(e.from, (out.get(e.from) ?? 0) + 1);
+    inn.set(e.to, (inn.get(e.to) ?? 0) + 1);
+    byRelation[e.relation] = (byRelation[e.relation] ?? 0) + 1;
+    const c = categories[category.get(e.from) ?? ''];
+    if (c) c.edges++;
+  }
+  const names = nodes.map((n) => n.name);
+  return {
+    nodes: nodes.length,
+    edges: edges.length,
+    byRelation,
+    outDegree: degreeStats(names.map((n) => out.get(n) ?? 0)),
+    inDegree: degreeStats(names.map((n) => inn.get(n) ?? 0)),
+    isolated: names.filter((n) => !out.get(n) && !inn.get(n)).length,
+    withOutEdges: names.filter((n) => (out.get(n) ?? 0) > 0).length,
+    categories,
+  };
+}
+
+export function assembleGraph(
+  functions: readonly FunctionDef[],
+  candidates: Record<string, string[]>,
+  edges: Edge[],
+  config: GraphConfig,
+  judge: string,
+): Graph {
+  const nodes = functions.map((f) => ({ name: f.name, category: f.category }));
+  const sorted = edges
+    .slice()
+    .sort((a, b) => (a.from === b.from ? (a.to < b.to ? -1 : 1) : a.from < b.from ? -1 : 1));
+  return { version: 1, judge, config, nodes, candidates, edges: sorted, stats: graphStats(nodes, sorted) };
+}
+
+export function outEdges(graph: Pick<Graph, 'edges'>): Map<string, Edge[]> {
+  const m = new Map<string, Edge[]>();
+  for (const e of graph.edges) {
+    const list = m.get(e.from);
+    if (list) list.push(e);
+    else m.set(e.from, [e]);
+  }
+  return m;
+}
+
+/** Graphviz rendering, coloured by relation. */
+export function toDot(graph: Graph): string {
+  const colour: Record<Relation, string> = {
+    precondition: 'gray40',
+    input: 'blue',
+    partial_input: 'darkgreen',
+  };
+  const lines = ['digraph magnet {', '  rankdir=LR; node [shape=box, fontsize=10];'];
+  const byCat = new Map<string, string[]>();
+  for (const n of graph.nodes) byCat.set(n.category, [...(byCat.get(n.category) ?? []), n.name]);
+  let i = 0;
+  for (const [cat, names] of byCat) {
+    lines.push(`  subgraph cluster_${i++} { label=${JSON.stringify(cat)};`);
+    for (const n of names) lines.push(`    ${JSON.stringify(n)};`);
+    lines.push('  }');
+  }
+  for (const e of graph.edges) {
+    const label = e.feeds.map((f) => f.param).join(',');
+    lines.push(
+      `  ${JSON.stringify(e.from)} -> ${JSON.stringify(e.to)} [color=${colour[e.relation]}, label=${JSON.stringify(label)}];`,
+    );
+  }
+  lines.push('}');
+  return lines.join('\n') + '\n';
+}
+
+/** The whole graph with the offline judge, in one pass (the CLI's `magnet graph` without an LLM). */
+export function buildGraphOffline(functions: readonly FunctionDef[], config: GraphConfig): Graph {
+  const candidates: Record<string, string[]> = {};
+  const edges: Edge[] = [];
+  const byName = new Map(functions.map((f) => [f.name, f]));
+  for (const v of functions) {
+    const names = selectCandidates(v, functions, config);
+    candidates[v.name] = names;
+    const cands = names.map((n) => byName.get(n) as FunctionDef);
+    edges.push(...checkJudged(v, cands, offlineJudge(v, cands)).edges);
+  }
+  return assembleGraph(functions, candidates, edges, config, OFFLINE_JUDGE);
+}
+
+export const OFFLINE_JUDGE = 'offline-affinity/1';

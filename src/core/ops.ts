@@ -1,0 +1,192 @@
+import { z } from 'zod';
+import type { Edge } from './graph';
+import type { FunctionDef } from './pool';
+import type { Rng } from './rng';
+
+/**
+ * Node operations (MAGNET stage 4), applied in the paper's order: Merge, then Insert, then Split. Every
+ * turn keeps labels saying what was done to it, so the data can be sliced by phenomenon later.
+ */
+export const TurnLabel = z.enum([
+  'walk', // one function of the initial random walk
+  'merge', // several walk turns merged: explicit multi-intent
+  'insert_short', // a nested function added to this turn, fed by a call of the same turn
+  'insert_long', // a nested function added to this turn, fed by an earlier turn's output
+  'miss_func', // empty turn: the needed function is not offered
+  'miss_params', // empty turn: a required value is missing from the request
+  'provides_missing', // the turn after a miss_params turn, where the user supplies the value
+]);
+export type TurnLabel = z.infer<typeof TurnLabel>;
+
+export const TurnFunction = z.object({
+  name: z.string(),
+  /** walk: asked for explicitly; nested_*: implied by the request, never named in it. */
+  via: z.enum(['walk', 'nested_short', 'nested_long']),
+  nestedFrom: z.object({ turn: z.number().int(), name: z.string() }).optional(),
+});
+export type TurnFunction = z.infer<typeof TurnFunction>;
+
+export const Missing = z.object({
+  kind: z.enum(['miss_func', 'miss_params']),
+  function: z.string(),
+  param: z.string().optional(),
+});
+export type Missing = z.infer<typeof Missing>;
+
+export const FspTurn = z.object({
+  functions: z.array(TurnFunction),
+  labels: z.array(TurnLabel),
+  missing: Missing.optional(),
+});
+export type FspTurn = z.infer<typeof FspTurn>;
+
+export const OpsTrace = z.object({
+  mergeBoundaries: z.number().int(),
+  merges: z.number().int(),
+  insertsShort: z.number().int(),
+  insertsLong: z.number().int(),
+  split: z.enum(['none', 'miss_func', 'miss_params']),
+});
+
+export const Fsp = z.object({ walk: z.array(z.string()), turns: z.array(FspTurn), trace: OpsTrace });
+export type Fsp = z.infer<typeof Fsp>;
+
+export const OpsConfig = z
+  .object({
+    /** Functions in the initial walk (the paper walks 7 steps). */
+    walkLength: z.number().int().min(1).max(50).default(7),
+    /** Walks shorter than this are resampled (dead ends). */
+    minWalkLength: z.number().int().min(1).max(50).default(3),
+    /** Probability that two consecutive turns are merged (the paper uses 0.3). */
+    mergeProb: z.number().min(0).max(1).default(0.3),
+    /** Probability that a turn whose last function has a nested neighbour gets it inserted. */
+    insertProb: z.number().min(0).max(1).default(0.5),
+    /** Of the inserts, the share placed into a later turn (long dependency) instead of the same turn. */
+    longInsertProb: z.number().min(0).max(1).default(0.4),
+    /** Probability that a conversation gets a Split (an empty missing-information turn). */
+    splitProb: z.number().min(0).max(1).default(0.5),
+    /** Of the splits, the share that are miss_func (the rest miss_params). */
+    missFuncProb: z.number().min(0).max(1).default(0.5),
+  })
+  .strict();
+export type OpsConfig = z.infer<typeof OpsConfig>;
+
+/** Merge: every boundary between consecutive turns is removed independently with probability p. */
+export function applyMerge(
+  walk: readonly string[],
+  rng: Rng,
+  p: number,
+): { turns: FspTurn[]; merges: number } {
+  const turns: FspTurn[] = [];
+  let merges = 0;
+  walk.forEach((name, i) => {
+    const fn: TurnFunction = { name, via: 'walk' };
+    const prev = turns[turns.length - 1];
+    if (i > 0 && prev && rng.chance(p)) {
+      prev.functions.push(fn);
+      if (!prev.labels.includes('merge')) prev.labels = ['merge'];
+      merges++;
+    } else {
+      turns.push({ functions: [fn], labels: ['walk'] });
+    }
+  });
+  return { turns, merges };
+}
+
+/**
+ * Insert: for each turn's last function f, maybe add a neighbour u that f's output can feed and that a
+ * judge calls "nested" (needed implicitly, not asked for). Same turn = short dependency, a later turn =
+ * long dependency. `isNested` carries the judge's decisions (LLM or offline), computed beforehand so this
+ * stays pure.
+ */
+export function applyInsert(
+  turns: readonly FspTurn[],
+  adjacency: ReadonlyMap<string, readonly Edge[]>,
+  isNested: (from: string, to: string) => boolean,
+  rng: Rng,
+  config: Pick<OpsConfig, 'insertProb' | 'longInsertProb'>,
+): { turns: FspTurn[]; short: number; long: number } {
+  const out = turns.map((t) => ({ ...t, functions: t.functions.slice(), labels: t.labels.slice() }));
+  const used = new Set(out.flatMap((t) => t.functions.map((f) => f.name)));
+  const lasts = out.map((t) => t.functions[t.functions.length - 1]?.name);
+  let short = 0;
+  let long = 0;
+  lasts.forEach((last, h) => {
+    if (!last) return;
+    const options = (adjacency.get(last) ?? [])
+      .filter((e) => e.relation !== 'precondition' && e.feeds.length > 0 && !used.has(e.to))
+      .filter((e) => isNested(last, e.to))
+      .map((e) => e.to);
+    if (options.length === 0 || !rng.chance(config.insertProb)) return;
+    const u = rng.pick(options);
+    used.add(u);
+    const canLong = h < out.length - 1;
+    if (canLong && rng.chance(config.longInsertProb)) {
+      const j = h + 1 + rng.int(out.length - h - 1);
+      const target = out[j] as FspTurn;
+      target.functions.push({ name: u, via: 'nested_long', nestedFrom: { turn: h, name: last } });
+      if (!target.labels.includes('insert_long')) target.labels.push('insert_long');
+      long++;
+    } else {
+      const target = out[h] as FspTurn;
+      target.functions.push({ name: u, via: 'nested_short', nestedFrom: { turn: h, name: last } });
+      if (!target.labels.includes('insert_short')) target.labels.push('insert_short');
+      short++;
+    }
+  });
+  return { turns: out, short, long };
+}
+
+/** Required parameters of `fn` that no function called before it in the FSP can feed: the user must say them. */
+export function userParams(
+  fn: FunctionDef,
+  earlier: readonly string[],
+  adjacency: ReadonlyMap<string, readonly Edge[]>,
+): string[] {
+  const fed = new Set<string>();
+  for (const v of earlier) {
+    for (const e of adjacency.get(v) ?? []) if (e.to === fn.name) e.feeds.forEach((f) => fed.add(f.param));
+  }
+  return fn.parameters.required.filter((r) => !fed.has(r));
+}
+
+/**
+ * Split: after a random turn h, insert an empty turn. miss_func: the user asks for something only a function
+ * that is not offered could do (a neighbour of turn h outside the FSP). miss_params: the user asks for turn
+ * h+1's first function but leaves out a required value, supplied in the following turn.
+ */
+export function applySplit(
+  turns: readonly FspTurn[],
+  pool: ReadonlyMap<string, FunctionDef>,
+  adjacency: ReadonlyMap<string, readonly Edge[]>,
+  rng: Rng,
+  config: Pick<OpsConfig, 'splitProb' | 'missFuncProb'>,
+): { turns: FspTurn[]; split: 'none' | 'miss_func' | 'miss_params' } {
+  const out = turns.map((t) => ({ ...t, functions: t.functions.slice(), labels: t.labels.slice() }));
+  if (out.length < 2 || !rng.chance(config.splitProb)) return { turns: out, split: 'none' };
+  const h = rng.int(out.length - 1);
+  const inFsp = new Set(out.flatMap((t) => t.functions.map((f) => f.name)));
+  const missFunc = (): Missing | undefined => {
+    const near = (out[h] as FspTurn).functions.flatMap((f) => (adjacency.get(f.name) ?? []).map((e) => e.to));
+    const options = [...new Set(near)].filter((n) => !inFsp.has(n)).sort();
+    return options.length > 0 ? { kind: 'miss_func', function: rng.pick(options) } : undefined;
+  };
+  const missParams = (): Missing | undefined => {
+    const next = out[h + 1] as FspTurn;
+    const earlier = out.slice(0, h + 1).flatMap((t) => t.functions.map((f) => f.name));
+    for (const f of next.functions) {
+      if (f.via !== 'walk') continue;
+      const def = pool.get(f.name);
+      const params = def ? userParams(def, earlier, adjacency) : [];
+      if (params.length > 0) return { kind: 'miss_params', function: f.name, param: rng.pick(params) };
+      earlier.push(f.name);
+    }
+    return undefined;
+  };
+  const wantFunc = rng.chance(config.missFuncProb);
+  const missing = wantFunc ? (missFunc() ?? missParams()) : (missParams() ?? missFunc());
+  if (!missing) return { turns: out, split: 'none' };
+  out.splice(h + 1, 0, { functions: [], labels: [missing.kind], missing });
+  if (missing.kind === 'miss_params') (out[h + 2] as FspTurn).labels.push('provides_missing');
+  return { turns: out, split: missing.kind };
+}

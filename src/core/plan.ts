@@ -1,0 +1,97 @@
+import { outEdges, type Graph } from './graph';
+import { applyInsert, applyMerge, applySplit, type Fsp, type OpsConfig } from './ops';
+import type { FunctionDef } from './pool';
+import { createRng, deriveSeed } from './rng';
+import { randomWalk } from './walk';
+
+export interface PlanInput {
+  graph: Pick<Graph, 'nodes' | 'edges'>;
+  pool: ReadonlyMap<string, FunctionDef>;
+  seed: number;
+  ops: OpsConfig;
+  distractors: number;
+  /** The nested judge's verdicts; defaults to "every feeding edge is nested" (the offline rule). */
+  isNested?: (from: string, to: string) => boolean;
+}
+
+export interface Plan {
+  fsp: Fsp;
+  /** Functions offered to the model for the whole conversation: the FSP's plus same-category distractors. */
+  tools: string[];
+}
+
+/** Samples one conversation's FSP and tool list. Same input and seed ⇒ same plan. */
+export function planConversation(input: PlanInput): Plan {
+  const { graph, pool, seed, ops } = input;
+  const adjacency = outEdges(graph);
+  const names = graph.nodes.map((n) => n.name);
+  let walk: string[] = [];
+  // Dead ends make short walks; resample a few times before settling for the longest one found.
+  for (
+    let attempt = 0;
+    attempt < 20 && walk.length < Math.min(ops.minWalkLength, ops.walkLength);
+    attempt++
+  ) {
+    const w = randomWalk(names, adjacency, createRng(deriveSeed(seed, 'walk', attempt)), ops.walkLength);
+    if (w.length > walk.length) walk = w;
+  }
+  const merged = applyMerge(walk, createRng(deriveSeed(seed, 'merge')), ops.mergeProb);
+  const inserted = applyInsert(
+    merged.turns,
+    adjacency,
+    input.isNested ?? (() => true),
+    createRng(deriveSeed(seed, 'insert')),
+    ops,
+  );
+  const split = applySplit(inserted.turns, pool, adjacency, createRng(deriveSeed(seed, 'split')), ops);
+  const fsp: Fsp = {
+    walk,
+    turns: split.turns,
+    trace: {
+      mergeBoundaries: Math.max(0, walk.length - 1),
+      merges: merged.merges,
+      insertsShort: inserted.short,
+      insertsLong: inserted.long,
+      split: split.split,
+    },
+  };
+  return { fsp, tools: chooseTools(fsp, pool, seed, input.distractors) };
+}
+
+function chooseTools(
+  fsp: Fsp,
+  pool: ReadonlyMap<string, FunctionDef>,
+  seed: number,
+  distractors: number,
+): string[] {
+  const used = fsp.turns.flatMap((t) => t.functions.map((f) => f.name));
+  const absent = new Set(
+    fsp.turns.flatMap((t) => (t.missing?.kind === 'miss_func' ? [t.missing.function] : [])),
+  );
+  const categories = new Set(used.map((n) => pool.get(n)?.category));
+  const others = [...pool.values()]
+    .filter((f) => categories.has(f.category) && !used.includes(f.name) && !absent.has(f.name))
+    .map((f) => f.name)
+    .sort();
+  const extra = createRng(deriveSeed(seed, 'tools')).shuffle(others).slice(0, distractors);
+  return [...new Set([...used, ...extra])].sort();
+}
+
+/** Readable one-conversation rendering for `magnet paths`. */
+export function describeFsp(fsp: Fsp): string {
+  return fsp.turns
+    .map((t, i) => {
+      const fns = t.functions
+        .map((f) =>
+          f.via === 'walk'
+            ? f.name
+            : `${f.name}[${f.via}${f.nestedFrom ? ` <- t${f.nestedFrom.turn + 1}.${f.nestedFrom.name}` : ''}]`,
+        )
+        .join(', ');
+      const miss = t.missing
+        ? ` (${t.missing.kind}: ${t.missing.function}${t.missing.param ? `.${t.missing.param}` : ''})`
+        : '';
+      return `  turn ${i + 1} [${t.labels.join('+')}]: ${fns || '{}'}${miss}`;
+    })
+    .join('\n');
+}

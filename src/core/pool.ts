@@ -1,0 +1,242 @@
+import { z } from 'zod';
+
+/**
+ * A JSON schema as found in tool definitions. Only the parts MAGNET reasons about are typed; the rest is
+ * kept as-is so that exported `tools` lists are what the user gave us.
+ */
+export const JsonSchema: z.ZodType<JsonSchemaT> = z.lazy(() =>
+  z
+    .object({
+      type: z.union([z.string(), z.array(z.string())]).optional(),
+      description: z.string().optional(),
+      enum: z.array(z.unknown()).optional(),
+      properties: z.record(z.string(), JsonSchema).optional(),
+      required: z.array(z.string()).optional(),
+      items: JsonSchema.optional(),
+      default: z.unknown().optional(),
+      minimum: z.number().optional(),
+      maximum: z.number().optional(),
+      format: z.string().optional(),
+    })
+    .passthrough(),
+);
+export type JsonSchemaT = {
+  type?: string | string[];
+  description?: string;
+  enum?: unknown[];
+  properties?: Record<string, JsonSchemaT>;
+  required?: string[];
+  items?: JsonSchemaT;
+  default?: unknown;
+  minimum?: number;
+  maximum?: number;
+  format?: string;
+  [k: string]: unknown;
+};
+
+export const ParametersSchema = z
+  .object({
+    type: z.literal('object'),
+    properties: z.record(z.string(), JsonSchema).default({}),
+    required: z.array(z.string()).default([]),
+  })
+  .passthrough()
+  .superRefine((p, ctx) => {
+    for (const r of p.required) {
+      if (!(r in p.properties)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['required'],
+          message: `required parameter "${r}" is not in properties`,
+        });
+      }
+    }
+  });
+
+export const FunctionName = z
+  .string()
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/,
+    'must start with a letter or _ and contain only letters, digits, _ . -',
+  );
+
+export const FunctionDef = z.object({
+  name: FunctionName,
+  description: z.string().min(1, 'must not be empty'),
+  parameters: ParametersSchema,
+  /** JSON schema of what the function returns; edges and execution are much better with it. */
+  output: JsonSchema.optional(),
+  category: z.string().min(1),
+  /** Where the definition came from: file and item (index or line) for error messages and provenance. */
+  source: z.object({ file: z.string(), item: z.string() }),
+});
+export type FunctionDef = z.infer<typeof FunctionDef>;
+
+export const Pool = z.object({ functions: z.array(FunctionDef) });
+export type Pool = z.infer<typeof Pool>;
+
+export class PoolError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PoolError';
+  }
+}
+
+function issuePath(path: PropertyKey[]): string {
+  return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
+}
+
+/** One readable line per problem: `file item N field x.y: message`. */
+export function formatIssue(file: string, item: string, err: z.ZodError, prefix = ''): string {
+  const first = err.issues[0];
+  const field = `${prefix}${first ? issuePath(first.path) : ''}`.replace(/^\./, '');
+  const more = err.issues.length > 1 ? ` (+${err.issues.length - 1} more)` : '';
+  const where = [file, item, field ? `field ${field}` : ''].filter((s) => s !== '').join(' ');
+  return `${where}: ${first?.message ?? 'invalid'}${more}`;
+}
+
+// The raw shapes accepted from files. Output schemas go by several names in the wild.
+const RawFunction = z
+  .object({
+    name: z.unknown(),
+    description: z.unknown(),
+    parameters: z.unknown(),
+    output: z.unknown().optional(),
+    outputSchema: z.unknown().optional(),
+    response: z.unknown().optional(),
+    returns: z.unknown().optional(),
+    category: z.unknown().optional(),
+  })
+  .passthrough();
+
+function normalize(
+  raw: z.infer<typeof RawFunction>,
+  category: string,
+  file: string,
+  item: string,
+): FunctionDef {
+  const output = raw.output ?? raw.outputSchema ?? raw.response ?? raw.returns;
+  // BFCL docs spell object schemas as type "dict"; accept that spelling.
+  const candidate = {
+    name: raw.name,
+    description: raw.description,
+    parameters: fixDict(raw.parameters),
+    output: output === undefined ? undefined : fixDict(output),
+    category: typeof raw.category === 'string' && raw.category ? raw.category : category,
+    source: { file, item },
+  };
+  const parsed = FunctionDef.safeParse(candidate);
+  if (!parsed.success) throw new PoolError(formatIssue(file, item, parsed.error));
+  return parsed.data;
+}
+
+function fixDict(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(fixDict);
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, val] of Object.entries(v)) {
+      if (k === 'type' && val === 'dict') out[k] = 'object';
+      else if (k === 'type' && val === 'float') out[k] = 'number';
+      else if (k === 'type' && val === 'tuple') out[k] = 'array';
+      else if (k === 'type' && val === 'any') continue;
+      else out[k] = fixDict(val);
+    }
+    return out;
+  }
+  return v;
+}
+
+/**
+ * Parses one pool file's text. JSON arrays are OpenAI tool lists (`{type:"function", function:{...}}`) or
+ * bare function docs; other text is read as JSON lines (BFCL function docs, one object per line, or a BFCL
+ * entry `{function:[...]}`).
+ */
+export function parsePoolText(text: string, file: string, defaultCategory: string): FunctionDef[] {
+  const trimmed = text.trim();
+  if (trimmed === '') throw new PoolError(`${file}: file is empty`);
+  const items: { value: unknown; item: string }[] = [];
+  if (trimmed.startsWith('[')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(trimmed);
+    } catch (e) {
+      throw new PoolError(`${file}: invalid JSON: ${(e as Error).message}`);
+    }
+    (parsed as unknown[]).forEach((value, i) => items.push({ value, item: `item ${i}` }));
+  } else if (trimmed.startsWith('{') && !trimmed.includes('\n')) {
+    items.push({ value: JSON.parse(trimmed), item: 'line 1' });
+  } else {
+    const lines = text.split('\n');
+    lines.forEach((line, i) => {
+      if (line.trim() === '') return;
+      try {
+        items.push({ value: JSON.parse(line), item: `line ${i + 1}` });
+      } catch (e) {
+        throw new PoolError(`${file} line ${i + 1}: invalid JSON: ${(e as Error).message}`);
+      }
+    });
+  }
+  const out: FunctionDef[] = [];
+  for (const { value, item } of items) {
+    for (const [raw, sub] of unwrap(value, file, item)) {
+      const shape = RawFunction.safeParse(raw);
+      if (!shape.success) throw new PoolError(formatIssue(file, sub, shape.error));
+      out.push(normalize(shape.data, defaultCategory, file, sub));
+    }
+  }
+  return out;
+}
+
+function unwrap(value: unknown, file: string, item: string): [unknown, string][] {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
+    throw new PoolError(`${file} ${item}: expected an object describing a function`);
+  }
+  const v = value as Record<string, unknown>;
+  if (v.type === 'function' && v.function && typeof v.function === 'object') {
+    // OpenAI tool; an output schema may sit beside or inside `function`.
+    const fn = { ...(v.function as Record<string, unknown>) };
+    if (fn.output === undefined && v.output !== undefined) fn.output = v.output;
+    return [[fn, item]];
+  }
+  if (Array.isArray(v.function)) {
+    // BFCL question entry: {id, question, function: [...]}
+    return v.function.map((f, i) => [f, `${item} function[${i}]`] as [unknown, string]);
+  }
+  return [[v, item]];
+}
+
+/** Merges pools from several files; a name defined twice is an error naming both places. */
+export function mergeFunctions(lists: FunctionDef[][]): Pool {
+  const seen = new Map<string, FunctionDef>();
+  const functions: FunctionDef[] = [];
+  for (const list of lists) {
+    for (const f of list) {
+      const prev = seen.get(f.name);
+      if (prev) {
+        throw new PoolError(
+          `duplicate function name "${f.name}": defined in ${prev.source.file} ${prev.source.item} and in ${f.source.file} ${f.source.item}`,
+        );
+      }
+      seen.set(f.name, f);
+      functions.push(f);
+    }
+  }
+  if (functions.length === 0) throw new PoolError('the pool has no functions');
+  functions.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { functions };
+}
+
+export function indexPool(pool: Pool): Map<string, FunctionDef> {
+  return new Map(pool.functions.map((f) => [f.name, f]));
+}
+
+/** The OpenAI `tools` entry for a function (what trainers and inference servers read). */
+export function toOpenAITool(f: FunctionDef): {
+  type: 'function';
+  function: { name: string; description: string; parameters: unknown };
+} {
+  return {
+    type: 'function',
+    function: { name: f.name, description: f.description, parameters: f.parameters },
+  };
+}

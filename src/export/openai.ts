@@ -1,0 +1,73 @@
+import { callSteps, type ConversationRecord } from '../core/conversation';
+import { toOpenAITool, type FunctionDef } from '../core/pool';
+
+export const SYSTEM_PROMPT =
+  'You are a helpful assistant with access to tools. Call tools when they are needed, use earlier results ' +
+  'instead of asking again, and say so when a request cannot be done with the available tools or lacks a value.';
+
+type Message =
+  | { role: 'system' | 'user'; content: string }
+  | {
+      role: 'assistant';
+      content: string | null;
+      tool_calls?: { id: string; type: 'function'; function: { name: string; arguments: string } }[];
+    }
+  | { role: 'tool'; tool_call_id: string; content: string };
+
+export interface OpenAIChatExample {
+  messages: Message[];
+  tools: ReturnType<typeof toOpenAITool>[];
+  parallel_tool_calls: boolean;
+  /** Not read by trainers; says where the example came from (offline examples are placeholders). */
+  metadata: { id: string; backend: string; generator: string; labels: string[][]; note?: string };
+}
+
+/** OpenAI fine-tuning chat format: one example per conversation, tool calls and results in order. */
+export function toOpenAIChat(
+  rec: ConversationRecord,
+  pool: ReadonlyMap<string, FunctionDef>,
+): OpenAIChatExample {
+  const messages: Message[] = [{ role: 'system', content: SYSTEM_PROMPT }];
+  let parallel = false;
+  for (const turn of rec.turns) {
+    messages.push({ role: 'user', content: turn.query });
+    const steps = callSteps(turn.calls);
+    steps.forEach((step, k) => {
+      if (step.length > 1) parallel = true;
+      messages.push({
+        role: 'assistant',
+        content: turn.assistant.steps[k] ?? null,
+        tool_calls: step.map((c) => ({
+          id: c.id,
+          type: 'function',
+          function: { name: c.name, arguments: JSON.stringify(c.arguments) },
+        })),
+      });
+      for (const c of step) {
+        messages.push({
+          role: 'tool',
+          tool_call_id: c.id,
+          content: JSON.stringify(c.error ? { error: c.error } : c.output),
+        });
+      }
+    });
+    messages.push({ role: 'assistant', content: turn.assistant.final });
+  }
+  const tools = rec.tools.map((n) => {
+    const def = pool.get(n);
+    if (!def) throw new Error(`${rec.id}: tool ${n} is not in the pool`);
+    return toOpenAITool(def);
+  });
+  return {
+    messages,
+    tools,
+    parallel_tool_calls: parallel,
+    metadata: {
+      id: rec.id,
+      backend: rec.provenance.backend,
+      generator: rec.provenance.generator,
+      labels: rec.turns.map((t) => t.labels),
+      note: rec.provenance.note,
+    },
+  };
+}

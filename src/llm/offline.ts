@@ -1,0 +1,272 @@
+import type { ArgSource, AssistantTurn, ExecutedCall, PlannedCall } from '../core/conversation';
+import { fieldMatch, outputFields } from '../core/graph';
+import type { FspTurn } from '../core/ops';
+import type { FunctionDef, JsonSchemaT } from '../core/pool';
+import { createRng, deriveSeed } from '../core/rng';
+import { words } from '../core/text';
+import { coerceValue, renderValue, userValue } from './values';
+
+/**
+ * The offline backend: deterministic, rule-based stand-ins for the LLM roles, so the pipeline, demo and
+ * tests run with no network. Its data is marked `backend: "offline"`; it is not training data.
+ */
+export const OFFLINE_GENERATOR = 'magnet-offline/1';
+export const OFFLINE_NOTE = 'rule-based offline backend: synthetic placeholder text, not for training';
+
+export class TranslationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TranslationError';
+  }
+}
+
+export interface TurnContext {
+  seed: number;
+  turnIndex: number;
+  turn: FspTurn;
+  /** Definitions of the turn's functions, in order. */
+  defs: FunctionDef[];
+  /** Definition of the function a miss_func turn asks for. */
+  missingDef?: FunctionDef;
+  /** Calls of earlier turns, oldest first. */
+  history: ExecutedCall[];
+  /** User queries of earlier turns, oldest first. */
+  previousQueries: string[];
+}
+
+type Source =
+  | { kind: 'user' }
+  | { kind: 'same_turn'; index: number; field: string }
+  | { kind: 'earlier'; call: ExecutedCall; field: string };
+
+/**
+ * For each required parameter: does the user have to say it, or can it come from a call of this turn
+ * (short dependency) or an earlier turn's output (long dependency)? Back- and forth-translation both use
+ * this, so the query states exactly the values the calls cannot get elsewhere.
+ */
+function planSources(defs: readonly FunctionDef[], history: readonly ExecutedCall[]): Map<string, Source>[] {
+  return defs.map((def, i) => {
+    const m = new Map<string, Source>();
+    for (const param of def.parameters.required) {
+      const schema = def.parameters.properties[param] ?? {};
+      const p = { name: param, type: typeOfSchema(schema), description: schema.description ?? '' };
+      let src: Source | undefined;
+      for (let j = i - 1; j >= 0 && !src; j--) {
+        const f = outputFields(defs[j] as FunctionDef).find((o) => fieldMatch(o, p) >= 0.7);
+        if (f) src = { kind: 'same_turn', index: j, field: f.name };
+      }
+      for (let k = history.length - 1; k >= 0 && !src; k--) {
+        const call = history[k] as ExecutedCall;
+        if (call.error || !call.output || typeof call.output !== 'object' || Array.isArray(call.output))
+          continue;
+        const key = Object.keys(call.output).find(
+          (name) =>
+            fieldMatch(
+              { name, type: jsType((call.output as Record<string, unknown>)[name]), description: '' },
+              p,
+            ) >= 0.7,
+        );
+        if (key) src = { kind: 'earlier', call, field: key };
+      }
+      m.set(param, src ?? { kind: 'user' });
+    }
+    return m;
+  });
+}
+
+function typeOfSchema(s: JsonSchemaT): string | undefined {
+  const t = Array.isArray(s.type) ? s.type[0] : s.type;
+  return t === 'integer' ? 'number' : t;
+}
+
+function jsType(v: unknown): string | undefined {
+  if (Array.isArray(v)) return 'array';
+  if (v === null || v === undefined) return undefined;
+  return typeof v === 'object' ? 'object' : typeof v;
+}
+
+/** "Books a flight for the user." -> "book a flight for the user" */
+export function action(def: FunctionDef): string {
+  const first = (def.description.split(/(?<=[.!?])\s/)[0] ?? def.description)
+    .replace(/\s*\([^)]*\)/g, '')
+    .replace(/[.!?]\s*$/, '');
+  const [verb, ...rest] = first.split(' ');
+  if (!verb) return words(def.name);
+  let v = verb.toLowerCase();
+  if (/[^s]s$/.test(v) && !/(ss|us|is)$/.test(v))
+    v = v.endsWith('ies') ? `${v.slice(0, -3)}y` : v.replace(/(ch|sh|x)es$/, '$1').replace(/s$/, '');
+  return [v, ...rest].join(' ');
+}
+
+function mention(param: string, value: unknown): string {
+  return `the ${words(param)} "${renderValue(value)}"`;
+}
+
+function listJoin(parts: string[]): string {
+  if (parts.length <= 1) return parts.join('');
+  return `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}`;
+}
+
+function userMentions(
+  ctx: TurnContext,
+  def: FunctionDef,
+  sources: Map<string, Source>,
+  skip?: string,
+): string[] {
+  const out: string[] = [];
+  for (const [param, src] of sources) {
+    if (param === skip) continue;
+    if (src.kind === 'user')
+      out.push(mention(param, userValue(ctx.seed, param, def.parameters.properties[param] ?? {})));
+    else if (src.kind === 'earlier') out.push(`the ${words(param)} from before`);
+  }
+  return out;
+}
+
+/** What a nested function achieves, said through its output rather than its name. */
+function implied(def: FunctionDef): string {
+  const field = outputFields(def)[0];
+  if (field?.description)
+    return `I also want ${field.description.replace(/\.$/, '').replace(/^[A-Z]/, (c) => c.toLowerCase())}`;
+  return `make sure to ${action(def)} with it`;
+}
+
+const OPENERS = [
+  'Please {}.',
+  'Could you {}?',
+  'I need you to {}.',
+  'Can you {}?',
+  'Next, {}.',
+  'Go ahead and {}.',
+];
+
+/** Back-translation: the turn's functions -> a user request that implies them. */
+export function offlineBackTranslate(ctx: TurnContext): string {
+  const rng = createRng(deriveSeed(ctx.seed, 'back', ctx.turnIndex));
+  const opener = rng.pick(OPENERS);
+  const missing = ctx.turn.missing;
+  if (missing) {
+    // Empty turn: ask for a function that is not offered, or for the next turn's function without one value.
+    const def = ctx.missingDef;
+    if (!def)
+      throw new TranslationError(
+        `${missing.kind} turn ${ctx.turnIndex}: definition of ${missing.function} not given`,
+      );
+    const sources = planSources([def], ctx.history)[0] as Map<string, Source>;
+    const args = userMentions(ctx, def, sources, missing.param);
+    return opener.replace('{}', `${action(def)}${args.length ? ` using ${listJoin(args)}` : ''}`);
+  }
+  const sources = planSources(ctx.defs, ctx.history);
+  const explicit: string[] = [];
+  const nested: string[] = [];
+  ctx.defs.forEach((def, i) => {
+    const args = userMentions(ctx, def, sources[i] as Map<string, Source>);
+    const via = ctx.turn.functions[i]?.via ?? 'walk';
+    if (via === 'walk') explicit.push(`${action(def)}${args.length ? ` using ${listJoin(args)}` : ''}`);
+    else nested.push(`${implied(def)}${args.length ? ` (${listJoin(args)})` : ''}`);
+  });
+  let query = explicit.length ? opener.replace('{}', explicit.join(', and then ')) : '';
+  if (nested.length) query = `${query} ${nested.map((n) => `${n}.`).join(' ')}`.trim();
+  // The user answers the clarifying question by restating the request with the value they left out.
+  if (ctx.turn.labels.includes('provides_missing')) query = `Sorry, I left that out. ${query}`;
+  return query;
+}
+
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Finds `the <param words> "<value>"` in the query, then in earlier queries (newest first). */
+function valueFromQueries(
+  param: string,
+  queries: readonly string[],
+): { text: string; turn: number } | undefined {
+  const re = new RegExp(`the ${escape(words(param))} "([^"]*)"`, 'i');
+  for (let i = queries.length - 1; i >= 0; i--) {
+    const m = re.exec(queries[i] as string);
+    if (m) return { text: m[1] as string, turn: i };
+  }
+  return undefined;
+}
+
+/** Forth-translation: query + functions + earlier outputs -> calls with every required argument filled. */
+export function offlineForthTranslate(ctx: TurnContext, query: string): PlannedCall[] {
+  const sources = planSources(ctx.defs, ctx.history);
+  const queries = [...ctx.previousQueries, query];
+  const calls: PlannedCall[] = [];
+  ctx.defs.forEach((def, i) => {
+    const id = `call_${ctx.turnIndex + 1}_${i + 1}`;
+    const args: Record<string, unknown> = {};
+    const refs: PlannedCall['refs'] = {};
+    const src: Record<string, ArgSource> = {};
+    for (const [param, plan] of sources[i] as Map<string, Source>) {
+      const schema = def.parameters.properties[param] ?? {};
+      if (plan.kind === 'same_turn') {
+        refs[param] = { call: (calls[plan.index] as PlannedCall).id, field: plan.field };
+        src[param] = { kind: 'call', call: (calls[plan.index] as PlannedCall).id, field: plan.field };
+        continue;
+      }
+      if (plan.kind === 'earlier') {
+        args[param] = (plan.call.output as Record<string, unknown>)[plan.field];
+        src[param] = { kind: 'call', call: plan.call.id, field: plan.field };
+        continue;
+      }
+      const found = valueFromQueries(param, queries);
+      if (!found) {
+        throw new TranslationError(
+          `cannot fill required argument "${param}" of ${def.name}: not in the query, not in earlier outputs`,
+        );
+      }
+      args[param] = coerceValue(found.text, schema);
+      src[param] = { kind: 'query', turn: found.turn };
+    }
+    calls.push({ id, name: def.name, arguments: args, refs, sources: src });
+  });
+  return calls;
+}
+
+function summarize(call: ExecutedCall, defs: readonly FunctionDef[]): string {
+  const def = defs.find((d) => d.name === call.name);
+  const what = def ? action(def) : words(call.name);
+  if (call.error) return `I tried to ${what}, but it failed: ${call.error}.`;
+  const out = call.output;
+  if (out && typeof out === 'object' && !Array.isArray(out)) {
+    const facts = Object.entries(out)
+      .filter(([, v]) => v === null || typeof v !== 'object')
+      .slice(0, 4)
+      .map(([k, v]) => `${words(k)}: ${String(v)}`);
+    return `I did ${what}${facts.length ? ` (${facts.join('; ')})` : ''}.`;
+  }
+  return `I did ${what}: ${JSON.stringify(out)}.`;
+}
+
+/** The positive teacher: reasoning before each step of calls and a summary of the results. */
+export function offlineDistill(ctx: TurnContext, steps: ExecutedCall[][]): AssistantTurn {
+  const missing = ctx.turn.missing;
+  if (missing?.kind === 'miss_func') {
+    const what = ctx.missingDef ? action(ctx.missingDef) : words(missing.function);
+    return {
+      steps: [],
+      final: `I'm sorry, but none of the tools available to me can ${what}. Is there something else I can help with?`,
+    };
+  }
+  if (missing?.kind === 'miss_params') {
+    const what = ctx.missingDef ? action(ctx.missingDef) : words(missing.function);
+    return {
+      steps: [],
+      final: `I can ${what}, but I need the ${words(missing.param ?? 'missing value')} first. What should it be?`,
+    };
+  }
+  const text = steps.map((step, k) => {
+    const names = step.map((c) => {
+      const def = ctx.defs.find((d) => d.name === c.name);
+      return def ? action(def) : words(c.name);
+    });
+    return k === 0 ? `Let me ${listJoin(names)}.` : `Using that result, I'll now ${listJoin(names)}.`;
+  });
+  const final = steps
+    .flat()
+    .map((c) => summarize(c, ctx.defs))
+    .join(' ');
+  return { steps: text, final };
+}

@@ -1,0 +1,98 @@
+import Ajv, { type ValidateFunction } from 'ajv';
+import type { ExecutedCall, PlannedCall } from '../core/conversation';
+import type { FunctionDef } from '../core/pool';
+import { deriveSeed } from '../core/rng';
+import { findToolSet } from './builtin';
+import { simulateOutput } from './simulate';
+import { ToolError, type Json } from './types';
+
+export type ExecutionMode = 'auto' | 'builtin' | 'simulated';
+
+const ajv = new Ajv({ allErrors: false, strict: false });
+const validators = new WeakMap<object, ValidateFunction>();
+
+/** Tool outputs come from outside the pipeline: check them against the declared output schema. */
+export function checkOutput(def: FunctionDef, output: unknown): string | undefined {
+  if (!def.output) return undefined;
+  let validate = validators.get(def.output);
+  if (!validate) {
+    validate = ajv.compile(def.output);
+    validators.set(def.output, validate);
+  }
+  if (validate(output)) return undefined;
+  const e = validate.errors?.[0];
+  return `output does not match the output schema of ${def.name}: ${e?.instancePath || '/'} ${e?.message ?? ''}`.trim();
+}
+
+export interface TurnExecution {
+  calls: ExecutedCall[];
+  /** Tool-set states after the turn, by tool-set name. */
+  states: Record<string, Json>;
+}
+
+/**
+ * Runs a turn's calls in order. References to earlier calls of the turn are resolved from their outputs;
+ * a call whose input call failed is not run and says why. Built-in tool sets carry their state across
+ * turns; other functions are simulated from their output schema.
+ */
+export function executeTurn(
+  planned: readonly PlannedCall[],
+  pool: ReadonlyMap<string, FunctionDef>,
+  states: Readonly<Record<string, Json>>,
+  seed: number,
+  mode: ExecutionMode,
+): TurnExecution {
+  const next: Record<string, Json> = { ...states };
+  const done = new Map<string, ExecutedCall>();
+  const calls: ExecutedCall[] = [];
+  for (const p of planned) {
+    const def = pool.get(p.name);
+    const args: Record<string, unknown> = { ...p.arguments };
+    const after = [...new Set(Object.values(p.refs).map((r) => r.call))];
+    let error: string | undefined;
+    for (const [param, ref] of Object.entries(p.refs)) {
+      const src = done.get(ref.call);
+      const out = src?.output as Record<string, unknown> | undefined;
+      if (!src || src.error) error = `input ${param} comes from ${ref.call}, which failed`;
+      else if (!out || typeof out !== 'object' || !(ref.field in out))
+        error = `output of ${ref.call} has no field ${ref.field}`;
+      else args[param] = out[ref.field];
+    }
+    let output: Json = null;
+    const set = mode === 'simulated' ? undefined : findToolSet(p.name);
+    const executor: ExecutedCall['executor'] = set ? 'builtin' : 'simulated';
+    if (!def) error = `unknown function ${p.name}`;
+    if (!error && def) {
+      if (mode === 'builtin' && !set) error = `no built-in implementation of ${p.name}`;
+      else if (set) {
+        const state = next[set.name] ?? set.initialState(deriveSeed(seed, 'state', set.name));
+        try {
+          const r = set.call(state, p.name, args);
+          output = r.output;
+          next[set.name] = r.state;
+        } catch (e) {
+          if (!(e instanceof ToolError)) throw e;
+          error = e.message;
+          output = { error: e.message };
+          next[set.name] = state;
+        }
+      } else {
+        output = simulateOutput(def, args, seed);
+      }
+      if (!error) error = checkOutput(def, output);
+    }
+    const call: ExecutedCall = {
+      id: p.id,
+      name: p.name,
+      arguments: args,
+      sources: p.sources,
+      after,
+      output,
+      executor,
+    };
+    if (error) call.error = error;
+    done.set(p.id, call);
+    calls.push(call);
+  }
+  return { calls, states: next };
+}

@@ -1,0 +1,36 @@
+import type { FunctionDef, JsonSchemaT } from '../core/pool';
+import { createRng, deriveSeed, hash32 } from '../core/rng';
+import { stableStringify } from '../io/files';
+import { userValue } from '../llm/values';
+import type { Json } from './types';
+
+/**
+ * Offline simulated execution for functions with no implementation: an output that conforms to the
+ * declared output schema, derived from (function, arguments), so equal calls give equal outputs.
+ */
+export function simulateOutput(def: FunctionDef, args: Record<string, unknown>, seed: number): Json {
+  const callSeed = deriveSeed(seed, def.name, hash32(stableStringify(args)));
+  if (!def.output) return { status: 'ok', function: def.name };
+  return fromSchema(def.output, 'result', callSeed, args) as Json;
+}
+
+function fromSchema(schema: JsonSchemaT, name: string, seed: number, args: Record<string, unknown>): unknown {
+  // Echo arguments whose name matches an output field: "get_weather(city)" -> {city: <same city>}.
+  if (name in args && args[name] !== undefined) return args[name];
+  const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
+  if (type === 'object' || schema.properties) {
+    const out: Record<string, unknown> = {};
+    for (const [k, s] of Object.entries(schema.properties ?? {}))
+      out[k] = fromSchema(s, k, deriveSeed(seed, k), args);
+    return out;
+  }
+  if (type === 'array') {
+    const n = 1 + createRng(seed).int(3);
+    return Array.from({ length: n }, (_, i) =>
+      fromSchema(schema.items ?? { type: 'string' }, `${name}_item`, deriveSeed(seed, i), {}),
+    );
+  }
+  if (type === 'string' && /(^|_)id$/.test(name))
+    return `${name.replace(/_?id$/, '') || 'id'}_${seed % 100000}`;
+  return userValue(seed, name, schema);
+}

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+
+/** JSON value; tool state and outputs must survive a round trip through JSON (they are stored). */
+export type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
+
+export const ToolCall = z.object({
+  id: z.string(),
+  name: z.string(),
+  arguments: z.record(z.string(), z.unknown()),
+});
+export type ToolCall = z.infer<typeof ToolCall>;
+
+export interface ToolResult {
+  output: Json;
+  /** The tool set's state after the call; carried to the conversation's next call. */
+  state: Json;
+}
+
+/**
+ * A built-in stateful tool set: deterministic TypeScript implementations of a pool category.
+ * `call` must be pure given (state, name, args): no clock, no randomness other than the state's own seed,
+ * so executing a turn twice (activity retry, replay) gives the same outputs.
+ */
+export interface ToolSet {
+  /** Category name, equal to the example pool file's category. */
+  name: string;
+  /** Function names this set implements. */
+  functions: string[];
+  initialState(seed: number): Json;
+  /** Throws ToolError for a call that the real tool would reject (bad id, insufficient funds...). */
+  call(state: Json, name: string, args: Record<string, unknown>): ToolResult;
+}
+
+/** A failure the tool itself reports (the conversation records it as the tool's output). */
+export class ToolError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ToolError';
+  }
+}

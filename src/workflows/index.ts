@@ -1,0 +1,3 @@
+export * from './run';
+export * from './conversation';
+export * from './graph';

@@ -1,0 +1,198 @@
+import {
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  executeChild,
+  ParentClosePolicy,
+  setHandler,
+} from '@temporalio/workflow';
+import type { RunSummary } from '../activities/export';
+import type { RunInput } from '../core/config';
+import { conversationId } from '../core/conversation';
+import type { GraphStats } from '../core/graph';
+import { deriveSeed } from '../core/rng';
+import { conversation } from './conversation';
+import { buildGraph } from './graph';
+import { local } from './proxies';
+
+/** What survives continue-as-new: where the run is, never the conversations themselves. */
+export interface RunCarry {
+  poolRef: string;
+  graphRef: string;
+  graphStats: GraphStats;
+  next: number;
+  completed: number;
+  failed: number;
+  failures: Record<string, number>;
+  turns: number;
+  calls: number;
+}
+
+export interface RunProgress {
+  runId: string;
+  phase: 'pool' | 'graph' | 'conversations' | 'export' | 'done';
+  paused: boolean;
+  planned: number;
+  started: number;
+  completed: number;
+  failed: number;
+  inFlight: number;
+  failures: Record<string, number>;
+  turns: number;
+  calls: number;
+  graph?: GraphStats;
+  summary?: RunSummary;
+}
+
+export const progressQuery = defineQuery<RunProgress>('progress');
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+
+/** Children started per workflow execution before continuing as new, so the history stays small. */
+const DEFAULT_BATCH = 500;
+
+/**
+ * The run (parent): pool -> graph -> one child workflow per conversation (bounded in flight) -> export.
+ * Conversation ids are `<run>/conv-<index>`, so a child is never started twice for one index.
+ */
+export async function synthesisRun(
+  input: RunInput,
+  carry?: RunCarry,
+  batch = DEFAULT_BATCH,
+): Promise<RunSummary> {
+  const { runId, config } = input;
+  let paused = false;
+  const progress: RunProgress = {
+    runId,
+    phase: 'pool',
+    paused,
+    planned: config.conversations,
+    started: carry?.next ?? 0,
+    completed: carry?.completed ?? 0,
+    failed: carry?.failed ?? 0,
+    inFlight: 0,
+    failures: { ...(carry?.failures ?? {}) },
+    turns: carry?.turns ?? 0,
+    calls: carry?.calls ?? 0,
+    graph: carry?.graphStats,
+  };
+  setHandler(progressQuery, () => ({ ...progress, paused }));
+  setHandler(pauseSignal, () => void (paused = true));
+  setHandler(resumeSignal, () => void (paused = false));
+
+  let state: RunCarry;
+  if (carry) {
+    state = carry;
+  } else {
+    const pool = await local.loadPoolActivity({ poolPaths: input.poolPaths, storeDir: input.storeDir });
+    progress.phase = 'graph';
+    const graph = input.graphPath
+      ? await local.loadGraphActivity({
+          graphPath: input.graphPath,
+          poolRef: pool.poolRef,
+          storeDir: input.storeDir,
+        })
+      : await executeChild(buildGraph, {
+          workflowId: `${runId}/graph`,
+          args: [
+            {
+              storeDir: input.storeDir,
+              poolRef: pool.poolRef,
+              config: config.graphBuild,
+              outDir: input.outDir,
+            },
+          ],
+        });
+    progress.graph = graph.stats;
+    state = {
+      poolRef: pool.poolRef,
+      graphRef: graph.graphRef,
+      graphStats: graph.stats,
+      next: 0,
+      completed: 0,
+      failed: 0,
+      failures: {},
+      turns: 0,
+      calls: 0,
+    };
+  }
+
+  progress.phase = 'conversations';
+  const max = config.concurrency.conversations;
+  let inFlight = 0;
+  let startedHere = 0;
+  while (state.next < config.conversations) {
+    if (startedHere >= batch) {
+      await condition(() => inFlight === 0);
+      await continueAsNew<typeof synthesisRun>(input, state, batch);
+    }
+    await condition(() => !paused && inFlight < max);
+    const index = state.next++;
+    startedHere++;
+    inFlight++;
+    progress.started = state.next;
+    progress.inFlight = inFlight;
+    const id = conversationId(runId, index);
+    void executeChild(conversation, {
+      workflowId: id,
+      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+      memo: { run: runId, index },
+      args: [
+        {
+          runId,
+          id,
+          index,
+          seed: deriveSeed(config.seed, 'conversation', index),
+          storeDir: input.storeDir,
+          outDir: input.outDir,
+          poolRef: state.poolRef,
+          graphRef: state.graphRef,
+          ops: config.ops,
+          distractors: config.distractors,
+          execution: config.execution.mode,
+        },
+      ],
+    })
+      .then((r) => {
+        if (r.status === 'completed') {
+          state.completed++;
+          state.turns += r.turns;
+          state.calls += r.calls;
+        } else {
+          state.failed++;
+          const key = r.failure?.type ?? 'unknown';
+          state.failures[key] = (state.failures[key] ?? 0) + 1;
+        }
+      })
+      .catch((err: unknown) => {
+        state.failed++;
+        const key = err instanceof Error ? err.name : 'unknown';
+        state.failures[key] = (state.failures[key] ?? 0) + 1;
+      })
+      .finally(() => {
+        inFlight--;
+        Object.assign(progress, {
+          inFlight,
+          completed: state.completed,
+          failed: state.failed,
+          failures: { ...state.failures },
+          turns: state.turns,
+          calls: state.calls,
+        });
+      });
+  }
+  await condition(() => inFlight === 0);
+
+  progress.phase = 'export';
+  const summary = await local.exportRunActivity({
+    runId,
+    outDir: input.outDir,
+    storeDir: input.storeDir,
+    poolRef: state.poolRef,
+    failed: state.failed,
+  });
+  progress.phase = 'done';
+  progress.summary = summary;
+  return summary;
+}

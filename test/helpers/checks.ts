@@ -1,0 +1,98 @@
+import { ConversationRecord, type ExecutedCall } from '../../src/core/conversation';
+import type { FunctionDef } from '../../src/core/pool';
+import type { OpenAIChatExample } from '../../src/export/openai';
+
+/**
+ * The output checks every synthesis run must pass, whatever the backend: records are well-formed, calls
+ * follow the FSP, every required argument is filled from the query or an earlier output (and the value
+ * really is that output's field), nested functions are not named in the query, empty turns make no call.
+ */
+export function checkRecord(raw: unknown, pool: ReadonlyMap<string, FunctionDef>): ConversationRecord {
+  const rec = ConversationRecord.parse(raw);
+  expect(rec.turns.length).toBe(rec.fsp.turns.length);
+  const fspFns = rec.fsp.turns.flatMap((t) => t.functions.map((f) => f.name));
+  for (const f of fspFns) expect(rec.tools).toContain(f);
+  const allCalls = new Map<string, { call: ExecutedCall; turn: number }>();
+  rec.turns.forEach((turn, h) => {
+    const planned = rec.fsp.turns[h];
+    expect(turn.labels).toEqual(planned?.labels);
+    expect(turn.query.length).toBeGreaterThan(10);
+    expect(turn.assistant.final.length).toBeGreaterThan(0);
+    if (turn.missing) {
+      expect(turn.calls).toEqual([]);
+      expect(turn.assistant.steps).toEqual([]);
+      if (turn.missing.kind === 'miss_func') expect(rec.tools).not.toContain(turn.missing.function);
+      return;
+    }
+    expect(turn.calls.map((c) => c.name)).toEqual(turn.functions.map((f) => f.name));
+    for (const call of turn.calls) {
+      const def = pool.get(call.name);
+      expect(def).toBeDefined();
+      const dependencyFailed = call.error?.startsWith('input ') ?? false;
+      for (const r of def?.parameters.required ?? []) {
+        if (!dependencyFailed) expect(call.arguments).toHaveProperty([r]);
+        expect(call.sources[r]).toBeDefined();
+      }
+      for (const [param, src] of Object.entries(call.sources)) {
+        if (src.kind === 'call') {
+          const from =
+            allCalls.get(src.call) ??
+            (turn.calls.find((c) => c.id === src.call)
+              ? { call: turn.calls.find((c) => c.id === src.call) as ExecutedCall, turn: h }
+              : undefined);
+          expect(from).toBeDefined();
+          if (from && !from.call.error && !dependencyFailed) {
+            expect(call.arguments[param]).toEqual((from.call.output as Record<string, unknown>)[src.field]);
+          }
+        } else if (src.kind === 'query') {
+          expect(src.turn).toBeLessThanOrEqual(h);
+        }
+      }
+    }
+    // nested functions are implied, never named; and they depend on some earlier output
+    turn.functions.forEach((f, i) => {
+      if (f.via === 'walk') return;
+      expect(turn.query).not.toContain(f.name);
+      const call = turn.calls[i] as ExecutedCall;
+      expect(Object.values(call.sources).some((s) => s.kind === 'call')).toBe(true);
+    });
+    turn.calls.forEach((c) => allCalls.set(c.id, { call: c, turn: h }));
+  });
+  const calls = rec.turns.flatMap((t) => t.calls);
+  expect(rec.stats).toEqual({
+    turns: rec.turns.length,
+    calls: calls.length,
+    failedCalls: calls.filter((c) => c.error).length,
+  });
+  return rec;
+}
+
+/** An OpenAI chat example matches its record: one user message per turn, tool results answer tool calls. */
+export function checkChatExample(ex: OpenAIChatExample, rec: ConversationRecord): void {
+  expect(ex.messages[0]?.role).toBe('system');
+  expect(ex.messages.filter((m) => m.role === 'user').map((m) => (m as { content: string }).content)).toEqual(
+    rec.turns.map((t) => t.query),
+  );
+  expect(ex.tools.map((t) => t.function.name)).toEqual(rec.tools);
+  const callsById = new Map(rec.turns.flatMap((t) => t.calls).map((c) => [c.id, c]));
+  let pending: string[] = [];
+  for (const m of ex.messages) {
+    if (m.role === 'tool') {
+      expect(pending).toContain(m.tool_call_id);
+      pending = pending.filter((id) => id !== m.tool_call_id);
+      continue;
+    }
+    expect(pending).toEqual([]);
+    if (m.role === 'assistant' && m.tool_calls) {
+      for (const tc of m.tool_calls) {
+        const call = callsById.get(tc.id);
+        expect(call?.name).toBe(tc.function.name);
+        expect(JSON.parse(tc.function.arguments)).toEqual(call?.arguments);
+      }
+      pending = m.tool_calls.map((t) => t.id);
+    }
+  }
+  expect(pending).toEqual([]);
+  expect(ex.messages[ex.messages.length - 1]?.role).toBe('assistant');
+  expect(ex.metadata.backend).toBe(rec.provenance.backend);
+}

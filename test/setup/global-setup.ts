@@ -1,0 +1,55 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, openSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { temporalBinary, waitForPort } from '../../src/cli/server';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/**
+ * Starts one real Temporal dev server for the whole suite, on free ports with a throwaway database, and
+ * publishes its address through TEMPORAL_ADDRESS (jest workers inherit the environment).
+ */
+export default async function globalSetup(): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'magnet-test-temporal-'));
+  const port = await freePort();
+  const uiPort = await freePort();
+  const bin = temporalBinary();
+  const log = openSync(path.join(dir, 'server.log'), 'a');
+  const child = spawn(
+    bin,
+    [
+      'server',
+      'start-dev',
+      '--db-filename',
+      path.join(dir, 'dev.sqlite'),
+      '--port',
+      String(port),
+      '--ui-port',
+      String(uiPort),
+      '--ip',
+      '127.0.0.1',
+      '--log-level',
+      'error',
+    ],
+    { detached: true, stdio: ['ignore', log, log] },
+  );
+  child.unref();
+  writeFileSync(
+    path.join(os.tmpdir(), 'magnet-test-temporal.json'),
+    JSON.stringify({ pid: child.pid, dir, port, uiPort, bin }),
+  );
+  await waitForPort(port, 60_000, 'test Temporal dev server');
+  process.env.TEMPORAL_ADDRESS = `127.0.0.1:${port}`;
+  process.env.MAGNET_TEST_TEMPORAL_DIR = dir;
+  process.env.MAGNET_TEST_TEMPORAL_BIN = bin;
+}
