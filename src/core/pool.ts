@@ -98,9 +98,9 @@ export function formatIssue(file: string, item: string, err: z.ZodError, prefix 
 // The raw shapes accepted from files. Output schemas go by several names in the wild.
 const RawFunction = z
   .object({
-    name: z.unknown(),
-    description: z.unknown(),
-    parameters: z.unknown(),
+    name: z.unknown().optional(),
+    description: z.unknown().optional(),
+    parameters: z.unknown().optional(),
     output: z.unknown().optional(),
     outputSchema: z.unknown().optional(),
     response: z.unknown().optional(),
