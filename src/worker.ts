@@ -7,6 +7,7 @@ import {
   type WorkerOptions,
 } from '@temporalio/worker';
 import * as activities from './activities';
+import { LLM_ROLES, resolveRoleSettings, type RunConfig } from './core/config';
 
 export const TASK_QUEUE = process.env.MAGNET_TASK_QUEUE ?? 'magnet';
 
@@ -16,6 +17,8 @@ export interface WorkerConfig {
   taskQueue?: string;
   /** Extra options (concurrency, a prebuilt bundle for tests) passed through to Temporal. */
   options?: Partial<WorkerOptions>;
+  /** A worker for an LLM queue hosts activities only. */
+  activitiesOnly?: boolean;
 }
 
 let runtimeInstalled = false;
@@ -42,11 +45,50 @@ export async function createWorker(
     namespace: config.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default',
     taskQueue: config.taskQueue ?? TASK_QUEUE,
     activities,
-    ...(config.options?.workflowBundle ? {} : { workflowsPath: require.resolve('./workflows') }),
     maxConcurrentActivityTaskExecutions: 32,
     ...config.options,
+    ...(config.activitiesOnly
+      ? { workflowsPath: undefined, workflowBundle: undefined }
+      : config.options?.workflowBundle
+        ? {}
+        : { workflowsPath: require.resolve('./workflows') }),
   });
   return { worker, connection };
+}
+
+/**
+ * The workers one process runs for a config: the main queue (workflows, local activities) and one queue per
+ * LLM provider, rate-limited for all workers at once with the provider's requestsPerSecond.
+ */
+export async function createWorkers(opts: {
+  address: string;
+  config: RunConfig;
+  taskQueue?: string;
+  options?: Partial<WorkerOptions>;
+}): Promise<{ worker: Worker; connection: NativeConnection; taskQueue: string }[]> {
+  const base = opts.taskQueue ?? TASK_QUEUE;
+  const main = await createWorker({ address: opts.address, taskQueue: base, options: opts.options });
+  const out = [{ ...main, taskQueue: base }];
+  const used = new Set(
+    LLM_ROLES.map((r) => resolveRoleSettings(opts.config.llm, r).provider).filter((p) => p !== 'offline'),
+  );
+  for (const name of used) {
+    const p = opts.config.llm.providers[name];
+    const taskQueue = `${base}-llm-${name}`;
+    const w = await createWorker({
+      address: opts.address,
+      taskQueue,
+      options: {
+        ...opts.options,
+        workflowBundle: undefined,
+        workflowsPath: undefined,
+        ...(p?.requestsPerSecond ? { maxTaskQueueActivitiesPerSecond: p.requestsPerSecond } : {}),
+      },
+      activitiesOnly: true,
+    });
+    out.push({ ...w, taskQueue });
+  }
+  return out;
 }
 
 async function main(): Promise<void> {

@@ -131,6 +131,6 @@ describe('run config', () => {
     expect(c.ops.walkLength).toBe(7);
     expect(c.ops.mergeProb).toBe(0.3);
     expect(c.graphBuild.maxCandidates).toBe(30);
-    expect(c.llm.backend).toBe('offline');
+    expect(c.llm.default.provider).toBe('offline');
   });
 });

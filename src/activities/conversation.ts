@@ -1,3 +1,4 @@
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { heartbeat } from '@temporalio/activity';
 import {
@@ -8,8 +9,14 @@ import {
   type PlannedCall,
   type TurnRecord,
 } from '../core/conversation';
+import type { ResolvedRole } from '../core/config';
+import { outEdges } from '../core/graph';
 import type { Fsp, OpsConfig } from '../core/ops';
-import { planConversation, type Plan } from '../core/plan';
+import { planConversation, sampleWalk, type Plan } from '../core/plan';
+import { deriveSeed } from '../core/rng';
+import { addUsage, NO_USAGE, type Usage } from '../llm/client';
+import { llmBackTranslate, llmForthTranslate, llmNestedJudge, llmSimulate, llmTeacher } from '../llm/roles';
+import { findToolSet } from '../tools/builtin';
 import type { FunctionDef } from '../core/pool';
 import { getJson, putJson, type Ref } from '../io/artifacts';
 import { writeAtomic } from '../io/files';
@@ -34,12 +41,30 @@ export async function planConversationActivity(input: {
   seed: number;
   ops: OpsConfig;
   distractors: number;
-}): Promise<Plan> {
+  nestedJudge?: ResolvedRole;
+}): Promise<Plan & { usage: Usage }> {
   const [pool, graph] = await Promise.all([
     poolIndex(input.storeDir, input.poolRef),
     graphFor(input.storeDir, input.graphRef),
   ]);
-  return planConversation({ graph, pool, seed: input.seed, ops: input.ops, distractors: input.distractors });
+  const base = { graph, pool, seed: input.seed, ops: input.ops, distractors: input.distractors };
+  const walk = sampleWalk(base);
+  const judge = input.nestedJudge;
+  if (!judge || judge.provider === 'offline') return { ...planConversation(base, walk), usage: NO_USAGE };
+  // The LLM nested judge looks at each walk function's feeding neighbours once; answers are cached, so a
+  // function seen in many conversations is judged once per run.
+  const adjacency = outEdges(graph);
+  const verdicts = new Set<string>();
+  let usage = NO_USAGE;
+  for (const f of new Set(walk)) {
+    const cands = (adjacency.get(f) ?? []).filter((e) => e.feeds.length > 0).map((e) => pool.get(e.to));
+    const defs = cands.filter((d): d is FunctionDef => !!d);
+    if (defs.length === 0) continue;
+    const r = await llmNestedJudge(judge, pool.get(f) as FunctionDef, defs);
+    r.nested.forEach((n) => verdicts.add(`${f}->${n}`));
+    usage = addUsage(usage, r.usage);
+  }
+  return { ...planConversation({ ...base, isNested: (a, b) => verdicts.has(`${a}->${b}`) }, walk), usage };
 }
 
 /** A finished turn as the workflow keeps it: small, with the calls by reference. */
@@ -56,6 +81,25 @@ export interface TurnInput {
   fsp: Fsp;
   turnIndex: number;
   previous: TurnRef[];
+  /** Tool state before this turn (for value hints). */
+  stateRef?: Ref;
+}
+
+/** Valid values for parameters from the built-in tool sets' state before the turn. */
+async function hintsFor(input: TurnInput, defs: FunctionDef[]): Promise<Record<string, unknown[]>> {
+  const states = input.stateRef
+    ? ((await getJson(input.storeDir, input.stateRef)) as Record<string, Json>)
+    : {};
+  const hints: Record<string, unknown[]> = {};
+  const seen = new Set<string>();
+  for (const def of defs) {
+    const set = findToolSet(def.name);
+    if (!set?.valueHints || seen.has(set.name)) continue;
+    seen.add(set.name);
+    const state = states[set.name] ?? set.initialState(deriveSeed(input.seed, 'state', set.name));
+    for (const [k, v] of Object.entries(set.valueHints(state))) hints[k] ??= v;
+  }
+  return hints;
 }
 
 async function context(input: TurnInput): Promise<TurnContext> {
@@ -70,14 +114,17 @@ async function context(input: TurnInput): Promise<TurnContext> {
   const history: ExecutedCall[] = [];
   for (const t of input.previous)
     if (t.callsRef) history.push(...(await loadCalls(input.storeDir, t.callsRef)));
+  const defs = turn.functions.map((f) => lookup(f.name));
+  const missingDef = turn.missing ? lookup(turn.missing.function) : undefined;
   return {
     seed: input.seed,
     turnIndex: input.turnIndex,
     turn,
-    defs: turn.functions.map((f) => lookup(f.name)),
-    missingDef: turn.missing ? lookup(turn.missing.function) : undefined,
+    defs,
+    missingDef,
     history,
     previousQueries: input.previous.map((t) => t.query),
+    hints: await hintsFor(input, missingDef ? [...defs, missingDef] : defs),
   };
 }
 
@@ -85,18 +132,26 @@ async function loadCalls(storeDir: string, ref: Ref): Promise<ExecutedCall[]> {
   return ExecutedCall.array().parse(await getJson(storeDir, ref));
 }
 
-export async function backTranslateActivity(input: TurnInput): Promise<{ query: string }> {
-  return nonRetryableOn(async () => ({ query: offlineBackTranslate(await context(input)) }));
+export async function backTranslateActivity(
+  input: TurnInput & { llm: ResolvedRole },
+): Promise<{ query: string; usage: Usage }> {
+  return nonRetryableOn(async () => {
+    const ctx = await context(input);
+    if (input.llm.provider === 'offline') return { query: offlineBackTranslate(ctx), usage: NO_USAGE };
+    return llmBackTranslate(input.llm, ctx);
+  });
 }
 
 export async function forthTranslateActivity(
-  input: TurnInput & { query: string },
-): Promise<{ calls: PlannedCall[] }> {
+  input: TurnInput & { query: string; llm: ResolvedRole },
+): Promise<{ calls: PlannedCall[]; usage: Usage }> {
   return nonRetryableOn(async () => {
     const ctx = await context(input);
     // Empty (missing-information) turns have nothing to call: the right answer is to ask or decline.
-    if (ctx.turn.missing) return { calls: [] };
-    return { calls: offlineForthTranslate(ctx, input.query) };
+    if (ctx.turn.missing) return { calls: [], usage: NO_USAGE };
+    if (input.llm.provider === 'offline')
+      return { calls: offlineForthTranslate(ctx, input.query), usage: NO_USAGE };
+    return llmForthTranslate(input.llm, ctx, input.query);
   });
 }
 
@@ -107,26 +162,65 @@ export async function executeActivity(input: {
   calls: PlannedCall[];
   stateRef?: Ref;
   mode: ExecutionMode;
-}): Promise<{ callsRef: Ref; stateRef: Ref; results: { id: string; name: string; error?: string }[] }> {
+  /** Who plays functions that have no implementation. */
+  simulator: ResolvedRole;
+  /** Calls of earlier turns, for a simulator that must stay consistent with them. */
+  previous: TurnRef[];
+}): Promise<{
+  callsRef: Ref;
+  stateRef: Ref;
+  results: { id: string; name: string; error?: string }[];
+  usage: Usage;
+}> {
   const pool = await poolIndex(input.storeDir, input.poolRef);
   const states = input.stateRef
     ? ((await getJson(input.storeDir, input.stateRef)) as Record<string, Json>)
     : {};
-  const { calls, states: next } = executeTurn(input.calls, pool, states, input.seed, input.mode);
+  let usage = NO_USAGE;
+  const sim = input.simulator;
+  let simulate;
+  if (sim.provider === 'llm') {
+    const history: ExecutedCall[] = [];
+    for (const t of input.previous)
+      if (t.callsRef) history.push(...(await loadCalls(input.storeDir, t.callsRef)));
+    simulate = async (
+      def: FunctionDef,
+      args: Record<string, unknown>,
+      done: ExecutedCall[],
+    ): Promise<unknown> => {
+      const r = await llmSimulate(sim, def, args, [...history, ...done]);
+      usage = addUsage(usage, r.usage);
+      return r.output;
+    };
+  }
+  const { calls, states: next } = await executeTurn(
+    input.calls,
+    pool,
+    states,
+    input.seed,
+    input.mode,
+    simulate,
+  );
   return {
     callsRef: await putJson(input.storeDir, calls),
     stateRef: await putJson(input.storeDir, next),
     results: calls.map((c) =>
       c.error ? { id: c.id, name: c.name, error: c.error } : { id: c.id, name: c.name },
     ),
+    usage,
   };
 }
 
-export async function distillActivity(input: TurnInput & { callsRef?: Ref }): Promise<AssistantTurn> {
+export async function distillActivity(
+  input: TurnInput & { callsRef?: Ref; query: string; llm: ResolvedRole },
+): Promise<AssistantTurn & { usage: Usage }> {
   return nonRetryableOn(async () => {
     const ctx = await context(input);
     const calls = input.callsRef ? await loadCalls(input.storeDir, input.callsRef) : [];
-    return offlineDistill(ctx, callSteps(calls));
+    if (input.llm.provider === 'offline')
+      return { ...offlineDistill(ctx, callSteps(calls)), usage: NO_USAGE };
+    const r = await llmTeacher(input.llm, ctx, input.query, callSteps(calls));
+    return { ...r.assistant, usage: r.usage };
   });
 }
 
@@ -141,6 +235,7 @@ export async function writeConversationActivity(input: {
   fsp: Fsp;
   tools: string[];
   turns: TurnRef[];
+  provenance: { backend: string; models: Record<string, string> };
 }): Promise<{ file: string; turns: number; calls: number; failedCalls: number }> {
   const turns: TurnRecord[] = [];
   for (const [i, t] of input.turns.entries()) {
@@ -194,4 +289,11 @@ export async function writeFailureActivity(input: {
   const file = path.join(input.outDir, 'failed', `conv-${String(input.index).padStart(5, '0')}.json`);
   await writeAtomic(file, JSON.stringify({ id: input.id, index: input.index, ...input.failure }, null, 2));
   return { file };
+}
+
+/** The conversation recovered (a retried turn succeeded): its failure file no longer applies. */
+export async function clearFailureActivity(input: { outDir: string; index: number }): Promise<void> {
+  await fs.rm(path.join(input.outDir, 'failed', `conv-${String(input.index).padStart(5, '0')}.json`), {
+    force: true,
+  });
 }

@@ -5,7 +5,28 @@ import { ConversationRecord } from '../core/conversation';
 import type { Ref } from '../io/artifacts';
 import { readJson, writeAtomic } from '../io/files';
 import { toOpenAIChat } from '../export/openai';
+import { addUsage, NO_USAGE, type Usage } from '../llm/client';
 import { poolIndex } from './pool';
+
+async function readLedger(file: string): Promise<Usage & { byRole: Record<string, Usage> }> {
+  const text = await fs.readFile(file, 'utf8').catch(() => '');
+  let total = NO_USAGE;
+  const byRole: Record<string, Usage> = {};
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    const e = JSON.parse(line) as Usage & { role: string };
+    const u = {
+      requests: e.requests,
+      cached: 0,
+      inputTokens: e.inputTokens,
+      outputTokens: e.outputTokens,
+      costUsd: e.costUsd,
+    };
+    total = addUsage(total, u);
+    byRole[e.role] = addUsage(byRole[e.role] ?? NO_USAGE, u);
+  }
+  return { ...total, byRole };
+}
 
 export interface RunSummary {
   runId: string;
@@ -15,7 +36,12 @@ export interface RunSummary {
   calls: number;
   failedCalls: number;
   labels: Record<string, number>;
+  failures: Record<string, number>;
   backend: string;
+  /** LLM usage as counted by the workflows (what the run's conversations report). */
+  usage: Usage;
+  /** LLM usage from the call ledger: every request actually sent, including ones in failed attempts. */
+  ledger: Usage & { byRole: Record<string, Usage> };
   files: { sft: string; report: string; conversations: string };
 }
 
@@ -29,6 +55,8 @@ export async function exportRunActivity(input: {
   storeDir: string;
   poolRef: Ref;
   failed: number;
+  failures: Record<string, number>;
+  usage: Usage;
 }): Promise<RunSummary> {
   const pool = await poolIndex(input.storeDir, input.poolRef);
   const dir = path.join(input.outDir, 'conversations');
@@ -49,6 +77,7 @@ export async function exportRunActivity(input: {
     for (const t of rec.turns) for (const l of t.labels) labels[l] = (labels[l] ?? 0) + 1;
     if (i % 100 === 0) heartbeat({ exported: i });
   }
+  const ledger = await readLedger(path.join(input.outDir, 'llm-calls.jsonl'));
   const sft = path.join(input.outDir, 'sft.openai.jsonl');
   await writeAtomic(sft, lines.join('\n') + (lines.length ? '\n' : ''));
   const summary: RunSummary = {
@@ -59,7 +88,10 @@ export async function exportRunActivity(input: {
     calls,
     failedCalls,
     labels,
+    failures: input.failures,
     backend: [...backends].join(',') || 'none',
+    usage: input.usage,
+    ledger,
     files: { sft, report: path.join(input.outDir, 'report.json'), conversations: dir },
   };
   await writeAtomic(summary.files.report, JSON.stringify(summary, null, 2));

@@ -8,7 +8,10 @@ import {
   type GraphConfig,
   type GraphStats,
 } from '../core/graph';
-import { OFFLINE_JUDGE, offlineJudge } from '../core/graph';
+import { offlineJudge } from '../core/graph';
+import type { ResolvedRole } from '../core/config';
+import { addUsage, NO_USAGE, type Usage } from '../llm/client';
+import { llmJudgeDependencies } from '../llm/roles';
 import type { FunctionDef } from '../core/pool';
 import { heartbeat } from '@temporalio/activity';
 import { getJson, putJson, type Ref } from '../io/artifacts';
@@ -34,16 +37,28 @@ export async function judgeFunctionsActivity(input: {
   candidatesRef: Ref;
   start: number;
   end: number;
-}): Promise<{ edgesRef: Ref; edges: number; rejected: number; judgeRequests: number }> {
+  judge: ResolvedRole;
+}): Promise<{ edgesRef: Ref; edges: number; rejected: number; usage: Usage }> {
   const index = await poolIndex(input.storeDir, input.poolRef);
   const candidates = (await getJson(input.storeDir, input.candidatesRef)) as Record<string, string[]>;
   const names = [...index.keys()].slice(input.start, input.end);
   const edges: Edge[] = [];
   let rejected = 0;
+  let usage = NO_USAGE;
+  const judge = input.judge;
   for (const name of names) {
     const v = index.get(name) as FunctionDef;
     const cands = (candidates[name] ?? []).map((n) => index.get(n)).filter((f): f is FunctionDef => !!f);
-    const checked = checkJudged(v, cands, offlineJudge(v, cands));
+    if (cands.length === 0) continue;
+    let proposed: Edge[];
+    if (judge.provider === 'offline') proposed = offlineJudge(v, cands);
+    else {
+      // One request per function covering all of its candidates (the LLM judge is batched).
+      const r = await llmJudgeDependencies(judge, v, cands);
+      proposed = r.edges;
+      usage = addUsage(usage, r.usage);
+    }
+    const checked = checkJudged(v, cands, proposed);
     edges.push(...checked.edges);
     rejected += checked.rejected.length;
     heartbeat({ judged: name });
@@ -52,7 +67,7 @@ export async function judgeFunctionsActivity(input: {
     edgesRef: await putJson(input.storeDir, edges),
     edges: edges.length,
     rejected,
-    judgeRequests: names.length,
+    usage,
   };
 }
 
@@ -63,12 +78,13 @@ export async function assembleGraphActivity(input: {
   edgeRefs: Ref[];
   config: GraphConfig;
   outDir: string;
+  judge: string;
 }): Promise<{ graphRef: Ref; stats: GraphStats; file: string }> {
   const index = await poolIndex(input.storeDir, input.poolRef);
   const candidates = (await getJson(input.storeDir, input.candidatesRef)) as Record<string, string[]>;
   const edges: Edge[] = [];
   for (const ref of input.edgeRefs) edges.push(...Edge.array().parse(await getJson(input.storeDir, ref)));
-  const graph = assembleGraph([...index.values()], candidates, edges, input.config, OFFLINE_JUDGE);
+  const graph = assembleGraph([...index.values()], candidates, edges, input.config, input.judge);
   const file = path.join(input.outDir, 'graph.json');
   await writeAtomic(file, JSON.stringify(graph, null, 1));
   await writeAtomic(path.join(input.outDir, 'graph.dot'), toDot(graph));

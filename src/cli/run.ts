@@ -1,3 +1,4 @@
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { RunInput, type RunConfig } from '../core/config';
@@ -6,7 +7,7 @@ import { PoolError } from '../core/pool';
 import { ConfigError, loadConfig } from '../io/config-file';
 import { readJson } from '../io/files';
 import { loadPool } from '../io/pool-files';
-import { createWorker, TASK_QUEUE } from '../worker';
+import { createWorkers, TASK_QUEUE } from '../worker';
 import { progressQuery, synthesisRun, type RunProgress } from '../workflows/run';
 import type { RunSummary } from '../activities/export';
 import { dataDir } from './paths';
@@ -46,6 +47,14 @@ export async function prepareRun(
   const outDir = config.output
     ? path.resolve(baseDir, config.output, runId)
     : path.join(dataDir(), 'runs', runId);
+  const prompts: Record<string, string> = {};
+  for (const [role, file] of Object.entries(config.llm.prompts)) {
+    if (!file) continue;
+    const full = path.resolve(baseDir, file);
+    prompts[role] = await fs.readFile(full, 'utf8').catch(() => {
+      throw new ConfigError(`${configFile} field llm.prompts.${role}: cannot read ${full}`);
+    });
+  }
   return RunInput.parse({
     runId,
     config,
@@ -53,6 +62,9 @@ export async function prepareRun(
     graphPath,
     outDir,
     storeDir: path.join(dataDir(), 'store'),
+    cacheDir: path.join(dataDir(), 'llm-cache'),
+    taskQueue: TASK_QUEUE,
+    prompts,
   });
 }
 
@@ -103,10 +115,16 @@ export async function launchRun(input: RunInput, opts: LaunchOptions = {}): Prom
     );
   if (opts.detach) return undefined;
   if (opts.worker === false) return watchRun(handle);
-  const { worker, connection } = await createWorker({ address: server.address });
+  const workers = await createWorkers({
+    address: server.address,
+    config: input.config,
+    taskQueue: input.taskQueue,
+  });
   try {
-    return await worker.runUntil(watchRun(handle));
+    const watching = watchRun(handle);
+    await Promise.all(workers.map((w) => w.worker.runUntil(watching)));
+    return await watching;
   } finally {
-    await connection.close();
+    for (const w of workers) await w.connection.close();
   }
 }

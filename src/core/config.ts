@@ -2,12 +2,148 @@ import { z } from 'zod';
 import { GraphConfig } from './graph';
 import { OpsConfig } from './ops';
 
-/** LLM settings; the offline backend needs none of them. Keys are named by env var, never given inline. */
-export const LlmConfig = z
+export const LLM_ROLES = [
+  'dependency_judge',
+  'nested_judge',
+  'back_translate',
+  'forth_translate',
+  'simulate',
+  'teacher',
+] as const;
+export const LlmRole = z.enum(LLM_ROLES);
+export type LlmRole = z.infer<typeof LlmRole>;
+
+/** An LLM provider. The API key is named by environment variable, never written in a config. */
+export const ProviderConfig = z
   .object({
-    backend: z.enum(['offline']).default('offline'),
+    kind: z.enum(['openai', 'gemini']),
+    /** Any OpenAI-compatible server (vLLM, Ollama, llama.cpp, LiteLLM, OpenRouter) or a Gemini endpoint. */
+    baseURL: z.string().url().optional(),
+    apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the NAME of an environment variable, not a key'),
+    /** Requests per second for all workers together (a Temporal task-queue rate limit). */
+    requestsPerSecond: z.number().positive().max(10_000).optional(),
+    /** Tokens per minute (prompt + completion) this process may spend; the provider's headers refine it. */
+    tokensPerMinute: z.number().int().positive().optional(),
+    timeoutMs: z.number().int().positive().default(120_000),
   })
   .strict();
+export type ProviderConfig = z.infer<typeof ProviderConfig>;
+
+export const RoleSettings = z
+  .object({
+    /** "offline" or the name of a provider in `providers`. */
+    provider: z.string(),
+    model: z.string().optional(),
+    temperature: z.number().min(0).max(2).optional(),
+    maxTokens: z.number().int().positive().optional(),
+  })
+  .strict();
+export type RoleSettings = z.infer<typeof RoleSettings>;
+
+export const Price = z.object({ input: z.number().min(0), output: z.number().min(0) }).strict();
+
+/** LLM settings: a default for every role, overridable per role; prices in USD per million tokens. */
+export const LlmConfig = z
+  .object({
+    providers: z.record(z.string(), ProviderConfig).default({}),
+    default: RoleSettings.default({ provider: 'offline' }),
+    roles: z.partialRecord(LlmRole, RoleSettings.partial()).default({}),
+    prices: z.record(z.string(), Price).default({}),
+    /** Prompt overrides: role -> file with the system prompt (relative to the config). */
+    prompts: z.partialRecord(LlmRole, z.string()).default({}),
+    cache: z.boolean().default(true),
+  })
+  .strict()
+  .superRefine((llm, ctx) => {
+    const check = (s: Partial<RoleSettings>, path: (string | number)[]): void => {
+      if (s.provider && s.provider !== 'offline' && !(s.provider in llm.providers)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, 'provider'],
+          message: `unknown provider "${s.provider}" (not in llm.providers)`,
+        });
+      }
+    };
+    check(llm.default, ['default']);
+    for (const [role, s] of Object.entries(llm.roles)) if (s) check(s, ['roles', role]);
+    for (const role of LLM_ROLES) {
+      const r = resolveRoleSettings(llm, role);
+      if (r.provider !== 'offline' && !r.model) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['roles', role, 'model'],
+          message: `role ${role} uses provider ${r.provider} but names no model`,
+        });
+      }
+    }
+  });
+export type LlmConfig = z.infer<typeof LlmConfig>;
+
+export function resolveRoleSettings(llm: Pick<LlmConfig, 'default' | 'roles'>, role: LlmRole): RoleSettings {
+  return { ...llm.default, ...(llm.roles[role] ?? {}) } as RoleSettings;
+}
+
+/**
+ * What an LLM activity needs to make a call: no key, only where to find it. Carried in workflow inputs,
+ * so it must never hold a secret.
+ */
+export const ResolvedRole = z.discriminatedUnion('provider', [
+  z.object({ provider: z.literal('offline'), role: LlmRole }),
+  z.object({
+    provider: z.literal('llm'),
+    role: LlmRole,
+    providerName: z.string(),
+    kind: z.enum(['openai', 'gemini']),
+    baseURL: z.string().optional(),
+    apiKeyEnv: z.string(),
+    timeoutMs: z.number(),
+    tokensPerMinute: z.number().optional(),
+    model: z.string(),
+    temperature: z.number().optional(),
+    maxTokens: z.number().optional(),
+    price: Price.optional(),
+    /** Set when the config overrides the prompt; part of the cache key. */
+    systemPrompt: z.string().optional(),
+    cache: z.boolean(),
+    cacheDir: z.string(),
+    ledgerFile: z.string(),
+  }),
+]);
+export type ResolvedRole = z.infer<typeof ResolvedRole>;
+
+export function resolveRole(
+  llm: LlmConfig,
+  role: LlmRole,
+  paths: { cacheDir: string; ledgerFile: string },
+  prompts: Partial<Record<LlmRole, string>> = {},
+): ResolvedRole {
+  const s = resolveRoleSettings(llm, role);
+  if (s.provider === 'offline') return { provider: 'offline', role };
+  const p = llm.providers[s.provider];
+  if (!p || !s.model) throw new Error(`role ${role}: provider ${s.provider} or model missing`);
+  return {
+    provider: 'llm',
+    role,
+    providerName: s.provider,
+    kind: p.kind,
+    baseURL: p.baseURL,
+    apiKeyEnv: p.apiKeyEnv,
+    timeoutMs: p.timeoutMs,
+    tokensPerMinute: p.tokensPerMinute,
+    model: s.model,
+    temperature: s.temperature,
+    maxTokens: s.maxTokens,
+    price: llm.prices[s.model],
+    systemPrompt: prompts[role],
+    cache: llm.cache,
+    ...paths,
+  };
+}
+
+/** The task queue an LLM role's activities run on: one per provider, so each can be rate-limited. */
+export function llmTaskQueue(base: string, r: ResolvedRole): string {
+  return r.provider === 'offline' ? base : `${base}-llm-${r.providerName}`;
+}
 
 export const ExecutionConfig = z
   .object({
@@ -48,6 +184,18 @@ export const RunConfig = z
     /** Same-category functions offered besides the FSP's, so the model must choose. */
     distractors: z.number().int().min(0).max(100).default(3),
     llm: LlmConfig.default(LlmConfig.parse({})),
+    /** A turn that fails for good waits this long for `magnet replay` before its conversation is failed. */
+    failedTurns: z
+      .object({
+        waitSeconds: z
+          .number()
+          .int()
+          .min(0)
+          .max(30 * 24 * 3600)
+          .default(0),
+      })
+      .strict()
+      .default({ waitSeconds: 0 }),
     execution: ExecutionConfig.default(ExecutionConfig.parse({})),
   })
   .strict();
@@ -62,5 +210,11 @@ export const RunInput = z.object({
   outDir: z.string(),
   /** Artifact store root (content-addressed objects). */
   storeDir: z.string(),
+  /** LLM response cache folder. */
+  cacheDir: z.string(),
+  /** Task queue of workflows and local activities; LLM queues derive from it. */
+  taskQueue: z.string(),
+  /** Prompt overrides read from the files the config names (role -> system prompt). */
+  prompts: z.partialRecord(LlmRole, z.string()).default({}),
 });
 export type RunInput = z.infer<typeof RunInput>;

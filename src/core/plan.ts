@@ -20,13 +20,12 @@ export interface Plan {
   tools: string[];
 }
 
-/** Samples one conversation's FSP and tool list. Same input and seed ⇒ same plan. */
-export function planConversation(input: PlanInput): Plan {
-  const { graph, pool, seed, ops } = input;
+/** The initial FSP (stage 3): resampled a few times when dead ends make it shorter than minWalkLength. */
+export function sampleWalk(input: Pick<PlanInput, 'graph' | 'seed' | 'ops'>): string[] {
+  const { graph, seed, ops } = input;
   const adjacency = outEdges(graph);
   const names = graph.nodes.map((n) => n.name);
   let walk: string[] = [];
-  // Dead ends make short walks; resample a few times before settling for the longest one found.
   for (
     let attempt = 0;
     attempt < 20 && walk.length < Math.min(ops.minWalkLength, ops.walkLength);
@@ -35,6 +34,13 @@ export function planConversation(input: PlanInput): Plan {
     const w = randomWalk(names, adjacency, createRng(deriveSeed(seed, 'walk', attempt)), ops.walkLength);
     if (w.length > walk.length) walk = w;
   }
+  return walk;
+}
+
+/** Samples one conversation's FSP and tool list. Same input and seed ⇒ same plan. */
+export function planConversation(input: PlanInput, walk = sampleWalk(input)): Plan {
+  const { graph, pool, seed, ops } = input;
+  const adjacency = outEdges(graph);
   const merged = applyMerge(walk, createRng(deriveSeed(seed, 'merge')), ops.mergeProb);
   const inserted = applyInsert(
     merged.turns,

@@ -32,6 +32,8 @@ export interface TurnContext {
   history: ExecutedCall[];
   /** User queries of earlier turns, oldest first. */
   previousQueries: string[];
+  /** Valid values by parameter name in the current tool state (see ToolSet.valueHints). */
+  hints?: Record<string, unknown[]>;
 }
 
 type Source =
@@ -117,7 +119,7 @@ function userMentions(
   for (const [param, src] of sources) {
     if (param === skip) continue;
     if (src.kind === 'user')
-      out.push(mention(param, userValue(ctx.seed, param, def.parameters.properties[param] ?? {})));
+      out.push(mention(param, userValue(ctx.seed, param, def.parameters.properties[param] ?? {}, ctx.hints)));
     else if (src.kind === 'earlier') out.push(`the ${words(param)} from before`);
   }
   return out;

@@ -39,8 +39,16 @@ function numberFor(name: string, schema: JsonSchemaT, rng: Rng): number {
   return integer ? Math.round(v) : Math.round(v * 100) / 100;
 }
 
-export function userValue(seed: number, param: string, schema: JsonSchemaT): unknown {
+export function userValue(
+  seed: number,
+  param: string,
+  schema: JsonSchemaT,
+  hints?: Readonly<Record<string, readonly unknown[]>>,
+): unknown {
   const rng = createRng(deriveSeed(seed, 'value', param));
+  // Values the environment says exist (files, users, bookings) make calls that succeed.
+  const hinted = hints?.[param];
+  if (hinted && hinted.length > 0) return rng.pick(hinted);
   if (schema.enum && schema.enum.length > 0) return rng.pick(schema.enum);
   const examples = schema.examples;
   if (Array.isArray(examples) && examples.length > 0) return rng.pick(examples);

@@ -35,13 +35,15 @@ export interface TurnExecution {
  * a call whose input call failed is not run and says why. Built-in tool sets carry their state across
  * turns; other functions are simulated from their output schema.
  */
-export function executeTurn(
+export async function executeTurn(
   planned: readonly PlannedCall[],
   pool: ReadonlyMap<string, FunctionDef>,
   states: Readonly<Record<string, Json>>,
   seed: number,
   mode: ExecutionMode,
-): TurnExecution {
+  /** An LLM playing functions without implementation; offline schema-based simulation when absent. */
+  simulate?: (def: FunctionDef, args: Record<string, unknown>, done: ExecutedCall[]) => Promise<unknown>,
+): Promise<TurnExecution> {
   const next: Record<string, Json> = { ...states };
   const done = new Map<string, ExecutedCall>();
   const calls: ExecutedCall[] = [];
@@ -77,7 +79,7 @@ export function executeTurn(
           next[set.name] = state;
         }
       } else {
-        output = simulateOutput(def, args, seed);
+        output = simulate ? ((await simulate(def, args, calls)) as Json) : simulateOutput(def, args, seed);
       }
       if (!error) error = checkOutput(def, output);
     }

@@ -29,6 +29,12 @@ export interface ToolSet {
   initialState(seed: number): Json;
   /** Throws ToolError for a call that the real tool would reject (bad id, insufficient funds...). */
   call(state: Json, name: string, args: Record<string, unknown>): ToolResult;
+  /**
+   * Values a user could sensibly give for parameters, by parameter name, in the given state: existing
+   * file paths, user names, card ids, symbols... The offline generator picks user-provided values from
+   * here, so its calls refer to things that exist. Only list values that make the call succeed.
+   */
+  valueHints?(state: Json): Record<string, Json[]>;
 }
 
 /** A failure the tool itself reports (the conversation records it as the tool's output). */

@@ -1,12 +1,16 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  condition,
   defineQuery,
+  defineSignal,
   setHandler,
   upsertMemo,
 } from '@temporalio/workflow';
-import type { OpsConfig } from '../core/ops';
 import type { TurnRef } from '../activities/conversation';
+import { llmTaskQueue, type LlmRole, type ResolvedRole } from '../core/config';
+import type { OpsConfig } from '../core/ops';
+import type { Usage } from '../llm/client';
 import type { ExecutionMode } from '../tools/execute';
 import { llm, local } from './proxies';
 
@@ -22,6 +26,19 @@ export interface ConversationInput {
   ops: OpsConfig;
   distractors: number;
   execution: ExecutionMode;
+  taskQueue: string;
+  roles: Record<LlmRole, ResolvedRole>;
+  /** How long a failed turn waits for a `retryTurn` signal before the conversation ends as failed (ms). */
+  failedTurnWaitMs: number;
+}
+
+export interface TurnFailure {
+  turn: number;
+  stage: string;
+  type: string;
+  message: string;
+  /** The model's raw answer, when an LLM answer could not be used. */
+  raw?: string;
 }
 
 export interface ConversationResult {
@@ -31,90 +48,216 @@ export interface ConversationResult {
   file?: string;
   turns: number;
   calls: number;
-  failure?: { turn: number; stage: string; type: string; message: string };
+  usage: Usage;
+  failure?: TurnFailure;
+  /** Turns that failed and later succeeded after a retryTurn signal. */
+  retried: number;
 }
 
 export interface ConversationStatus {
   stage: string;
   turn: number;
   turns: number;
+  waiting: boolean;
+  failure?: TurnFailure;
+  usage: Usage;
+}
+
+/** Overrides a retry may bring, e.g. {"teacher.model": "gpt-4o", "forth_translate.temperature": "0"}. */
+export interface RetryTurnRequest {
+  set?: Record<string, string>;
 }
 
 export const conversationStatusQuery = defineQuery<ConversationStatus>('conversationStatus');
+export const retryTurnSignal = defineSignal<[RetryTurnRequest]>('retryTurn');
 
-/** Unwraps an activity failure to the error type and message the user needs to see. */
-function describe(err: unknown): { type: string; message: string } {
+function describe(err: unknown, turn: number, stage: string): TurnFailure {
   let e: unknown = err;
   if (e instanceof ActivityFailure && e.cause) e = e.cause;
-  if (e instanceof ApplicationFailure) return { type: e.type ?? 'ApplicationFailure', message: e.message };
-  if (e instanceof Error) return { type: e.name, message: e.message };
-  return { type: 'Unknown', message: String(e) };
+  if (e instanceof ApplicationFailure) {
+    const details = e.details?.[0] as { raw?: string } | undefined;
+    return { turn, stage, type: e.type ?? 'ApplicationFailure', message: e.message, raw: details?.raw };
+  }
+  if (e instanceof Error) return { turn, stage, type: e.name, message: e.message };
+  return { turn, stage, type: 'Unknown', message: String(e) };
+}
+
+const ZERO: Usage = { requests: 0, cached: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
+
+function add(a: Usage, b: Usage): Usage {
+  return {
+    requests: a.requests + b.requests,
+    cached: a.cached + b.cached,
+    inputTokens: a.inputTokens + b.inputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    costUsd: Math.round((a.costUsd + b.costUsd) * 1e6) / 1e6,
+  };
+}
+
+/** Applies `role.field=value` overrides to the resolved roles (model, temperature, maxTokens). */
+export function applyOverrides(
+  roles: Record<LlmRole, ResolvedRole>,
+  set: Record<string, string>,
+): Record<LlmRole, ResolvedRole> {
+  const out = { ...roles };
+  for (const [key, value] of Object.entries(set)) {
+    const [role, field] = key.split('.') as [LlmRole, string];
+    const r = out[role];
+    if (!r || r.provider !== 'llm') continue;
+    if (field === 'model') out[role] = { ...r, model: value };
+    else if (field === 'temperature') out[role] = { ...r, temperature: Number(value) };
+    else if (field === 'maxTokens') out[role] = { ...r, maxTokens: Number(value) };
+  }
+  return out;
 }
 
 /**
  * One FSP -> one conversation (MAGNET stages 3-6): plan, then per turn back-translate -> forth-translate ->
- * execute, then distill each turn, then write the record. A step that fails for good ends the conversation
- * as failed with the turn, stage and reason recorded; it is never silently dropped.
+ * execute, then distill each turn, then write the record. A step that fails for good leaves the
+ * conversation waiting for a `retryTurn` signal (which re-runs just that step, keeping every finished
+ * one) until `failedTurnWaitMs`; then it ends as failed with turn, stage and reason recorded.
  */
 export async function conversation(input: ConversationInput): Promise<ConversationResult> {
-  const status: ConversationStatus = { stage: 'plan', turn: 0, turns: 0 };
+  let roles = input.roles;
+  const status: ConversationStatus = { stage: 'plan', turn: 0, turns: 0, waiting: false, usage: ZERO };
+  let retry: RetryTurnRequest | undefined;
+  let retried = 0;
   setHandler(conversationStatusQuery, () => status);
-  const plan = await local.planConversationActivity({
-    storeDir: input.storeDir,
-    poolRef: input.poolRef,
-    graphRef: input.graphRef,
-    seed: input.seed,
-    ops: input.ops,
-    distractors: input.distractors,
-  });
-  const { fsp } = plan;
+  setHandler(retryTurnSignal, (req) => void (retry = req));
+  const queue = (role: LlmRole): string | undefined => {
+    const q = llmTaskQueue(input.taskQueue, roles[role]);
+    return q === input.taskQueue ? undefined : q;
+  };
+  const count = <T extends { usage: Usage }>(r: T): T => {
+    status.usage = add(status.usage, r.usage);
+    return r;
+  };
+
+  /** Runs one step; on a final failure waits for retryTurn (or gives up), then runs it again. */
+  async function step<T>(stage: string, turn: number, fn: () => Promise<T>): Promise<T> {
+    for (;;) {
+      status.stage = stage;
+      status.turn = turn;
+      try {
+        const r = await fn();
+        if (status.failure) {
+          status.failure = undefined;
+          retried++;
+          upsertMemo({ failure: undefined, status: 'running' });
+          await local.clearFailureActivity({ outDir: input.outDir, index: input.index });
+        }
+        return r;
+      } catch (err) {
+        const failure = describe(err, turn, stage);
+        status.failure = failure;
+        upsertMemo({ failure, status: 'waiting' });
+        await local.writeFailureActivity({ outDir: input.outDir, id: input.id, index: input.index, failure });
+        status.waiting = true;
+        const asked =
+          input.failedTurnWaitMs > 0 && (await condition(() => retry !== undefined, input.failedTurnWaitMs));
+        status.waiting = false;
+        if (!asked) throw new TurnFailed(failure);
+        roles = applyOverrides(roles, retry?.set ?? {});
+        retry = undefined;
+      }
+    }
+  }
+
+  const planned = await step('plan', 0, () =>
+    local.planConversationActivity({
+      storeDir: input.storeDir,
+      poolRef: input.poolRef,
+      graphRef: input.graphRef,
+      seed: input.seed,
+      ops: input.ops,
+      distractors: input.distractors,
+      nestedJudge: roles.nested_judge,
+    }),
+  ).catch((e: unknown) => e as TurnFailed);
+  if (planned instanceof TurnFailed) return failed(planned.failure);
+  count(planned);
+  const { fsp } = planned;
   status.turns = fsp.turns.length;
-  upsertMemo({ run: input.runId, turns: fsp.turns.length, labels: fsp.turns.map((t) => t.labels.join('+')) });
+  upsertMemo({
+    run: input.runId,
+    turns: fsp.turns.length,
+    labels: fsp.turns.map((t) => t.labels.join('+')),
+    status: 'running',
+  });
 
   const turns: TurnRef[] = [];
   let stateRef: string | undefined;
   const common = { storeDir: input.storeDir, poolRef: input.poolRef, seed: input.seed, fsp };
   try {
     for (let h = 0; h < fsp.turns.length; h++) {
-      status.turn = h;
-      const base = { ...common, turnIndex: h, previous: turns.slice() };
-      status.stage = 'back-translate';
-      const { query } = await llm.backTranslateActivity(base);
-      status.stage = 'forth-translate';
-      const { calls } = await llm.forthTranslateActivity({ ...base, query });
+      const base = { ...common, turnIndex: h, previous: turns.slice(), stateRef };
+      const { query } = count(
+        await step('back-translate', h, () =>
+          llm(queue('back_translate')).backTranslateActivity({ ...base, llm: roles.back_translate }),
+        ),
+      );
+      const { calls } = count(
+        await step('forth-translate', h, () =>
+          llm(queue('forth_translate')).forthTranslateActivity({
+            ...base,
+            query,
+            llm: roles.forth_translate,
+          }),
+        ),
+      );
       let callsRef: string | undefined;
       if (calls.length > 0) {
-        status.stage = 'execute';
-        const ex = await local.executeActivity({ ...common, calls, stateRef, mode: input.execution });
+        const ex = count(
+          await step('execute', h, () =>
+            llm(queue('simulate')).executeActivity({
+              ...common,
+              calls,
+              stateRef,
+              mode: input.execution,
+              simulator: roles.simulate,
+              previous: turns.slice(),
+            }),
+          ),
+        );
         callsRef = ex.callsRef;
         stateRef = ex.stateRef;
       }
       turns.push({ query, callsRef });
     }
-    status.stage = 'distill';
     for (let h = 0; h < turns.length; h++) {
-      status.turn = h;
       const t = turns[h] as TurnRef;
-      t.assistant = await llm.distillActivity({
-        ...common,
-        turnIndex: h,
-        previous: turns.slice(0, h),
-        callsRef: t.callsRef,
-      });
+      const { usage, ...assistant } = await step('distill', h, () =>
+        llm(queue('teacher')).distillActivity({
+          ...common,
+          turnIndex: h,
+          previous: turns.slice(0, h),
+          callsRef: t.callsRef,
+          query: t.query,
+          llm: roles.teacher,
+        }),
+      );
+      count({ usage });
+      t.assistant = assistant;
     }
-    status.stage = 'write';
-    const written = await local.writeConversationActivity({
-      storeDir: input.storeDir,
-      outDir: input.outDir,
-      id: input.id,
-      runId: input.runId,
-      index: input.index,
-      seed: input.seed,
-      fsp,
-      tools: plan.tools,
-      turns,
-    });
+    const models: Record<string, string> = {};
+    for (const [role, r] of Object.entries(roles))
+      if (r.provider === 'llm') models[role] = `${r.providerName}/${r.model}`;
+    const written = await step('write', turns.length, () =>
+      local.writeConversationActivity({
+        storeDir: input.storeDir,
+        outDir: input.outDir,
+        id: input.id,
+        runId: input.runId,
+        index: input.index,
+        seed: input.seed,
+        fsp,
+        tools: planned.tools,
+        turns,
+        provenance: { backend: Object.keys(models).length > 0 ? 'llm' : 'offline', models },
+      }),
+    );
     status.stage = 'done';
+    upsertMemo({ status: 'completed' });
     return {
       id: input.id,
       index: input.index,
@@ -122,13 +265,33 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       file: written.file,
       turns: written.turns,
       calls: written.calls,
+      usage: status.usage,
+      retried,
     };
   } catch (err) {
-    const { type, message } = describe(err);
-    const failure = { turn: status.turn, stage: status.stage, type, message };
-    upsertMemo({ failure });
-    await local.writeFailureActivity({ outDir: input.outDir, id: input.id, index: input.index, failure });
+    if (err instanceof TurnFailed) return failed(err.failure);
+    throw err;
+  }
+
+  function failed(failure: TurnFailure): ConversationResult {
     status.stage = 'failed';
-    return { id: input.id, index: input.index, status: 'failed', turns: fsp.turns.length, calls: 0, failure };
+    upsertMemo({ status: 'failed', failure });
+    return {
+      id: input.id,
+      index: input.index,
+      status: 'failed',
+      turns: status.turns,
+      calls: 0,
+      usage: status.usage,
+      failure,
+      retried,
+    };
+  }
+}
+
+class TurnFailed extends Error {
+  constructor(readonly failure: TurnFailure) {
+    super(failure.message);
+    this.name = 'TurnFailed';
   }
 }

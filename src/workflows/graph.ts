@@ -1,3 +1,5 @@
+import type { Usage } from '../llm/client';
+import { llmTaskQueue, type ResolvedRole } from '../core/config';
 import type { GraphConfig, GraphStats } from '../core/graph';
 import { llm, local } from './proxies';
 
@@ -9,39 +11,61 @@ export interface BuildGraphInput {
   /** Functions judged per activity; each function is still one judge request. */
   chunk?: number;
   parallel?: number;
+  judge: ResolvedRole;
+  taskQueue: string;
 }
 
 /** MAGNET stage 2: candidates by cheap affinity, then batched judging, then one graph artifact. */
 export async function buildGraph(
   input: BuildGraphInput,
-): Promise<{ graphRef: string; stats: GraphStats; file: string }> {
+): Promise<{ graphRef: string; stats: GraphStats; file: string; usage: Usage; judgeRequests: number }> {
   const { candidatesRef, functions } = await local.selectCandidatesActivity(input);
   const chunk = input.chunk ?? 25;
   const parallel = input.parallel ?? 4;
   const ranges: [number, number][] = [];
   for (let s = 0; s < functions; s += chunk) ranges.push([s, Math.min(functions, s + chunk)]);
   const edgeRefs: string[] = new Array<string>(ranges.length);
+  const q = llmTaskQueue(input.taskQueue, input.judge);
+  const judge = llm(q === input.taskQueue ? undefined : q);
+  let usage: Usage = { requests: 0, cached: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
+  let judgeRequests = 0;
   for (let i = 0; i < ranges.length; i += parallel) {
     const batch = ranges.slice(i, i + parallel);
     const results = await Promise.all(
       batch.map(([start, end]) =>
-        llm.judgeFunctionsActivity({
+        judge.judgeFunctionsActivity({
           storeDir: input.storeDir,
           poolRef: input.poolRef,
           candidatesRef,
           start,
           end,
+          judge: input.judge,
         }),
       ),
     );
-    results.forEach((r, k) => (edgeRefs[i + k] = r.edgesRef));
+    results.forEach((r, k) => {
+      edgeRefs[i + k] = r.edgesRef;
+      judgeRequests += r.usage.requests;
+      usage = {
+        requests: usage.requests + r.usage.requests,
+        cached: usage.cached + r.usage.cached,
+        inputTokens: usage.inputTokens + r.usage.inputTokens,
+        outputTokens: usage.outputTokens + r.usage.outputTokens,
+        costUsd: Math.round((usage.costUsd + r.usage.costUsd) * 1e6) / 1e6,
+      };
+    });
   }
-  return local.assembleGraphActivity({
+  const assembled = await local.assembleGraphActivity({
     storeDir: input.storeDir,
     poolRef: input.poolRef,
     candidatesRef,
     edgeRefs,
     config: input.config,
     outDir: input.outDir,
+    judge:
+      input.judge.provider === 'offline'
+        ? 'offline-affinity/1'
+        : `llm:${input.judge.providerName}/${input.judge.model}`,
   });
+  return { ...assembled, usage, judgeRequests };
 }

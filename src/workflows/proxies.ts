@@ -1,22 +1,50 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type * as activities from '../activities';
 
-/** Local, cheap work (files, planning, offline generation): short timeouts, a few quick retries. */
+/** Local, cheap work (files, planning, execution, offline generation): short timeouts, quick retries. */
 export const local = proxyActivities<typeof activities>({
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '30s',
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: ['PoolError', 'ConfigError', 'TranslationError'],
+  },
 });
 
-/** Steps that will call LLMs (translation, judging, distillation): longer timeouts and more patience. */
-export const llm = proxyActivities<typeof activities>({
+const LLM_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '2 minutes',
+  // Transient provider errors (429, 5xx, timeouts) back off here; a 429's Retry-After overrides the delay.
   retry: {
     initialInterval: '2s',
     backoffCoefficient: 2,
     maximumInterval: '2 minutes',
-    maximumAttempts: 8,
-    nonRetryableErrorTypes: ['PoolError', 'ConfigError', 'TranslationError'],
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: [
+      'PoolError',
+      'ConfigError',
+      'TranslationError',
+      'LlmInvalidOutput',
+      'LlmRejected',
+    ],
   },
-});
+};
+
+const byQueue = new Map<string, ReturnType<typeof proxyActivities<typeof activities>>>();
+
+/**
+ * Steps that call LLMs, on the task queue of their provider (rate-limited per provider for all workers);
+ * `undefined` = the workflow's own queue (offline backend).
+ */
+export function llm(taskQueue?: string): ReturnType<typeof proxyActivities<typeof activities>> {
+  const key = taskQueue ?? '';
+  let p = byQueue.get(key);
+  if (!p) {
+    p = proxyActivities<typeof activities>({ ...LLM_OPTIONS, ...(taskQueue ? { taskQueue } : {}) });
+    byQueue.set(key, p);
+  }
+  return p;
+}

@@ -8,10 +8,11 @@ import {
   setHandler,
 } from '@temporalio/workflow';
 import type { RunSummary } from '../activities/export';
-import type { RunInput } from '../core/config';
+import { LLM_ROLES, resolveRole, type LlmRole, type ResolvedRole, type RunInput } from '../core/config';
 import { conversationId } from '../core/conversation';
 import type { GraphStats } from '../core/graph';
 import { deriveSeed } from '../core/rng';
+import type { Usage } from '../llm/client';
 import { conversation } from './conversation';
 import { buildGraph } from './graph';
 import { local } from './proxies';
@@ -27,6 +28,8 @@ export interface RunCarry {
   failures: Record<string, number>;
   turns: number;
   calls: number;
+  retried: number;
+  usage: Usage;
 }
 
 export interface RunProgress {
@@ -41,6 +44,8 @@ export interface RunProgress {
   failures: Record<string, number>;
   turns: number;
   calls: number;
+  retried: number;
+  usage: Usage;
   graph?: GraphStats;
   summary?: RunSummary;
 }
@@ -52,6 +57,25 @@ export const resumeSignal = defineSignal('resume');
 /** Children started per workflow execution before continuing as new, so the history stays small. */
 const DEFAULT_BATCH = 500;
 
+const ZERO: Usage = { requests: 0, cached: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
+
+function add(a: Usage, b: Usage): Usage {
+  return {
+    requests: a.requests + b.requests,
+    cached: a.cached + b.cached,
+    inputTokens: a.inputTokens + b.inputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    costUsd: Math.round((a.costUsd + b.costUsd) * 1e6) / 1e6,
+  };
+}
+
+export function runRoles(input: RunInput): Record<LlmRole, ResolvedRole> {
+  const paths = { cacheDir: input.cacheDir, ledgerFile: `${input.outDir}/llm-calls.jsonl` };
+  return Object.fromEntries(
+    LLM_ROLES.map((r) => [r, resolveRole(input.config.llm, r, paths, input.prompts)]),
+  ) as Record<LlmRole, ResolvedRole>;
+}
+
 /**
  * The run (parent): pool -> graph -> one child workflow per conversation (bounded in flight) -> export.
  * Conversation ids are `<run>/conv-<index>`, so a child is never started twice for one index.
@@ -62,6 +86,7 @@ export async function synthesisRun(
   batch = DEFAULT_BATCH,
 ): Promise<RunSummary> {
   const { runId, config } = input;
+  const roles = runRoles(input);
   let paused = false;
   const progress: RunProgress = {
     runId,
@@ -75,6 +100,8 @@ export async function synthesisRun(
     failures: { ...(carry?.failures ?? {}) },
     turns: carry?.turns ?? 0,
     calls: carry?.calls ?? 0,
+    retried: carry?.retried ?? 0,
+    usage: carry?.usage ?? ZERO,
     graph: carry?.graphStats,
   };
   setHandler(progressQuery, () => ({ ...progress, paused }));
@@ -87,24 +114,33 @@ export async function synthesisRun(
   } else {
     const pool = await local.loadPoolActivity({ poolPaths: input.poolPaths, storeDir: input.storeDir });
     progress.phase = 'graph';
-    const graph = input.graphPath
-      ? await local.loadGraphActivity({
-          graphPath: input.graphPath,
-          poolRef: pool.poolRef,
-          storeDir: input.storeDir,
-        })
-      : await executeChild(buildGraph, {
-          workflowId: `${runId}/graph`,
-          args: [
-            {
-              storeDir: input.storeDir,
-              poolRef: pool.poolRef,
-              config: config.graphBuild,
-              outDir: input.outDir,
-            },
-          ],
-        });
+    let usage = ZERO;
+    let graph: { graphRef: string; stats: GraphStats };
+    if (input.graphPath) {
+      graph = await local.loadGraphActivity({
+        graphPath: input.graphPath,
+        poolRef: pool.poolRef,
+        storeDir: input.storeDir,
+      });
+    } else {
+      const built = await executeChild(buildGraph, {
+        workflowId: `${runId}/graph`,
+        args: [
+          {
+            storeDir: input.storeDir,
+            poolRef: pool.poolRef,
+            config: config.graphBuild,
+            outDir: input.outDir,
+            judge: roles.dependency_judge,
+            taskQueue: input.taskQueue,
+          },
+        ],
+      });
+      usage = built.usage;
+      graph = built;
+    }
     progress.graph = graph.stats;
+    progress.usage = usage;
     state = {
       poolRef: pool.poolRef,
       graphRef: graph.graphRef,
@@ -115,6 +151,8 @@ export async function synthesisRun(
       failures: {},
       turns: 0,
       calls: 0,
+      retried: 0,
+      usage,
     };
   }
 
@@ -122,6 +160,19 @@ export async function synthesisRun(
   const max = config.concurrency.conversations;
   let inFlight = 0;
   let startedHere = 0;
+  const sync = (): void => {
+    Object.assign(progress, {
+      inFlight,
+      started: state.next,
+      completed: state.completed,
+      failed: state.failed,
+      failures: { ...state.failures },
+      turns: state.turns,
+      calls: state.calls,
+      retried: state.retried,
+      usage: state.usage,
+    });
+  };
   while (state.next < config.conversations) {
     if (startedHere >= batch) {
       await condition(() => inFlight === 0);
@@ -131,8 +182,7 @@ export async function synthesisRun(
     const index = state.next++;
     startedHere++;
     inFlight++;
-    progress.started = state.next;
-    progress.inFlight = inFlight;
+    sync();
     const id = conversationId(runId, index);
     void executeChild(conversation, {
       workflowId: id,
@@ -151,10 +201,15 @@ export async function synthesisRun(
           ops: config.ops,
           distractors: config.distractors,
           execution: config.execution.mode,
+          taskQueue: input.taskQueue,
+          roles,
+          failedTurnWaitMs: config.failedTurns.waitSeconds * 1000,
         },
       ],
     })
       .then((r) => {
+        state.usage = add(state.usage, r.usage);
+        state.retried += r.retried;
         if (r.status === 'completed') {
           state.completed++;
           state.turns += r.turns;
@@ -172,14 +227,7 @@ export async function synthesisRun(
       })
       .finally(() => {
         inFlight--;
-        Object.assign(progress, {
-          inFlight,
-          completed: state.completed,
-          failed: state.failed,
-          failures: { ...state.failures },
-          turns: state.turns,
-          calls: state.calls,
-        });
+        sync();
       });
   }
   await condition(() => inFlight === 0);
@@ -191,6 +239,8 @@ export async function synthesisRun(
     storeDir: input.storeDir,
     poolRef: state.poolRef,
     failed: state.failed,
+    failures: state.failures,
+    usage: state.usage,
   });
   progress.phase = 'done';
   progress.summary = summary;

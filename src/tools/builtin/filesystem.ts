@@ -1,5 +1,5 @@
 import { ToolError } from '../types';
-import { argEnum, argString, defineToolSet, hashInt } from './util';
+import { argEnum, argString, byText, defineToolSet, Hints, hashInt } from './util';
 
 const HOME = '/home/user';
 
@@ -88,6 +88,31 @@ function initialState(seed: number): FsState {
   return state;
 }
 
+/** The path relative to the home directory ("reports/q1_report.txt"), which the tools also accept. */
+function relativeToHome(path: string): string[] {
+  return path.startsWith(`${HOME}/`) ? [path.slice(HOME.length + 1)] : [];
+}
+
+/**
+ * Existing files and directories, absolute first and then the home-relative forms. "/" and "/home" are
+ * left out: valid, but not places a user of /home/user refers to. find_file's optional `directory` is the
+ * one pairing hints cannot guarantee: the file must be under it (the default, /home/user, always works).
+ */
+function valueHints(s: FsState): Hints {
+  const files = Object.keys(s.files).sort(byText);
+  const directories = s.directories.filter((d) => !HOME.startsWith(`${d === '/' ? '' : d}/`));
+  const withRelative = (paths: string[]) => [...paths, ...paths.flatMap(relativeToHome)];
+  return {
+    path: withRelative(files),
+    directory: withRelative([...directories].sort(byText)),
+    file_name: files
+      .filter((p) => p.startsWith(`${HOME}/`))
+      .map(baseName)
+      .sort(byText),
+    mode: ['overwrite', 'append'],
+  };
+}
+
 function findFiles(s: FsState, under: string, name: string): string[] {
   const prefix = under === '/' ? '/' : `${under}/`;
   const candidates = Object.keys(s.files)
@@ -101,6 +126,7 @@ function findFiles(s: FsState, under: string, name: string): string[] {
 export const filesystemTools = defineToolSet<FsState>({
   name: 'filesystem',
   initialState,
+  valueHints,
   handlers: {
     create_directory(s, args) {
       const directory = normalize(argString(args, 'directory'));

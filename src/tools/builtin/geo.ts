@@ -1,6 +1,6 @@
 import { hashFraction, round } from './util';
 
-interface City {
+export interface City {
   name: string;
   lat: number;
   lon: number;
@@ -26,6 +26,16 @@ const CITIES: City[] = [
   { name: 'Tokyo', lat: 35.68, lon: 139.69, airport: 'HND' },
   { name: 'Sydney', lat: -33.87, lon: 151.21, airport: 'SYD' },
 ];
+
+/**
+ * The cities the tools know by name, in table order. `northAmerica` are the ones drivable from San
+ * Francisco (and flights between them and `overseas` cities are never "no flight needed").
+ */
+export function knownCities(where: 'all' | 'northAmerica' | 'overseas' = 'all'): City[] {
+  return CITIES.filter((c) => where === 'all' || c.lon < -30 === (where === 'northAmerica')).map((c) => ({
+    ...c,
+  }));
+}
 
 function key(name: string): string {
   return name.trim().toLowerCase().replace(/\s+/g, ' ');

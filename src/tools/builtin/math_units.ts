@@ -1,5 +1,5 @@
 import { ToolError } from '../types';
-import { Args, argNumber, argNumberList, argString, defineToolSet } from './util';
+import { Args, argNumber, argNumberList, argString, defineToolSet, Hints } from './util';
 
 type Dimension = 'length' | 'mass' | 'volume' | 'temperature';
 
@@ -109,10 +109,37 @@ function convert(value: number, from: string, to: string): number {
   return fromKelvin(k, to);
 }
 
+/**
+ * convert_unit needs both units of one dimension, which per-name hints cannot pair, so both list length
+ * units only (any from/to pair converts). `value` is shared by all calculators, so it is positive (square
+ * root) and non-zero (negative powers); divisors and wholes are non-zero; exponents keep results finite.
+ */
+function valueHints(): Hints {
+  const lengths = Object.keys(LINEAR).filter((u) => LINEAR[u]?.[0] === 'length');
+  return {
+    from_unit: lengths,
+    to_unit: lengths,
+    value: [12, 2.5, 5, 100, 250, 1024],
+    addend: [3, 7.5, 15, -4],
+    factor: [2, 1.5, 12, 0.25],
+    divisor: [4, 2, 8, 0.5],
+    exponent: [2, 3, 0.5, -1],
+    numbers: [
+      [3, 4.5, 10],
+      [12, 15, 18, 21],
+      [2, 4, 9],
+    ],
+    part: [45, 12, 3.5],
+    whole: [180, 60, 200],
+    decimals: [2, 0, 1, 3],
+  };
+}
+
 export const mathUnitsTools = defineToolSet<{ [k: string]: never }>({
   name: 'math_units',
   // Pure calculators: there is nothing to remember between calls.
   initialState: () => ({}),
+  valueHints,
   handlers: {
     convert_unit(_s, args) {
       const value = argNumber(args, 'value');

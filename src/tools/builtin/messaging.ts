@@ -1,5 +1,16 @@
 import { ToolError } from '../types';
-import { Args, argBoolean, argEnum, argString, defineToolSet, fnv1a, makeId, present } from './util';
+import {
+  Args,
+  argBoolean,
+  argEnum,
+  argString,
+  byText,
+  defineToolSet,
+  fnv1a,
+  Hints,
+  makeId,
+  present,
+} from './util';
 
 const ME = 'usr_me';
 const STATUSES = ['online', 'away', 'offline'] as const;
@@ -100,9 +111,32 @@ function sorted(s: MessagingState, keep: (m: Message) => boolean): [string, Mess
     .sort(([, a], [, b]) => a.seq - b.seq);
 }
 
+/**
+ * Contacts by full name (an exact name never hits the "several contacts match" error), messages in the
+ * order they were sent. A `user_id` must suit every function that takes one: send_message refuses blocked
+ * users and get_latest_message (user_id optional) needs a message from them, so the ids listed are the
+ * unblocked users who have written to us; only when there are none, all unblocked users.
+ */
+function valueHints(s: MessagingState): Hints {
+  const users = Object.entries(s.users).sort(
+    ([ia, a], [ib, b]) => byText(a.user_name, b.user_name) || byText(ia, ib),
+  );
+  const unblocked = users.filter(([, u]) => !u.blocked).map(([id]) => id);
+  const writers = new Set(Object.values(s.messages).map((m) => m.from));
+  const wrote = unblocked.filter((id) => writers.has(id));
+  return {
+    user_name: users.map(([, u]) => u.user_name),
+    user_id: wrote.length > 0 ? wrote : unblocked,
+    message_id: sorted(s, () => true).map(([id]) => id),
+    priority: ['normal', 'high'],
+    block: [true, false],
+  };
+}
+
 export const messagingTools = defineToolSet<MessagingState>({
   name: 'messaging',
   initialState,
+  valueHints,
   handlers: {
     get_user_id(s, args) {
       const id = lookupUser(s, argString(args, 'user_name'));

@@ -4,26 +4,29 @@ import {
   argEnum,
   argNumber,
   argString,
+  byText,
   defineToolSet,
   hashFraction,
+  Hints,
   hashInt,
   makeId,
   round,
 } from './util';
 
-/** [symbol, canonical name, typical price, other names]. */
+/** [symbol, canonical name, typical price, other names (the first is how people usually say it)]. */
 const COMPANIES: [string, string, number, string[]][] = [
-  ['AAPL', 'Apple Inc.', 190, ['apple']],
-  ['GOOGL', 'Alphabet Inc.', 170, ['alphabet', 'google']],
-  ['MSFT', 'Microsoft Corporation', 420, ['microsoft']],
-  ['AMZN', 'Amazon.com Inc.', 185, ['amazon']],
-  ['TSLA', 'Tesla Inc.', 240, ['tesla']],
-  ['NVDA', 'NVIDIA Corporation', 120, ['nvidia']],
-  ['META', 'Meta Platforms Inc.', 500, ['meta', 'facebook']],
-  ['NFLX', 'Netflix Inc.', 650, ['netflix']],
-  ['INTC', 'Intel Corporation', 30, ['intel']],
-  ['AMD', 'Advanced Micro Devices Inc.', 160, ['amd', 'advanced micro devices']],
+  ['AAPL', 'Apple Inc.', 190, ['Apple']],
+  ['GOOGL', 'Alphabet Inc.', 170, ['Alphabet', 'Google']],
+  ['MSFT', 'Microsoft Corporation', 420, ['Microsoft']],
+  ['AMZN', 'Amazon.com Inc.', 185, ['Amazon']],
+  ['TSLA', 'Tesla Inc.', 240, ['Tesla']],
+  ['NVDA', 'NVIDIA Corporation', 120, ['Nvidia']],
+  ['META', 'Meta Platforms Inc.', 500, ['Meta', 'Facebook']],
+  ['NFLX', 'Netflix Inc.', 650, ['Netflix']],
+  ['INTC', 'Intel Corporation', 30, ['Intel']],
+  ['AMD', 'Advanced Micro Devices Inc.', 160, ['AMD', 'Advanced Micro Devices']],
 ];
+const QUANTITY_HINTS = [1, 2, 3, 5, 10, 20, 50, 100];
 
 type Order = {
   symbol: string;
@@ -75,9 +78,41 @@ function requireOrder(s: TradingState, args: Args): [string, Order] {
   return [id, order];
 }
 
+/**
+ * Orders hinted are buys, with quantities that the cash covers at every hinted price (the listed market
+ * prices, in symbol order; prices no quantity fits are dropped), so any symbol/price/quantity triple can
+ * be placed. A sell would need the symbol held, which per-name hints cannot pair. Only open orders are
+ * listed: filled and cancelled ones can be looked up but not cancelled.
+ */
+function valueHints(s: TradingState): Hints {
+  const listed = COMPANIES.map(([symbol]) => symbol).sort(byText);
+  let prices = listed.map((symbol) => priceOf(s, symbol));
+  let quantity: number[] = [];
+  while (prices.length > 0) {
+    const top = Math.max(...prices);
+    quantity = QUANTITY_HINTS.filter((q) => round(q * top, 2) <= s.cash);
+    if (quantity.length > 0) break;
+    prices = prices.filter((p) => p < top);
+  }
+  return {
+    company_name: COMPANIES.map(([, , , names]) => names[0] ?? '')
+      .filter((n) => n !== '')
+      .sort(byText),
+    symbol: [...new Set([...listed, ...Object.keys(s.holdings), ...s.watchlist])].sort(byText),
+    price: prices,
+    quantity,
+    order_type: quantity.length > 0 ? ['buy'] : [],
+    balance: [s.cash],
+    order_id: Object.keys(s.orders)
+      .filter((id) => s.orders[id]?.status === 'open')
+      .sort(byText),
+  };
+}
+
 export const tradingTools = defineToolSet<TradingState>({
   name: 'trading',
   initialState,
+  valueHints,
   handlers: {
     get_symbol_by_name(_s, args) {
       const name = argString(args, 'company_name');
@@ -87,7 +122,7 @@ export const tradingTools = defineToolSet<TradingState>({
         .replace(/\s+(inc|corp|corporation|co|ltd|platforms)$/, '');
       const hit = COMPANIES.find(([symbol, full, , aliases]) => {
         return (
-          aliases.includes(wanted) ||
+          aliases.some((a) => a.toLowerCase() === wanted) ||
           symbol.toLowerCase() === wanted ||
           full.toLowerCase() === name.toLowerCase()
         );

@@ -1,12 +1,14 @@
 import { ToolError } from '../types';
-import { airportFor, cityForAirport, cityName, distanceKm, KM_PER_MILE } from './geo';
+import { airportFor, cityForAirport, cityName, distanceKm, KM_PER_MILE, knownCities } from './geo';
 import {
   Args,
   argEnum,
   argNumber,
   argString,
+  byText,
   defineToolSet,
   hashFraction,
+  Hints,
   hashInt,
   makeId,
   round,
@@ -82,9 +84,55 @@ function requireBooking(s: TravelState, args: Args): [string, Booking] {
   return [id, booking];
 }
 
+/** Prices a user might name for a flight (USD or any other currency). */
+const COST_HINTS = [50, 75, 100, 150, 200, 250, 300, 400, 500, 750, 1000];
+
+/**
+ * Departures are North American airports and destinations overseas cities, so any airport/destination
+ * pair is a real flight (never "already serves"). Costs fit the smallest usable card even in the dearest
+ * currency, and cards too low for the cheapest cost are left out, so any card/cost/currency triple books;
+ * cards are listed largest balance first.
+ * Only confirmed bookings are listed: a cancelled one can be looked up but not cancelled again.
+ */
+function valueHints(s: TravelState): Hints {
+  const home = knownCities('northAmerica');
+  const overseas = knownCities('overseas');
+  const dearest = Math.max(...CURRENCIES.map((c) => USD_VALUE[c]));
+  // What each card could pay for a price in the dearest currency.
+  const affordable = (c: Card) => (c.balance * USD_VALUE[c.currency]) / dearest - 0.01;
+  const cheapest = COST_HINTS[0] ?? 0;
+  // Largest balance first: the card most likely to cover a quoted fare as well.
+  const cards = Object.entries(s.cards)
+    .filter(([, c]) => affordable(c) >= cheapest)
+    .sort(([ia, a], [ib, b]) => affordable(b) - affordable(a) || byText(ia, ib));
+  const cap = Math.min(...cards.map(([, c]) => affordable(c)));
+  return {
+    city: knownCities()
+      .map((c) => c.name)
+      .sort(byText),
+    origin_city: home.map((c) => c.name).sort(byText),
+    airport_code: home.map((c) => c.airport).sort(byText),
+    destination_city: overseas.map((c) => c.name).sort(byText),
+    card_type: Object.values(s.cards)
+      .map((c) => c.card_type)
+      .sort(byText),
+    card_id: cards.map(([id]) => id),
+    cost: cards.length > 0 ? COST_HINTS.filter((c) => c <= cap) : [],
+    currency: [...CURRENCIES],
+    target_currency: [...CURRENCIES],
+    travel_class: [...CLASSES],
+    booking_id: Object.keys(s.bookings)
+      .filter((id) => s.bookings[id]?.status === 'confirmed')
+      .sort(byText),
+    unit: ['km', 'miles'],
+    mode: ['car', 'train', 'plane'],
+  };
+}
+
 export const travelTools = defineToolSet<TravelState>({
   name: 'travel',
   initialState,
+  valueHints,
   handlers: {
     get_nearest_airport(_s, args) {
       const city = cityName(argString(args, 'city'));

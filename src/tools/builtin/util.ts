@@ -119,15 +119,47 @@ export function argNumberList(args: Args, name: string): number[] {
  */
 export type Handler<S> = (state: S, args: Args) => { [k: string]: Json };
 
+/** Parameter name -> values a user could give; see ToolSet.valueHints. */
+export type Hints = Record<string, Json[]>;
+
+/** Drops duplicate values (keeping the first) and then empty lists, so a listed key always has a value. */
+function cleanHints(hints: Hints): Hints {
+  const out: Hints = {};
+  for (const [name, values] of Object.entries(hints)) {
+    const seen = new Set<string>();
+    const unique = values.filter((v) => {
+      const key = JSON.stringify(v);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    if (unique.length > 0) out[name] = unique;
+  }
+  return out;
+}
+
+/** Strings in code-unit order: unlike localeCompare, the same on every machine. */
+export function byText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 export function defineToolSet<S extends Json>(def: {
   name: string;
   initialState(seed: number): S;
   handlers: Record<string, Handler<S>>;
+  /** Reads the state (must not mutate it); empty lists and duplicates are dropped from the result. */
+  valueHints?(state: S): Hints;
 }): ToolSet {
+  const hints = def.valueHints;
   return {
     name: def.name,
     functions: Object.keys(def.handlers),
     initialState: def.initialState,
+    // A state the tools cannot use has nothing to refer to, so it gets no hints rather than an error.
+    valueHints: (state: Json): Hints =>
+      hints && state && typeof state === 'object' && !Array.isArray(state)
+        ? cleanHints(hints(state as S))
+        : {},
     call(state: Json, name: string, args: Record<string, unknown>): ToolResult {
       const handler = Object.prototype.hasOwnProperty.call(def.handlers, name)
         ? def.handlers[name]

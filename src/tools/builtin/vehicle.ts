@@ -1,12 +1,14 @@
 import { ToolError } from '../types';
-import { distanceKm } from './geo';
+import { distanceKm, knownCities } from './geo';
 import {
   argBoolean,
   argEnum,
   argNumber,
   argString,
+  byText,
   defineToolSet,
   hashFraction,
+  Hints,
   hashInt,
   round,
 } from './util';
@@ -75,9 +77,42 @@ function distanceTo(s: VehicleState, destination: string): number {
 const toFahrenheit = (c: number) => round((c * 9) / 5 + 32, 1);
 const toCelsius = (f: number) => ((f - 32) * 5) / 9;
 
+const FUEL_AMOUNT_HINTS = [5, 10, 15, 20, 25, 30, 35, 40, 45];
+
+/**
+ * Fuel amounts that fit the free space in the tank (when not even 5 L fit, the space itself, rounded
+ * down), the fuel level actually in the tank, and drivable (North American) cities with their distances.
+ * set_climate's temperature depends on its unit, so the unit hinted is celsius only and temperatures are
+ * cabin settings in °C (the default unit, so they also work when the unit is left out).
+ */
+function valueHints(s: VehicleState): Hints {
+  const space = s.tank_capacity - s.fuel_level;
+  const fits = FUEL_AMOUNT_HINTS.filter((a) => a <= space + 1e-9);
+  const cities = knownCities('northAmerica')
+    .map((c) => c.name)
+    .sort(byText);
+  const elsewhere = cities.filter((c) => c.toLowerCase() !== s.location.toLowerCase());
+  return {
+    fuel_amount: fits.length > 0 ? fits : [Math.max(0, Math.floor(space * 10) / 10)],
+    fuel_level: [s.fuel_level],
+    distance: elsewhere.map((c) => distanceKm(s.location, c)).sort((a, b) => a - b),
+    unit: ['celsius'],
+    temperature: [21, 18, 19, 20, 22, 23, 24],
+    fan_speed: [50, 30, 70, 100],
+    mode: ['auto', 'cool', 'heat', 'defrost'],
+    cityA: cities,
+    cityB: cities,
+    fuel_type: [...FUEL_TYPES],
+    destination: [...FUEL_TYPES.map((t) => station(s, t).destination), ...elsewhere],
+    lock: [true, false],
+    door: ['all', ...DOORS],
+  };
+}
+
 export const vehicleTools = defineToolSet<VehicleState>({
   name: 'vehicle',
   initialState,
+  valueHints,
   handlers: {
     check_fuel_level: (s) => ({ fuel_level: s.fuel_level, tank_capacity: s.tank_capacity }),
     calculate_fuel_needed(s, args) {

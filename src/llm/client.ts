@@ -1,0 +1,201 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { ResolvedRole } from '../core/config';
+import { sha256, stableStringify } from '../io/files';
+import { cacheGet, cachePut, type CachedResponse } from './cache';
+import { coolDown, parseDuration, recordSpend, waitTime } from './limiter';
+import { roleLine } from './protocol';
+import { callProvider, ProviderError, type ChatMessage } from './providers';
+
+export type LlmCallRole = Extract<ResolvedRole, { provider: 'llm' }>;
+
+export interface Usage {
+  /** Requests actually sent (and paid for). */
+  requests: number;
+  /** Answers served from the cache. */
+  cached: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+}
+
+export const NO_USAGE: Usage = { requests: 0, cached: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
+
+export function addUsage(a: Usage, b: Usage): Usage {
+  return {
+    requests: a.requests + b.requests,
+    cached: a.cached + b.cached,
+    inputTokens: a.inputTokens + b.inputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    costUsd: Math.round((a.costUsd + b.costUsd) * 1e6) / 1e6,
+  };
+}
+
+export interface Prompt {
+  version: number;
+  system: string;
+  user: string;
+}
+
+export type Check<T> = (data: unknown) => { ok: true; value: T } | { ok: false; error: string };
+
+function cost(r: LlmCallRole, input: number, output: number): number {
+  if (!r.price) return 0;
+  return (input * r.price.input + output * r.price.output) / 1e6;
+}
+
+function inActivity(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined;
+  }
+}
+
+async function sleep(ms: number): Promise<void> {
+  const ctx = inActivity();
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    ctx?.heartbeat({ waiting: 'rate limit' });
+    await new Promise((r) => setTimeout(r, Math.min(1000, until - Date.now())));
+  }
+}
+
+/** One request, answered from the cache when this exact request was answered before. */
+async function send(
+  r: LlmCallRole,
+  messages: ChatMessage[],
+  version: number,
+): Promise<{ answer: CachedResponse; usage: Usage }> {
+  const key = sha256(
+    stableStringify({
+      kind: r.kind,
+      baseURL: r.baseURL ?? '',
+      model: r.model,
+      version,
+      messages,
+      t: r.temperature,
+      m: r.maxTokens,
+    }),
+  );
+  if (r.cache) {
+    const hit = await cacheGet(r.cacheDir, key);
+    if (hit) return { answer: hit, usage: { ...NO_USAGE, cached: 1 } };
+  }
+  const estimate = Math.ceil(messages.reduce((n, m) => n + m.content.length, 0) / 4) + (r.maxTokens ?? 1024);
+  const wait = waitTime(r.providerName, estimate, r.tokensPerMinute, Date.now());
+  if (wait > 0) await sleep(wait);
+  let res;
+  try {
+    res = await callProvider(r, messages);
+  } catch (e) {
+    if (!(e instanceof ProviderError)) throw e;
+    if (e.status === 429) coolDown(r.providerName, Date.now() + (e.retryAfterMs ?? 5000));
+    if (!e.transient)
+      throw ApplicationFailure.create({ message: e.message, type: 'LlmRejected', nonRetryable: true });
+    // Honour Retry-After, with jitter so that many workers do not come back at the same instant.
+    const delay = e.retryAfterMs !== undefined ? e.retryAfterMs + Math.floor(Math.random() * 500) : undefined;
+    throw ApplicationFailure.create({
+      message: e.message,
+      type: e.status === 429 ? 'LlmRateLimited' : 'LlmUnavailable',
+      nextRetryDelay: delay,
+    });
+  }
+  const now = Date.now();
+  recordSpend(r.providerName, res.inputTokens + res.outputTokens, now);
+  const remaining = Number(res.headers['x-ratelimit-remaining-tokens']);
+  const reset = parseDuration(res.headers['x-ratelimit-reset-tokens']);
+  if (!Number.isNaN(remaining) && remaining < estimate && reset) coolDown(r.providerName, now + reset);
+  const answer: CachedResponse = {
+    text: res.text,
+    inputTokens: res.inputTokens,
+    outputTokens: res.outputTokens,
+    model: r.model,
+  };
+  const usage: Usage = {
+    requests: 1,
+    cached: 0,
+    inputTokens: res.inputTokens,
+    outputTokens: res.outputTokens,
+    costUsd: cost(r, res.inputTokens, res.outputTokens),
+  };
+  // Cache every answer, valid or not: a retried activity then goes straight to the repair, paying nothing twice.
+  if (r.cache) await cachePut(r.cacheDir, key, answer);
+  await fs.mkdir(path.dirname(r.ledgerFile), { recursive: true });
+  await fs.appendFile(
+    r.ledgerFile,
+    JSON.stringify({
+      role: r.role,
+      provider: r.providerName,
+      model: r.model,
+      request: key.slice(0, 16),
+      ...usage,
+    }) + '\n',
+  );
+  return { answer, usage };
+}
+
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false; error: string } {
+  const trimmed = text
+    .trim()
+    .replace(/^```(?:json)?\s*/, '')
+    .replace(/\s*```$/, '');
+  try {
+    return { ok: true, value: JSON.parse(trimmed) as unknown };
+  } catch (e) {
+    return { ok: false, error: `not valid JSON: ${(e as Error).message}` };
+  }
+}
+
+/**
+ * Asks for a JSON answer and checks it. An invalid answer (bad JSON, wrong shape, unknown function...) gets
+ * one repair request quoting the problem; if that fails too, the activity fails for good with the raw
+ * answers attached, so the turn records why.
+ */
+export async function completeJson<T>(
+  r: LlmCallRole,
+  prompt: Prompt,
+  check: Check<T>,
+): Promise<{ value: T; usage: Usage }> {
+  const system = `${roleLine(r.role, prompt.version)}\n${r.systemPrompt ?? prompt.system}`;
+  const version = r.systemPrompt ? Number.parseInt(sha256(r.systemPrompt).slice(0, 8), 16) : prompt.version;
+  const messages: ChatMessage[] = [
+    { role: 'system', content: system },
+    { role: 'user', content: prompt.user },
+  ];
+  const first = await send(r, messages, version);
+  const validate = (text: string): ReturnType<Check<T>> => {
+    const parsed = parseJson(text);
+    return parsed.ok ? check(parsed.value) : parsed;
+  };
+  const v1 = validate(first.answer.text);
+  if (v1.ok) return { value: v1.value, usage: first.usage };
+  const repair: ChatMessage[] = [
+    ...messages,
+    { role: 'assistant', content: first.answer.text },
+    {
+      role: 'user',
+      content: `That answer is invalid: ${v1.error}\nReply with only the corrected JSON object.`,
+    },
+  ];
+  const second = await send(r, repair, version);
+  const usage = addUsage(first.usage, second.usage);
+  const v2 = validate(second.answer.text);
+  if (v2.ok) return { value: v2.value, usage };
+  throw ApplicationFailure.create({
+    message: `${r.role}: invalid answer from ${r.model} after one repair: ${v2.error}`,
+    type: 'LlmInvalidOutput',
+    nonRetryable: true,
+    details: [
+      {
+        role: r.role,
+        error: v2.error,
+        firstError: v1.error,
+        raw: first.answer.text.slice(0, 4000),
+        repairRaw: second.answer.text.slice(0, 4000),
+        usage,
+      },
+    ],
+  });
+}

@@ -1,0 +1,244 @@
+import Ajv from 'ajv';
+import type { AssistantTurn, ExecutedCall, PlannedCall } from '../core/conversation';
+import { checkJudged, type Edge } from '../core/graph';
+import type { FunctionDef } from '../core/pool';
+import {
+  BackTranslateOutput,
+  DependencyJudgeOutput,
+  ForthTranslateOutput,
+  NestedJudgeOutput,
+  SimulateOutput,
+  TeacherOutput,
+  type FnLite,
+  type TurnTask,
+} from '../core/roles';
+import { checkOutput } from '../tools/execute';
+import { completeJson, type Check, type LlmCallRole, type Usage } from './client';
+import type { TurnContext } from './offline';
+import { buildPrompt } from './prompts';
+import type { z } from 'zod';
+
+/** The LLM implementations of each role: prompt, call, and the checks that decide whether to repair. */
+const ajv = new Ajv({ allErrors: false, strict: false });
+
+export function lite(f: FunctionDef): FnLite {
+  return { name: f.name, description: f.description, parameters: f.parameters, output: f.output };
+}
+
+function shape<S extends z.ZodType>(
+  schema: S,
+  more?: (v: z.infer<S>) => string | undefined,
+): Check<z.infer<S>> {
+  return (data) => {
+    const r = schema.safeParse(data);
+    if (!r.success) {
+      const i = r.error.issues[0];
+      return { ok: false, error: `field ${i?.path.join('.') || '(root)'}: ${i?.message}` };
+    }
+    const problem = more?.(r.data);
+    return problem ? { ok: false, error: problem } : { ok: true, value: r.data };
+  };
+}
+
+export async function llmJudgeDependencies(
+  r: LlmCallRole,
+  v: FunctionDef,
+  candidates: FunctionDef[],
+): Promise<{ edges: Edge[]; usage: Usage }> {
+  const input = { function: lite(v), candidates: candidates.map(lite) };
+  const toEdges = (o: z.infer<typeof DependencyJudgeOutput>): Edge[] =>
+    o.edges.map((e) => ({ from: v.name, ...e }));
+  const { value, usage } = await completeJson(
+    r,
+    buildPrompt('dependency_judge', input),
+    shape(DependencyJudgeOutput, (o) => {
+      const bad = checkJudged(v, candidates, toEdges(o)).rejected[0];
+      return bad ? `edge to ${bad.edge.to} rejected: ${bad.reason}` : undefined;
+    }),
+  );
+  return { edges: toEdges(value), usage };
+}
+
+export async function llmNestedJudge(
+  r: LlmCallRole,
+  v: FunctionDef,
+  candidates: FunctionDef[],
+): Promise<{ nested: string[]; usage: Usage }> {
+  const names = new Set(candidates.map((c) => c.name));
+  const { value, usage } = await completeJson(
+    r,
+    buildPrompt('nested_judge', { function: lite(v), candidates: candidates.map(lite) }),
+    shape(NestedJudgeOutput, (o) => {
+      const bad = o.nested.find((n) => !names.has(n.name));
+      return bad ? `${bad.name} is not one of the candidates` : undefined;
+    }),
+  );
+  return { nested: value.nested.map((n) => n.name), usage };
+}
+
+export function turnTask(ctx: TurnContext): TurnTask {
+  return {
+    turnIndex: ctx.turnIndex,
+    turn: ctx.turn,
+    functions: ctx.defs.map(lite),
+    missingFunction: ctx.missingDef ? lite(ctx.missingDef) : undefined,
+    history: ctx.history.map((c) => ({
+      id: c.id,
+      name: c.name,
+      arguments: c.arguments,
+      output: c.output,
+      error: c.error,
+    })),
+    previousQueries: ctx.previousQueries,
+  };
+}
+
+export async function llmBackTranslate(
+  r: LlmCallRole,
+  ctx: TurnContext,
+): Promise<{ query: string; usage: Usage }> {
+  const nested = ctx.turn.functions.filter((f) => f.via !== 'walk').map((f) => f.name);
+  const { value, usage } = await completeJson(
+    r,
+    buildPrompt('back_translate', turnTask(ctx)),
+    shape(BackTranslateOutput, (o) => {
+      const leaked = nested.find((n) => o.query.includes(n));
+      return leaked ? `the query names the nested function ${leaked}; it must only be implied` : undefined;
+    }),
+  );
+  return { query: value.query, usage };
+}
+
+const REF = /^(call_\d+_\d+)\.(.+)$/;
+
+/** Checks model-made calls: the turn's functions, each once, required arguments present, types per schema. */
+export function toPlannedCalls(
+  ctx: TurnContext,
+  out: z.infer<typeof ForthTranslateOutput>,
+): PlannedCall[] | string {
+  const expected = ctx.defs.map((d) => d.name).sort();
+  const got = out.calls.map((c) => c.name).sort();
+  const unknown = got.find((n) => !expected.includes(n));
+  if (unknown) return `unknown function ${unknown}: this turn may only call ${expected.join(', ')}`;
+  if (JSON.stringify(expected) !== JSON.stringify(got))
+    return `expected one call each of ${expected.join(', ')}, got ${got.join(', ') || 'none'}`;
+  const calls: PlannedCall[] = [];
+  for (const [k, c] of out.calls.entries()) {
+    const id = `call_${ctx.turnIndex + 1}_${k + 1}`;
+    const def = ctx.defs.find((d) => d.name === c.name) as FunctionDef;
+    const args: Record<string, unknown> = {};
+    const refs: PlannedCall['refs'] = {};
+    const sources: PlannedCall['sources'] = {};
+    for (const [param, value] of Object.entries(c.arguments)) {
+      const from =
+        value && typeof value === 'object' && '$from' in value
+          ? String((value as { $from: unknown }).$from)
+          : undefined;
+      if (from !== undefined) {
+        const m = REF.exec(from);
+        if (!m || !calls.some((p) => p.id === m[1]))
+          return `${c.name}.${param}: $from "${from}" must name an earlier call of this turn (call_${ctx.turnIndex + 1}_<k>.<field>)`;
+        refs[param] = { call: m[1] as string, field: m[2] as string };
+        sources[param] = { kind: 'call', call: m[1] as string, field: m[2] as string };
+        continue;
+      }
+      args[param] = value;
+      const earlier = ctx.history.find((h) => {
+        const o = h.output as Record<string, unknown> | null;
+        return (
+          !!o &&
+          typeof o === 'object' &&
+          Object.entries(o).some(
+            ([, v]) => JSON.stringify(v) === JSON.stringify(value) && typeof v !== 'boolean',
+          )
+        );
+      });
+      const field = earlier
+        ? Object.entries(earlier.output as Record<string, unknown>).find(
+            ([, v]) => JSON.stringify(v) === JSON.stringify(value),
+          )?.[0]
+        : undefined;
+      sources[param] =
+        earlier && field ? { kind: 'call', call: earlier.id, field } : { kind: 'query', turn: ctx.turnIndex };
+    }
+    const missing = def.parameters.required.find((p) => !(p in args) && !(p in refs));
+    if (missing) return `${c.name}: required argument "${missing}" is missing`;
+    const validate = ajv.compile({
+      ...def.parameters,
+      required: def.parameters.required.filter((p) => !(p in refs)),
+    });
+    if (!validate(args))
+      return `${c.name}: arguments ${validate.errors?.[0]?.instancePath || ''} ${validate.errors?.[0]?.message ?? 'invalid'}`;
+    calls.push({ id, name: c.name, arguments: args, refs, sources });
+  }
+  return calls;
+}
+
+export async function llmForthTranslate(
+  r: LlmCallRole,
+  ctx: TurnContext,
+  query: string,
+): Promise<{ calls: PlannedCall[]; usage: Usage }> {
+  const { value, usage } = await completeJson(
+    r,
+    buildPrompt('forth_translate', { ...turnTask(ctx), query }),
+    (data) => {
+      const s = shape(ForthTranslateOutput)(data);
+      if (!s.ok) return s;
+      const calls = toPlannedCalls(ctx, s.value);
+      return typeof calls === 'string' ? { ok: false, error: calls } : { ok: true, value: calls };
+    },
+  );
+  return { calls: value, usage };
+}
+
+export async function llmSimulate(
+  r: LlmCallRole,
+  def: FunctionDef,
+  args: Record<string, unknown>,
+  history: ExecutedCall[],
+): Promise<{ output: unknown; usage: Usage }> {
+  const input = {
+    function: lite(def),
+    arguments: args,
+    history: history.map((c) => ({
+      id: c.id,
+      name: c.name,
+      arguments: c.arguments,
+      output: c.output,
+      error: c.error,
+    })),
+  };
+  const { value, usage } = await completeJson(
+    r,
+    buildPrompt('simulate', input),
+    shape(SimulateOutput, (o) => checkOutput(def, o.output)),
+  );
+  return { output: value.output, usage };
+}
+
+const HINT = /\bhints?\b/i;
+
+export async function llmTeacher(
+  r: LlmCallRole,
+  ctx: TurnContext,
+  query: string,
+  steps: ExecutedCall[][],
+): Promise<{ assistant: AssistantTurn; usage: Usage }> {
+  const calls = steps
+    .flat()
+    .map((c) => ({ id: c.id, name: c.name, arguments: c.arguments, output: c.output, error: c.error }));
+  const input = { ...turnTask(ctx), query, calls, steps: steps.map((s) => s.map((c) => c.id)) };
+  const { value, usage } = await completeJson(
+    r,
+    buildPrompt('teacher', input),
+    shape(TeacherOutput, (o) => {
+      if (o.steps.length !== steps.length)
+        return `expected ${steps.length} step texts, got ${o.steps.length}`;
+      if ([...o.steps, o.final].some((t) => HINT.test(t)))
+        return 'the answer mentions the hints; it must not';
+      return undefined;
+    }),
+  );
+  return { assistant: value, usage };
+}

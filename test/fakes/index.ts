@@ -1,0 +1,13 @@
+export { answer, BrainError, fnAsDef, toWireCalls, turnContext } from './brain';
+export type {
+  Faults,
+  FakeOptions,
+  FakeServer,
+  LogEntry,
+  Outcome,
+  Script,
+  ScriptRequest,
+  Scripted,
+} from './common';
+export { startFakeGemini } from './gemini-server';
+export { startFakeOpenAI } from './openai-server';
