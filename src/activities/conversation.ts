@@ -263,11 +263,10 @@ export async function writeConversationActivity(input: {
     turns,
     stats: { turns: turns.length, calls: calls.length, failedCalls: calls.filter((c) => c.error).length },
     provenance: {
-      backend: 'offline',
-      models: {},
+      ...input.provenance,
       seed: input.seed,
-      generator: OFFLINE_GENERATOR,
-      note: OFFLINE_NOTE,
+      generator: input.provenance.backend === 'offline' ? OFFLINE_GENERATOR : 'magnet-llm/1',
+      note: input.provenance.backend === 'offline' ? OFFLINE_NOTE : undefined,
     },
   });
   const file = conversationFile(input.outDir, input.index);

@@ -13,6 +13,7 @@ import type { RunSummary } from '../activities/export';
 import { dataDir } from './paths';
 import { ProgressPrinter } from './progress';
 import { ensureTemporal } from './server';
+import { ensureSearchAttributes } from './search-attributes';
 
 function stamp(d: Date): string {
   return d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
@@ -102,6 +103,7 @@ export interface LaunchOptions {
 export async function launchRun(input: RunInput, opts: LaunchOptions = {}): Promise<RunSummary | undefined> {
   const server = await ensureTemporal();
   const client = await connectClient(server.address);
+  input = { ...input, searchAttributes: await ensureSearchAttributes(client) };
   const handle = await client.workflow.start(synthesisRun, {
     taskQueue: TASK_QUEUE,
     workflowId: input.runId,

@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { openSync, promises as fs } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { devServerSearchAttributeFlags } from '../workflows/search-attributes';
 import { dataDir, packageRoot } from './paths';
 
 export interface ServerInfo {
@@ -108,6 +109,7 @@ export async function startLocalServer(opts: StartOptions = {}): Promise<ServerI
       '127.0.0.1',
       '--log-level',
       'warn',
+      ...devServerSearchAttributeFlags(),
     ],
     { detached: true, stdio: ['ignore', log, log] },
   );

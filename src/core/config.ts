@@ -216,5 +216,7 @@ export const RunInput = z.object({
   taskQueue: z.string(),
   /** Prompt overrides read from the files the config names (role -> system prompt). */
   prompts: z.partialRecord(LlmRole, z.string()).default({}),
+  /** magnet's search attributes are registered on the namespace (set by the client after checking). */
+  searchAttributes: z.boolean().default(false),
 });
 export type RunInput = z.infer<typeof RunInput>;

@@ -18,6 +18,8 @@ export interface Plan {
   fsp: Fsp;
   /** Functions offered to the model for the whole conversation: the FSP's plus same-category distractors. */
   tools: string[];
+  /** Categories of the FSP's functions. */
+  categories: string[];
 }
 
 /** The initial FSP (stage 3): resampled a few times when dead ends make it shorter than minWalkLength. */
@@ -61,7 +63,8 @@ export function planConversation(input: PlanInput, walk = sampleWalk(input)): Pl
       split: split.split,
     },
   };
-  return { fsp, tools: chooseTools(fsp, pool, seed, input.distractors) };
+  const categories = [...new Set(walk.map((n) => pool.get(n)?.category ?? ''))].filter((c) => c).sort();
+  return { fsp, tools: chooseTools(fsp, pool, seed, input.distractors), categories };
 }
 
 function chooseTools(

@@ -48,6 +48,8 @@ export const TurnTask = z.object({
   missingFunction: FnLite.optional(),
   history: z.array(HistoryCall),
   previousQueries: z.array(z.string()),
+  /** Values that exist in the environment (files, users, bookings...), by parameter name. */
+  environment: z.record(z.string(), z.array(z.unknown())).optional(),
 });
 export type TurnTask = z.infer<typeof TurnTask>;
 

@@ -6,31 +6,12 @@ import { sha256, stableStringify } from '../io/files';
 import { cacheGet, cachePut, type CachedResponse } from './cache';
 import { coolDown, parseDuration, recordSpend, waitTime } from './limiter';
 import { roleLine } from './protocol';
+import { addUsage, NO_USAGE, type Usage } from '../core/usage';
 import { callProvider, ProviderError, type ChatMessage } from './providers';
 
 export type LlmCallRole = Extract<ResolvedRole, { provider: 'llm' }>;
 
-export interface Usage {
-  /** Requests actually sent (and paid for). */
-  requests: number;
-  /** Answers served from the cache. */
-  cached: number;
-  inputTokens: number;
-  outputTokens: number;
-  costUsd: number;
-}
-
-export const NO_USAGE: Usage = { requests: 0, cached: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
-
-export function addUsage(a: Usage, b: Usage): Usage {
-  return {
-    requests: a.requests + b.requests,
-    cached: a.cached + b.cached,
-    inputTokens: a.inputTokens + b.inputTokens,
-    outputTokens: a.outputTokens + b.outputTokens,
-    costUsd: Math.round((a.costUsd + b.costUsd) * 1e6) / 1e6,
-  };
-}
+export { addUsage, NO_USAGE, type Usage } from '../core/usage';
 
 export interface Prompt {
   version: number;

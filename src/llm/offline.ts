@@ -1,3 +1,4 @@
+import Ajv, { type ValidateFunction } from 'ajv';
 import type { ArgSource, AssistantTurn, ExecutedCall, PlannedCall } from '../core/conversation';
 import { fieldMatch, outputFields } from '../core/graph';
 import type { FspTurn } from '../core/ops';
@@ -61,12 +62,12 @@ function planSources(defs: readonly FunctionDef[], history: readonly ExecutedCal
         const call = history[k] as ExecutedCall;
         if (call.error || !call.output || typeof call.output !== 'object' || Array.isArray(call.output))
           continue;
-        const key = Object.keys(call.output).find(
+        const out = call.output as Record<string, unknown>;
+        // an earlier value only counts if the parameter accepts it (a holding of 0 is no order quantity)
+        const key = Object.keys(out).find(
           (name) =>
-            fieldMatch(
-              { name, type: jsType((call.output as Record<string, unknown>)[name]), description: '' },
-              p,
-            ) >= 0.7,
+            fieldMatch({ name, type: jsType(out[name]), description: '' }, p) >= 0.7 &&
+            fits(schema, out[name]),
         );
         if (key) src = { kind: 'earlier', call, field: key };
       }
@@ -74,6 +75,18 @@ function planSources(defs: readonly FunctionDef[], history: readonly ExecutedCal
     }
     return m;
   });
+}
+
+const ajv = new Ajv({ strict: false });
+const validators = new WeakMap<object, ValidateFunction>();
+
+function fits(schema: JsonSchemaT, value: unknown): boolean {
+  let v = validators.get(schema);
+  if (!v) {
+    v = ajv.compile(schema);
+    validators.set(schema, v);
+  }
+  return v(value);
 }
 
 function typeOfSchema(s: JsonSchemaT): string | undefined {

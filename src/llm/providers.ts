@@ -1,6 +1,7 @@
 import { GoogleGenerativeAI, GoogleGenerativeAIFetchError } from '@google/generative-ai';
 import OpenAI from 'openai';
 import type { ResolvedRole } from '../core/config';
+import { parseDuration } from './limiter';
 
 type LlmRole = Extract<ResolvedRole, { provider: 'llm' }>;
 
@@ -139,7 +140,14 @@ async function callGemini(r: LlmRole, messages: ChatMessage[]): Promise<Provider
     };
   } catch (e) {
     if (e instanceof GoogleGenerativeAIFetchError) {
-      throw classify(e.status, `${r.providerName} ${e.status ?? 'connection'} error: ${e.message}`);
+      // Gemini's SDK hides response headers; the delay comes as google.rpc.RetryInfo in the error details.
+      const info = (e.errorDetails ?? []).find((d) => String(d['@type'] ?? '').endsWith('RetryInfo')) as
+        { retryDelay?: string } | undefined;
+      throw classify(
+        e.status,
+        `${r.providerName} ${e.status ?? 'connection'} error: ${e.message}`,
+        parseDuration(info?.retryDelay),
+      );
     }
     const msg = (e as Error).message ?? String(e);
     // the SDK reports aborts/timeouts and network failures as plain errors

@@ -90,6 +90,7 @@ export function turnTask(ctx: TurnContext): TurnTask {
       error: c.error,
     })),
     previousQueries: ctx.previousQueries,
+    environment: ctx.hints,
   };
 }
 

@@ -6,11 +6,13 @@ import {
   defineSignal,
   setHandler,
   upsertMemo,
+  upsertSearchAttributes,
 } from '@temporalio/workflow';
+import { MagnetCategories, MagnetErrorType, MagnetStatus, MagnetTurns } from './search-attributes';
 import type { TurnRef } from '../activities/conversation';
 import { llmTaskQueue, type LlmRole, type ResolvedRole } from '../core/config';
 import type { OpsConfig } from '../core/ops';
-import type { Usage } from '../llm/client';
+import { addUsage as add, NO_USAGE as ZERO, type Usage } from '../core/usage';
 import type { ExecutionMode } from '../tools/execute';
 import { llm, local } from './proxies';
 
@@ -30,6 +32,8 @@ export interface ConversationInput {
   roles: Record<LlmRole, ResolvedRole>;
   /** How long a failed turn waits for a `retryTurn` signal before the conversation ends as failed (ms). */
   failedTurnWaitMs: number;
+  /** Whether magnet's search attributes are registered on the namespace (see search-attributes.ts). */
+  searchAttributes: boolean;
 }
 
 export interface TurnFailure {
@@ -82,18 +86,6 @@ function describe(err: unknown, turn: number, stage: string): TurnFailure {
   return { turn, stage, type: 'Unknown', message: String(e) };
 }
 
-const ZERO: Usage = { requests: 0, cached: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
-
-function add(a: Usage, b: Usage): Usage {
-  return {
-    requests: a.requests + b.requests,
-    cached: a.cached + b.cached,
-    inputTokens: a.inputTokens + b.inputTokens,
-    outputTokens: a.outputTokens + b.outputTokens,
-    costUsd: Math.round((a.costUsd + b.costUsd) * 1e6) / 1e6,
-  };
-}
-
 /** Applies `role.field=value` overrides to the resolved roles (model, temperature, maxTokens). */
 export function applyOverrides(
   roles: Record<LlmRole, ResolvedRole>,
@@ -134,23 +126,28 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   };
 
   /** Runs one step; on a final failure waits for retryTurn (or gives up), then runs it again. */
-  async function step<T>(stage: string, turn: number, fn: () => Promise<T>): Promise<T> {
+  async function step<T>(stage: string, turn: number, fn: (summary: string) => Promise<T>): Promise<T> {
+    // The activity summary is what the Temporal UI shows for each step of the conversation.
+    const summary =
+      stage === 'plan' || stage === 'write'
+        ? `${stage} (${input.id})`
+        : `turn ${turn + 1}/${status.turns} · ${stage}`;
     for (;;) {
       status.stage = stage;
       status.turn = turn;
       try {
-        const r = await fn();
+        const r = await fn(summary);
         if (status.failure) {
           status.failure = undefined;
           retried++;
-          upsertMemo({ failure: undefined, status: 'running' });
+          mark('running');
           await local.clearFailureActivity({ outDir: input.outDir, index: input.index });
         }
         return r;
       } catch (err) {
         const failure = describe(err, turn, stage);
         status.failure = failure;
-        upsertMemo({ failure, status: 'waiting' });
+        mark('waiting', failure);
         await local.writeFailureActivity({ outDir: input.outDir, id: input.id, index: input.index, failure });
         status.waiting = true;
         const asked =
@@ -163,27 +160,34 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     }
   }
 
-  const planned = await step('plan', 0, () =>
-    local.planConversationActivity({
-      storeDir: input.storeDir,
-      poolRef: input.poolRef,
-      graphRef: input.graphRef,
-      seed: input.seed,
-      ops: input.ops,
-      distractors: input.distractors,
-      nestedJudge: roles.nested_judge,
-    }),
-  ).catch((e: unknown) => e as TurnFailed);
+  const planned = await step('plan', 0, (summary) =>
+    local.planConversationActivity.executeWithOptions({ summary }, [
+      {
+        storeDir: input.storeDir,
+        poolRef: input.poolRef,
+        graphRef: input.graphRef,
+        seed: input.seed,
+        ops: input.ops,
+        distractors: input.distractors,
+        nestedJudge: roles.nested_judge,
+      },
+    ]),
+  ).catch((e: unknown) => {
+    if (e instanceof TurnFailed) return e;
+    throw e;
+  });
   if (planned instanceof TurnFailed) return failed(planned.failure);
   count(planned);
   const { fsp } = planned;
   status.turns = fsp.turns.length;
-  upsertMemo({
-    run: input.runId,
-    turns: fsp.turns.length,
-    labels: fsp.turns.map((t) => t.labels.join('+')),
-    status: 'running',
-  });
+  upsertMemo({ run: input.runId, turns: fsp.turns.length, labels: fsp.turns.map((t) => t.labels.join('+')) });
+  if (input.searchAttributes) {
+    upsertSearchAttributes([
+      { key: MagnetTurns, value: fsp.turns.length },
+      { key: MagnetCategories, value: planned.categories },
+    ]);
+  }
+  mark('running');
 
   const turns: TurnRef[] = [];
   let stateRef: string | undefined;
@@ -192,31 +196,37 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     for (let h = 0; h < fsp.turns.length; h++) {
       const base = { ...common, turnIndex: h, previous: turns.slice(), stateRef };
       const { query } = count(
-        await step('back-translate', h, () =>
-          llm(queue('back_translate')).backTranslateActivity({ ...base, llm: roles.back_translate }),
+        await step('back-translate', h, (summary) =>
+          llm(queue('back_translate')).backTranslateActivity.executeWithOptions({ summary }, [
+            { ...base, llm: roles.back_translate },
+          ]),
         ),
       );
       const { calls } = count(
-        await step('forth-translate', h, () =>
-          llm(queue('forth_translate')).forthTranslateActivity({
-            ...base,
-            query,
-            llm: roles.forth_translate,
-          }),
+        await step('forth-translate', h, (summary) =>
+          llm(queue('forth_translate')).forthTranslateActivity.executeWithOptions({ summary }, [
+            {
+              ...base,
+              query,
+              llm: roles.forth_translate,
+            },
+          ]),
         ),
       );
       let callsRef: string | undefined;
       if (calls.length > 0) {
         const ex = count(
-          await step('execute', h, () =>
-            llm(queue('simulate')).executeActivity({
-              ...common,
-              calls,
-              stateRef,
-              mode: input.execution,
-              simulator: roles.simulate,
-              previous: turns.slice(),
-            }),
+          await step('execute', h, (summary) =>
+            llm(queue('simulate')).executeActivity.executeWithOptions({ summary }, [
+              {
+                ...common,
+                calls,
+                stateRef,
+                mode: input.execution,
+                simulator: roles.simulate,
+                previous: turns.slice(),
+              },
+            ]),
           ),
         );
         callsRef = ex.callsRef;
@@ -226,15 +236,17 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     }
     for (let h = 0; h < turns.length; h++) {
       const t = turns[h] as TurnRef;
-      const { usage, ...assistant } = await step('distill', h, () =>
-        llm(queue('teacher')).distillActivity({
-          ...common,
-          turnIndex: h,
-          previous: turns.slice(0, h),
-          callsRef: t.callsRef,
-          query: t.query,
-          llm: roles.teacher,
-        }),
+      const { usage, ...assistant } = await step('distill', h, (summary) =>
+        llm(queue('teacher')).distillActivity.executeWithOptions({ summary }, [
+          {
+            ...common,
+            turnIndex: h,
+            previous: turns.slice(0, h),
+            callsRef: t.callsRef,
+            query: t.query,
+            llm: roles.teacher,
+          },
+        ]),
       );
       count({ usage });
       t.assistant = assistant;
@@ -242,22 +254,24 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     const models: Record<string, string> = {};
     for (const [role, r] of Object.entries(roles))
       if (r.provider === 'llm') models[role] = `${r.providerName}/${r.model}`;
-    const written = await step('write', turns.length, () =>
-      local.writeConversationActivity({
-        storeDir: input.storeDir,
-        outDir: input.outDir,
-        id: input.id,
-        runId: input.runId,
-        index: input.index,
-        seed: input.seed,
-        fsp,
-        tools: planned.tools,
-        turns,
-        provenance: { backend: Object.keys(models).length > 0 ? 'llm' : 'offline', models },
-      }),
+    const written = await step('write', turns.length, (summary) =>
+      local.writeConversationActivity.executeWithOptions({ summary }, [
+        {
+          storeDir: input.storeDir,
+          outDir: input.outDir,
+          id: input.id,
+          runId: input.runId,
+          index: input.index,
+          seed: input.seed,
+          fsp,
+          tools: planned.tools,
+          turns,
+          provenance: { backend: Object.keys(models).length > 0 ? 'llm' : 'offline', models },
+        },
+      ]),
     );
     status.stage = 'done';
-    upsertMemo({ status: 'completed' });
+    mark('completed');
     return {
       id: input.id,
       index: input.index,
@@ -273,9 +287,19 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     throw err;
   }
 
+  /** Status in the memo (shown in the UI) and, when registered, in search attributes (queryable). */
+  function mark(state: 'running' | 'waiting' | 'failed' | 'completed', failure?: TurnFailure): void {
+    upsertMemo({ status: state, failure: failure ?? null });
+    if (!input.searchAttributes) return;
+    upsertSearchAttributes([
+      { key: MagnetStatus, value: state },
+      ...(failure ? [{ key: MagnetErrorType, value: failure.type }] : []),
+    ]);
+  }
+
   function failed(failure: TurnFailure): ConversationResult {
     status.stage = 'failed';
-    upsertMemo({ status: 'failed', failure });
+    mark('failed', failure);
     return {
       id: input.id,
       index: input.index,

@@ -1,4 +1,4 @@
-import type { Usage } from '../llm/client';
+import { addUsage, NO_USAGE, type Usage } from '../core/usage';
 import { llmTaskQueue, type ResolvedRole } from '../core/config';
 import type { GraphConfig, GraphStats } from '../core/graph';
 import { llm, local } from './proxies';
@@ -27,7 +27,7 @@ export async function buildGraph(
   const edgeRefs: string[] = new Array<string>(ranges.length);
   const q = llmTaskQueue(input.taskQueue, input.judge);
   const judge = llm(q === input.taskQueue ? undefined : q);
-  let usage: Usage = { requests: 0, cached: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
+  let usage: Usage = NO_USAGE;
   let judgeRequests = 0;
   for (let i = 0; i < ranges.length; i += parallel) {
     const batch = ranges.slice(i, i + parallel);
@@ -46,13 +46,7 @@ export async function buildGraph(
     results.forEach((r, k) => {
       edgeRefs[i + k] = r.edgesRef;
       judgeRequests += r.usage.requests;
-      usage = {
-        requests: usage.requests + r.usage.requests,
-        cached: usage.cached + r.usage.cached,
-        inputTokens: usage.inputTokens + r.usage.inputTokens,
-        outputTokens: usage.outputTokens + r.usage.outputTokens,
-        costUsd: Math.round((usage.costUsd + r.usage.costUsd) * 1e6) / 1e6,
-      };
+      usage = addUsage(usage, r.usage);
     });
   }
   const assembled = await local.assembleGraphActivity({

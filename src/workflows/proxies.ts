@@ -19,7 +19,7 @@ const LLM_OPTIONS: ActivityOptions = {
   heartbeatTimeout: '2 minutes',
   // Transient provider errors (429, 5xx, timeouts) back off here; a 429's Retry-After overrides the delay.
   retry: {
-    initialInterval: '2s',
+    initialInterval: '1s',
     backoffCoefficient: 2,
     maximumInterval: '2 minutes',
     maximumAttempts: 10,

@@ -12,10 +12,11 @@ import { LLM_ROLES, resolveRole, type LlmRole, type ResolvedRole, type RunInput 
 import { conversationId } from '../core/conversation';
 import type { GraphStats } from '../core/graph';
 import { deriveSeed } from '../core/rng';
-import type { Usage } from '../llm/client';
+import { addUsage as add, NO_USAGE as ZERO, type Usage } from '../core/usage';
 import { conversation } from './conversation';
 import { buildGraph } from './graph';
 import { local } from './proxies';
+import { MagnetRun, MagnetStatus } from './search-attributes';
 
 /** What survives continue-as-new: where the run is, never the conversations themselves. */
 export interface RunCarry {
@@ -56,18 +57,6 @@ export const resumeSignal = defineSignal('resume');
 
 /** Children started per workflow execution before continuing as new, so the history stays small. */
 const DEFAULT_BATCH = 500;
-
-const ZERO: Usage = { requests: 0, cached: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
-
-function add(a: Usage, b: Usage): Usage {
-  return {
-    requests: a.requests + b.requests,
-    cached: a.cached + b.cached,
-    inputTokens: a.inputTokens + b.inputTokens,
-    outputTokens: a.outputTokens + b.outputTokens,
-    costUsd: Math.round((a.costUsd + b.costUsd) * 1e6) / 1e6,
-  };
-}
 
 export function runRoles(input: RunInput): Record<LlmRole, ResolvedRole> {
   const paths = { cacheDir: input.cacheDir, ledgerFile: `${input.outDir}/llm-calls.jsonl` };
@@ -188,6 +177,14 @@ export async function synthesisRun(
       workflowId: id,
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
       memo: { run: runId, index },
+      ...(input.searchAttributes
+        ? {
+            typedSearchAttributes: [
+              { key: MagnetRun, value: runId },
+              { key: MagnetStatus, value: 'running' },
+            ],
+          }
+        : {}),
       args: [
         {
           runId,
@@ -204,6 +201,7 @@ export async function synthesisRun(
           taskQueue: input.taskQueue,
           roles,
           failedTurnWaitMs: config.failedTurns.waitSeconds * 1000,
+          searchAttributes: input.searchAttributes,
         },
       ],
     })

@@ -68,6 +68,7 @@ export function turnContext(input: TurnTaskT): TurnContext {
     missingDef: input.missingFunction ? fnAsDef(input.missingFunction) : undefined,
     history: input.history.map(asExecuted),
     previousQueries: input.previousQueries,
+    hints: input.environment,
   };
 }
 

@@ -17,7 +17,7 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
 /** The workflow bundle, built once per test file (webpack takes seconds). */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  installRuntime(process.env.MAGNET_LOG_LEVEL ? undefined : 'WARN');
+  installRuntime(process.env.MAGNET_LOG_LEVEL ? undefined : 'ERROR');
   bundle ??= bundleWorkflowCode({
     workflowsPath: require.resolve('../../src/workflows'),
     logger: quietLogger,

@@ -4,6 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { temporalBinary, waitForPort } from '../../src/cli/server';
+import { devServerSearchAttributeFlags } from '../../src/workflows/search-attributes';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -40,6 +41,7 @@ export default async function globalSetup(): Promise<void> {
       '127.0.0.1',
       '--log-level',
       'error',
+      ...devServerSearchAttributeFlags(),
     ],
     { detached: true, stdio: ['ignore', log, log] },
   );

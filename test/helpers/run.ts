@@ -1,0 +1,72 @@
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync, cpSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { prepareRun } from '../../src/cli/run';
+import type { RunInput } from '../../src/core/config';
+import { indexPool, type FunctionDef } from '../../src/core/pool';
+import { loadPool } from '../../src/io/pool-files';
+import { createWorkers } from '../../src/worker';
+import { synthesisRun } from '../../src/workflows/run';
+import type { RunSummary } from '../../src/activities/export';
+import type { ConversationRecord } from '../../src/core/conversation';
+import { checkRecord } from './checks';
+import { temporalAddress, workflowBundle } from './temporal';
+
+export const ROOT = path.join(__dirname, '..', '..');
+
+/** A fresh data folder and a config file in it (pool copied next to it). */
+export function makeRunDir(config: object): { home: string; configFile: string } {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'magnet-run-'));
+  cpSync(path.join(ROOT, 'examples', 'pool'), path.join(home, 'pool'), { recursive: true });
+  const configFile = path.join(home, 'run.json');
+  writeFileSync(configFile, JSON.stringify({ pool: 'pool', ...config }, null, 2));
+  return { home, configFile };
+}
+
+/** Prepares a run the way the CLI does, in a given data folder, on a private task queue. */
+export async function prepare(home: string, configFile: string, runId: string): Promise<RunInput> {
+  const before = process.env.MAGNET_HOME;
+  process.env.MAGNET_HOME = home;
+  try {
+    const input = await prepareRun(configFile, { runId });
+    return { ...input, taskQueue: `tq-${runId}`, searchAttributes: true };
+  } finally {
+    if (before === undefined) delete process.env.MAGNET_HOME;
+    else process.env.MAGNET_HOME = before;
+  }
+}
+
+/** Runs a whole synthesis with in-process workers (main queue + one per LLM provider). */
+export async function runToEnd(client: Client, input: RunInput, batch?: number): Promise<RunSummary> {
+  const bundle = await workflowBundle();
+  const workers = await createWorkers({
+    address: temporalAddress(),
+    config: input.config,
+    taskQueue: input.taskQueue,
+    options: { workflowBundle: bundle },
+  });
+  try {
+    const handle = await client.workflow.start(synthesisRun, {
+      taskQueue: input.taskQueue,
+      workflowId: input.runId,
+      args: batch ? [input, undefined, batch] : [input],
+    });
+    const done = handle.result();
+    await Promise.all(workers.map((w) => w.worker.runUntil(done)));
+    return await done;
+  } finally {
+    for (const w of workers) await w.connection.close();
+  }
+}
+
+export async function readRecords(
+  input: RunInput,
+): Promise<{ records: ConversationRecord[]; pool: Map<string, FunctionDef> }> {
+  const pool = indexPool(await loadPool(input.poolPaths));
+  const dir = path.join(input.outDir, 'conversations');
+  const records = readdirSync(dir)
+    .sort()
+    .map((f) => checkRecord(JSON.parse(readFileSync(path.join(dir, f), 'utf8')), pool));
+  return { records, pool };
+}
