@@ -9,9 +9,20 @@ import { deriveSeed } from '../core/rng';
 import { ConfigError } from '../io/config-file';
 import { readJson, writeAtomic } from '../io/files';
 import { loadPool } from '../io/pool-files';
-import { progressQuery } from '../workflows/run';
 import { packageRoot } from './paths';
-import { connectClient, launchRun, prepareRun } from './run';
+import { attachRun, connectClient, launchRun, prepareRun } from './run';
+import {
+  listRuns,
+  parseSets,
+  progressOf,
+  replayFailed,
+  runInputOf,
+  signalRun,
+  waitingConversations,
+} from './control';
+import { RunConfig } from '../core/config';
+import { loadConfig } from '../io/config-file';
+import { createWorkers } from '../worker';
 import { ensureTemporal, localServerStatus, startLocalServer, stopLocalServer } from './server';
 
 const USAGE = `magnet — multi-turn function-calling data synthesis (MAGNET) on Temporal
@@ -19,10 +30,14 @@ const USAGE = `magnet — multi-turn function-calling data synthesis (MAGNET) on
 usage:
   magnet demo                                   ~20-conversation offline demo on the example pool
   magnet run --config C [--run-id ID] [--conversations N] [--detach] [--no-worker]
-  magnet status <run-id>                        progress of a run (workflow query)
+  magnet status <run-id>                        progress: counts, failures by reason, tokens, cost, rate, ETA
+  magnet attach <run-id> [--no-worker]          show a detached run's progress (and work on it) until it ends
+  magnet replay <run-id> --failed [--conversation conv-00042] [--turn N] [--set role.model=M ...]
+  magnet pause|resume|cancel <run-id>
+  magnet runs                                   list runs
   magnet graph --pool P [--pool P2] --out G [--dot F] [--max-candidates K]
   magnet paths --graph G [--pool P] [--n 20] [--seed 7]
-  magnet worker                                 run a worker (TEMPORAL_ADDRESS, default 127.0.0.1:7233)
+  magnet worker [--config C | --run ID]        a worker process (main queue + the config's LLM queues)
   magnet server start|stop|status              local Temporal dev server (data in $MAGNET_HOME or ./.magnet)
 `;
 
@@ -60,15 +75,18 @@ export async function main(argv: string[]): Promise<number> {
       return cmdPaths(rest);
     case 'server':
       return cmdServer(rest);
-    case 'worker': {
-      await import('../worker').then(async (w) => {
-        const server = await ensureTemporal();
-        const { worker } = await w.createWorker({ address: server.address });
-        console.log(`magnet worker on ${server.address}`);
-        await worker.run();
-      });
-      return 0;
-    }
+    case 'worker':
+      return cmdWorker(rest);
+    case 'attach':
+      return cmdAttach(rest);
+    case 'replay':
+      return cmdReplay(rest);
+    case 'pause':
+    case 'resume':
+    case 'cancel':
+      return cmdSignal(cmd, rest);
+    case 'runs':
+      return cmdRuns(rest);
     case undefined:
     case 'help':
     case '--help':
@@ -140,20 +158,137 @@ async function cmdDemo(argv: string[]): Promise<number> {
 }
 
 async function cmdStatus(argv: string[]): Promise<number> {
-  const { positionals } = parse(argv, {});
+  const { positionals, values } = parse(argv, { json: { type: 'boolean' } });
   const runId = positionals[0];
   if (!runId) throw new ConfigError('usage: magnet status <run-id>');
   const server = await ensureTemporal();
   const client = await connectClient(server.address);
   const handle = client.workflow.getHandle(runId);
   const desc = await handle.describe();
-  let progress;
-  try {
-    progress = await handle.query(progressQuery);
-  } catch (e) {
-    progress = { error: (e as Error).message };
+  const input = await runInputOf(client, runId);
+  const p = await progressOf(client, runId);
+  const waiting = await waitingConversations(client, runId, input.searchAttributes);
+  const first = (await listRuns(client)).find((r) => r.runId === runId)?.start ?? desc.startTime;
+  const end = desc.closeTime ?? new Date();
+  const elapsed = (end.getTime() - first.getTime()) / 1000;
+  const done = p.completed + p.failed;
+  const rate = elapsed > 0 ? done / elapsed : 0;
+  const eta = rate > 0 && p.phase === 'conversations' ? Math.round((p.planned - done) / rate) : undefined;
+  const report = {
+    status: desc.status.name,
+    ...p,
+    waiting: waiting.map((w) => ({ id: w.workflowId, failure: w.conversation?.failure })),
+    elapsedSeconds: Math.round(elapsed),
+    ratePerMinute: Math.round(rate * 600) / 10,
+    etaSeconds: eta,
+  };
+  if (values.json) {
+    console.log(JSON.stringify(report, null, 2));
+    return 0;
   }
-  console.log(JSON.stringify({ runId, status: desc.status.name, progress }, null, 2));
+  console.log(`run ${runId}: ${desc.status.name}, phase ${p.phase}${p.paused ? ' (PAUSED)' : ''}`);
+  console.log(
+    `  conversations: ${p.completed} done, ${p.failed} failed, ${p.inFlight} running, ${waiting.length} waiting for replay, ${p.planned - p.started} not started (of ${p.planned})`,
+  );
+  if (Object.keys(p.failures).length)
+    console.log(
+      `  failures: ${Object.entries(p.failures)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')}`,
+    );
+  for (const w of waiting)
+    console.log(
+      `  waiting: ${w.workflowId} turn ${(w.conversation?.failure?.turn ?? 0) + 1} ${w.conversation?.failure?.stage}: ${w.conversation?.failure?.type}: ${w.conversation?.failure?.message}`,
+    );
+  console.log(`  turns ${p.turns}, calls ${p.calls}, retried turns ${p.retried}`);
+  console.log(
+    `  LLM: ${p.usage.requests} requests (+${p.usage.cached} from cache), ${p.usage.inputTokens} in / ${p.usage.outputTokens} out tokens, $${p.usage.costUsd.toFixed(4)}`,
+  );
+  console.log(
+    `  rate ${report.ratePerMinute}/min over ${report.elapsedSeconds}s${eta !== undefined ? `, ETA ${eta}s` : ''}`,
+  );
+  return 0;
+}
+
+async function cmdWorker(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { config: { type: 'string' }, run: { type: 'string' } });
+  const server = await ensureTemporal();
+  let config = RunConfig.parse({ pool: '.', conversations: 1 });
+  if (values.config) config = (await loadConfig(values.config as string)).config;
+  if (values.run)
+    config = (await runInputOf(await connectClient(server.address), values.run as string)).config;
+  const workers = await createWorkers({ address: server.address, config });
+  console.log(`magnet worker on ${server.address}: ${workers.map((w) => w.taskQueue).join(', ')}`);
+  await Promise.all(workers.map((w) => w.worker.run()));
+  return 0;
+}
+
+async function cmdAttach(argv: string[]): Promise<number> {
+  const { positionals, values } = parse(argv, { 'no-worker': { type: 'boolean' } });
+  const runId = positionals[0];
+  if (!runId) throw new ConfigError('usage: magnet attach <run-id>');
+  const summary = await attachRun(runId, { worker: !values['no-worker'] });
+  printSummary(summary);
+  return summary && summary.failed > 0 ? 3 : 0;
+}
+
+async function cmdReplay(argv: string[]): Promise<number> {
+  const { positionals, values } = parse(argv, {
+    failed: { type: 'boolean' },
+    conversation: { type: 'string' },
+    turn: { type: 'string' },
+    set: { type: 'string', multiple: true },
+    watch: { type: 'boolean' },
+  });
+  const runId = positionals[0];
+  if (!runId || !values.failed)
+    throw new ConfigError(
+      'usage: magnet replay <run-id> --failed [--conversation ID] [--turn N] [--set role.model=M]',
+    );
+  const set = parseSets((values.set as string[] | undefined) ?? []);
+  const turn = values.turn === undefined ? undefined : flag('turn', count, values.turn);
+  const server = await ensureTemporal();
+  const client = await connectClient(server.address);
+  const sent = await replayFailed(client, runId, {
+    conversation: values.conversation as string | undefined,
+    turn,
+    set,
+  });
+  if (sent.length === 0) {
+    console.log(
+      `no conversation of ${runId} is waiting for a replay${values.conversation ? ` (filter: ${values.conversation})` : ''}`,
+    );
+    return 1;
+  }
+  for (const w of sent) {
+    const f = w.conversation?.failure;
+    console.log(
+      `replaying ${w.workflowId}: turn ${(f?.turn ?? 0) + 1} ${f?.stage} (was ${f?.type}: ${f?.message})`,
+    );
+  }
+  if (values.watch) {
+    const summary = await attachRun(runId, { worker: true });
+    printSummary(summary);
+  }
+  return 0;
+}
+
+async function cmdSignal(what: 'pause' | 'resume' | 'cancel', argv: string[]): Promise<number> {
+  const { positionals } = parse(argv, {});
+  const runId = positionals[0];
+  if (!runId) throw new ConfigError(`usage: magnet ${what} <run-id>`);
+  const server = await ensureTemporal();
+  await signalRun(await connectClient(server.address), runId, what);
+  console.log(`${what}: sent to ${runId}`);
+  return 0;
+}
+
+async function cmdRuns(argv: string[]): Promise<number> {
+  parse(argv, {});
+  const server = await ensureTemporal();
+  for (const r of await listRuns(await connectClient(server.address))) {
+    console.log(`${r.runId}\t${r.status}\t${r.start.toISOString()}`);
+  }
   return 0;
 }
 

@@ -14,6 +14,7 @@ import { dataDir } from './paths';
 import { ProgressPrinter } from './progress';
 import { ensureTemporal } from './server';
 import { ensureSearchAttributes } from './search-attributes';
+import { runInputOf } from './control';
 
 function stamp(d: Date): string {
   return d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
@@ -117,6 +118,27 @@ export async function launchRun(input: RunInput, opts: LaunchOptions = {}): Prom
     );
   if (opts.detach) return undefined;
   if (opts.worker === false) return watchRun(handle);
+  const workers = await createWorkers({
+    address: server.address,
+    config: input.config,
+    taskQueue: input.taskQueue,
+  });
+  try {
+    const watching = watchRun(handle);
+    await Promise.all(workers.map((w) => w.worker.runUntil(watching)));
+    return await watching;
+  } finally {
+    for (const w of workers) await w.connection.close();
+  }
+}
+
+/** Watches (and, by default, works on) a run started earlier, e.g. with --detach or by another client. */
+export async function attachRun(runId: string, opts: { worker?: boolean } = {}): Promise<RunSummary> {
+  const server = await ensureTemporal();
+  const client = await connectClient(server.address);
+  const handle = client.workflow.getHandle<typeof synthesisRun>(runId);
+  if (opts.worker === false) return watchRun(handle);
+  const input = await runInputOf(client, runId);
   const workers = await createWorkers({
     address: server.address,
     config: input.config,

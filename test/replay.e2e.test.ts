@@ -1,0 +1,157 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Worker } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import { createWorkers } from '../src/worker';
+import { synthesisRun } from '../src/workflows/run';
+import { conversationStatusQuery } from '../src/workflows/conversation';
+import { answer, startFakeOpenAI, type FakeServer } from './fakes';
+import { makeRunDir, prepare, readRecords, ROOT } from './helpers/run';
+import { connect, temporalAddress, workflowBundle } from './helpers/temporal';
+import type { Role } from '../src/llm/protocol';
+
+process.env.MAGNET_FAKE_KEY = 'sk-replay-test';
+let client: Client;
+let server: FakeServer;
+beforeAll(async () => {
+  await workflowBundle();
+  client = await connect();
+  server = await startFakeOpenAI();
+});
+afterAll(async () => {
+  await server.close();
+  await client.connection.close();
+});
+
+/** Runs the CLI without blocking the event loop: the workers answering its queries live in this process. */
+function magnet(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [path.join(ROOT, 'bin', 'magnet.js'), ...args], { env });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('replaying failed turns', () => {
+  it('a turn failing for good waits; `magnet replay --failed` re-runs just that turn and the run completes', async () => {
+    const { home, configFile } = makeRunDir({
+      seed: 5,
+      conversations: 3,
+      failedTurns: { waitSeconds: 600 },
+      llm: {
+        providers: { fake: { kind: 'openai', baseURL: `${server.url}/v1`, apiKeyEnv: 'MAGNET_FAKE_KEY' } },
+        default: { provider: 'fake', model: 'm1' },
+      },
+    });
+    const runId = `replay-${Date.now()}`;
+    const input = await prepare(home, configFile, runId);
+    // Turn 2 of every conversation gets junk from the "model"; turn 1's answers are remembered.
+    const turn1 = new Map<string, string>();
+    server.setScript((req) => {
+      const inp = req.input as { turnIndex?: number; previousQueries?: string[] };
+      if (req.role === 'back_translate' && inp.turnIndex === 0) {
+        turn1.set(JSON.stringify(inp), (answer(req.role as Role, req.input) as { query: string }).query);
+      }
+      if (req.role === 'forth_translate' && inp.turnIndex === 1)
+        return { content: 'I would call some functions here.' };
+      return undefined;
+    });
+    const workers = await createWorkers({
+      address: temporalAddress(),
+      config: input.config,
+      taskQueue: input.taskQueue,
+      options: { workflowBundle: await workflowBundle() },
+    });
+    const handle = await client.workflow.start(synthesisRun, {
+      taskQueue: input.taskQueue,
+      workflowId: runId,
+      args: [input],
+    });
+    const done = handle.result();
+    const running = Promise.all(workers.map((w) => w.worker.runUntil(done)));
+    try {
+      // all conversations that reach turn 2 end up waiting, with the reason and raw answer recorded
+      const waiting = await until('conversations waiting', async () => {
+        const ids: string[] = [];
+        for (let i = 0; i < 3; i++) {
+          const s = await client.workflow.getHandle(`${runId}/conv-0000${i}`).query(conversationStatusQuery);
+          if (s.waiting) ids.push(`${runId}/conv-0000${i}`);
+          else if (s.stage !== 'done') return undefined;
+        }
+        return ids.length > 0 ? ids : undefined;
+      });
+      const status = await client.workflow.getHandle(waiting[0] as string).query(conversationStatusQuery);
+      expect(status.failure).toMatchObject({ turn: 1, stage: 'forth-translate', type: 'LlmInvalidOutput' });
+      expect(status.failure?.raw).toBe('I would call some functions here.');
+      const failedFiles = readdirSync(path.join(input.outDir, 'failed'));
+      expect(failedFiles.length).toBe(waiting.length);
+      const turn1Before = turn1Requests;
+
+      // the CLI status shows them, then the model is "fixed" and the CLI replays
+      const env = { ...process.env, TEMPORAL_ADDRESS: temporalAddress(), MAGNET_HOME: home };
+      const st = await magnet(['status', runId], env);
+      expect(st.stdout).toContain(`${waiting.length} waiting for replay`);
+      expect(st.stdout).toContain('LlmInvalidOutput');
+      broken = false;
+      const r = await magnet(['replay', runId, '--failed', '--set', 'forth_translate.model=m2'], env);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      for (const id of waiting) expect(r.stdout).toContain(`replaying ${id}: turn 2 forth-translate`);
+
+      const summary = await done;
+      await running;
+      expect(summary.conversations).toBe(3);
+      expect(summary.failed).toBe(0);
+      expect(readdirSync(path.join(input.outDir, 'failed'))).toEqual([]);
+      const { records } = await readRecords(input);
+      expect(records.map((x) => x.index)).toEqual([0, 1, 2]);
+      for (const rec of records) {
+        // turn 1 was not re-generated: its query is the one answered before the failure
+        expect([...turn1.values()]).toContain(rec.turns[0]?.query);
+      }
+      // after the replay, turn 1 was never asked for again: only the failed turn and later ones ran
+      expect(turn1Requests).toBe(turn1Before);
+      expect(
+        server.log.filter((e) => e.role === 'forth_translate' && e.status === 200).length,
+      ).toBeGreaterThan(0);
+      for (const id of waiting) {
+        const rec = records.find((x) => `${runId}/conv-${String(x.index).padStart(5, '0')}` === id);
+        expect(rec?.provenance.models.forth_translate).toBe('fake/m2');
+      }
+      const progressRetried = summary.usage.requests > 0;
+      expect(progressRetried).toBe(true);
+
+      // the conversation histories, with their signal, replay deterministically
+      for (const id of waiting) {
+        const h = await client.workflow.getHandle(id).fetchHistory();
+        expect(JSON.stringify(h)).toContain('retryTurn');
+        await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, h, id);
+      }
+      expect(existsSync(path.join(input.outDir, 'sft.openai.jsonl'))).toBe(true);
+      expect(
+        readFileSync(path.join(input.outDir, 'sft.openai.jsonl'), 'utf8').trim().split('\n'),
+      ).toHaveLength(3);
+    } finally {
+      await handle.terminate().catch(() => undefined);
+      await running.catch(() => undefined);
+      for (const w of workers) await w.connection.close().catch(() => undefined);
+    }
+  });
+});
