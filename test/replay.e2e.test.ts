@@ -64,13 +64,17 @@ describe('replaying failed turns', () => {
     const input = await prepare(home, configFile, runId);
     // Turn 2 of every conversation gets junk from the "model"; turn 1's answers are remembered.
     const turn1 = new Map<string, string>();
+    let broken = true;
+    let turn1Requests = 0;
     server.setScript((req) => {
       const inp = req.input as { turnIndex?: number; previousQueries?: string[] };
       if (req.role === 'back_translate' && inp.turnIndex === 0) {
+        turn1Requests++;
         turn1.set(JSON.stringify(inp), (answer(req.role as Role, req.input) as { query: string }).query);
       }
-      if (req.role === 'forth_translate' && inp.turnIndex === 1)
+      if (broken && req.role === 'forth_translate' && inp.turnIndex === 1) {
         return { content: 'I would call some functions here.' };
+      }
       return undefined;
     });
     const workers = await createWorkers({
