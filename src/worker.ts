@@ -8,6 +8,7 @@ import {
 } from '@temporalio/worker';
 import * as activities from './activities';
 import { LLM_ROLES, resolveRoleSettings, type RunConfig } from './core/config';
+import { describeConnection, loadConnectionSettings, temporalConnection } from './cli/connection';
 
 export const TASK_QUEUE = process.env.MAGNET_TASK_QUEUE ?? 'magnet';
 
@@ -39,10 +40,12 @@ export async function createWorker(
   config: WorkerConfig,
 ): Promise<{ worker: Worker; connection: NativeConnection }> {
   installRuntime();
-  const connection = await NativeConnection.connect({ address: config.address });
+  // address from the caller; namespace, TLS, API key, headers from Temporal's standard env config
+  const { namespace, ...connectOptions } = temporalConnection(config.address);
+  const connection = await NativeConnection.connect(connectOptions);
   const worker = await Worker.create({
     connection,
-    namespace: config.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default',
+    namespace: config.namespace ?? namespace,
     taskQueue: config.taskQueue ?? TASK_QUEUE,
     activities,
     maxConcurrentActivityTaskExecutions: 32,
@@ -92,9 +95,11 @@ export async function createWorkers(opts: {
 }
 
 async function main(): Promise<void> {
-  const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+  const address = loadConnectionSettings().address ?? '127.0.0.1:7233';
   const { worker } = await createWorker({ address });
-  console.log(`magnet worker on ${address}, task queue ${TASK_QUEUE}`);
+  console.log(
+    `magnet worker on ${describeConnection(temporalConnection(address))}, task queue ${TASK_QUEUE}`,
+  );
   await worker.run();
 }
 

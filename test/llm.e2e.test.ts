@@ -180,3 +180,56 @@ describe('transient faults', () => {
     }
   });
 });
+
+describe('negative trajectories (mDPO)', () => {
+  it('samples the student, judges its errors, writes rejected turns and DPO pairs', async () => {
+    const server = await startFakeOpenAI();
+    try {
+      const base = llmConfig('openai', server, 8) as { llm: { roles?: object } };
+      const { home, configFile } = makeRunDir({
+        ...base,
+        seed: 21,
+        negatives: { samples: 2 },
+        llm: { ...base.llm, roles: { student: { provider: 'fake', model: 'student-1' } } },
+      });
+      const input = await prepare(home, configFile, `llm-dpo-${Date.now()}`);
+      const summary = await runToEnd(client, input);
+      expect(summary.failed).toBe(0);
+      const { records } = await readRecords(input);
+      const negatives = records.flatMap((r) => r.turns.flatMap((t) => t.negatives.map((n) => ({ r, t, n }))));
+      expect(negatives.length).toBeGreaterThan(0);
+      expect(summary.dpoPairs).toBe(negatives.length);
+      for (const { t, n } of negatives) {
+        expect(n.errors.length).toBeGreaterThan(0);
+        // the rejected calls really ran, and differ from the reference
+        expect(n.calls.map((c) => c.name)).not.toEqual(t.calls.map((c) => c.name));
+        for (const c of n.calls) expect(c.error !== undefined || c.output !== null).toBe(true);
+      }
+      expect(server.log.some((e) => e.role === 'student')).toBe(true);
+      expect(server.log.some((e) => e.role === 'error_judge')).toBe(true);
+      const pairs = readFileSync(path.join(input.outDir, 'dpo.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map(
+          (l) =>
+            JSON.parse(l) as {
+              prompt: { role: string; content: string }[];
+              chosen: unknown[];
+              rejected: unknown[];
+              metadata: { id: string; turn: number; errors: string[] };
+            },
+        );
+      expect(pairs).toHaveLength(negatives.length);
+      for (const p of pairs) {
+        const rec = records.find((r) => r.id === p.metadata.id);
+        const turn = rec?.turns[p.metadata.turn];
+        expect(p.prompt[p.prompt.length - 1]).toEqual({ role: 'user', content: turn?.query });
+        expect(p.prompt.filter((m) => m.role === 'user')).toHaveLength(p.metadata.turn + 1);
+        expect(p.chosen).not.toEqual(p.rejected);
+        expect(p.metadata.errors.length).toBeGreaterThan(0);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+});

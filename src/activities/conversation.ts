@@ -72,6 +72,15 @@ export interface TurnRef {
   query: string;
   callsRef?: Ref;
   assistant?: AssistantTurn;
+  /** Tool state before the turn (negative trajectories re-run wrong calls from it). */
+  stateBefore?: Ref;
+  /** Rejected versions of the turn for mDPO. */
+  negatives?: {
+    sample: number;
+    errors: { type: string; detail: string }[];
+    callsRef: Ref;
+    assistant: AssistantTurn;
+  }[];
 }
 
 export interface TurnInput {
@@ -102,7 +111,7 @@ async function hintsFor(input: TurnInput, defs: FunctionDef[]): Promise<Record<s
   return hints;
 }
 
-async function context(input: TurnInput): Promise<TurnContext> {
+export async function context(input: TurnInput): Promise<TurnContext> {
   const pool = await poolIndex(input.storeDir, input.poolRef);
   const turn = input.fsp.turns[input.turnIndex];
   if (!turn) throw new TranslationError(`turn ${input.turnIndex} is not in the FSP`);
@@ -128,7 +137,7 @@ async function context(input: TurnInput): Promise<TurnContext> {
   };
 }
 
-async function loadCalls(storeDir: string, ref: Ref): Promise<ExecutedCall[]> {
+export async function loadCalls(storeDir: string, ref: Ref): Promise<ExecutedCall[]> {
   return ExecutedCall.array().parse(await getJson(storeDir, ref));
 }
 
@@ -249,6 +258,14 @@ export async function writeConversationActivity(input: {
       query: t.query,
       calls: t.callsRef ? await loadCalls(input.storeDir, t.callsRef) : [],
       assistant: t.assistant,
+      negatives: await Promise.all(
+        (t.negatives ?? []).map(async (n) => ({
+          sample: n.sample,
+          errors: n.errors,
+          calls: await loadCalls(input.storeDir, n.callsRef),
+          assistant: n.assistant,
+        })),
+      ),
     });
     heartbeat();
   }
@@ -261,7 +278,12 @@ export async function writeConversationActivity(input: {
     fsp: input.fsp,
     tools: input.tools,
     turns,
-    stats: { turns: turns.length, calls: calls.length, failedCalls: calls.filter((c) => c.error).length },
+    stats: {
+      turns: turns.length,
+      calls: calls.length,
+      failedCalls: calls.filter((c) => c.error).length,
+      negatives: turns.reduce((n, t) => n + t.negatives.length, 0),
+    },
     provenance: {
       ...input.provenance,
       seed: input.seed,

@@ -5,6 +5,7 @@ import { ConversationRecord } from '../core/conversation';
 import type { Ref } from '../io/artifacts';
 import { readJson, writeAtomic } from '../io/files';
 import { toOpenAIChat } from '../export/openai';
+import { toDpoPairs } from '../export/dpo';
 import { addUsage, NO_USAGE, type Usage } from '../llm/client';
 import { poolIndex } from './pool';
 
@@ -42,7 +43,9 @@ export interface RunSummary {
   usage: Usage;
   /** LLM usage from the call ledger: every request actually sent, including ones in failed attempts. */
   ledger: Usage & { byRole: Record<string, Usage> };
-  files: { sft: string; report: string; conversations: string };
+  /** mDPO pairs written (0 without a student model). */
+  dpoPairs: number;
+  files: { sft: string; dpo?: string; report: string; conversations: string };
 }
 
 /**
@@ -62,6 +65,7 @@ export async function exportRunActivity(input: {
   const dir = path.join(input.outDir, 'conversations');
   const names = (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).sort();
   const lines: string[] = [];
+  const dpo: string[] = [];
   const labels: Record<string, number> = {};
   let turns = 0;
   let calls = 0;
@@ -70,6 +74,7 @@ export async function exportRunActivity(input: {
   for (const [i, name] of names.entries()) {
     const rec = ConversationRecord.parse(await readJson(path.join(dir, name)));
     lines.push(JSON.stringify(toOpenAIChat(rec, pool)));
+    for (const pair of toDpoPairs(rec, pool)) dpo.push(JSON.stringify(pair));
     turns += rec.stats.turns;
     calls += rec.stats.calls;
     failedCalls += rec.stats.failedCalls;
@@ -80,6 +85,8 @@ export async function exportRunActivity(input: {
   const ledger = await readLedger(path.join(input.outDir, 'llm-calls.jsonl'));
   const sft = path.join(input.outDir, 'sft.openai.jsonl');
   await writeAtomic(sft, lines.join('\n') + (lines.length ? '\n' : ''));
+  const dpoFile = path.join(input.outDir, 'dpo.jsonl');
+  if (dpo.length > 0) await writeAtomic(dpoFile, dpo.join('\n') + '\n');
   const summary: RunSummary = {
     runId: input.runId,
     conversations: names.length,
@@ -92,7 +99,13 @@ export async function exportRunActivity(input: {
     backend: [...backends].join(',') || 'none',
     usage: input.usage,
     ledger,
-    files: { sft, report: path.join(input.outDir, 'report.json'), conversations: dir },
+    dpoPairs: dpo.length,
+    files: {
+      sft,
+      ...(dpo.length > 0 ? { dpo: dpoFile } : {}),
+      report: path.join(input.outDir, 'report.json'),
+      conversations: dir,
+    },
   };
   await writeAtomic(summary.files.report, JSON.stringify(summary, null, 2));
   return summary;

@@ -2,3 +2,4 @@ export * from './pool';
 export * from './graph';
 export * from './conversation';
 export * from './export';
+export * from './negatives';

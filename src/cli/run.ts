@@ -13,6 +13,7 @@ import type { RunSummary } from '../activities/export';
 import { dataDir } from './paths';
 import { ProgressPrinter } from './progress';
 import { ensureTemporal } from './server';
+import { temporalConnection } from './connection';
 import { ensureSearchAttributes } from './search-attributes';
 import { runInputOf } from './control';
 
@@ -70,9 +71,11 @@ export async function prepareRun(
   });
 }
 
+/** A client for the server at `address`, with namespace, TLS, API key and headers from Temporal's env config. */
 export async function connectClient(address: string): Promise<Client> {
-  const connection = await Connection.connect({ address });
-  return new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
+  const { namespace, ...connectOptions } = temporalConnection(address);
+  const connection = await Connection.connect(connectOptions);
+  return new Client({ connection, namespace });
 }
 
 /** Polls the run's progress query until it finishes; the run goes on whether or not anyone watches. */

@@ -4,6 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { devServerSearchAttributeFlags } from '../workflows/search-attributes';
 import { dataDir, packageRoot } from './paths';
+import { loadConnectionSettings } from './connection';
 
 export interface ServerInfo {
   address: string;
@@ -158,9 +159,12 @@ export async function localServerStatus(
   };
 }
 
-/** TEMPORAL_ADDRESS when set (any cluster), else the local dev server, started if needed. */
+/**
+ * The configured Temporal (TEMPORAL_ADDRESS, or the address of the Temporal config profile: any cluster or
+ * Temporal Cloud, see connection.ts), else the local dev server, started if needed.
+ */
 export async function ensureTemporal(): Promise<ServerInfo> {
-  const address = process.env.TEMPORAL_ADDRESS;
+  const { address } = loadConnectionSettings();
   if (address) return { address, local: false };
   return startLocalServer();
 }

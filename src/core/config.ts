@@ -9,6 +9,9 @@ export const LLM_ROLES = [
   'forth_translate',
   'simulate',
   'teacher',
+  'student',
+  'error_judge',
+  'negative_teacher',
 ] as const;
 export const LlmRole = z.enum(LLM_ROLES);
 export type LlmRole = z.infer<typeof LlmRole>;
@@ -79,7 +82,11 @@ export const LlmConfig = z
   });
 export type LlmConfig = z.infer<typeof LlmConfig>;
 
+/** Roles that run only when configured explicitly (the student is a model you trained, not the teacher). */
+const EXPLICIT_ROLES: readonly LlmRole[] = ['student'];
+
 export function resolveRoleSettings(llm: Pick<LlmConfig, 'default' | 'roles'>, role: LlmRole): RoleSettings {
+  if (EXPLICIT_ROLES.includes(role) && !llm.roles[role]?.provider) return { provider: 'offline' };
   return { ...llm.default, ...(llm.roles[role] ?? {}) } as RoleSettings;
 }
 
@@ -184,6 +191,14 @@ export const RunConfig = z
     /** Same-category functions offered besides the FSP's, so the model must choose. */
     distractors: z.number().int().min(0).max(100).default(3),
     llm: LlmConfig.default(LlmConfig.parse({})),
+    /**
+     * Negative trajectories for mDPO: needs `llm.roles.student` on a real provider (an SFT model to sample);
+     * `samples` student answers per turn (the paper uses 10).
+     */
+    negatives: z
+      .object({ samples: z.number().int().min(1).max(50).default(2) })
+      .strict()
+      .default({ samples: 2 }),
     /** A turn that fails for good waits this long for `magnet replay` before its conversation is failed. */
     failedTurns: z
       .object({

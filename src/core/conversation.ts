@@ -41,6 +41,15 @@ export const AssistantTurn = z.object({
 });
 export type AssistantTurn = z.infer<typeof AssistantTurn>;
 
+/** A rejected version of a turn (mDPO): a student's wrong calls, really executed, worded by the teacher. */
+export const NegativeTurn = z.object({
+  sample: z.number().int(),
+  errors: z.array(z.object({ type: z.string(), detail: z.string() })),
+  calls: z.array(ExecutedCall),
+  assistant: AssistantTurn,
+});
+export type NegativeTurn = z.infer<typeof NegativeTurn>;
+
 export const TurnRecord = z.object({
   index: z.number().int(),
   labels: z.array(TurnLabel),
@@ -49,6 +58,7 @@ export const TurnRecord = z.object({
   query: z.string(),
   calls: z.array(ExecutedCall),
   assistant: AssistantTurn,
+  negatives: z.array(NegativeTurn).default([]),
 });
 export type TurnRecord = z.infer<typeof TurnRecord>;
 
@@ -70,7 +80,12 @@ export const ConversationRecord = z.object({
   fsp: Fsp,
   tools: z.array(z.string()),
   turns: z.array(TurnRecord),
-  stats: z.object({ turns: z.number().int(), calls: z.number().int(), failedCalls: z.number().int() }),
+  stats: z.object({
+    turns: z.number().int(),
+    calls: z.number().int(),
+    failedCalls: z.number().int(),
+    negatives: z.number().int().default(0),
+  }),
   provenance: Provenance,
 });
 export type ConversationRecord = z.infer<typeof ConversationRecord>;

@@ -75,3 +75,50 @@ export const TeacherInput = TurnTask.extend({
   steps: z.array(z.array(z.string())),
 });
 export const TeacherOutput = z.object({ steps: z.array(z.string()), final: z.string().min(1) });
+
+/**
+ * Negative trajectories (mDPO): a student model answers a turn as it would at inference time (it sees the
+ * conversation's tools, never the reference); an error judge labels what it got wrong; the teacher then
+ * writes a realistic rejected answer around those wrong calls.
+ */
+export const ERROR_TYPES = [
+  'nested_missing',
+  'short_dependency',
+  'long_dependency',
+  'wrong_summary',
+  'miss_func_or_params',
+] as const;
+export const ErrorType = z.enum(ERROR_TYPES);
+
+export const LooseCall = z.object({
+  name: z.string(),
+  arguments: z.record(z.string(), z.unknown()).default({}),
+});
+
+export const StudentInput = z.object({
+  turnIndex: z.number().int(),
+  query: z.string(),
+  previousQueries: z.array(z.string()),
+  history: z.array(HistoryCall),
+  tools: z.array(FnLite),
+  /** Which of the n samples this is (samples differ; each is cached on its own). */
+  sample: z.number().int(),
+});
+export const StudentOutput = z.object({ calls: z.array(LooseCall), final: z.string().optional() });
+
+export const ErrorJudgeInput = z.object({
+  query: z.string(),
+  labels: z.array(z.string()),
+  previousQueries: z.array(z.string()),
+  history: z.array(HistoryCall),
+  reference: z.array(LooseCall),
+  candidate: z.array(LooseCall),
+});
+export const ErrorJudgeOutput = z.object({
+  errors: z.array(z.object({ type: ErrorType, detail: z.string() })),
+});
+
+export const NegativeTeacherInput = TeacherInput.extend({
+  /** What the wrong answer got wrong, so the regenerated turn shows exactly that mistake. */
+  errors: z.array(z.object({ type: ErrorType, detail: z.string() })),
+});

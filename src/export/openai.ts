@@ -1,11 +1,16 @@
-import { callSteps, type ConversationRecord } from '../core/conversation';
+import {
+  callSteps,
+  type AssistantTurn,
+  type ConversationRecord,
+  type ExecutedCall,
+} from '../core/conversation';
 import { toOpenAITool, type FunctionDef } from '../core/pool';
 
 export const SYSTEM_PROMPT =
   'You are a helpful assistant with access to tools. Call tools when they are needed, use earlier results ' +
   'instead of asking again, and say so when a request cannot be done with the available tools or lacks a value.';
 
-type Message =
+export type Message =
   | { role: 'system' | 'user'; content: string }
   | {
       role: 'assistant';
@@ -14,12 +19,52 @@ type Message =
     }
   | { role: 'tool'; tool_call_id: string; content: string };
 
+export type OpenAITool = ReturnType<typeof toOpenAITool>;
+
 export interface OpenAIChatExample {
   messages: Message[];
-  tools: ReturnType<typeof toOpenAITool>[];
+  tools: OpenAITool[];
   parallel_tool_calls: boolean;
   /** Not read by trainers; says where the example came from (offline examples are placeholders). */
   metadata: { id: string; backend: string; generator: string; labels: string[][]; note?: string };
+}
+
+/** The assistant side of one turn: each step of calls with its results, then the final answer. */
+export function turnMessages(
+  calls: readonly ExecutedCall[],
+  assistant: AssistantTurn,
+): { messages: Message[]; parallel: boolean } {
+  const messages: Message[] = [];
+  let parallel = false;
+  callSteps(calls).forEach((step, k) => {
+    if (step.length > 1) parallel = true;
+    messages.push({
+      role: 'assistant',
+      content: assistant.steps[k] ?? null,
+      tool_calls: step.map((c) => ({
+        id: c.id,
+        type: 'function',
+        function: { name: c.name, arguments: JSON.stringify(c.arguments) },
+      })),
+    });
+    for (const c of step) {
+      messages.push({
+        role: 'tool',
+        tool_call_id: c.id,
+        content: JSON.stringify(c.error ? { error: c.error } : c.output),
+      });
+    }
+  });
+  messages.push({ role: 'assistant', content: assistant.final });
+  return { messages, parallel };
+}
+
+export function toolsOf(rec: ConversationRecord, pool: ReadonlyMap<string, FunctionDef>): OpenAITool[] {
+  return rec.tools.map((n) => {
+    const def = pool.get(n);
+    if (!def) throw new Error(`${rec.id}: tool ${n} is not in the pool`);
+    return toOpenAITool(def);
+  });
 }
 
 /** OpenAI fine-tuning chat format: one example per conversation, tool calls and results in order. */
@@ -31,36 +76,13 @@ export function toOpenAIChat(
   let parallel = false;
   for (const turn of rec.turns) {
     messages.push({ role: 'user', content: turn.query });
-    const steps = callSteps(turn.calls);
-    steps.forEach((step, k) => {
-      if (step.length > 1) parallel = true;
-      messages.push({
-        role: 'assistant',
-        content: turn.assistant.steps[k] ?? null,
-        tool_calls: step.map((c) => ({
-          id: c.id,
-          type: 'function',
-          function: { name: c.name, arguments: JSON.stringify(c.arguments) },
-        })),
-      });
-      for (const c of step) {
-        messages.push({
-          role: 'tool',
-          tool_call_id: c.id,
-          content: JSON.stringify(c.error ? { error: c.error } : c.output),
-        });
-      }
-    });
-    messages.push({ role: 'assistant', content: turn.assistant.final });
+    const t = turnMessages(turn.calls, turn.assistant);
+    messages.push(...t.messages);
+    parallel ||= t.parallel;
   }
-  const tools = rec.tools.map((n) => {
-    const def = pool.get(n);
-    if (!def) throw new Error(`${rec.id}: tool ${n} is not in the pool`);
-    return toOpenAITool(def);
-  });
   return {
     messages,
-    tools,
+    tools: toolsOf(rec, pool),
     parallel_tool_calls: parallel,
     metadata: {
       id: rec.id,

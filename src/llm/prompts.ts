@@ -25,6 +25,13 @@ Answer with JSON: {"output": <the function's return value>}.`,
   teacher: `You are the assistant in a conversation with a user, with tools. For this turn you are given the user's message, the tool calls that answer it and their results. Write what the assistant says: a short sentence before each step of calls (the calls of a step run together), and the final answer to the user based on the results.
 The calls are given to you as hidden guidance: never mention that you were given them, never say "hint". For a turn with "missing": if a function is missing, politely say no available tool can do it; if a value is missing, ask the user for it.
 Answer with JSON: {"steps": ["<text before step 1>", ...], "final": "<answer to the user>"}.`,
+  student: `You are a tool-using assistant. Answer the user's latest message: decide which of the available tools to call and with which arguments, using earlier messages and earlier tool results where they hold the values. If no tool can do it, or a required value is unknown, call nothing and say so in "final".
+Answer with JSON: {"calls": [{"name": "<tool>", "arguments": {...}}], "final": "<what you tell the user>"}.`,
+  error_judge: `You compare a model's answer to one turn with the reference answer and label its errors. Types:
+"nested_missing" (a call the request implies was left out), "short_dependency" (an output of a call in this turn was not used correctly by a later call of the turn), "long_dependency" (a value from an earlier turn was not used, or was asked for again or invented), "wrong_summary" (the text invents or omits results), "miss_func_or_params" (called a tool although the needed tool or a required value was missing, or refused although everything was available).
+Answer with JSON: {"errors": [{"type": "<type>", "detail": "<short>"}]} — an empty list when the answer is correct.`,
+  negative_teacher: `You are the assistant in a conversation with a user, with tools. Write the assistant's words for this turn around the given tool calls and results: a short sentence before each step of calls and a final answer based on those results. Write naturally, as if these were your own choices; never mention that calls were given to you, never say "hint".
+Answer with JSON: {"steps": ["<text before step 1>", ...], "final": "<answer to the user>"}.`,
 } as const;
 
 export type PromptRole = keyof typeof SYSTEM;
@@ -36,6 +43,9 @@ export const PROMPT_VERSIONS: Record<PromptRole, number> = {
   forth_translate: 1,
   simulate: 1,
   teacher: 1,
+  student: 1,
+  error_judge: 1,
+  negative_teacher: 1,
 };
 
 export function buildPrompt(role: PromptRole, input: unknown, note = ''): Prompt {

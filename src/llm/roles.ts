@@ -9,6 +9,8 @@ import {
   NestedJudgeOutput,
   SimulateOutput,
   TeacherOutput,
+  StudentOutput,
+  ErrorJudgeOutput,
   type FnLite,
   type TurnTask,
 } from '../core/roles';
@@ -233,6 +235,76 @@ export async function llmTeacher(
   const { value, usage } = await completeJson(
     r,
     buildPrompt('teacher', input),
+    shape(TeacherOutput, (o) => {
+      if (o.steps.length !== steps.length)
+        return `expected ${steps.length} step texts, got ${o.steps.length}`;
+      if ([...o.steps, o.final].some((t) => HINT.test(t)))
+        return 'the answer mentions the hints; it must not';
+      return undefined;
+    }),
+  );
+  return { assistant: value, usage };
+}
+
+export type StudentAnswer = z.infer<typeof StudentOutput>;
+
+/** One sample of the student model answering a turn (what it would do at inference time). */
+export async function llmStudent(
+  r: LlmCallRole,
+  ctx: TurnContext,
+  query: string,
+  tools: FunctionDef[],
+  sample: number,
+): Promise<{ answer: StudentAnswer; usage: Usage }> {
+  const input = {
+    turnIndex: ctx.turnIndex,
+    query,
+    previousQueries: ctx.previousQueries,
+    history: turnTask(ctx).history,
+    tools: tools.map(lite),
+    sample,
+  };
+  // Students hallucinate too: an unknown tool is a legitimate error to learn from, so only the shape is checked.
+  const { value, usage } = await completeJson(r, buildPrompt('student', input), shape(StudentOutput));
+  return { answer: value, usage };
+}
+
+export type JudgedError = z.infer<typeof ErrorJudgeOutput>['errors'][number];
+
+export async function llmErrorJudge(
+  r: LlmCallRole,
+  ctx: TurnContext,
+  query: string,
+  reference: ExecutedCall[],
+  candidate: StudentAnswer['calls'],
+): Promise<{ errors: JudgedError[]; usage: Usage }> {
+  const input = {
+    query,
+    labels: ctx.turn.labels,
+    previousQueries: ctx.previousQueries,
+    history: turnTask(ctx).history,
+    reference: reference.map((c) => ({ name: c.name, arguments: c.arguments })),
+    candidate,
+  };
+  const { value, usage } = await completeJson(r, buildPrompt('error_judge', input), shape(ErrorJudgeOutput));
+  return { errors: value.errors, usage };
+}
+
+/** The rejected answer: the teacher writes the turn around the student's wrong calls (and their results). */
+export async function llmNegativeTeacher(
+  r: LlmCallRole,
+  ctx: TurnContext,
+  query: string,
+  steps: ExecutedCall[][],
+  errors: JudgedError[],
+): Promise<{ assistant: AssistantTurn; usage: Usage }> {
+  const calls = steps
+    .flat()
+    .map((c) => ({ id: c.id, name: c.name, arguments: c.arguments, output: c.output, error: c.error }));
+  const input = { ...turnTask(ctx), query, calls, steps: steps.map((s) => s.map((c) => c.id)), errors };
+  const { value, usage } = await completeJson(
+    r,
+    buildPrompt('negative_teacher', input),
     shape(TeacherOutput, (o) => {
       if (o.steps.length !== steps.length)
         return `expected ${steps.length} step texts, got ${o.steps.length}`;

@@ -32,6 +32,8 @@ export interface ConversationInput {
   roles: Record<LlmRole, ResolvedRole>;
   /** How long a failed turn waits for a `retryTurn` signal before the conversation ends as failed (ms). */
   failedTurnWaitMs: number;
+  /** Student samples per turn for negative trajectories (when a student model is configured). */
+  negativeSamples: number;
   /** Whether magnet's search attributes are registered on the namespace (see search-attributes.ts). */
   searchAttributes: boolean;
 }
@@ -214,6 +216,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
         ),
       );
       let callsRef: string | undefined;
+      const stateBefore = stateRef;
       if (calls.length > 0) {
         const ex = count(
           await step('execute', h, (summary) =>
@@ -232,7 +235,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
         callsRef = ex.callsRef;
         stateRef = ex.stateRef;
       }
-      turns.push({ query, callsRef });
+      turns.push({ query, callsRef, stateBefore });
     }
     for (let h = 0; h < turns.length; h++) {
       const t = turns[h] as TurnRef;
@@ -250,6 +253,49 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       );
       count({ usage });
       t.assistant = assistant;
+    }
+    if (roles.student.provider === 'llm') {
+      // mDPO negatives: sample the student per turn, judge its errors, let the teacher word each wrong answer.
+      for (let h = 0; h < turns.length; h++) {
+        const t = turns[h] as TurnRef;
+        const base = {
+          ...common,
+          turnIndex: h,
+          previous: turns.slice(0, h),
+          stateRef: t.stateBefore,
+          query: t.query,
+        };
+        const { wrong } = count(
+          await step('student', h, (summary) =>
+            llm(queue('student')).studentTurnActivity.executeWithOptions({ summary }, [
+              {
+                ...base,
+                callsRef: t.callsRef,
+                tools: planned.tools,
+                samples: input.negativeSamples,
+                student: roles.student,
+                judge: roles.error_judge,
+              },
+            ]),
+          ),
+        );
+        t.negatives = [];
+        for (const w of wrong) {
+          const neg = count(
+            await step('negative', h, (summary) =>
+              llm(queue('negative_teacher')).negativeTurnActivity.executeWithOptions({ summary }, [
+                { ...base, wrong: w, mode: input.execution, teacher: roles.negative_teacher },
+              ]),
+            ),
+          );
+          t.negatives.push({
+            sample: w.sample,
+            errors: w.errors,
+            callsRef: neg.callsRef,
+            assistant: neg.assistant,
+          });
+        }
+      }
     }
     const models: Record<string, string> = {};
     for (const [role, r] of Object.entries(roles))

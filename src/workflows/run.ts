@@ -202,6 +202,7 @@ export async function synthesisRun(
           roles,
           failedTurnWaitMs: config.failedTurns.waitSeconds * 1000,
           searchAttributes: input.searchAttributes,
+          negativeSamples: config.negatives.samples,
         },
       ],
     })

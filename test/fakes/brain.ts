@@ -18,8 +18,10 @@ import {
   TeacherInput,
   TeacherOutput,
   TurnTask,
+  StudentInput,
 } from '../../src/core/roles';
 import {
+  action,
   offlineBackTranslate,
   offlineDistill,
   offlineForthTranslate,
@@ -112,10 +114,6 @@ function distill(
 }
 
 // The student / error_judge / negative_teacher inputs are not fixed by src/core/roles.ts: validate loosely.
-const StudentInput = ForthTranslateInput.extend({
-  history: z.array(HistoryCall).default([]),
-  previousQueries: z.array(z.string()).default([]),
-}).loose();
 
 const LooseCall = z
   .object({ name: z.string(), arguments: z.record(z.string(), z.unknown()).optional() })
@@ -193,13 +191,34 @@ export function answer(role: Role, input: unknown): unknown {
       return TeacherOutput.parse(distill(role, inp));
     }
     case 'student': {
-      // A realistic mistake: the last (usually nested) call of the turn is forgotten.
+      // A rule-based student: it calls the tools whose action the message spells out, so implied (nested)
+      // calls are forgotten, a realistic mistake; it never sees the reference.
       const inp = parse(role, StudentInput, input);
-      return { calls: translate(inp).slice(0, -1) };
+      const chosen = inp.tools.map(fnAsDef).filter((d) => inp.query.includes(action(d)));
+      const ctx: TurnContext = {
+        seed: hash32(inp.query),
+        turnIndex: inp.turnIndex,
+        turn: { functions: chosen.map((d) => ({ name: d.name, via: 'walk' as const })), labels: ['walk'] },
+        defs: chosen,
+        history: inp.history.map(asExecuted),
+        previousQueries: inp.previousQueries,
+      };
+      try {
+        return { calls: toWireCalls(offlineForthTranslate(ctx, inp.query)) };
+      } catch {
+        return { calls: [], final: 'Could you tell me more about what you need?' };
+      }
     }
     case 'error_judge': {
       const reference = pickCalls(role, input, REFERENCE_KEYS);
       const candidate = pickCalls(role, input, CANDIDATE_KEYS);
+      if (reference.length === 0 && candidate.length > 0) {
+        return {
+          errors: [
+            { type: 'miss_func_or_params', detail: 'called a tool although the request cannot be done' },
+          ],
+        };
+      }
       if (candidate.length >= reference.length) return { errors: [] };
       const have = new Set(candidate.map((c) => c.name));
       const missing = reference.filter((c) => !have.has(c.name)).map((c) => c.name);

@@ -67,6 +67,7 @@ export function checkRecord(raw: unknown, pool: ReadonlyMap<string, FunctionDef>
     turns: rec.turns.length,
     calls: calls.length,
     failedCalls: calls.filter((c) => c.error).length,
+    negatives: rec.turns.reduce((n, t) => n + t.negatives.length, 0),
   });
   return rec;
 }

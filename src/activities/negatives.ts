@@ -1,0 +1,112 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { ResolvedRole } from '../core/config';
+import { callSteps, type AssistantTurn, type PlannedCall } from '../core/conversation';
+import type { FunctionDef } from '../core/pool';
+import { addUsage, NO_USAGE, type Usage } from '../core/usage';
+import { getJson, putJson, type Ref } from '../io/artifacts';
+import {
+  llmErrorJudge,
+  llmNegativeTeacher,
+  llmStudent,
+  type JudgedError,
+  type StudentAnswer,
+} from '../llm/roles';
+import { executeTurn, type ExecutionMode } from '../tools/execute';
+import type { Json } from '../tools/types';
+import { context, loadCalls, type TurnInput } from './conversation';
+import { nonRetryableOn } from './errors';
+import { poolIndex } from './pool';
+
+export interface WrongAnswer {
+  sample: number;
+  calls: StudentAnswer['calls'];
+  final?: string;
+  errors: JudgedError[];
+}
+
+function sameCalls(
+  a: { name: string; arguments: Record<string, unknown> }[],
+  b: { name: string; arguments: Record<string, unknown> }[],
+): boolean {
+  const key = (c: { name: string; arguments: Record<string, unknown> }): string => c.name;
+  const sa = [...a].sort((x, y) => (key(x) < key(y) ? -1 : 1));
+  const sb = [...b].sort((x, y) => (key(x) < key(y) ? -1 : 1));
+  return (
+    sa.length === sb.length &&
+    sa.every((c, i) => c.name === sb[i]?.name && isDeepStrictEqual(c.arguments, sb[i]?.arguments))
+  );
+}
+
+/**
+ * Samples the student `samples` times on one turn and has the error judge label each answer that differs
+ * from the reference. Answers identical to the reference are correct by construction and cost no judging.
+ */
+export async function studentTurnActivity(
+  input: TurnInput & {
+    query: string;
+    callsRef?: Ref;
+    tools: string[];
+    samples: number;
+    student: ResolvedRole;
+    judge: ResolvedRole;
+  },
+): Promise<{ wrong: WrongAnswer[]; usage: Usage }> {
+  return nonRetryableOn(async () => {
+    const { student, judge } = input;
+    if (student.provider !== 'llm' || judge.provider !== 'llm') return { wrong: [], usage: NO_USAGE };
+    const ctx = await context(input);
+    const pool = await poolIndex(input.storeDir, input.poolRef);
+    const tools = input.tools.map((n) => pool.get(n)).filter((f): f is FunctionDef => !!f);
+    const reference = input.callsRef ? await loadCalls(input.storeDir, input.callsRef) : [];
+    let usage = NO_USAGE;
+    const wrong: WrongAnswer[] = [];
+    for (let k = 0; k < input.samples; k++) {
+      const s = await llmStudent(student, ctx, input.query, tools, k);
+      usage = addUsage(usage, s.usage);
+      if (sameCalls(s.answer.calls, reference)) continue;
+      if (wrong.some((w) => sameCalls(w.calls, s.answer.calls))) continue;
+      const j = await llmErrorJudge(judge, ctx, input.query, reference, s.answer.calls);
+      usage = addUsage(usage, j.usage);
+      if (j.errors.length > 0)
+        wrong.push({ sample: k, calls: s.answer.calls, final: s.answer.final, errors: j.errors });
+    }
+    return { wrong, usage };
+  });
+}
+
+/**
+ * The rejected trajectory for one wrong answer: its calls really run against the tool state before the turn
+ * (so results are what the mistake would produce), then the teacher writes the turn around them.
+ */
+export async function negativeTurnActivity(
+  input: TurnInput & { query: string; wrong: WrongAnswer; mode: ExecutionMode; teacher: ResolvedRole },
+): Promise<{ callsRef: Ref; assistant: AssistantTurn; usage: Usage }> {
+  return nonRetryableOn(async () => {
+    if (input.teacher.provider !== 'llm')
+      throw new Error('negative trajectories need an LLM negative_teacher');
+    const ctx = await context(input);
+    const pool = await poolIndex(input.storeDir, input.poolRef);
+    const states = input.stateRef
+      ? ((await getJson(input.storeDir, input.stateRef)) as Record<string, Json>)
+      : {};
+    const id = (i: number): string => `neg_${input.turnIndex + 1}_${input.wrong.sample + 1}_${i + 1}`;
+    const planned: PlannedCall[] = input.wrong.calls.map((c, i) => {
+      const args: Record<string, unknown> = {};
+      const refs: PlannedCall['refs'] = {};
+      for (const [param, value] of Object.entries(c.arguments)) {
+        // the student may chain calls like the forth-translation does: {"$from": "call_<turn>_<k>.<field>"}
+        const from =
+          value && typeof value === 'object' && '$from' in value
+            ? String((value as { $from: unknown }).$from)
+            : '';
+        const m = /^call_\d+_(\d+)\.(.+)$/.exec(from);
+        if (m && Number(m[1]) - 1 < i) refs[param] = { call: id(Number(m[1]) - 1), field: m[2] as string };
+        else args[param] = value;
+      }
+      return { id: id(i), name: c.name, arguments: args, refs, sources: {} };
+    });
+    const { calls } = await executeTurn(planned, pool, states, input.seed, input.mode);
+    const r = await llmNegativeTeacher(input.teacher, ctx, input.query, callSteps(calls), input.wrong.errors);
+    return { callsRef: await putJson(input.storeDir, calls), assistant: r.assistant, usage: r.usage };
+  });
+}
