@@ -29,7 +29,7 @@ const USAGE = `magnet — multi-turn function-calling data synthesis (MAGNET) on
 
 usage:
   magnet demo                                   ~20-conversation offline demo on the example pool
-  magnet run --config C [--run-id ID] [--conversations N] [--detach] [--no-worker]
+  magnet run --config C [--run-id ID] [--conversations N] [--detach] [--no-worker] [--no-cache]
   magnet status <run-id>                        progress: counts, failures by reason, tokens, cost, rate, ETA
   magnet attach <run-id> [--no-worker]          show a detached run's progress (and work on it) until it ends
   magnet replay <run-id> --failed [--conversation conv-00042] [--turn N] [--set role.model=M ...]
@@ -105,9 +105,11 @@ async function cmdRun(argv: string[]): Promise<number> {
     conversations: { type: 'string' },
     detach: { type: 'boolean' },
     'no-worker': { type: 'boolean' },
+    'no-cache': { type: 'boolean' },
   });
   if (!values.config) throw new ConfigError('--config is required');
   const input = await prepareRun(values.config as string, {
+    noCache: !!values['no-cache'],
     runId: values['run-id'] as string | undefined,
     conversations:
       values.conversations === undefined ? undefined : flag('conversations', count, values.conversations),

@@ -16,8 +16,18 @@ export function renderProgress(p: RunProgress, startedAt: number, now: number): 
     `${p.inFlight} running`,
     p.paused ? 'PAUSED' : p.phase,
   ];
+  if (p.usage.requests + p.usage.cached > 0) {
+    parts.push(
+      `LLM ${p.usage.requests} req (+${p.usage.cached} cached) ${p.usage.inputTokens + p.usage.outputTokens} tok $${p.usage.costUsd.toFixed(4)}`,
+    );
+  }
   if (eta !== undefined && p.phase === 'conversations') parts.push(`eta ${eta}s`);
   return parts.join(' | ');
+}
+
+/** Non-terminal output prints a line only when the counts change, not for every token or second. */
+function done(line: string): string {
+  return line.split(' | ').slice(0, 5).join(' | ');
 }
 
 export class ProgressPrinter {

@@ -27,10 +27,14 @@ function stamp(d: Date): string {
  */
 export async function prepareRun(
   configFile: string,
-  opts: { runId?: string; conversations?: number } = {},
+  opts: { runId?: string; conversations?: number; noCache?: boolean } = {},
 ): Promise<RunInput> {
   const { config: loaded, baseDir } = await loadConfig(configFile);
-  const config: RunConfig = { ...loaded, conversations: opts.conversations ?? loaded.conversations };
+  const config: RunConfig = {
+    ...loaded,
+    conversations: opts.conversations ?? loaded.conversations,
+    llm: opts.noCache ? { ...loaded.llm, cache: false } : loaded.llm,
+  };
   const poolPaths = (Array.isArray(config.pool) ? config.pool : [config.pool]).map((p) =>
     path.resolve(baseDir, p),
   );
