@@ -70,7 +70,15 @@ export async function createWorkers(opts: {
   options?: Partial<WorkerOptions>;
 }): Promise<{ worker: Worker; connection: NativeConnection; taskQueue: string }[]> {
   const base = opts.taskQueue ?? TASK_QUEUE;
-  const main = await createWorker({ address: opts.address, taskQueue: base, options: opts.options });
+  const tuning: Partial<WorkerOptions> = {
+    maxConcurrentActivityTaskExecutions: opts.config.workers.activities,
+    maxConcurrentWorkflowTaskExecutions: opts.config.workers.workflowTasks,
+  };
+  const main = await createWorker({
+    address: opts.address,
+    taskQueue: base,
+    options: { ...tuning, ...opts.options },
+  });
   const out = [{ ...main, taskQueue: base }];
   const used = new Set(
     LLM_ROLES.map((r) => resolveRoleSettings(opts.config.llm, r).provider).filter((p) => p !== 'offline'),
@@ -82,6 +90,7 @@ export async function createWorkers(opts: {
       address: opts.address,
       taskQueue,
       options: {
+        ...tuning,
         ...opts.options,
         workflowBundle: undefined,
         workflowsPath: undefined,

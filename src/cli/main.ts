@@ -23,6 +23,9 @@ import {
 import { RunConfig } from '../core/config';
 import { loadConfig } from '../io/config-file';
 import { createWorkers } from '../worker';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { RunProgress } from '../workflows/run';
+import type { RunSummary } from '../activities/export';
 import { ensureTemporal, localServerStatus, startLocalServer, stopLocalServer } from './server';
 
 const USAGE = `magnet — multi-turn function-calling data synthesis (MAGNET) on Temporal
@@ -168,7 +171,9 @@ async function cmdStatus(argv: string[]): Promise<number> {
   const handle = client.workflow.getHandle(runId);
   const desc = await handle.describe();
   const input = await runInputOf(client, runId);
-  const p = await progressOf(client, runId);
+  // a closed run has no worker to answer queries: its result carries the final numbers
+  const p =
+    desc.status.name === 'RUNNING' ? await progressOf(client, runId) : await finalProgress(handle, runId);
   const waiting = await waitingConversations(client, runId, input.searchAttributes);
   const first = (await listRuns(client)).find((r) => r.runId === runId)?.start ?? desc.startTime;
   const end = desc.closeTime ?? new Date();
@@ -210,6 +215,27 @@ async function cmdStatus(argv: string[]): Promise<number> {
     `  rate ${report.ratePerMinute}/min over ${report.elapsedSeconds}s${eta !== undefined ? `, ETA ${eta}s` : ''}`,
   );
   return 0;
+}
+
+async function finalProgress(handle: WorkflowHandle, runId: string): Promise<RunProgress> {
+  const s = (await handle.result().catch(() => undefined)) as RunSummary | undefined;
+  const zero = { requests: 0, cached: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
+  return {
+    runId,
+    phase: s ? 'done' : 'export',
+    paused: false,
+    planned: s ? s.conversations + s.failed : 0,
+    started: s ? s.conversations + s.failed : 0,
+    completed: s?.conversations ?? 0,
+    failed: s?.failed ?? 0,
+    inFlight: 0,
+    failures: s?.failures ?? {},
+    turns: s?.turns ?? 0,
+    calls: s?.calls ?? 0,
+    retried: 0,
+    usage: s?.usage ?? zero,
+    summary: s,
+  };
 }
 
 async function cmdWorker(argv: string[]): Promise<number> {

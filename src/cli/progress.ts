@@ -26,7 +26,7 @@ export function renderProgress(p: RunProgress, startedAt: number, now: number): 
 }
 
 /** Non-terminal output prints a line only when the counts change, not for every token or second. */
-function done(line: string): string {
+function counts(line: string): string {
   return line.split(' | ').slice(0, 5).join(' | ');
 }
 
@@ -38,8 +38,7 @@ export class ProgressPrinter {
   update(p: RunProgress): void {
     const line = renderProgress(p, this.startedAt, Date.now());
     if (this.tty) process.stderr.write(`\r${line}\x1b[K`);
-    else if (line.replace(/eta \d+s/, '') !== this.last.replace(/eta \d+s/, ''))
-      process.stderr.write(`${line}\n`);
+    else if (counts(line) !== counts(this.last)) process.stderr.write(`${line}\n`);
     this.last = line;
   }
 

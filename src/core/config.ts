@@ -188,6 +188,14 @@ export const RunConfig = z
       .default({ conversations: 8 }),
     graphBuild: GraphConfig.default(GraphConfig.parse({})),
     ops: OpsConfig.default(OpsConfig.parse({})),
+    /** Worker tuning for this machine (each worker process; LLM queues are also capped by requestsPerSecond). */
+    workers: z
+      .object({
+        activities: z.number().int().positive().max(10_000).default(32),
+        workflowTasks: z.number().int().positive().max(10_000).default(40),
+      })
+      .strict()
+      .default({ activities: 32, workflowTasks: 40 }),
     /** Same-category functions offered besides the FSP's, so the model must choose. */
     distractors: z.number().int().min(0).max(100).default(3),
     llm: LlmConfig.default(LlmConfig.parse({})),

@@ -4,6 +4,7 @@ import {
   condition,
   defineQuery,
   defineSignal,
+  isCancellation,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
@@ -147,6 +148,8 @@ export async function conversation(input: ConversationInput): Promise<Conversati
         }
         return r;
       } catch (err) {
+        // a cancelled run cancels its conversations: that is not a turn failure
+        if (isCancellation(err)) throw err;
         const failure = describe(err, turn, stage);
         status.failure = failure;
         mark('waiting', failure);

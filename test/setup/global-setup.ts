@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, openSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -46,12 +46,10 @@ export default async function globalSetup(): Promise<void> {
     { detached: true, stdio: ['ignore', log, log] },
   );
   child.unref();
-  writeFileSync(
-    path.join(os.tmpdir(), 'magnet-test-temporal.json'),
-    JSON.stringify({ pid: child.pid, dir, port, uiPort, bin }),
-  );
   await waitForPort(port, 60_000, 'test Temporal dev server');
   process.env.TEMPORAL_ADDRESS = `127.0.0.1:${port}`;
   process.env.MAGNET_TEST_TEMPORAL_DIR = dir;
+  // teardown runs in this same process; several jest runs on one machine must not share this
+  process.env.MAGNET_TEST_TEMPORAL_PID = String(child.pid);
   process.env.MAGNET_TEST_TEMPORAL_BIN = bin;
 }

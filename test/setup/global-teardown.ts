@@ -1,19 +1,15 @@
-import { readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 
+/** Stops the suite's Temporal dev server (started by global-setup in this same process). */
 export default async function globalTeardown(): Promise<void> {
-  const file = path.join(os.tmpdir(), 'magnet-test-temporal.json');
-  try {
-    const { pid, dir } = JSON.parse(readFileSync(file, 'utf8')) as { pid: number; dir: string };
+  const pid = Number(process.env.MAGNET_TEST_TEMPORAL_PID);
+  const dir = process.env.MAGNET_TEST_TEMPORAL_DIR;
+  if (pid > 0) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
       // already gone
     }
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(file, { force: true });
-  } catch {
-    // nothing was started
   }
+  if (dir) rmSync(dir, { recursive: true, force: true });
 }

@@ -1,0 +1,154 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
+import { createWorkers } from '../src/worker';
+import { progressQuery, synthesisRun, type RunProgress } from '../src/workflows/run';
+import { makeRunDir, prepare, ROOT } from './helpers/run';
+import { connect, temporalAddress, workflowBundle } from './helpers/temporal';
+
+let client: Client;
+beforeAll(async () => {
+  await workflowBundle();
+  client = await connect();
+});
+afterAll(async () => client.connection.close());
+
+/** The CLI, spawned without blocking this process (its workers answer the CLI's queries). */
+function magnet(
+  args: string[],
+  home: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [path.join(ROOT, 'bin', 'magnet.js'), ...args], {
+      env: { ...process.env, TEMPORAL_ADDRESS: temporalAddress(), MAGNET_HOME: home },
+    });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function waitFor(
+  what: string,
+  get: () => Promise<RunProgress>,
+  ok: (p: RunProgress) => boolean,
+): Promise<RunProgress> {
+  const end = Date.now() + 60_000;
+  for (;;) {
+    const p = await get().catch(() => undefined);
+    if (p && ok(p)) return p;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(p)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function openChildren(runId: string): Promise<number> {
+  let open = 0;
+  for await (const wf of client.workflow.list({
+    query: `WorkflowId STARTS_WITH '${runId}/conv-' AND ExecutionStatus = 'Running'`,
+  })) {
+    open += wf ? 1 : 0;
+  }
+  return open;
+}
+
+describe('run control from the CLI', () => {
+  it('pause stops starting conversations, resume finishes the run; status and runs report it', async () => {
+    const { home, configFile } = makeRunDir({ conversations: 10, concurrency: { conversations: 2 } });
+    const input = await prepare(home, configFile, `ctl-${Date.now()}`);
+    const workers = await createWorkers({
+      address: temporalAddress(),
+      config: input.config,
+      taskQueue: input.taskQueue,
+      options: { workflowBundle: await workflowBundle() },
+    });
+    const handle = await client.workflow.start(synthesisRun, {
+      taskQueue: input.taskQueue,
+      workflowId: input.runId,
+      args: [input],
+    });
+    const done = handle.result();
+    const running = Promise.all(workers.map((w) => w.worker.runUntil(done)));
+    try {
+      const paused = await magnet(['pause', input.runId], home);
+      expect(paused.stdout).toContain(`pause: sent to ${input.runId}`);
+      const p1 = await waitFor(
+        'pause to drain',
+        () => handle.query(progressQuery),
+        (p) => p.paused && p.inFlight === 0 && p.phase === 'conversations',
+      );
+      expect(p1.started).toBeLessThan(10);
+      await new Promise((r) => setTimeout(r, 1500));
+      const p2 = await handle.query(progressQuery);
+      expect(p2.started).toBe(p1.started);
+      const status = await magnet(['status', input.runId], home);
+      expect(status.stdout).toContain('(PAUSED)');
+      expect(status.stdout).toMatch(/conversations: \d+ done, 0 failed, 0 running, 0 waiting for replay/);
+      expect((await magnet(['resume', input.runId], home)).code).toBe(0);
+      const summary = await done;
+      expect(summary.conversations).toBe(10);
+      const runs = await magnet(['runs'], home);
+      expect(runs.stdout).toMatch(new RegExp(`^${input.runId}\\tCOMPLETED\\t`, 'm'));
+      const st = await magnet(['status', input.runId, '--json'], home);
+      expect(st.stderr).toBe('');
+      const json = JSON.parse(st.stdout) as {
+        status: string;
+        completed: number;
+        phase: string;
+      };
+      expect(json).toMatchObject({ status: 'COMPLETED', completed: 10, phase: 'done' });
+    } finally {
+      await running.catch(() => undefined);
+      for (const w of workers) await w.connection.close().catch(() => undefined);
+    }
+  });
+
+  it('cancel stops the run and its conversations', async () => {
+    const { home, configFile } = makeRunDir({ conversations: 40, concurrency: { conversations: 2 } });
+    const input = await prepare(home, configFile, `ctl-cancel-${Date.now()}`);
+    const workers = await createWorkers({
+      address: temporalAddress(),
+      config: input.config,
+      taskQueue: input.taskQueue,
+      options: { workflowBundle: await workflowBundle() },
+    });
+    const handle = await client.workflow.start(synthesisRun, {
+      taskQueue: input.taskQueue,
+      workflowId: input.runId,
+      args: [input],
+    });
+    const done = handle.result();
+    // workers stay up until the cancelled conversations have wound down (they need a worker to do so)
+    const childrenClosed = done
+      .catch(() => undefined)
+      .then(async () => {
+        for (let i = 0; i < 100 && (await openChildren(input.runId)) > 0; i++)
+          await new Promise((r) => setTimeout(r, 200));
+      });
+    const running = Promise.all(workers.map((w) => w.worker.runUntil(childrenClosed)));
+    try {
+      await waitFor(
+        'a few conversations',
+        () => handle.query(progressQuery),
+        (p) => p.completed >= 2,
+      );
+      expect((await magnet(['cancel', input.runId], home)).code).toBe(0);
+      await expect(done).rejects.toBeInstanceOf(WorkflowFailedError);
+      expect((await handle.describe()).status.name).toBe('CANCELLED');
+      await running;
+      expect(await openChildren(input.runId)).toBe(0);
+      let cancelled = 0;
+      for await (const wf of client.workflow.list({
+        query: `WorkflowId STARTS_WITH '${input.runId}/conv-' AND ExecutionStatus = 'Canceled'`,
+      }))
+        cancelled += wf ? 1 : 0;
+      expect(cancelled).toBeGreaterThan(0);
+    } finally {
+      await running.catch(() => undefined);
+      for (const w of workers) await w.connection.close().catch(() => undefined);
+    }
+  });
+});
