@@ -4,18 +4,10 @@
  * (provider JSON mode). Keeping the input machine-readable makes prompts precise for real models and
  * lets test servers script answers without parsing prose.
  */
-export const ROLES = [
-  'dependency_judge',
-  'nested_judge',
-  'back_translate',
-  'forth_translate',
-  'simulate',
-  'teacher',
-  'student',
-  'error_judge',
-  'negative_teacher',
-] as const;
-export type Role = (typeof ROLES)[number];
+import { LLM_ROLES, type LlmRole } from '../core/config';
+
+export const ROLES = LLM_ROLES;
+export type Role = LlmRole;
 
 export function roleLine(role: Role, version: number): string {
   return `magnet-role: ${role}@${version}`;

@@ -222,6 +222,15 @@ export async function llmSimulate(
 
 const HINT = /\bhints?\b/i;
 
+/** A teacher's turn: one text per step of calls, and no word about the hints it was given. */
+function teacherCheck(steps: number): Check<z.infer<typeof TeacherOutput>> {
+  return shape(TeacherOutput, (o) => {
+    if (o.steps.length !== steps) return `expected ${steps} step texts, got ${o.steps.length}`;
+    if ([...o.steps, o.final].some((t) => HINT.test(t))) return 'the answer mentions the hints; it must not';
+    return undefined;
+  });
+}
+
 export async function llmTeacher(
   r: LlmCallRole,
   ctx: TurnContext,
@@ -232,17 +241,7 @@ export async function llmTeacher(
     .flat()
     .map((c) => ({ id: c.id, name: c.name, arguments: c.arguments, output: c.output, error: c.error }));
   const input = { ...turnTask(ctx), query, calls, steps: steps.map((s) => s.map((c) => c.id)) };
-  const { value, usage } = await completeJson(
-    r,
-    buildPrompt('teacher', input),
-    shape(TeacherOutput, (o) => {
-      if (o.steps.length !== steps.length)
-        return `expected ${steps.length} step texts, got ${o.steps.length}`;
-      if ([...o.steps, o.final].some((t) => HINT.test(t)))
-        return 'the answer mentions the hints; it must not';
-      return undefined;
-    }),
-  );
+  const { value, usage } = await completeJson(r, buildPrompt('teacher', input), teacherCheck(steps.length));
   return { assistant: value, usage };
 }
 
@@ -305,13 +304,7 @@ export async function llmNegativeTeacher(
   const { value, usage } = await completeJson(
     r,
     buildPrompt('negative_teacher', input),
-    shape(TeacherOutput, (o) => {
-      if (o.steps.length !== steps.length)
-        return `expected ${steps.length} step texts, got ${o.steps.length}`;
-      if ([...o.steps, o.final].some((t) => HINT.test(t)))
-        return 'the answer mentions the hints; it must not';
-      return undefined;
-    }),
+    teacherCheck(steps.length),
   );
   return { assistant: value, usage };
 }

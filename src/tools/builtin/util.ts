@@ -1,17 +1,11 @@
+import { hash32 } from '../../core/rng';
 import { Json, ToolError, ToolResult, ToolSet } from '../types';
 
 /**
- * 32-bit FNV-1a. Tool sets derive every "random" value from it so that a call gives the same result on
- * every replay (kept local so tools do not depend on core/'s sampling helpers).
+ * 32-bit FNV-1a (core's hash32). Tool sets derive every "random" value from it so that a call gives the
+ * same result on every replay.
  */
-export function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
+export const fnv1a = hash32;
 
 /** Deterministic fraction in [0, 1) for a list of labels. */
 export function hashFraction(...parts: (string | number)[]): number {
