@@ -186,7 +186,15 @@ describe('brain', () => {
     expect(teacher.steps).toHaveLength(2);
     expect(teacher.final).toContain('flight id: f1');
 
-    const student = answer('student', { ...turnTask(), query }) as { calls: { name: string }[] };
+    const task = turnTask();
+    const student = answer('student', {
+      turnIndex: 0,
+      query,
+      previousQueries: [],
+      history: [],
+      tools: task.functions,
+      sample: 0,
+    }) as { calls: { name: string }[] };
     expect(student.calls.map((c) => c.name)).toEqual(['search_flights']);
     expect(answer('error_judge', { reference: forth.calls, candidate: student.calls })).toEqual({
       errors: [{ type: 'nested_missing', detail: expect.stringContaining('book_flight') }],
