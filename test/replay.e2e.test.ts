@@ -114,10 +114,21 @@ describe('replaying failed turns', () => {
       expect(st.stdout).toContain(`${waiting.length} waiting for replay`);
       expect(st.stdout).toContain('LlmInvalidOutput');
       broken = false;
+      // the first one plainly (same model: its bad answer must not come back from the cache), the rest
+      // with an override
+      const [first, ...rest] = waiting as [string, ...string[]];
+      const r1 = await magnet(
+        ['replay', runId, '--failed', '--conversation', first.split('/')[1] as string],
+        env,
+      );
+      expect(r1.stderr).toBe('');
+      expect(r1.stdout.trim().split('\n')).toEqual([
+        expect.stringContaining(`replaying ${first}: turn 2 forth-translate`),
+      ]);
       const r = await magnet(['replay', runId, '--failed', '--set', 'forth_translate.model=m2'], env);
       expect(r.stderr).toBe('');
-      expect(r.status).toBe(0);
-      for (const id of waiting) expect(r.stdout).toContain(`replaying ${id}: turn 2 forth-translate`);
+      expect(r.status).toBe(rest.length > 0 ? 0 : 1);
+      for (const id of rest) expect(r.stdout).toContain(`replaying ${id}: turn 2 forth-translate`);
 
       const summary = await done;
       await running;
@@ -137,7 +148,7 @@ describe('replaying failed turns', () => {
       ).toBeGreaterThan(0);
       for (const id of waiting) {
         const rec = records.find((x) => `${runId}/conv-${String(x.index).padStart(5, '0')}` === id);
-        expect(rec?.provenance.models.forth_translate).toBe('fake/m2');
+        expect(rec?.provenance.models.forth_translate).toBe(id === first ? 'fake/m1' : 'fake/m2');
       }
       const progressRetried = summary.usage.requests > 0;
       expect(progressRetried).toBe(true);

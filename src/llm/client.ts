@@ -44,10 +44,20 @@ async function sleep(ms: number): Promise<void> {
 }
 
 /** One request, answered from the cache when this exact request was answered before. */
+/**
+ * Answers that failed validation are kept only for retries of the same activity (so a repair interrupted by
+ * a 429 does not pay for the first answer again); a replay is a new activity and asks afresh.
+ */
+function attemptScope(): string | undefined {
+  const info = inActivity()?.info;
+  return info?.workflowExecution ? `${info.workflowExecution.runId}/${info.activityId}` : undefined;
+}
+
 async function send(
   r: LlmCallRole,
   messages: ChatMessage[],
   version: number,
+  isValid: (text: string) => boolean,
 ): Promise<{ answer: CachedResponse; usage: Usage }> {
   const key = sha256(
     stableStringify({
@@ -60,8 +70,10 @@ async function send(
       m: r.maxTokens,
     }),
   );
+  const scope = attemptScope();
+  const scopedKey = scope ? sha256(`${key}|${scope}`) : undefined;
   if (r.cache) {
-    const hit = await cacheGet(r.cacheDir, key);
+    const hit = (await cacheGet(r.cacheDir, key)) ?? (scopedKey ? await cacheGet(r.cacheDir, scopedKey) : undefined);
     if (hit) return { answer: hit, usage: { ...NO_USAGE, cached: 1 } };
   }
   const estimate = Math.ceil(messages.reduce((n, m) => n + m.content.length, 0) / 4) + (r.maxTokens ?? 1024);
@@ -101,8 +113,10 @@ async function send(
     outputTokens: res.outputTokens,
     costUsd: cost(r, res.inputTokens, res.outputTokens),
   };
-  // Cache every answer, valid or not: a retried activity then goes straight to the repair, paying nothing twice.
-  if (r.cache) await cachePut(r.cacheDir, key, answer);
+  if (r.cache) {
+    if (isValid(res.text)) await cachePut(r.cacheDir, key, answer);
+    else if (scopedKey) await cachePut(r.cacheDir, scopedKey, answer);
+  }
   await fs.mkdir(path.dirname(r.ledgerFile), { recursive: true });
   await fs.appendFile(
     r.ledgerFile,
@@ -145,11 +159,12 @@ export async function completeJson<T>(
     { role: 'system', content: system },
     { role: 'user', content: prompt.user },
   ];
-  const first = await send(r, messages, version);
   const validate = (text: string): ReturnType<Check<T>> => {
     const parsed = parseJson(text);
     return parsed.ok ? check(parsed.value) : parsed;
   };
+  const isValid = (text: string): boolean => validate(text).ok;
+  const first = await send(r, messages, version, isValid);
   const v1 = validate(first.answer.text);
   if (v1.ok) return { value: v1.value, usage: first.usage };
   const repair: ChatMessage[] = [
@@ -160,7 +175,7 @@ export async function completeJson<T>(
       content: `That answer is invalid: ${v1.error}\nReply with only the corrected JSON object.`,
     },
   ];
-  const second = await send(r, repair, version);
+  const second = await send(r, repair, version, isValid);
   const usage = addUsage(first.usage, second.usage);
   const v2 = validate(second.answer.text);
   if (v2.ok) return { value: v2.value, usage };
