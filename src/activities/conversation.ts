@@ -293,6 +293,10 @@ export async function writeConversationActivity(input: {
   });
   const file = conversationFile(input.outDir, input.index);
   await writeAtomic(file, JSON.stringify(record, null, 1));
+  // the conversation made it (possibly after a replay or a reset): an old failure record no longer applies
+  await fs.rm(path.join(input.outDir, 'failed', `conv-${String(input.index).padStart(5, '0')}.json`), {
+    force: true,
+  });
   return { file, ...record.stats };
 }
 

@@ -15,6 +15,7 @@ import { ProgressPrinter } from './progress';
 import { ensureTemporal } from './server';
 import { temporalConnection } from './connection';
 import { ensureSearchAttributes } from './search-attributes';
+import { MagnetRun } from '../workflows/search-attributes';
 import { runInputOf } from './control';
 
 function stamp(d: Date): string {
@@ -117,6 +118,8 @@ export async function launchRun(input: RunInput, opts: LaunchOptions = {}): Prom
     workflowId: input.runId,
     args: [input],
     memo: { outDir: input.outDir, conversations: input.config.conversations },
+    staticSummary: `magnet run: ${input.config.conversations} conversations`,
+    ...(input.searchAttributes ? { typedSearchAttributes: [{ key: MagnetRun, value: input.runId }] } : {}),
   });
   console.log(`run ${input.runId} started on ${server.address}; output: ${input.outDir}`);
   if (server.uiUrl)

@@ -73,7 +73,8 @@ async function send(
   const scope = attemptScope();
   const scopedKey = scope ? sha256(`${key}|${scope}`) : undefined;
   if (r.cache) {
-    const hit = (await cacheGet(r.cacheDir, key)) ?? (scopedKey ? await cacheGet(r.cacheDir, scopedKey) : undefined);
+    const hit =
+      (await cacheGet(r.cacheDir, key)) ?? (scopedKey ? await cacheGet(r.cacheDir, scopedKey) : undefined);
     if (hit) return { answer: hit, usage: { ...NO_USAGE, cached: 1 } };
   }
   const estimate = Math.ceil(messages.reduce((n, m) => n + m.content.length, 0) / 4) + (r.maxTokens ?? 1024);

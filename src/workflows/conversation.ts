@@ -5,6 +5,7 @@ import {
   defineQuery,
   defineSignal,
   isCancellation,
+  setCurrentDetails,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
@@ -40,7 +41,9 @@ export interface ConversationInput {
 }
 
 export interface TurnFailure {
+  /** Index from 0, as in the record; `where` is the same for people ("turn 2/5 · forth-translate"). */
   turn: number;
+  where?: string;
   stage: string;
   type: string;
   message: string;
@@ -132,9 +135,11 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   async function step<T>(stage: string, turn: number, fn: (summary: string) => Promise<T>): Promise<T> {
     // The activity summary is what the Temporal UI shows for each step of the conversation.
     const summary =
-      stage === 'plan' || stage === 'write'
-        ? `${stage} (${input.id})`
-        : `turn ${turn + 1}/${status.turns} · ${stage}`;
+      stage === 'plan'
+        ? 'plan the FSP'
+        : stage === 'write'
+          ? 'write the record'
+          : `turn ${turn + 1}/${status.turns} · ${stage}`;
     for (;;) {
       status.stage = stage;
       status.turn = turn;
@@ -144,16 +149,20 @@ export async function conversation(input: ConversationInput): Promise<Conversati
           status.failure = undefined;
           retried++;
           mark('running');
-          await local.clearFailureActivity({ outDir: input.outDir, index: input.index });
+          await local.clearFailureActivity.executeWithOptions({ summary: 'clear failure record' }, [
+            { outDir: input.outDir, index: input.index },
+          ]);
         }
         return r;
       } catch (err) {
         // a cancelled run cancels its conversations: that is not a turn failure
         if (isCancellation(err)) throw err;
-        const failure = describe(err, turn, stage);
+        const failure = { ...describe(err, turn, stage), where: summary };
         status.failure = failure;
         mark('waiting', failure);
-        await local.writeFailureActivity({ outDir: input.outDir, id: input.id, index: input.index, failure });
+        await local.writeFailureActivity.executeWithOptions({ summary: `record failure: ${summary}` }, [
+          { outDir: input.outDir, id: input.id, index: input.index, failure },
+        ]);
         status.waiting = true;
         const asked =
           input.failedTurnWaitMs > 0 && (await condition(() => retry !== undefined, input.failedTurnWaitMs));
@@ -339,6 +348,12 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   /** Status in the memo (shown in the UI) and, when registered, in search attributes (queryable). */
   function mark(state: 'running' | 'waiting' | 'failed' | 'completed', failure?: TurnFailure): void {
     upsertMemo({ status: state, failure: failure ?? null });
+    setCurrentDetails(
+      failure
+        ? `${failure.where ?? `turn ${failure.turn + 1}`} failed (${failure.type}): ${failure.message}\n` +
+            (state === 'waiting' ? 'waiting for `magnet replay <run> --failed`' : 'gave up')
+        : `${state}${status.turns ? `, ${status.turns} turns` : ''}`,
+    );
     if (!input.searchAttributes) return;
     upsertSearchAttributes([
       { key: MagnetStatus, value: state },

@@ -101,7 +101,9 @@ export async function synthesisRun(
   if (carry) {
     state = carry;
   } else {
-    const pool = await local.loadPoolActivity({ poolPaths: input.poolPaths, storeDir: input.storeDir });
+    const pool = await local.loadPoolActivity.executeWithOptions({ summary: 'load and validate the pool' }, [
+      { poolPaths: input.poolPaths, storeDir: input.storeDir },
+    ]);
     progress.phase = 'graph';
     let usage = ZERO;
     let graph: { graphRef: string; stats: GraphStats };
@@ -114,6 +116,8 @@ export async function synthesisRun(
     } else {
       const built = await executeChild(buildGraph, {
         workflowId: `${runId}/graph`,
+        staticSummary: 'dependency graph (stage 2)',
+        ...(input.searchAttributes ? { typedSearchAttributes: [{ key: MagnetRun, value: runId }] } : {}),
         args: [
           {
             storeDir: input.storeDir,
@@ -175,6 +179,7 @@ export async function synthesisRun(
     const id = conversationId(runId, index);
     void executeChild(conversation, {
       workflowId: id,
+      staticSummary: `conversation ${index + 1} of ${config.conversations}`,
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
       memo: { run: runId, index },
       ...(input.searchAttributes
@@ -232,15 +237,20 @@ export async function synthesisRun(
   await condition(() => inFlight === 0);
 
   progress.phase = 'export';
-  const summary = await local.exportRunActivity({
-    runId,
-    outDir: input.outDir,
-    storeDir: input.storeDir,
-    poolRef: state.poolRef,
-    failed: state.failed,
-    failures: state.failures,
-    usage: state.usage,
-  });
+  const summary = await local.exportRunActivity.executeWithOptions(
+    { summary: 'export datasets and report' },
+    [
+      {
+        runId,
+        outDir: input.outDir,
+        storeDir: input.storeDir,
+        poolRef: state.poolRef,
+        failed: state.failed,
+        failures: state.failures,
+        usage: state.usage,
+      },
+    ],
+  );
   progress.phase = 'done';
   progress.summary = summary;
   return summary;
