@@ -112,7 +112,7 @@ export interface LaunchOptions {
 export async function launchRun(input: RunInput, opts: LaunchOptions = {}): Promise<RunSummary | undefined> {
   const server = await ensureTemporal();
   const client = await connectClient(server.address);
-  input = { ...input, searchAttributes: await ensureSearchAttributes(client) };
+  input = { ...input, searchAttributes: await ensureSearchAttributes(client, client.options.namespace) };
   const handle = await client.workflow.start(synthesisRun, {
     taskQueue: TASK_QUEUE,
     workflowId: input.runId,
@@ -124,7 +124,7 @@ export async function launchRun(input: RunInput, opts: LaunchOptions = {}): Prom
   console.log(`run ${input.runId} started on ${server.address}; output: ${input.outDir}`);
   if (server.uiUrl)
     console.log(
-      `Temporal UI: ${server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(input.runId)}`,
+      `Temporal UI: ${server.uiUrl}/namespaces/${client.options.namespace}/workflows/${encodeURIComponent(input.runId)}`,
     );
   if (opts.detach) return undefined;
   if (opts.worker === false) return watchRun(handle);

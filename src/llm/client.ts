@@ -58,7 +58,7 @@ async function send(
   messages: ChatMessage[],
   version: number,
   isValid: (text: string) => boolean,
-): Promise<{ answer: CachedResponse; usage: Usage }> {
+): Promise<{ answer: CachedResponse; usage: Usage; key: string }> {
   const key = sha256(
     stableStringify({
       kind: r.kind,
@@ -75,7 +75,7 @@ async function send(
   if (r.cache) {
     const hit =
       (await cacheGet(r.cacheDir, key)) ?? (scopedKey ? await cacheGet(r.cacheDir, scopedKey) : undefined);
-    if (hit) return { answer: hit, usage: { ...NO_USAGE, cached: 1 } };
+    if (hit) return { answer: hit, usage: { ...NO_USAGE, cached: 1 }, key };
   }
   const estimate = Math.ceil(messages.reduce((n, m) => n + m.content.length, 0) / 4) + (r.maxTokens ?? 1024);
   const wait = waitTime(r.providerName, estimate, r.tokensPerMinute, Date.now());
@@ -129,7 +129,7 @@ async function send(
       ...usage,
     }) + '\n',
   );
-  return { answer, usage };
+  return { answer, usage, key };
 }
 
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false; error: string } {
@@ -179,7 +179,11 @@ export async function completeJson<T>(
   const second = await send(r, repair, version, isValid);
   const usage = addUsage(first.usage, second.usage);
   const v2 = validate(second.answer.text);
-  if (v2.ok) return { value: v2.value, usage };
+  if (v2.ok) {
+    // the repaired answer is this request's answer: the next identical request gets it at once
+    if (r.cache) await cachePut(r.cacheDir, first.key, second.answer);
+    return { value: v2.value, usage };
+  }
   throw ApplicationFailure.create({
     message: `${r.role}: invalid answer from ${r.model} after one repair: ${v2.error}`,
     type: 'LlmInvalidOutput',
