@@ -75,8 +75,8 @@ function files(dir: string): { pidFile: string; dbFile: string; logFile: string 
  */
 export async function startLocalServer(opts: StartOptions = {}): Promise<ServerInfo> {
   const dir = opts.dir ?? dataDir();
-  const port = opts.port ?? 7233;
-  const uiPort = opts.uiPort ?? 8233;
+  const port = opts.port ?? localPorts().port;
+  const uiPort = opts.uiPort ?? localPorts().uiPort;
   const { pidFile, dbFile, logFile } = files(dir);
   const info = {
     address: `127.0.0.1:${port}`,
@@ -141,16 +141,25 @@ export async function stopLocalServer(dir = dataDir()): Promise<boolean> {
   return true;
 }
 
+/** Ports of the local dev server: 7233 / 8233 unless MAGNET_TEMPORAL_PORT / MAGNET_TEMPORAL_UI_PORT say otherwise. */
+export function localPorts(): { port: number; uiPort: number } {
+  const num = (v: string | undefined, d: number): number => (v && /^\d+$/.test(v) ? Number(v) : d);
+  return {
+    port: num(process.env.MAGNET_TEMPORAL_PORT, 7233),
+    uiPort: num(process.env.MAGNET_TEMPORAL_UI_PORT, 8233),
+  };
+}
+
 export async function localServerStatus(
   dir = dataDir(),
-  port = 7233,
+  port = localPorts().port,
 ): Promise<ServerInfo & { running: boolean }> {
   const { pidFile, dbFile, logFile } = files(dir);
   const pid = await readPid(pidFile);
   const running = !!pid && alive(pid) && (await portOpen(port));
   return {
     address: `127.0.0.1:${port}`,
-    uiUrl: 'http://localhost:8233',
+    uiUrl: `http://localhost:${localPorts().uiPort}`,
     pid,
     dbFile,
     logFile,
