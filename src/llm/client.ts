@@ -6,6 +6,7 @@ import { sha256, stableStringify } from '../io/files';
 import { cacheGet, cachePut, type CachedResponse } from './cache';
 import { coolDown, parseDuration, recordSpend, waitTime } from './limiter';
 import { roleLine } from './protocol';
+import { singleFlight } from './singleflight';
 import { addUsage, NO_USAGE, type Usage } from '../core/usage';
 import { callProvider, ProviderError, type ChatMessage } from './providers';
 
@@ -43,6 +44,17 @@ async function sleep(ms: number): Promise<void> {
   }
 }
 
+/** Keeps the activity's heartbeat going during a long provider call, so a dead worker is noticed quickly. */
+async function withHeartbeat<T>(fn: () => Promise<T>): Promise<T> {
+  const ctx = inActivity();
+  const timer = ctx ? setInterval(() => ctx.heartbeat({ waiting: 'provider' }), 5000) : undefined;
+  try {
+    return await fn();
+  } finally {
+    if (timer) clearInterval(timer);
+  }
+}
+
 /** One request, answered from the cache when this exact request was answered before. */
 /**
  * Answers that failed validation are kept only for retries of the same activity (so a repair interrupted by
@@ -72,17 +84,36 @@ async function send(
   );
   const scope = attemptScope();
   const scopedKey = scope ? sha256(`${key}|${scope}`) : undefined;
-  if (r.cache) {
-    const hit =
-      (await cacheGet(r.cacheDir, key)) ?? (scopedKey ? await cacheGet(r.cacheDir, scopedKey) : undefined);
-    if (hit) return { answer: hit, usage: { ...NO_USAGE, cached: 1 }, key };
-  }
+  if (!r.cache) return { ...(await ask(r, messages, key, scopedKey, isValid)), key };
+  const found = await singleFlight({
+    key,
+    lockFile: path.join(r.cacheDir, key.slice(0, 2), `${key.slice(2)}.lock`),
+    staleMs: r.timeoutMs + 10_000,
+    lookup: async () => {
+      const hit =
+        (await cacheGet(r.cacheDir, key)) ?? (scopedKey ? await cacheGet(r.cacheDir, scopedKey) : undefined);
+      return hit ? { answer: hit, usage: { ...NO_USAGE, cached: 1 } } : undefined;
+    },
+    produce: () => ask(r, messages, key, scopedKey, isValid),
+    onWait: () => inActivity()?.heartbeat({ waiting: 'identical request in flight elsewhere' }),
+  });
+  return { ...found, key };
+}
+
+/** The request itself (no cache lookup): rate limits, the provider call, the cache entry, the ledger. */
+async function ask(
+  r: LlmCallRole,
+  messages: ChatMessage[],
+  key: string,
+  scopedKey: string | undefined,
+  isValid: (text: string) => boolean,
+): Promise<{ answer: CachedResponse; usage: Usage }> {
   const estimate = Math.ceil(messages.reduce((n, m) => n + m.content.length, 0) / 4) + (r.maxTokens ?? 1024);
   const wait = waitTime(r.providerName, estimate, r.tokensPerMinute, Date.now());
   if (wait > 0) await sleep(wait);
   let res;
   try {
-    res = await callProvider(r, messages);
+    res = await withHeartbeat(() => callProvider(r, messages));
   } catch (e) {
     if (!(e instanceof ProviderError)) throw e;
     if (e.status === 429) coolDown(r.providerName, Date.now() + (e.retryAfterMs ?? 5000));
@@ -129,7 +160,7 @@ async function send(
       ...usage,
     }) + '\n',
   );
-  return { answer, usage, key };
+  return { answer, usage };
 }
 
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false; error: string } {

@@ -4,7 +4,7 @@ import type * as activities from '../activities';
 /** Local, cheap work (files, planning, execution, offline generation): short timeouts, quick retries. */
 export const local = proxyActivities<typeof activities>({
   startToCloseTimeout: '2 minutes',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: '30s',
   retry: {
     initialInterval: '1s',
     backoffCoefficient: 2,
@@ -16,7 +16,8 @@ export const local = proxyActivities<typeof activities>({
 
 const LLM_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '2 minutes',
+  // LLM calls heartbeat every 5 s (client.ts), so a killed worker's calls move elsewhere within 30 s
+  heartbeatTimeout: '30s',
   // Transient provider errors (429, 5xx, timeouts) back off here; a 429's Retry-After overrides the delay.
   retry: {
     initialInterval: '1s',
