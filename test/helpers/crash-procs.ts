@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, openSync, readFileSync, closeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { portOpen, waitForPort } from '../../src/cli/server';
@@ -153,6 +153,17 @@ export async function startDevServer(
   await Promise.race([waitForPort(opts.port, 60_000, `Temporal dev server (log ${logFile})`), early]);
   up = true;
   return { ...opts, address: `127.0.0.1:${opts.port}`, proc };
+}
+
+/** Child processes of a pid (Linux /proc), to check that the dev server is one process. */
+export function childPids(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((t) =>
+      readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number),
+    );
+  } catch {
+    return [];
+  }
 }
 
 /** The command line of a live pid (to check that the pid we kill is the server binary itself). */

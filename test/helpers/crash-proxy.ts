@@ -30,6 +30,8 @@ export interface ProxyStats {
   dropped: number;
   /** Dropped requests by process name. */
   droppedBy: Record<string, number>;
+  /** Who got each answer and when (ms since the epoch), by the fake server's log index (x-request-id). */
+  answers: Map<number, { who: string; at: number }>;
 }
 
 export interface GateProxy {
@@ -41,6 +43,8 @@ export interface GateProxy {
   release(): number;
   /** Requests currently held, by process name. */
   heldBy(): Record<string, number>;
+  /** Requests forwarded to the fake server and not answered yet. */
+  pending(): number;
   stats: ProxyStats;
   close(): Promise<void>;
 }
@@ -60,7 +64,14 @@ const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-l
 export async function startGateProxy(upstream: string): Promise<GateProxy> {
   const target = new URL(upstream);
   const agent = new http.Agent({ keepAlive: true });
-  const stats: ProxyStats = { forwarded: 0, delivered: 0, lost: 0, dropped: 0, droppedBy: {} };
+  const stats: ProxyStats = {
+    forwarded: 0,
+    delivered: 0,
+    lost: 0,
+    dropped: 0,
+    droppedBy: {},
+    answers: new Map(),
+  };
   let holding = false;
   let inFlight = 0;
   const held: Pending[] = [];
@@ -98,6 +109,8 @@ export async function startGateProxy(upstream: string): Promise<GateProxy> {
         ur.on('end', () => {
           inFlight--;
           const body = Buffer.concat(chunks);
+          const index = /^req_fake_(\d+)$/.exec(String(ur.headers['x-request-id'] ?? ''))?.[1];
+          if (index !== undefined) stats.answers.set(Number(index), { who: p.who, at: Date.now() });
           if (p.gone || p.res.destroyed) stats.lost++;
           else {
             const out: http.OutgoingHttpHeaders = {};
@@ -163,6 +176,7 @@ export async function startGateProxy(upstream: string): Promise<GateProxy> {
       for (const p of held) if (!p.gone) out[p.who] = (out[p.who] ?? 0) + 1;
       return out;
     },
+    pending: () => inFlight,
     close: () =>
       new Promise<void>((resolve) => {
         holding = false;
