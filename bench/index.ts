@@ -3,28 +3,15 @@
  * the size of the largest workflow history (the limit that continue-as-new and child workflows guard).
  *   MAGNET_BENCH_CONVERSATIONS (default 2000), MAGNET_BENCH_CONCURRENCY (default 32), MAGNET_BENCH_BATCH (500)
  */
-import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, openSync, readdirSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { cpSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { prepareRun } from '../src/cli/run';
-import { temporalBinary, waitForPort } from '../src/cli/server';
+import { freePort, spawnDevServer, temporalBinary, waitForPort } from '../src/cli/server';
 import { ensureSearchAttributes } from '../src/cli/search-attributes';
 import { createWorkers } from '../src/worker';
 import { synthesisRun, progressQuery } from '../src/workflows/run';
-import { devServerSearchAttributeFlags } from '../src/workflows/search-attributes';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 async function main(): Promise<void> {
   const conversations = Number(process.env.MAGNET_BENCH_CONVERSATIONS ?? 2000);
@@ -32,26 +19,13 @@ async function main(): Promise<void> {
   const batch = Number(process.env.MAGNET_BENCH_BATCH ?? 500);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'magnet-bench-'));
   const port = await freePort();
-  const log = openSync(path.join(dir, 'server.log'), 'a');
-  const server = spawn(
-    temporalBinary(),
-    [
-      'server',
-      'start-dev',
-      '--db-filename',
-      path.join(dir, 'dev.sqlite'),
-      '--port',
-      String(port),
-      '--ui-port',
-      String(await freePort()),
-      '--ip',
-      '127.0.0.1',
-      '--log-level',
-      'error',
-      ...devServerSearchAttributeFlags(),
-    ],
-    { stdio: ['ignore', log, log] },
-  );
+  const server = spawnDevServer({
+    bin: temporalBinary(),
+    dbFile: path.join(dir, 'dev.sqlite'),
+    port,
+    uiPort: await freePort(),
+    logFile: path.join(dir, 'server.log'),
+  });
   try {
     await waitForPort(port, 60_000, 'bench Temporal server');
     const address = `127.0.0.1:${port}`;

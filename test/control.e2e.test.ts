@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { WorkflowFailedError } from '@temporalio/client';
 import { createWorkers } from '../src/worker';
 import { progressQuery, synthesisRun, type RunProgress } from '../src/workflows/run';
-import { makeRunDir, prepare, ROOT } from './helpers/run';
+import { makeRunDir, prepare } from './helpers/run';
 import { connect, temporalAddress, workflowBundle } from './helpers/temporal';
+import { magnetCli } from './helpers/cli';
 
 let client: Client;
 beforeAll(async () => {
@@ -13,23 +12,6 @@ beforeAll(async () => {
   client = await connect();
 });
 afterAll(async () => client.connection.close());
-
-/** The CLI, spawned without blocking this process (its workers answer the CLI's queries). */
-function magnet(
-  args: string[],
-  home: string,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [path.join(ROOT, 'bin', 'magnet.js'), ...args], {
-      env: { ...process.env, TEMPORAL_ADDRESS: temporalAddress(), MAGNET_HOME: home },
-    });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 async function waitFor(
   what: string,
@@ -73,7 +55,10 @@ describe('run control from the CLI', () => {
     const done = handle.result();
     const running = Promise.all(workers.map((w) => w.worker.runUntil(done)));
     try {
-      const paused = await magnet(['pause', input.runId], home);
+      const paused = await magnetCli(['pause', input.runId], {
+        TEMPORAL_ADDRESS: temporalAddress(),
+        MAGNET_HOME: home,
+      });
       expect(paused.stdout).toContain(`pause: sent to ${input.runId}`);
       const p1 = await waitFor(
         'pause to drain',
@@ -84,15 +69,24 @@ describe('run control from the CLI', () => {
       await new Promise((r) => setTimeout(r, 1500));
       const p2 = await handle.query(progressQuery);
       expect(p2.started).toBe(p1.started);
-      const status = await magnet(['status', input.runId], home);
+      const status = await magnetCli(['status', input.runId], {
+        TEMPORAL_ADDRESS: temporalAddress(),
+        MAGNET_HOME: home,
+      });
       expect(status.stdout).toContain('(PAUSED)');
       expect(status.stdout).toMatch(/conversations: \d+ done, 0 failed, 0 running, 0 waiting for replay/);
-      expect((await magnet(['resume', input.runId], home)).code).toBe(0);
+      expect(
+        (await magnetCli(['resume', input.runId], { TEMPORAL_ADDRESS: temporalAddress(), MAGNET_HOME: home }))
+          .code,
+      ).toBe(0);
       const summary = await done;
       expect(summary.conversations).toBe(10);
-      const runs = await magnet(['runs'], home);
+      const runs = await magnetCli(['runs'], { TEMPORAL_ADDRESS: temporalAddress(), MAGNET_HOME: home });
       expect(runs.stdout).toMatch(new RegExp(`^${input.runId}\\tCOMPLETED\\t`, 'm'));
-      const st = await magnet(['status', input.runId, '--json'], home);
+      const st = await magnetCli(['status', input.runId, '--json'], {
+        TEMPORAL_ADDRESS: temporalAddress(),
+        MAGNET_HOME: home,
+      });
       expect(st.stderr).toBe('');
       const json = JSON.parse(st.stdout) as {
         status: string;
@@ -135,7 +129,10 @@ describe('run control from the CLI', () => {
         () => handle.query(progressQuery),
         (p) => p.completed >= 2,
       );
-      expect((await magnet(['cancel', input.runId], home)).code).toBe(0);
+      expect(
+        (await magnetCli(['cancel', input.runId], { TEMPORAL_ADDRESS: temporalAddress(), MAGNET_HOME: home }))
+          .code,
+      ).toBe(0);
       await expect(done).rejects.toBeInstanceOf(WorkflowFailedError);
       expect((await handle.describe()).status.name).toBe('CANCELLED');
       await running;

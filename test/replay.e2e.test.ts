@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from '@temporalio/worker';
@@ -7,8 +6,9 @@ import { createWorkers } from '../src/worker';
 import { synthesisRun } from '../src/workflows/run';
 import { conversationStatusQuery } from '../src/workflows/conversation';
 import { answer, startFakeOpenAI, type FakeServer } from './fakes';
-import { makeRunDir, prepare, readRecords, ROOT } from './helpers/run';
+import { makeRunDir, prepare, readRecords } from './helpers/run';
 import { connect, temporalAddress, workflowBundle } from './helpers/temporal';
+import { magnetCli, until } from './helpers/cli';
 import type { Role } from '../src/llm/protocol';
 
 process.env.MAGNET_FAKE_KEY = 'sk-replay-test';
@@ -23,31 +23,6 @@ afterAll(async () => {
   await server.close();
   await client.connection.close();
 });
-
-/** Runs the CLI without blocking the event loop: the workers answering its queries live in this process. */
-function magnet(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [path.join(ROOT, 'bin', 'magnet.js'), ...args], { env });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('replaying failed turns', () => {
   it('a turn failing for good waits; `magnet replay --failed` re-runs just that turn and the run completes', async () => {
@@ -110,14 +85,14 @@ describe('replaying failed turns', () => {
 
       // the CLI status shows them, then the model is "fixed" and the CLI replays
       const env = { ...process.env, TEMPORAL_ADDRESS: temporalAddress(), MAGNET_HOME: home };
-      const st = await magnet(['status', runId], env);
+      const st = await magnetCli(['status', runId], env);
       expect(st.stdout).toContain(`${waiting.length} waiting for replay`);
       expect(st.stdout).toContain('LlmInvalidOutput');
       broken = false;
       // the first one plainly (same model: its bad answer must not come back from the cache), the rest
       // with an override
       const [first, ...rest] = waiting as [string, ...string[]];
-      const r1 = await magnet(
+      const r1 = await magnetCli(
         ['replay', runId, '--failed', '--conversation', first.split('/')[1] as string],
         env,
       );
@@ -125,9 +100,9 @@ describe('replaying failed turns', () => {
       expect(r1.stdout.trim().split('\n')).toEqual([
         expect.stringContaining(`replaying ${first}: turn 2 forth-translate`),
       ]);
-      const r = await magnet(['replay', runId, '--failed', '--set', 'forth_translate.model=m2'], env);
+      const r = await magnetCli(['replay', runId, '--failed', '--set', 'forth_translate.model=m2'], env);
       expect(r.stderr).toBe('');
-      expect(r.status).toBe(rest.length > 0 ? 0 : 1);
+      expect(r.code).toBe(rest.length > 0 ? 0 : 1);
       for (const id of rest) expect(r.stdout).toContain(`replaying ${id}: turn 2 forth-translate`);
 
       const summary = await done;

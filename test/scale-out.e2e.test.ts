@@ -7,6 +7,7 @@ import { temporal } from '@temporalio/proto';
 import type { RunSummary } from '../src/activities/export';
 import { pauseSignal, resumeSignal } from '../src/workflows/run';
 import { makeRunDir, ROOT } from './helpers/run';
+import { until } from './helpers/cli';
 import { connect } from './helpers/temporal';
 
 const BIN = path.join(ROOT, 'bin', 'magnet.js');
@@ -29,16 +30,6 @@ function magnet(args: string[], env: NodeJS.ProcessEnv): Proc {
   child.stderr.on('data', (d: Buffer) => out.push(d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   return { child, out, exited };
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 let client: Client;

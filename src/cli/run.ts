@@ -128,11 +128,16 @@ export async function launchRun(input: RunInput, opts: LaunchOptions = {}): Prom
     );
   if (opts.detach) return undefined;
   if (opts.worker === false) return watchRun(handle);
-  const workers = await createWorkers({
-    address: server.address,
-    config: input.config,
-    taskQueue: input.taskQueue,
-  });
+  return watchWithWorkers(handle, server.address, input);
+}
+
+/** Runs this process's workers for the run until it ends, showing its progress meanwhile. */
+async function watchWithWorkers(
+  handle: WorkflowHandle<typeof synthesisRun>,
+  address: string,
+  input: RunInput,
+): Promise<RunSummary> {
+  const workers = await createWorkers({ address, config: input.config, taskQueue: input.taskQueue });
   try {
     const watching = watchRun(handle);
     await Promise.all(workers.map((w) => w.worker.runUntil(watching)));
@@ -148,17 +153,5 @@ export async function attachRun(runId: string, opts: { worker?: boolean } = {}):
   const client = await connectClient(server.address);
   const handle = client.workflow.getHandle<typeof synthesisRun>(runId);
   if (opts.worker === false) return watchRun(handle);
-  const input = await runInputOf(client, runId);
-  const workers = await createWorkers({
-    address: server.address,
-    config: input.config,
-    taskQueue: input.taskQueue,
-  });
-  try {
-    const watching = watchRun(handle);
-    await Promise.all(workers.map((w) => w.worker.runUntil(watching)));
-    return await watching;
-  } finally {
-    for (const w of workers) await w.connection.close();
-  }
+  return watchWithWorkers(handle, server.address, await runInputOf(client, runId));
 }

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { openSync, promises as fs } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -94,31 +94,53 @@ export async function startLocalServer(opts: StartOptions = {}): Promise<ServerI
   }
   await fs.mkdir(path.dirname(dbFile), { recursive: true });
   const bin = temporalBinary();
-  const log = openSync(logFile, 'a');
-  const child = spawn(
-    bin,
-    [
-      'server',
-      'start-dev',
-      '--db-filename',
-      dbFile,
-      '--port',
-      String(port),
-      '--ui-port',
-      String(uiPort),
-      '--ip',
-      '127.0.0.1',
-      '--log-level',
-      'warn',
-      ...devServerSearchAttributeFlags(),
-    ],
-    { detached: true, stdio: ['ignore', log, log] },
-  );
+  const child = spawnDevServer({ bin, dbFile, port, uiPort, logFile, logLevel: 'warn', detached: true });
   child.unref();
   if (!child.pid) throw new Error(`could not start ${bin}`);
   await fs.writeFile(pidFile, String(child.pid));
   await waitForPort(port, 60_000, `the Temporal dev server (log: ${logFile})`);
   return { ...info, pid: child.pid };
+}
+
+/**
+ * `temporal server start-dev` with magnet's search attributes, its SQLite file and log. Shared by the local
+ * server, the test suite's server and the bench so they all run the same thing.
+ */
+export function spawnDevServer(opts: {
+  bin: string;
+  dbFile: string;
+  port: number;
+  uiPort: number;
+  logFile: string;
+  logLevel?: 'error' | 'warn' | 'info';
+  detached?: boolean;
+}): ChildProcess {
+  const log = openSync(opts.logFile, 'a');
+  const args = [
+    'server',
+    'start-dev',
+    '--db-filename',
+    opts.dbFile,
+    '--port',
+    String(opts.port),
+    '--ui-port',
+    String(opts.uiPort),
+  ];
+  args.push('--ip', '127.0.0.1', '--log-level', opts.logLevel ?? 'error', ...devServerSearchAttributeFlags());
+  return spawn(opts.bin, args, { detached: opts.detached ?? false, stdio: ['ignore', log, log] });
+}
+
+/** A port nobody listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() =>
+        addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no free port')),
+      );
+    });
+  });
 }
 
 async function readPid(file: string): Promise<number | undefined> {

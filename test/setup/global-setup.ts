@@ -1,20 +1,7 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, openSync } from 'node:fs';
-import net from 'node:net';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { temporalBinary, waitForPort } from '../../src/cli/server';
-import { devServerSearchAttributeFlags } from '../../src/workflows/search-attributes';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
+import { freePort, spawnDevServer, temporalBinary, waitForPort } from '../../src/cli/server';
 
 /**
  * Starts one real Temporal dev server for the whole suite, on free ports with a throwaway database, and
@@ -25,26 +12,14 @@ export default async function globalSetup(): Promise<void> {
   const port = await freePort();
   const uiPort = await freePort();
   const bin = temporalBinary();
-  const log = openSync(path.join(dir, 'server.log'), 'a');
-  const child = spawn(
+  const child = spawnDevServer({
     bin,
-    [
-      'server',
-      'start-dev',
-      '--db-filename',
-      path.join(dir, 'dev.sqlite'),
-      '--port',
-      String(port),
-      '--ui-port',
-      String(uiPort),
-      '--ip',
-      '127.0.0.1',
-      '--log-level',
-      'error',
-      ...devServerSearchAttributeFlags(),
-    ],
-    { detached: true, stdio: ['ignore', log, log] },
-  );
+    dbFile: path.join(dir, 'dev.sqlite'),
+    port,
+    uiPort,
+    logFile: path.join(dir, 'server.log'),
+    detached: true,
+  });
   child.unref();
   await waitForPort(port, 60_000, 'test Temporal dev server');
   process.env.TEMPORAL_ADDRESS = `127.0.0.1:${port}`;
