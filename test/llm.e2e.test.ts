@@ -26,6 +26,8 @@ function llmConfig(kind: 'openai' | 'gemini', server: FakeServer, conversations:
     seed: 11,
     conversations,
     concurrency: { conversations: 4 },
+    // Gemini plays every function (LLM-simulated execution); OpenAI runs the built-in tool sets
+    execution: { mode: kind === 'gemini' ? 'simulated' : 'auto' },
     llm: {
       providers: {
         fake: {
@@ -118,6 +120,13 @@ describe.each(['openai', 'gemini'] as const)('full run against the fake %s serve
     expect(graph.edges.length).toBeGreaterThan(50);
     for (const role of ['nested_judge', 'back_translate', 'forth_translate', 'teacher']) {
       expect(server.log.some((e) => e.role === role && e.status === 200)).toBe(true);
+    }
+    const executors = new Set(records.flatMap((r) => r.turns.flatMap((t) => t.calls.map((c) => c.executor))));
+    if (kind === 'gemini') {
+      expect(server.log.some((e) => e.role === 'simulate' && e.status === 200)).toBe(true);
+      expect([...executors]).toEqual(['simulated']);
+    } else {
+      expect(executors.has('builtin')).toBe(true);
     }
 
     // accounting: the summary's ledger equals what the server answered, and costs follow the price table
