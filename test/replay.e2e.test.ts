@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import { createWorkers } from '../src/worker';
-import { synthesisRun } from '../src/workflows/run';
+import { progressQuery, synthesisRun } from '../src/workflows/run';
 import { conversationStatusQuery } from '../src/workflows/conversation';
 import { answer, startFakeOpenAI, type FakeServer } from './fakes';
 import { makeRunDir, prepare, readRecords } from './helpers/run';
@@ -82,6 +82,11 @@ describe('replaying failed turns', () => {
       const failedFiles = readdirSync(path.join(input.outDir, 'failed'));
       expect(failedFiles.length).toBe(waiting.length);
       const turn1Before = turn1Requests;
+      const progress = await until('the run to count them', async () => {
+        const p = await handle.query(progressQuery);
+        return p.waiting === waiting.length ? p : undefined;
+      });
+      expect(progress.inFlight).toBeGreaterThanOrEqual(waiting.length);
 
       // the CLI status shows them, then the model is "fixed" and the CLI replays
       const env = { ...process.env, TEMPORAL_ADDRESS: temporalAddress(), MAGNET_HOME: home };

@@ -195,7 +195,7 @@ async function cmdStatus(argv: string[]): Promise<number> {
   }
   console.log(`run ${runId}: ${desc.status.name}, phase ${p.phase}${p.paused ? ' (PAUSED)' : ''}`);
   console.log(
-    `  conversations: ${p.completed} done, ${p.failed} failed, ${p.inFlight} running, ${waiting.length} waiting for replay, ${p.planned - p.started} not started (of ${p.planned})`,
+    `  conversations: ${p.completed} done, ${p.failed} failed, ${Math.max(0, p.inFlight - waiting.length)} running, ${waiting.length} waiting for replay, ${p.planned - p.started} not started (of ${p.planned})`,
   );
   if (Object.keys(p.failures).length)
     console.log(
@@ -229,6 +229,7 @@ async function finalProgress(handle: WorkflowHandle, runId: string): Promise<Run
     completed: s?.conversations ?? 0,
     failed: s?.failed ?? 0,
     inFlight: 0,
+    waiting: 0,
     failures: s?.failures ?? {},
     turns: s?.turns ?? 0,
     calls: s?.calls ?? 0,

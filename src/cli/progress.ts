@@ -13,7 +13,8 @@ export function renderProgress(p: RunProgress, startedAt: number, now: number): 
     `[${bar}] ${done}/${p.planned}`,
     `${p.completed} ok`,
     `${p.failed} failed`,
-    `${p.inFlight} running`,
+    `${p.inFlight - (p.waiting ?? 0)} running`,
+    ...(p.waiting ? [`${p.waiting} WAITING for replay`] : []),
     p.paused ? 'PAUSED' : p.phase,
   ];
   if (p.usage.requests + p.usage.cached > 0) {

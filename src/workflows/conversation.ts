@@ -4,12 +4,15 @@ import {
   condition,
   defineQuery,
   defineSignal,
+  getExternalWorkflowHandle,
   isCancellation,
   setCurrentDetails,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
+import { conversationWaitingSignal } from './signals';
 import { MagnetCategories, MagnetErrorType, MagnetStatus, MagnetTurns } from './search-attributes';
 import type { TurnRef } from '../activities/conversation';
 import { llmTaskQueue, type LlmRole, type ResolvedRole } from '../core/config';
@@ -164,9 +167,11 @@ export async function conversation(input: ConversationInput): Promise<Conversati
           { outDir: input.outDir, id: input.id, index: input.index, failure },
         ]);
         status.waiting = true;
+        await tellRun(true);
         const asked =
           input.failedTurnWaitMs > 0 && (await condition(() => retry !== undefined, input.failedTurnWaitMs));
         status.waiting = false;
+        await tellRun(false);
         if (!asked) throw new TurnFailed(failure);
         roles = applyOverrides(roles, retry?.set ?? {});
         retry = undefined;
@@ -343,6 +348,15 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   } catch (err) {
     if (err instanceof TurnFailed) return failed(err.failure);
     throw err;
+  }
+
+  async function tellRun(waiting: boolean): Promise<void> {
+    const parent = workflowInfo().parent;
+    if (!parent || input.failedTurnWaitMs <= 0) return;
+    // by workflow id: reaches whichever execution of the run is current
+    await getExternalWorkflowHandle(parent.workflowId)
+      .signal(conversationWaitingSignal, { index: input.index, waiting })
+      .catch(() => undefined);
   }
 
   /** Status in the memo (shown in the UI) and, when registered, in search attributes (queryable). */

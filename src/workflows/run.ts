@@ -17,6 +17,7 @@ import { conversation } from './conversation';
 import { buildGraph } from './graph';
 import { local } from './proxies';
 import { MagnetRun, MagnetStatus } from './search-attributes';
+import { conversationWaitingSignal } from './signals';
 
 /** What survives continue-as-new: where the run is, never the conversations themselves. */
 export interface RunCarry {
@@ -42,6 +43,8 @@ export interface RunProgress {
   completed: number;
   failed: number;
   inFlight: number;
+  /** Conversations (among those in flight) waiting for `magnet replay` after a failed turn. */
+  waiting: number;
   failures: Record<string, number>;
   turns: number;
   calls: number;
@@ -86,6 +89,7 @@ export async function synthesisRun(
     completed: carry?.completed ?? 0,
     failed: carry?.failed ?? 0,
     inFlight: 0,
+    waiting: 0,
     failures: { ...(carry?.failures ?? {}) },
     turns: carry?.turns ?? 0,
     calls: carry?.calls ?? 0,
@@ -93,7 +97,12 @@ export async function synthesisRun(
     usage: carry?.usage ?? ZERO,
     graph: carry?.graphStats,
   };
-  setHandler(progressQuery, () => ({ ...progress, paused }));
+  const waiting = new Set<number>();
+  setHandler(progressQuery, () => ({ ...progress, paused, waiting: waiting.size }));
+  setHandler(
+    conversationWaitingSignal,
+    ({ index, waiting: w }) => void (w ? waiting.add(index) : waiting.delete(index)),
+  );
   setHandler(pauseSignal, () => void (paused = true));
   setHandler(resumeSignal, () => void (paused = false));
 
@@ -231,6 +240,7 @@ export async function synthesisRun(
       })
       .finally(() => {
         inFlight--;
+        waiting.delete(index);
         sync();
       });
   }
