@@ -12,7 +12,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { conversationWaitingSignal } from './signals';
+import { conversationFinishedSignal, conversationWaitingSignal } from './signals';
 import { MagnetCategories, MagnetErrorType, MagnetStatus, MagnetTurns } from './search-attributes';
 import type { TurnRef } from '../activities/conversation';
 import { llmTaskQueue, type LlmRole, type ResolvedRole } from '../core/config';
@@ -123,6 +123,8 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   const status: ConversationStatus = { stage: 'plan', turn: 0, turns: 0, waiting: false, usage: ZERO };
   let retry: RetryTurnRequest | undefined;
   let retried = 0;
+  // set once this conversation waited for a replay: it may outlive the run execution that started it
+  let everWaited = false;
   setHandler(conversationStatusQuery, () => status);
   setHandler(retryTurnSignal, (req) => void (retry = req));
   const queue = (role: LlmRole): string | undefined => {
@@ -335,7 +337,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     );
     status.stage = 'done';
     mark('completed');
-    return {
+    return finish({
       id: input.id,
       index: input.index,
       status: 'completed',
@@ -344,13 +346,14 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       calls: written.calls,
       usage: status.usage,
       retried,
-    };
+    });
   } catch (err) {
     if (err instanceof TurnFailed) return failed(err.failure);
     throw err;
   }
 
   async function tellRun(waiting: boolean): Promise<void> {
+    everWaited ||= waiting;
     const parent = workflowInfo().parent;
     if (!parent || input.failedTurnWaitMs <= 0) return;
     // by workflow id: reaches whichever execution of the run is current
@@ -375,10 +378,10 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     ]);
   }
 
-  function failed(failure: TurnFailure): ConversationResult {
+  async function failed(failure: TurnFailure): Promise<ConversationResult> {
     status.stage = 'failed';
     mark('failed', failure);
-    return {
+    return finish({
       id: input.id,
       index: input.index,
       status: 'failed',
@@ -387,7 +390,18 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       usage: status.usage,
       failure,
       retried,
-    };
+    });
+  }
+
+  /** A conversation that waited may have been handed over to a newer execution of the run: tell it. */
+  async function finish(result: ConversationResult): Promise<ConversationResult> {
+    const parent = workflowInfo().parent;
+    if (everWaited && parent) {
+      await getExternalWorkflowHandle(parent.workflowId)
+        .signal(conversationFinishedSignal, { index: input.index, result })
+        .catch(() => undefined);
+    }
+    return result;
   }
 }
 

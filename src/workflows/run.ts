@@ -1,5 +1,8 @@
 import {
+  CancellationScope,
   condition,
+  getExternalWorkflowHandle,
+  isCancellation,
   continueAsNew,
   defineQuery,
   defineSignal,
@@ -13,11 +16,11 @@ import { conversationId } from '../core/conversation';
 import type { GraphStats } from '../core/graph';
 import { deriveSeed } from '../core/rng';
 import { addUsage as add, NO_USAGE as ZERO, type Usage } from '../core/usage';
-import { conversation } from './conversation';
+import { conversation, type ConversationResult } from './conversation';
 import { buildGraph } from './graph';
 import { local } from './proxies';
 import { MagnetRun, MagnetStatus } from './search-attributes';
-import { conversationWaitingSignal } from './signals';
+import { conversationFinishedSignal, conversationWaitingSignal } from './signals';
 
 /** What survives continue-as-new: where the run is, never the conversations themselves. */
 export interface RunCarry {
@@ -32,6 +35,11 @@ export interface RunCarry {
   calls: number;
   retried: number;
   usage: Usage;
+  /**
+   * Conversations still waiting for a replay when the run continued as new: they were left running
+   * (abandoned, not cancelled) and report their end by signal to this run's workflow id.
+   */
+  orphans?: number[];
 }
 
 export interface RunProgress {
@@ -98,7 +106,8 @@ export async function synthesisRun(
     graph: carry?.graphStats,
   };
   const waiting = new Set<number>();
-  setHandler(progressQuery, () => ({ ...progress, paused, waiting: waiting.size }));
+  const orphans = new Set<number>(carry?.orphans ?? []);
+  setHandler(progressQuery, () => ({ ...progress, paused, waiting: waiting.size + orphans.size }));
   setHandler(
     conversationWaitingSignal,
     ({ index, waiting: w }) => void (w ? waiting.add(index) : waiting.delete(index)),
@@ -158,11 +167,31 @@ export async function synthesisRun(
     };
   }
 
+  const count = (r: ConversationResult): void => {
+    state.usage = add(state.usage, r.usage);
+    state.retried += r.retried;
+    if (r.status === 'completed') {
+      state.completed++;
+      state.turns += r.turns;
+      state.calls += r.calls;
+    } else {
+      state.failed++;
+      const key = r.failure?.type ?? 'unknown';
+      state.failures[key] = (state.failures[key] ?? 0) + 1;
+    }
+  };
+  setHandler(conversationFinishedSignal, ({ index, result }) => {
+    // only handed-over conversations are counted this way; the others are awaited directly
+    if (!orphans.delete(index)) return;
+    count(result);
+    sync();
+  });
+
   progress.phase = 'conversations';
   const max = config.concurrency.conversations;
   let inFlight = 0;
   let startedHere = 0;
-  const sync = (): void => {
+  function sync(): void {
     Object.assign(progress, {
       inFlight,
       started: state.next,
@@ -174,77 +203,93 @@ export async function synthesisRun(
       retried: state.retried,
       usage: state.usage,
     });
-  };
-  while (state.next < config.conversations) {
-    if (startedHere >= batch) {
-      await condition(() => inFlight === 0);
-      await continueAsNew<typeof synthesisRun>(input, state, batch);
-    }
-    await condition(() => !paused && inFlight < max);
-    const index = state.next++;
-    startedHere++;
-    inFlight++;
-    sync();
-    const id = conversationId(runId, index);
-    void executeChild(conversation, {
-      workflowId: id,
-      staticSummary: `conversation ${index + 1} of ${config.conversations}`,
-      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-      memo: { run: runId, index },
-      ...(input.searchAttributes
-        ? {
-            typedSearchAttributes: [
-              { key: MagnetRun, value: runId },
-              { key: MagnetStatus, value: 'running' },
-            ],
-          }
-        : {}),
-      args: [
-        {
-          runId,
-          id,
-          index,
-          seed: deriveSeed(config.seed, 'conversation', index),
-          storeDir: input.storeDir,
-          outDir: input.outDir,
-          poolRef: state.poolRef,
-          graphRef: state.graphRef,
-          ops: config.ops,
-          distractors: config.distractors,
-          execution: config.execution.mode,
-          taskQueue: input.taskQueue,
-          roles,
-          failedTurnWaitMs: config.failedTurns.waitSeconds * 1000,
-          searchAttributes: input.searchAttributes,
-          negativeSamples: config.negatives.samples,
-        },
-      ],
-    })
-      .then((r) => {
-        state.usage = add(state.usage, r.usage);
-        state.retried += r.retried;
-        if (r.status === 'completed') {
-          state.completed++;
-          state.turns += r.turns;
-          state.calls += r.calls;
-        } else {
-          state.failed++;
-          const key = r.failure?.type ?? 'unknown';
-          state.failures[key] = (state.failures[key] ?? 0) + 1;
-        }
-      })
-      .catch((err: unknown) => {
-        state.failed++;
-        const key = err instanceof Error ? err.name : 'unknown';
-        state.failures[key] = (state.failures[key] ?? 0) + 1;
-      })
-      .finally(() => {
-        inFlight--;
-        waiting.delete(index);
-        sync();
-      });
   }
-  await condition(() => inFlight === 0);
+  const active = new Set<number>();
+  try {
+    await fanOut();
+  } catch (err) {
+    if (isCancellation(err)) {
+      // children are abandoned on close (so continue-as-new can hand them over): cancel them explicitly
+      await CancellationScope.nonCancellable(async () => {
+        for (const i of [...active, ...orphans]) {
+          await getExternalWorkflowHandle(conversationId(runId, i))
+            .cancel()
+            .catch(() => undefined);
+        }
+      });
+    }
+    throw err;
+  }
+
+  async function fanOut(): Promise<void> {
+    while (state.next < config.conversations) {
+      if (startedHere >= batch) {
+        // Conversations waiting for a replay must not hold up the run: they are handed over.
+        await condition(() => inFlight === waiting.size);
+        await continueAsNew<typeof synthesisRun>(
+          input,
+          { ...state, orphans: [...orphans, ...waiting] },
+          batch,
+        );
+      }
+      await condition(() => !paused && inFlight < max);
+      const index = state.next++;
+      startedHere++;
+      inFlight++;
+      active.add(index);
+      sync();
+      const id = conversationId(runId, index);
+      void executeChild(conversation, {
+        workflowId: id,
+        staticSummary: `conversation ${index + 1} of ${config.conversations}`,
+        // abandoned, not cancelled, when this execution continues as new (see orphans); a cancelled run still
+        // cancels them through its cancellation scope
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        memo: { run: runId, index },
+        ...(input.searchAttributes
+          ? {
+              typedSearchAttributes: [
+                { key: MagnetRun, value: runId },
+                { key: MagnetStatus, value: 'running' },
+              ],
+            }
+          : {}),
+        args: [
+          {
+            runId,
+            id,
+            index,
+            seed: deriveSeed(config.seed, 'conversation', index),
+            storeDir: input.storeDir,
+            outDir: input.outDir,
+            poolRef: state.poolRef,
+            graphRef: state.graphRef,
+            ops: config.ops,
+            distractors: config.distractors,
+            execution: config.execution.mode,
+            taskQueue: input.taskQueue,
+            roles,
+            failedTurnWaitMs: config.failedTurns.waitSeconds * 1000,
+            searchAttributes: input.searchAttributes,
+            negativeSamples: config.negatives.samples,
+          },
+        ],
+      })
+        .then(count)
+        .catch((err: unknown) => {
+          state.failed++;
+          const key = err instanceof Error ? err.name : 'unknown';
+          state.failures[key] = (state.failures[key] ?? 0) + 1;
+        })
+        .finally(() => {
+          inFlight--;
+          active.delete(index);
+          waiting.delete(index);
+          sync();
+        });
+    }
+    await condition(() => inFlight === 0 && orphans.size === 0);
+  }
 
   progress.phase = 'export';
   const summary = await local.exportRunActivity.executeWithOptions(
