@@ -1,8 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowFailedError } from '@temporalio/client';
-import { createWorkers } from '../src/worker';
-import { progressQuery, synthesisRun, type RunProgress } from '../src/workflows/run';
-import { makeRunDir, prepare } from './helpers/run';
+import { progressQuery, type RunProgress } from '../src/workflows/run';
+import { makeRunDir, prepare, startRun } from './helpers/run';
 import { connect, temporalAddress, workflowBundle } from './helpers/temporal';
 import { magnetCli } from './helpers/cli';
 
@@ -41,19 +40,8 @@ describe('run control from the CLI', () => {
   it('pause stops starting conversations, resume finishes the run; status and runs report it', async () => {
     const { home, configFile } = makeRunDir({ conversations: 10, concurrency: { conversations: 2 } });
     const input = await prepare(home, configFile, `ctl-${Date.now()}`);
-    const workers = await createWorkers({
-      address: temporalAddress(),
-      config: input.config,
-      taskQueue: input.taskQueue,
-      options: { workflowBundle: await workflowBundle() },
-    });
-    const handle = await client.workflow.start(synthesisRun, {
-      taskQueue: input.taskQueue,
-      workflowId: input.runId,
-      args: [input],
-    });
-    const done = handle.result();
-    const running = Promise.all(workers.map((w) => w.worker.runUntil(done)));
+    const run = await startRun(client, input);
+    const { handle, done } = run;
     try {
       const paused = await magnetCli(['pause', input.runId], {
         TEMPORAL_ADDRESS: temporalAddress(),
@@ -95,34 +83,24 @@ describe('run control from the CLI', () => {
       };
       expect(json).toMatchObject({ status: 'COMPLETED', completed: 10, phase: 'done' });
     } finally {
-      await running.catch(() => undefined);
-      for (const w of workers) await w.connection.close().catch(() => undefined);
+      await run.stop();
     }
   });
 
   it('cancel stops the run and its conversations', async () => {
     const { home, configFile } = makeRunDir({ conversations: 40, concurrency: { conversations: 2 } });
     const input = await prepare(home, configFile, `ctl-cancel-${Date.now()}`);
-    const workers = await createWorkers({
-      address: temporalAddress(),
-      config: input.config,
-      taskQueue: input.taskQueue,
-      options: { workflowBundle: await workflowBundle() },
-    });
-    const handle = await client.workflow.start(synthesisRun, {
-      taskQueue: input.taskQueue,
-      workflowId: input.runId,
-      args: [input],
-    });
-    const done = handle.result();
     // workers stay up until the cancelled conversations have wound down (they need a worker to do so)
-    const childrenClosed = done
-      .catch(() => undefined)
-      .then(async () => {
-        for (let i = 0; i < 100 && (await openChildren(input.runId)) > 0; i++)
-          await new Promise((r) => setTimeout(r, 200));
-      });
-    const running = Promise.all(workers.map((w) => w.worker.runUntil(childrenClosed)));
+    const run = await startRun(client, input, {
+      until: (done) =>
+        done
+          .catch(() => undefined)
+          .then(async () => {
+            for (let i = 0; i < 100 && (await openChildren(input.runId)) > 0; i++)
+              await new Promise((r) => setTimeout(r, 200));
+          }),
+    });
+    const { handle, done, running } = run;
     try {
       await waitFor(
         'a few conversations',
@@ -144,8 +122,7 @@ describe('run control from the CLI', () => {
         cancelled += wf ? 1 : 0;
       expect(cancelled).toBeGreaterThan(0);
     } finally {
-      await running.catch(() => undefined);
-      for (const w of workers) await w.connection.close().catch(() => undefined);
+      await run.stop();
     }
   });
 });

@@ -2,11 +2,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
-import { createWorkers } from '../src/worker';
-import { progressQuery, synthesisRun } from '../src/workflows/run';
+import { progressQuery } from '../src/workflows/run';
 import { conversationStatusQuery } from '../src/workflows/conversation';
 import { answer, startFakeOpenAI, type FakeServer } from './fakes';
-import { makeRunDir, prepare, readRecords } from './helpers/run';
+import { makeRunDir, prepare, readRecords, startRun } from './helpers/run';
 import { connect, temporalAddress, workflowBundle } from './helpers/temporal';
 import { magnetCli, until } from './helpers/cli';
 import type { Role } from '../src/llm/protocol';
@@ -52,21 +51,10 @@ describe('replaying failed turns', () => {
       }
       return undefined;
     });
-    const workers = await createWorkers({
-      address: temporalAddress(),
-      config: input.config,
-      taskQueue: input.taskQueue,
-      options: { workflowBundle: await workflowBundle() },
-    });
     // batch 1: the run continues as new after every conversation, so waiting conversations are handed over
     // to newer executions and must report back by signal
-    const handle = await client.workflow.start(synthesisRun, {
-      taskQueue: input.taskQueue,
-      workflowId: runId,
-      args: [input, undefined, 1],
-    });
-    const done = handle.result();
-    const running = Promise.all(workers.map((w) => w.worker.runUntil(done)));
+    const run = await startRun(client, input, { batch: 1 });
+    const { handle, done, running } = run;
     try {
       // all conversations that reach turn 2 end up waiting, with the reason and raw answer recorded
       const waiting = await until('conversations waiting', async () => {
@@ -157,8 +145,7 @@ describe('replaying failed turns', () => {
       ).toHaveLength(3);
     } finally {
       await handle.terminate().catch(() => undefined);
-      await running.catch(() => undefined);
-      for (const w of workers) await w.connection.close().catch(() => undefined);
+      await run.stop();
     }
   });
 });

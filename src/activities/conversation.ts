@@ -96,9 +96,7 @@ export interface TurnInput {
 
 /** Valid values for parameters from the built-in tool sets' state before the turn. */
 async function hintsFor(input: TurnInput, defs: FunctionDef[]): Promise<Record<string, unknown[]>> {
-  const states = input.stateRef
-    ? ((await getJson(input.storeDir, input.stateRef)) as Record<string, Json>)
-    : {};
+  const states = await loadStates(input.storeDir, input.stateRef);
   const hints: Record<string, unknown[]> = {};
   const seen = new Set<string>();
   for (const def of defs) {
@@ -120,9 +118,7 @@ export async function context(input: TurnInput): Promise<TurnContext> {
     if (!def) throw new TranslationError(`function ${name} is not in the pool`);
     return def;
   };
-  const history: ExecutedCall[] = [];
-  for (const t of input.previous)
-    if (t.callsRef) history.push(...(await loadCalls(input.storeDir, t.callsRef)));
+  const history = await loadHistory(input.storeDir, input.previous);
   const defs = turn.functions.map((f) => lookup(f.name));
   const missingDef = turn.missing ? lookup(turn.missing.function) : undefined;
   return {
@@ -139,6 +135,18 @@ export async function context(input: TurnInput): Promise<TurnContext> {
 
 export async function loadCalls(storeDir: string, ref: Ref): Promise<ExecutedCall[]> {
   return ExecutedCall.array().parse(await getJson(storeDir, ref));
+}
+
+/** Every call of the given earlier turns, oldest first. */
+async function loadHistory(storeDir: string, turns: readonly TurnRef[]): Promise<ExecutedCall[]> {
+  const history: ExecutedCall[] = [];
+  for (const t of turns) if (t.callsRef) history.push(...(await loadCalls(storeDir, t.callsRef)));
+  return history;
+}
+
+/** Tool-set states by name at a point of the conversation (none yet: every set starts from its seed). */
+export async function loadStates(storeDir: string, ref: Ref | undefined): Promise<Record<string, Json>> {
+  return ref ? ((await getJson(storeDir, ref)) as Record<string, Json>) : {};
 }
 
 export async function backTranslateActivity(
@@ -182,16 +190,12 @@ export async function executeActivity(input: {
   usage: Usage;
 }> {
   const pool = await poolIndex(input.storeDir, input.poolRef);
-  const states = input.stateRef
-    ? ((await getJson(input.storeDir, input.stateRef)) as Record<string, Json>)
-    : {};
+  const states = await loadStates(input.storeDir, input.stateRef);
   let usage = NO_USAGE;
   const sim = input.simulator;
   let simulate;
   if (sim.provider === 'llm') {
-    const history: ExecutedCall[] = [];
-    for (const t of input.previous)
-      if (t.callsRef) history.push(...(await loadCalls(input.storeDir, t.callsRef)));
+    const history = await loadHistory(input.storeDir, input.previous);
     simulate = async (
       def: FunctionDef,
       args: Record<string, unknown>,

@@ -3,7 +3,7 @@ import type { ResolvedRole } from '../core/config';
 import { callSteps, type AssistantTurn, type PlannedCall } from '../core/conversation';
 import type { FunctionDef } from '../core/pool';
 import { addUsage, NO_USAGE, type Usage } from '../core/usage';
-import { getJson, putJson, type Ref } from '../io/artifacts';
+import { putJson, type Ref } from '../io/artifacts';
 import {
   llmErrorJudge,
   llmNegativeTeacher,
@@ -12,8 +12,7 @@ import {
   type StudentAnswer,
 } from '../llm/roles';
 import { executeTurn, type ExecutionMode } from '../tools/execute';
-import type { Json } from '../tools/types';
-import { context, loadCalls, type TurnInput } from './conversation';
+import { context, loadCalls, loadStates, type TurnInput } from './conversation';
 import { nonRetryableOn } from './errors';
 import { poolIndex } from './pool';
 
@@ -86,9 +85,7 @@ export async function negativeTurnActivity(
       throw new Error('negative trajectories need an LLM negative_teacher');
     const ctx = await context(input);
     const pool = await poolIndex(input.storeDir, input.poolRef);
-    const states = input.stateRef
-      ? ((await getJson(input.storeDir, input.stateRef)) as Record<string, Json>)
-      : {};
+    const states = await loadStates(input.storeDir, input.stateRef);
     const id = (i: number): string => `neg_${input.turnIndex + 1}_${input.wrong.sample + 1}_${i + 1}`;
     const planned: PlannedCall[] = input.wrong.calls.map((c, i) => {
       const args: Record<string, unknown> = {};

@@ -4,12 +4,21 @@ import { ConfigError } from '../io/config-file';
 import { conversationStatusQuery, retryTurnSignal, type ConversationStatus } from '../workflows/conversation';
 import { pauseSignal, progressQuery, resumeSignal, type RunProgress } from '../workflows/run';
 
+/** The first execution of a run (continue-as-new makes more): the one that holds the run's input. */
+export async function firstExecution(client: Client, runId: string): Promise<{ runId: string; start: Date }> {
+  let first: { runId: string; start: Date } | undefined;
+  for await (const wf of client.workflow.list({ query: `WorkflowId = '${runId}'` })) {
+    if (!first || wf.startTime < first.start) first = { runId: wf.runId, start: wf.startTime };
+  }
+  if (!first) throw new ConfigError(`run ${runId}: not found`);
+  return first;
+}
+
 /** The RunInput a run was started with (first event of its first execution): config, paths, queues. */
 export async function runInputOf(client: Client, runId: string): Promise<RunInput> {
-  let first: string | undefined;
-  for await (const wf of client.workflow.list({ query: `WorkflowId = '${runId}'` })) first = wf.runId;
-  const handle = client.workflow.getHandle(runId, first);
-  const history = await handle.fetchHistory();
+  const history = await client.workflow
+    .getHandle(runId, (await firstExecution(client, runId)).runId)
+    .fetchHistory();
   const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
   if (!payload) throw new ConfigError(`run ${runId}: no start event found`);
   return RunInput.parse(defaultPayloadConverter.fromPayload(payload));

@@ -12,6 +12,7 @@ import { loadPool } from '../io/pool-files';
 import { packageRoot } from './paths';
 import { attachRun, connectClient, launchRun, prepareRun } from './run';
 import {
+  firstExecution,
   listRuns,
   parseSets,
   progressOf,
@@ -21,6 +22,7 @@ import {
   waitingConversations,
 } from './control';
 import { RunConfig } from '../core/config';
+import { NO_USAGE } from '../core/usage';
 import { loadConfig } from '../io/config-file';
 import { createWorkers } from '../worker';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -175,7 +177,7 @@ async function cmdStatus(argv: string[]): Promise<number> {
   const p =
     desc.status.name === 'RUNNING' ? await progressOf(client, runId) : await finalProgress(handle, runId);
   const waiting = await waitingConversations(client, runId, input.searchAttributes);
-  const first = (await listRuns(client)).find((r) => r.runId === runId)?.start ?? desc.startTime;
+  const first = (await firstExecution(client, runId)).start;
   const end = desc.closeTime ?? new Date();
   const elapsed = (end.getTime() - first.getTime()) / 1000;
   const done = p.completed + p.failed;
@@ -219,7 +221,6 @@ async function cmdStatus(argv: string[]): Promise<number> {
 
 async function finalProgress(handle: WorkflowHandle, runId: string): Promise<RunProgress> {
   const s = (await handle.result().catch(() => undefined)) as RunSummary | undefined;
-  const zero = { requests: 0, cached: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
   return {
     runId,
     phase: s ? 'done' : 'export',
@@ -234,7 +235,7 @@ async function finalProgress(handle: WorkflowHandle, runId: string): Promise<Run
     turns: s?.turns ?? 0,
     calls: s?.calls ?? 0,
     retried: 0,
-    usage: s?.usage ?? zero,
+    usage: s?.usage ?? NO_USAGE,
     summary: s,
   };
 }

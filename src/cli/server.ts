@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { openSync, promises as fs } from 'node:fs';
+import { closeSync, openSync, promises as fs } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { devServerSearchAttributeFlags } from '../workflows/search-attributes';
@@ -127,7 +127,9 @@ export function spawnDevServer(opts: {
     String(opts.uiPort),
   ];
   args.push('--ip', '127.0.0.1', '--log-level', opts.logLevel ?? 'error', ...devServerSearchAttributeFlags());
-  return spawn(opts.bin, args, { detached: opts.detached ?? false, stdio: ['ignore', log, log] });
+  const child = spawn(opts.bin, args, { detached: opts.detached ?? false, stdio: ['ignore', log, log] });
+  closeSync(log); // the server has its own copy
+  return child;
 }
 
 /** A port nobody listens on right now. */

@@ -11,6 +11,8 @@ import {
   TeacherOutput,
   StudentOutput,
   ErrorJudgeOutput,
+  HistoryCall,
+  TeacherInput,
   type FnLite,
   type TurnTask,
 } from '../core/roles';
@@ -78,19 +80,34 @@ export async function llmNestedJudge(
   return { nested: value.nested.map((n) => n.name), usage };
 }
 
+/** Earlier calls as prompts show them: what was called and what came back, not how it was planned. */
+function historyCalls(calls: readonly ExecutedCall[]): z.infer<typeof HistoryCall>[] {
+  return calls.map((c) => ({
+    id: c.id,
+    name: c.name,
+    arguments: c.arguments,
+    output: c.output,
+    error: c.error,
+  }));
+}
+
+/** A teacher's task: the turn, the calls that answer it and their results, grouped in steps. */
+function teacherTask(ctx: TurnContext, query: string, steps: ExecutedCall[][]): z.infer<typeof TeacherInput> {
+  return {
+    ...turnTask(ctx),
+    query,
+    calls: historyCalls(steps.flat()),
+    steps: steps.map((s) => s.map((c) => c.id)),
+  };
+}
+
 export function turnTask(ctx: TurnContext): TurnTask {
   return {
     turnIndex: ctx.turnIndex,
     turn: ctx.turn,
     functions: ctx.defs.map(lite),
     missingFunction: ctx.missingDef ? lite(ctx.missingDef) : undefined,
-    history: ctx.history.map((c) => ({
-      id: c.id,
-      name: c.name,
-      arguments: c.arguments,
-      output: c.output,
-      error: c.error,
-    })),
+    history: historyCalls(ctx.history),
     previousQueries: ctx.previousQueries,
     environment: ctx.hints,
   };
@@ -204,13 +221,7 @@ export async function llmSimulate(
   const input = {
     function: lite(def),
     arguments: args,
-    history: history.map((c) => ({
-      id: c.id,
-      name: c.name,
-      arguments: c.arguments,
-      output: c.output,
-      error: c.error,
-    })),
+    history: historyCalls(history),
   };
   const { value, usage } = await completeJson(
     r,
@@ -237,10 +248,7 @@ export async function llmTeacher(
   query: string,
   steps: ExecutedCall[][],
 ): Promise<{ assistant: AssistantTurn; usage: Usage }> {
-  const calls = steps
-    .flat()
-    .map((c) => ({ id: c.id, name: c.name, arguments: c.arguments, output: c.output, error: c.error }));
-  const input = { ...turnTask(ctx), query, calls, steps: steps.map((s) => s.map((c) => c.id)) };
+  const input = teacherTask(ctx, query, steps);
   const { value, usage } = await completeJson(r, buildPrompt('teacher', input), teacherCheck(steps.length));
   return { assistant: value, usage };
 }
@@ -259,7 +267,7 @@ export async function llmStudent(
     turnIndex: ctx.turnIndex,
     query,
     previousQueries: ctx.previousQueries,
-    history: turnTask(ctx).history,
+    history: historyCalls(ctx.history),
     tools: tools.map(lite),
     sample,
   };
@@ -281,7 +289,7 @@ export async function llmErrorJudge(
     query,
     labels: ctx.turn.labels,
     previousQueries: ctx.previousQueries,
-    history: turnTask(ctx).history,
+    history: historyCalls(ctx.history),
     reference: reference.map((c) => ({ name: c.name, arguments: c.arguments })),
     candidate,
   };
@@ -297,10 +305,7 @@ export async function llmNegativeTeacher(
   steps: ExecutedCall[][],
   errors: JudgedError[],
 ): Promise<{ assistant: AssistantTurn; usage: Usage }> {
-  const calls = steps
-    .flat()
-    .map((c) => ({ id: c.id, name: c.name, arguments: c.arguments, output: c.output, error: c.error }));
-  const input = { ...turnTask(ctx), query, calls, steps: steps.map((s) => s.map((c) => c.id)), errors };
+  const input = { ...teacherTask(ctx, query, steps), errors };
   const { value, usage } = await completeJson(
     r,
     buildPrompt('negative_teacher', input),

@@ -1,6 +1,6 @@
 import { addUsage, NO_USAGE, type Usage } from '../core/usage';
 import { llmTaskQueue, type ResolvedRole } from '../core/config';
-import type { GraphConfig, GraphStats } from '../core/graph';
+import { OFFLINE_JUDGE, type GraphConfig, type GraphStats } from '../core/graph';
 import { llm, local } from './proxies';
 
 export interface BuildGraphInput {
@@ -58,7 +58,7 @@ export async function buildGraph(
     outDir: input.outDir,
     judge:
       input.judge.provider === 'offline'
-        ? 'offline-affinity/1'
+        ? OFFLINE_JUDGE
         : `llm:${input.judge.providerName}/${input.judge.model}`,
   });
   return { ...assembled, usage, judgeRequests };

@@ -2,8 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { portOpen, waitForPort } from '../../src/cli/server';
-import { devServerSearchAttributeFlags } from '../../src/workflows/search-attributes';
+import { portOpen, spawnDevServer, waitForPort } from '../../src/cli/server';
 import { ROOT } from './run';
 
 /** Real processes for the crash tests: a private Temporal dev server and magnet CLI processes. */
@@ -62,12 +61,12 @@ export interface Proc {
   output(): string;
 }
 
-function track(name: string, child: ChildProcess, logFile: string, fd: number): Proc {
+function track(name: string, child: ChildProcess, logFile: string, fd?: number): Proc {
   if (!child.pid) throw new Error(`could not start ${name}`);
   started.add(child);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => {
-      closeSync(fd);
+      if (fd !== undefined) closeSync(fd);
       resolve({ code, signal });
     });
   });
@@ -125,27 +124,8 @@ export async function startDevServer(
   if (await portOpen(opts.port)) throw new Error(`port ${opts.port} is already in use`);
   const name = `temporal-${generation}`;
   const logFile = path.join(opts.dir, `${name}.log`);
-  const fd = openSync(logFile, 'a');
-  const child = spawn(
-    bin,
-    [
-      'server',
-      'start-dev',
-      '--db-filename',
-      opts.dbFile,
-      '--port',
-      String(opts.port),
-      '--ui-port',
-      String(opts.uiPort),
-      '--ip',
-      '127.0.0.1',
-      '--log-level',
-      'error',
-      ...devServerSearchAttributeFlags(),
-    ],
-    { stdio: ['ignore', fd, fd] },
-  );
-  const proc = track(name, child, logFile, fd);
+  const child = spawnDevServer({ bin, dbFile: opts.dbFile, port: opts.port, uiPort: opts.uiPort, logFile });
+  const proc = track(name, child, logFile);
   let up = false;
   const early = proc.exited.then(({ code, signal }) => {
     if (!up) throw new Error(`Temporal dev server exited (${code ?? signal}): ${proc.output().slice(-2000)}`);

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync, cpSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import { prepareRun } from '../../src/cli/run';
 import type { RunInput } from '../../src/core/config';
 import { indexPool, type FunctionDef } from '../../src/core/pool';
@@ -37,26 +37,50 @@ export async function prepare(home: string, configFile: string, runId: string): 
   }
 }
 
-/** Runs a whole synthesis with in-process workers (main queue + one per LLM provider). */
-export async function runToEnd(client: Client, input: RunInput, batch?: number): Promise<RunSummary> {
-  const bundle = await workflowBundle();
+export interface StartedRun {
+  handle: WorkflowHandle<typeof synthesisRun>;
+  done: Promise<RunSummary>;
+  /** The in-process workers, running until `until` (default: the run's end). */
+  running: Promise<unknown>;
+  /** Waits for the workers to stop and closes their connections. */
+  stop: () => Promise<void>;
+}
+
+/** Starts a run with in-process workers (main queue + one per LLM provider) on the run's task queue. */
+export async function startRun(
+  client: Client,
+  input: RunInput,
+  opts: { batch?: number; until?: (done: Promise<RunSummary>) => Promise<unknown> } = {},
+): Promise<StartedRun> {
   const workers = await createWorkers({
     address: temporalAddress(),
     config: input.config,
     taskQueue: input.taskQueue,
-    options: { workflowBundle: bundle },
+    options: { workflowBundle: await workflowBundle() },
   });
+  const handle = await client.workflow.start(synthesisRun, {
+    taskQueue: input.taskQueue,
+    workflowId: input.runId,
+    args: opts.batch ? [input, undefined, opts.batch] : [input],
+  });
+  const done = handle.result();
+  const stopWhen = opts.until ? opts.until(done) : done;
+  const running = Promise.all(workers.map((w) => w.worker.runUntil(stopWhen)));
+  const stop = async (): Promise<void> => {
+    await running.catch(() => undefined);
+    for (const w of workers) await w.connection.close().catch(() => undefined);
+  };
+  return { handle, done, running, stop };
+}
+
+/** Runs a whole synthesis with in-process workers. */
+export async function runToEnd(client: Client, input: RunInput, batch?: number): Promise<RunSummary> {
+  const run = await startRun(client, input, { batch });
   try {
-    const handle = await client.workflow.start(synthesisRun, {
-      taskQueue: input.taskQueue,
-      workflowId: input.runId,
-      args: batch ? [input, undefined, batch] : [input],
-    });
-    const done = handle.result();
-    await Promise.all(workers.map((w) => w.worker.runUntil(done)));
-    return await done;
+    await run.running;
+    return await run.done;
   } finally {
-    for (const w of workers) await w.connection.close();
+    await run.stop();
   }
 }
 
