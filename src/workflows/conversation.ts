@@ -4,6 +4,7 @@ import {
   condition,
   defineQuery,
   defineSignal,
+  defineUpdate,
   getExternalWorkflowHandle,
   isCancellation,
   setCurrentDetails,
@@ -81,8 +82,45 @@ export interface RetryTurnRequest {
   set?: Record<string, string>;
 }
 
+/** What an accepted `retryTurn` update answers: the step that runs again. */
+export interface RetryTurnAccepted {
+  id: string;
+  turn: number;
+  stage: string;
+  where?: string;
+  /** The failure being retried. */
+  failure: TurnFailure;
+}
+
 export const conversationStatusQuery = defineQuery<ConversationStatus>('conversationStatus');
+/** Kept for conversations and clients of the first release; `retryTurnUpdate` is the way to ask. */
 export const retryTurnSignal = defineSignal<[RetryTurnRequest]>('retryTurn');
+/**
+ * Re-runs the failed step of a waiting conversation. Unlike the signal, the caller learns the outcome: the
+ * validator rejects the request when the conversation is not waiting or an override is malformed, and an
+ * accepted update answers which step runs again.
+ */
+export const retryTurnUpdate = defineUpdate<RetryTurnAccepted, [RetryTurnRequest]>('retryTurn');
+
+const OVERRIDE_FIELDS = ['model', 'temperature', 'maxTokens'] as const;
+
+/** Why a `role.field=value` override cannot apply, or undefined; shared by the CLI and the update validator. */
+export function overrideProblem(key: string, value: string, roles: readonly string[]): string | undefined {
+  const [role, field, ...extra] = key.split('.');
+  if (!role || !field || extra.length > 0) return `${key}: expected <role>.<field>`;
+  if (!roles.includes(role)) return `${key}: unknown role "${role}" (roles: ${roles.join(', ')})`;
+  if (!(OVERRIDE_FIELDS as readonly string[]).includes(field))
+    return `${key}: unknown field "${field}" (fields: ${OVERRIDE_FIELDS.join(', ')})`;
+  if (value.trim() === '') return `${key}: empty value`;
+  if (
+    field === 'temperature' &&
+    !(Number.isFinite(Number(value)) && Number(value) >= 0 && Number(value) <= 2)
+  )
+    return `${key}=${value}: temperature must be a number from 0 to 2`;
+  if (field === 'maxTokens' && !(Number.isInteger(Number(value)) && Number(value) > 0))
+    return `${key}=${value}: maxTokens must be a positive integer`;
+  return undefined;
+}
 
 function describe(err: unknown, turn: number, stage: string): TurnFailure {
   let e: unknown = err;
@@ -127,6 +165,33 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   let everWaited = false;
   setHandler(conversationStatusQuery, () => status);
   setHandler(retryTurnSignal, (req) => void (retry = req));
+  // An update handler adds no command to the history, so it needs no patch: old histories replay unchanged.
+  setHandler(
+    retryTurnUpdate,
+    (req) => {
+      retry = req;
+      const failure = status.failure as TurnFailure;
+      return Promise.resolve({
+        id: input.id,
+        turn: failure.turn,
+        stage: failure.stage,
+        where: failure.where,
+        failure,
+      });
+    },
+    {
+      validator: (req) => {
+        if (!status.waiting || !status.failure || retry !== undefined)
+          throw new Error(
+            `${input.id} is not waiting for a retry (${retry !== undefined ? 'a retry is already under way' : `stage ${status.stage}`})`,
+          );
+        for (const [key, value] of Object.entries(req?.set ?? {})) {
+          const problem = overrideProblem(key, String(value), Object.keys(roles));
+          if (problem) throw new Error(problem);
+        }
+      },
+    },
+  );
   const queue = (role: LlmRole): string | undefined => {
     const q = llmTaskQueue(input.taskQueue, roles[role]);
     return q === input.taskQueue ? undefined : q;
