@@ -8,8 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { prepareRun } from '../src/cli/run';
-import { freePort, spawnDevServer, temporalBinary, waitForPort } from '../src/cli/server';
-import { ensureSearchAttributes } from '../src/cli/search-attributes';
+import { runLayout } from '../src/io/run-layout';
+import { freePort, spawnDevServer, temporalBinary, waitForPort } from '../src/temporal/dev-server';
+import { ensureSearchAttributes } from '../src/temporal/search-attributes';
 import { createWorkers } from '../src/worker';
 import { synthesisRun, progressQuery } from '../src/workflows/run';
 
@@ -89,12 +90,12 @@ async function main(): Promise<void> {
       }
       if (events > largest.events) largest = { id: `${wf.workflowId} (${wf.runId})`, events };
     }
-    const files = readdirSync(path.join(input.outDir, 'conversations')).length;
+    const files = readdirSync(runLayout(input.outDir).conversations).length;
     console.log(
       `conversations: ${summary.conversations} written (${files} files), ${summary.failed} failed, ${summary.turns} turns, ${summary.calls} calls`,
     );
     console.log(
-      `wall time: ${seconds.toFixed(1)} s, ${(summary.conversations / seconds).toFixed(2)} conversations/s (concurrency ${concurrency}, 2 cores)`,
+      `wall time: ${seconds.toFixed(1)} s, ${(summary.conversations / seconds).toFixed(2)} conversations/s (concurrency ${concurrency}, ${os.availableParallelism()} CPUs)`,
     );
     console.log(
       `run executions (continue-as-new every ${batch}): ${parentExecutions}, largest parent history: ${parentMax} events`,

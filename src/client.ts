@@ -1,12 +1,307 @@
-#!/usr/bin/env node
-import { main } from './cli/main';
+import net from 'node:net';
+import {
+  Client,
+  Connection,
+  defaultPayloadConverter,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import type { RunSummary } from './activities/export';
+import { RunInput } from './core/config';
+import { NO_USAGE } from './core/usage';
+import { ConfigError } from './io/config-file';
+import { temporalConnection } from './temporal/connection';
+import { ensureTemporal, runningTemporal, type ServerInfo } from './temporal/dev-server';
+import { ensureSearchAttributes } from './temporal/search-attributes';
+import {
+  conversationStatusQuery,
+  retryTurnSignal,
+  retryTurnUpdate,
+  type ConversationStatus,
+  type RetryTurnAccepted,
+  type TurnFailure,
+} from './workflows/conversation';
+import { pauseSignal, progressQuery, resumeSignal, synthesisRun, type RunProgress } from './workflows/run';
+import { MagnetRun } from './workflows/search-attributes';
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    // One line for the user; the stack only when asked for.
-    console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
-    if (process.env.MAGNET_DEBUG && err instanceof Error) console.error(err.stack);
-    process.exit(1);
-  },
-);
+/** The operations the CLI (or any other program) performs on magnet runs through a Temporal client. */
+
+export type RunHandle = WorkflowHandle<typeof synthesisRun>;
+
+/** A client for the server at `address`, with namespace, TLS, API key and headers from Temporal's env config. */
+export async function connectClient(address: string): Promise<Client> {
+  const { namespace, ...connectOptions } = temporalConnection(address);
+  const connection = await Connection.connect(connectOptions);
+  return new Client({ connection, namespace });
+}
+
+function firstLine(e: unknown): string {
+  return String(e instanceof Error ? e.message : e).split('\n')[0] ?? '';
+}
+
+/** Connection.connect waits out its whole timeout on a port nobody listens on; a refused TCP connect is instant. */
+function refused(address: string): Promise<boolean> {
+  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(address);
+  if (!m) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const sock = net.connect({ host: m[1], port: Number(m[2]) });
+    const done = (v: boolean): void => {
+      sock.destroy();
+      resolve(v);
+    };
+    // a slow or filtered network is left to the SDK's own deadline
+    sock.setTimeout(3000, () => done(false));
+    sock.once('connect', () => done(false));
+    sock.once('error', (e: NodeJS.ErrnoException) =>
+      done(e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN'),
+    );
+  });
+}
+
+/**
+ * A client for the configured Temporal (TEMPORAL_ADDRESS or the Temporal config profile) or the local dev
+ * server. Only `startLocal` callers (commands that do work) may start the dev server; for the others no
+ * server is one clear error.
+ */
+export async function connect(
+  opts: { startLocal?: boolean } = {},
+): Promise<{ client: Client; server: ServerInfo }> {
+  const server = opts.startLocal ? await ensureTemporal() : await runningTemporal();
+  const noServer = (why: string): ConfigError =>
+    new ConfigError(
+      `no Temporal server at ${server.address}${server.local ? '' : ' (TEMPORAL_ADDRESS or the Temporal config profile)'}: ${why}`,
+    );
+  if (await refused(server.address)) throw noServer('connection refused');
+  try {
+    return { client: await connectClient(server.address), server };
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    throw noServer(firstLine(e));
+  }
+}
+
+/** Starts a run (its search attributes registered first when the server allows); the caller watches it. */
+export async function startRun(
+  client: Client,
+  input: RunInput,
+): Promise<{ handle: RunHandle; input: RunInput }> {
+  input = { ...input, searchAttributes: await ensureSearchAttributes(client, client.options.namespace) };
+  const handle = await client.workflow.start(synthesisRun, {
+    taskQueue: input.taskQueue,
+    workflowId: input.runId,
+    args: [input],
+    memo: { outDir: input.outDir, conversations: input.config.conversations },
+    staticSummary: `magnet run: ${input.config.conversations} conversations`,
+    ...(input.searchAttributes ? { typedSearchAttributes: [{ key: MagnetRun, value: input.runId }] } : {}),
+  });
+  return { handle, input };
+}
+
+/** Polls the run's progress until it finishes; the run goes on whether or not anyone watches. */
+export async function watchRun(handle: RunHandle, onProgress: (p: RunProgress) => void): Promise<RunSummary> {
+  let finished = false;
+  const result = handle.result().finally(() => (finished = true));
+  while (!finished) {
+    try {
+      onProgress(await handle.query(progressQuery));
+    } catch {
+      // the workflow may be between tasks (or continuing as new); the next poll will see it
+    }
+    await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, 500))]);
+  }
+  return result;
+}
+
+/** The first execution of a run (continue-as-new makes more): the one that holds the run's input. */
+export async function firstExecution(client: Client, runId: string): Promise<{ runId: string; start: Date }> {
+  let first: { runId: string; start: Date } | undefined;
+  for await (const wf of client.workflow.list({ query: `WorkflowId = '${runId}'` })) {
+    if (!first || wf.startTime < first.start) first = { runId: wf.runId, start: wf.startTime };
+  }
+  if (!first) throw new ConfigError(`run ${runId}: not found`);
+  return first;
+}
+
+/** The RunInput a run was started with (first event of its first execution): config, paths, queues. */
+export async function runInputOf(client: Client, runId: string): Promise<RunInput> {
+  const history = await client.workflow
+    .getHandle(runId, (await firstExecution(client, runId)).runId)
+    .fetchHistory();
+  const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  if (!payload) throw new ConfigError(`run ${runId}: no start event found`);
+  return RunInput.parse(defaultPayloadConverter.fromPayload(payload));
+}
+
+export interface ConversationInfo {
+  workflowId: string;
+  status: string;
+  conversation?: ConversationStatus;
+}
+
+/** Conversations of a run that are waiting for a retry after a failed turn. */
+export async function waitingConversations(
+  client: Client,
+  runId: string,
+  searchAttributes: boolean,
+): Promise<ConversationInfo[]> {
+  const query = searchAttributes
+    ? `MagnetRun = '${runId}' AND MagnetStatus = 'waiting' AND ExecutionStatus = 'Running'`
+    : `WorkflowId STARTS_WITH '${runId}/conv-' AND ExecutionStatus = 'Running'`;
+  const out: ConversationInfo[] = [];
+  for await (const wf of client.workflow.list({ query })) {
+    const status = await client.workflow.getHandle(wf.workflowId).query(conversationStatusQuery);
+    if (status.waiting) out.push({ workflowId: wf.workflowId, status: wf.status.name, conversation: status });
+  }
+  return out.sort((a, b) => (a.workflowId < b.workflowId ? -1 : 1));
+}
+
+export async function progressOf(client: Client, runId: string): Promise<RunProgress> {
+  return client.workflow.getHandle(runId).query(progressQuery);
+}
+
+/** A closed run has no worker to answer queries: its result carries the final numbers. */
+async function finalProgress(handle: WorkflowHandle, runId: string): Promise<RunProgress> {
+  const s = (await handle.result().catch(() => undefined)) as RunSummary | undefined;
+  const ended = s ? s.conversations + s.failed : 0;
+  return {
+    runId,
+    phase: s ? 'done' : 'export',
+    paused: false,
+    planned: ended,
+    started: ended,
+    completed: s?.conversations ?? 0,
+    failed: s?.failed ?? 0,
+    inFlight: 0,
+    waiting: 0,
+    failures: s?.failures ?? {},
+    turns: s?.turns ?? 0,
+    calls: s?.calls ?? 0,
+    retried: 0,
+    usage: s?.usage ?? NO_USAGE,
+    summary: s,
+  };
+}
+
+export interface RunStatus extends Omit<RunProgress, 'waiting'> {
+  /** The workflow execution status (RUNNING, COMPLETED, ...). */
+  status: string;
+  waiting: { id: string; failure?: TurnFailure }[];
+  elapsedSeconds: number;
+  ratePerMinute: number;
+  etaSeconds?: number;
+}
+
+/** Progress, waiting conversations and why, rate and ETA of a run. */
+export async function runStatus(client: Client, runId: string): Promise<RunStatus> {
+  const handle = client.workflow.getHandle(runId);
+  const desc = await handle.describe();
+  const input = await runInputOf(client, runId);
+  const p =
+    desc.status.name === 'RUNNING' ? await progressOf(client, runId) : await finalProgress(handle, runId);
+  const waiting = await waitingConversations(client, runId, input.searchAttributes);
+  const first = (await firstExecution(client, runId)).start;
+  const end = desc.closeTime ?? new Date();
+  const elapsed = (end.getTime() - first.getTime()) / 1000;
+  const done = p.completed + p.failed;
+  const rate = elapsed > 0 ? done / elapsed : 0;
+  return {
+    status: desc.status.name,
+    ...p,
+    waiting: waiting.map((w) => ({ id: w.workflowId, failure: w.conversation?.failure })),
+    elapsedSeconds: Math.round(elapsed),
+    ratePerMinute: Math.round(rate * 600) / 10,
+    etaSeconds: rate > 0 && p.phase === 'conversations' ? Math.round((p.planned - done) / rate) : undefined,
+  };
+}
+
+/** What became of a retry request to one conversation. */
+export type RetryOutcome =
+  /** The conversation's validator accepted it: `step` runs again. */
+  | { id: string; outcome: 'accepted'; step: RetryTurnAccepted }
+  /** Started by the first release (no retry update): sent as the old signal, outcome unconfirmed. */
+  | { id: string; outcome: 'signalled'; failure?: TurnFailure }
+  | { id: string; outcome: 'rejected'; reason: string };
+
+export interface RetryRequest {
+  /** `conv-00042` or a full workflow id; default: every waiting conversation of the run. */
+  conversation?: string;
+  /** Only conversations whose failed step is in this turn (1-based). */
+  turn?: number;
+  /** `role.field` -> value overrides for the step and what follows. */
+  set: Record<string, string>;
+}
+
+async function targets(client: Client, runId: string, req: RetryRequest): Promise<ConversationInfo[]> {
+  if (!req.conversation) {
+    const input = await runInputOf(client, runId);
+    return waitingConversations(client, runId, input.searchAttributes);
+  }
+  const id = req.conversation.includes('/') ? req.conversation : `${runId}/${req.conversation}`;
+  const desc = await client.workflow
+    .getHandle(id)
+    .describe()
+    .catch((e: unknown) => {
+      if (e instanceof WorkflowNotFoundError) throw new ConfigError(`conversation ${id}: not found`);
+      throw e;
+    });
+  // a closed conversation has no worker to answer a query: the update's rejection says why
+  const conversation =
+    desc.status.name === 'RUNNING'
+      ? await client.workflow.getHandle(id).query(conversationStatusQuery)
+      : undefined;
+  return [{ workflowId: id, status: desc.status.name, conversation }];
+}
+
+function rejection(e: unknown): string | undefined {
+  if (e instanceof WorkflowUpdateFailedError) return firstLine(e.cause ?? e);
+  if (e instanceof WorkflowNotFoundError) return firstLine(e);
+  return undefined;
+}
+
+/**
+ * Asks the failed step of each matching waiting conversation to run again (the `retryTurn` update), with
+ * `set` overrides; each conversation's validator accepts or says why not.
+ */
+export async function retryFailed(client: Client, runId: string, req: RetryRequest): Promise<RetryOutcome[]> {
+  let found = await targets(client, runId, req);
+  if (req.turn !== undefined)
+    found = found.filter((w) => w.conversation?.failure?.turn === (req.turn as number) - 1);
+  const out: RetryOutcome[] = [];
+  for (const w of found) {
+    const handle = client.workflow.getHandle(w.workflowId);
+    try {
+      const step = await handle.executeUpdate(retryTurnUpdate, { args: [{ set: req.set }] });
+      out.push({ id: w.workflowId, outcome: 'accepted', step });
+    } catch (e) {
+      const reason = rejection(e);
+      if (reason === undefined) throw e;
+      if (/No registered handler for update/i.test(reason)) {
+        await handle.signal(retryTurnSignal, { set: req.set });
+        out.push({ id: w.workflowId, outcome: 'signalled', failure: w.conversation?.failure });
+      } else out.push({ id: w.workflowId, outcome: 'rejected', reason });
+    }
+  }
+  return out;
+}
+
+export async function signalRun(
+  client: Client,
+  runId: string,
+  what: 'pause' | 'resume' | 'cancel',
+): Promise<void> {
+  const handle: WorkflowHandle = client.workflow.getHandle(runId);
+  if (what === 'cancel') await handle.cancel();
+  else await handle.signal(what === 'pause' ? pauseSignal : resumeSignal);
+}
+
+export async function listRuns(client: Client): Promise<{ runId: string; status: string; start: Date }[]> {
+  const seen = new Map<string, { runId: string; status: string; start: Date }>();
+  for await (const wf of client.workflow.list({ query: `WorkflowType = 'synthesisRun'` })) {
+    const prev = seen.get(wf.workflowId);
+    // continue-as-new makes several executions per run: keep the latest
+    if (!prev || prev.start < wf.startTime)
+      seen.set(wf.workflowId, { runId: wf.workflowId, status: wf.status.name, start: wf.startTime });
+  }
+  return [...seen.values()].sort((a, b) => b.start.getTime() - a.start.getTime());
+}

@@ -8,9 +8,8 @@ import {
 } from '@temporalio/worker';
 import * as activities from './activities';
 import { LLM_ROLES, resolveRoleSettings, type RunConfig } from './core/config';
-import { describeConnection, loadConnectionSettings, temporalConnection } from './cli/connection';
-
-export const TASK_QUEUE = process.env.MAGNET_TASK_QUEUE ?? 'magnet';
+import { describeConnection, loadConnectionSettings, temporalConnection } from './temporal/connection';
+import { TASK_QUEUE } from './temporal/task-queue';
 
 export interface WorkerConfig {
   address: string;

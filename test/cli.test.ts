@@ -26,7 +26,7 @@ function magnet(
 }
 
 beforeAll(() => {
-  if (!existsSync(path.join(ROOT, 'dist', 'src', 'client.js')))
+  if (!existsSync(path.join(ROOT, 'dist', 'src', 'cli', 'bin.js')))
     throw new Error('build first: npm run build (npm test does)');
 });
 

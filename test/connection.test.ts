@@ -12,9 +12,9 @@ import {
   loadConnectionSettings,
   temporalConnection,
   type TemporalConnection,
-} from '../src/cli/connection';
-import { connectClient } from '../src/cli/run';
-import { ensureTemporal } from '../src/cli/server';
+} from '../src/temporal/connection';
+import { connectClient } from '../src/client';
+import { ensureTemporal } from '../src/temporal/dev-server';
 import { installRuntime } from '../src/worker';
 
 const ROOT = path.join(__dirname, '..');
@@ -269,7 +269,7 @@ describe('connection settings from the standard Temporal env config', () => {
   });
 
   it('the CLI reports a config error in one line', () => {
-    if (!existsSync(path.join(ROOT, 'dist', 'src', 'client.js')))
+    if (!existsSync(path.join(ROOT, 'dist', 'src', 'cli', 'bin.js')))
       throw new Error('build first: npm run build');
     const dir = tmp();
     const file = write(path.join(dir, 'temporal.toml'), PROFILES);

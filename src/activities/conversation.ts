@@ -1,5 +1,4 @@
 import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { heartbeat } from '@temporalio/activity';
 import {
   callSteps,
@@ -20,6 +19,7 @@ import { findToolSet } from '../tools/builtin';
 import type { FunctionDef } from '../core/pool';
 import { getJson, putJson, type Ref } from '../io/artifacts';
 import { writeAtomic } from '../io/files';
+import { conversationFile, failureFile } from '../io/run-layout';
 import {
   OFFLINE_GENERATOR,
   OFFLINE_NOTE,
@@ -298,14 +298,8 @@ export async function writeConversationActivity(input: {
   const file = conversationFile(input.outDir, input.index);
   await writeAtomic(file, JSON.stringify(record, null, 1));
   // the conversation made it (possibly after a replay or a reset): an old failure record no longer applies
-  await fs.rm(path.join(input.outDir, 'failed', `conv-${String(input.index).padStart(5, '0')}.json`), {
-    force: true,
-  });
+  await fs.rm(failureFile(input.outDir, input.index), { force: true });
   return { file, ...record.stats };
-}
-
-export function conversationFile(outDir: string, index: number): string {
-  return path.join(outDir, 'conversations', `conv-${String(index).padStart(5, '0')}.json`);
 }
 
 /** Records why a conversation failed, next to the conversations, for `magnet status` and replays. */
@@ -315,14 +309,12 @@ export async function writeFailureActivity(input: {
   index: number;
   failure: { turn: number; stage: string; type: string; message: string };
 }): Promise<{ file: string }> {
-  const file = path.join(input.outDir, 'failed', `conv-${String(input.index).padStart(5, '0')}.json`);
+  const file = failureFile(input.outDir, input.index);
   await writeAtomic(file, JSON.stringify({ id: input.id, index: input.index, ...input.failure }, null, 2));
   return { file };
 }
 
 /** The conversation recovered (a retried turn succeeded): its failure file no longer applies. */
 export async function clearFailureActivity(input: { outDir: string; index: number }): Promise<void> {
-  await fs.rm(path.join(input.outDir, 'failed', `conv-${String(input.index).padStart(5, '0')}.json`), {
-    force: true,
-  });
+  await fs.rm(failureFile(input.outDir, input.index), { force: true });
 }

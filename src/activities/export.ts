@@ -4,6 +4,7 @@ import { heartbeat } from '@temporalio/activity';
 import { ConversationRecord } from '../core/conversation';
 import type { Ref } from '../io/artifacts';
 import { readJson, writeAtomic } from '../io/files';
+import { runLayout } from '../io/run-layout';
 import { toOpenAIChat } from '../export/openai';
 import { toDpoPairs } from '../export/dpo';
 import { addUsage, NO_USAGE, type Usage } from '../llm/client';
@@ -62,7 +63,8 @@ export async function exportRunActivity(input: {
   usage: Usage;
 }): Promise<RunSummary> {
   const pool = await poolIndex(input.storeDir, input.poolRef);
-  const dir = path.join(input.outDir, 'conversations');
+  const layout = runLayout(input.outDir);
+  const dir = layout.conversations;
   const names = (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).sort();
   const lines: string[] = [];
   const dpo: string[] = [];
@@ -82,10 +84,10 @@ export async function exportRunActivity(input: {
     for (const t of rec.turns) for (const l of t.labels) labels[l] = (labels[l] ?? 0) + 1;
     if (i % 100 === 0) heartbeat({ exported: i });
   }
-  const ledger = await readLedger(path.join(input.outDir, 'llm-calls.jsonl'));
-  const sft = path.join(input.outDir, 'sft.openai.jsonl');
+  const ledger = await readLedger(layout.llmCalls);
+  const sft = layout.sft;
   await writeAtomic(sft, lines.join('\n') + (lines.length ? '\n' : ''));
-  const dpoFile = path.join(input.outDir, 'dpo.jsonl');
+  const dpoFile = layout.dpo;
   if (dpo.length > 0) await writeAtomic(dpoFile, dpo.join('\n') + '\n');
   const summary: RunSummary = {
     runId: input.runId,
@@ -103,7 +105,7 @@ export async function exportRunActivity(input: {
     files: {
       sft,
       ...(dpo.length > 0 ? { dpo: dpoFile } : {}),
-      report: path.join(input.outDir, 'report.json'),
+      report: layout.report,
       conversations: dir,
     },
   };

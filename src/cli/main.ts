@@ -1,430 +1,336 @@
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { z } from 'zod';
-import { buildGraphOffline, Graph, GraphConfig } from '../core/graph';
-import { OpsConfig } from '../core/ops';
-import { describeFsp, planConversation } from '../core/plan';
-import { indexPool } from '../core/pool';
-import { deriveSeed } from '../core/rng';
-import { ConfigError } from '../io/config-file';
-import { readJson, writeAtomic } from '../io/files';
-import { loadPool } from '../io/pool-files';
-import { packageRoot } from './paths';
-import { attachRun, connectClient, launchRun, prepareRun } from './run';
-import {
-  firstExecution,
-  listRuns,
-  parseSets,
-  progressOf,
-  replayFailed,
-  runInputOf,
-  signalRun,
-  waitingConversations,
-} from './control';
+import { Command, CommanderError, Option } from 'commander';
+import { connect, listRuns, retryFailed, runInputOf, runStatus, signalRun } from '../client';
 import { RunConfig } from '../core/config';
-import { NO_USAGE } from '../core/usage';
-import { loadConfig } from '../io/config-file';
+import { ConfigError, loadConfig } from '../io/config-file';
+import { packageRoot } from '../io/paths';
+import { localServerStatus, startLocalServer, stopLocalServer } from '../temporal/dev-server';
 import { createWorkers } from '../worker';
-import type { WorkflowHandle } from '@temporalio/client';
-import type { RunProgress } from '../workflows/run';
-import type { RunSummary } from '../activities/export';
-import { ensureTemporal, localServerStatus, startLocalServer, stopLocalServer } from './server';
+import { buildGraphFile, printPaths } from './graph';
+import { nonNegativeInt, positiveInt, repeatableOption, setOption, typedOption } from './options';
+import { exitCodeOf, printRetry, printStatus, printSummary } from './report';
+import { attachRun, launchRun, prepareRun } from './run';
 
-const USAGE = `magnet — multi-turn function-calling data synthesis (MAGNET) on Temporal
+const TEMPORAL_NOTE = `
+Temporal: the server of TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / TEMPORAL_API_KEY / TEMPORAL_TLS* or of a
+TEMPORAL_PROFILE in temporal.toml when set, else the local dev server (127.0.0.1:7233, UI :8233; ports from
+MAGNET_TEMPORAL_PORT / MAGNET_TEMPORAL_UI_PORT). Only run, demo, attach, worker and "server start" start the
+local server; the other commands need one running. Data lives in $MAGNET_HOME (default ./.magnet).`;
 
-usage:
-  magnet demo                                   ~20-conversation offline demo on the example pool
-  magnet run --config C [--run-id ID] [--conversations N] [--detach] [--no-worker] [--no-cache]
-  magnet status <run-id>                        progress: counts, failures by reason, tokens, cost, rate, ETA
-  magnet attach <run-id> [--no-worker]          show a detached run's progress (and work on it) until it ends
-  magnet replay <run-id> --failed [--conversation conv-00042] [--turn N] [--set role.model=M ...]
-  magnet pause|resume|cancel <run-id>
-  magnet runs                                   list runs
-  magnet graph --pool P [--pool P2] --out G [--dot F] [--max-candidates K]
-  magnet paths --graph G [--pool P] [--n 20] [--seed 7]
-  magnet worker [--config C | --run ID]        a worker process (main queue + the config's LLM queues)
-  magnet server start|stop|status              local Temporal dev server (data in $MAGNET_HOME or ./.magnet)
-`;
-
-type Args = { values: Record<string, unknown>; positionals: string[] };
-
-function parse(argv: string[], options: NonNullable<Parameters<typeof parseArgs>[0]>['options']): Args {
-  try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true }) as Args;
-  } catch (e) {
-    throw new ConfigError((e as Error).message.split('\n')[0] ?? 'invalid arguments');
-  }
+function examples(...lines: string[]): string {
+  return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}`;
 }
 
-/** Flag values are outside input too: validated, with the flag named in the error. */
-function flag<T>(name: string, schema: z.ZodType<T>, value: unknown): T {
-  const r = schema.safeParse(value);
-  if (!r.success) throw new ConfigError(`--${name}: ${r.error.issues[0]?.message ?? 'invalid'}`);
-  return r.data;
-}
+const stamp = (): string =>
+  new Date()
+    .toISOString()
+    .replace(/[-:.TZ]/g, '')
+    .slice(0, 14);
 
-const count = z.coerce.number().int().positive();
-
-export async function main(argv: string[]): Promise<number> {
-  const [cmd, ...rest] = argv;
-  switch (cmd) {
-    case 'run':
-      return cmdRun(rest);
-    case 'demo':
-      return cmdDemo(rest);
-    case 'status':
-      return cmdStatus(rest);
-    case 'graph':
-      return cmdGraph(rest);
-    case 'paths':
-      return cmdPaths(rest);
-    case 'server':
-      return cmdServer(rest);
-    case 'worker':
-      return cmdWorker(rest);
-    case 'attach':
-      return cmdAttach(rest);
-    case 'replay':
-      return cmdReplay(rest);
-    case 'pause':
-    case 'resume':
-    case 'cancel':
-      return cmdSignal(cmd, rest);
-    case 'runs':
-      return cmdRuns(rest);
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      process.stdout.write(USAGE);
-      return cmd === undefined ? 2 : 0;
-    default:
-      throw new ConfigError(`unknown command "${cmd}" (see magnet help)`);
-  }
-}
-
-async function cmdRun(argv: string[]): Promise<number> {
-  const { values } = parse(argv, {
-    config: { type: 'string' },
-    'run-id': { type: 'string' },
-    conversations: { type: 'string' },
-    detach: { type: 'boolean' },
-    'no-worker': { type: 'boolean' },
-    'no-cache': { type: 'boolean' },
-  });
-  if (!values.config) throw new ConfigError('--config is required');
-  const input = await prepareRun(values.config as string, {
-    noCache: !!values['no-cache'],
-    runId: values['run-id'] as string | undefined,
-    conversations:
-      values.conversations === undefined ? undefined : flag('conversations', count, values.conversations),
-  });
-  const summary = await launchRun(input, { detach: !!values.detach, worker: !values['no-worker'] });
-  if (summary) printSummary(summary);
-  return summary && summary.failed > 0 ? 3 : 0;
-}
-
-function printSummary(s: Awaited<ReturnType<typeof launchRun>>): void {
-  if (!s) return;
-  console.log(`run ${s.runId}: ${s.conversations} conversations written, ${s.failed} failed`);
-  console.log(
-    `  turns ${s.turns}, calls ${s.calls} (${s.failedCalls} returned errors), backend ${s.backend}`,
-  );
-  console.log(
-    `  labels: ${Object.entries(s.labels)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(' ')}`,
-  );
-  console.log(`  SFT (OpenAI chat JSONL): ${s.files.sft}`);
-  console.log(`  conversations: ${s.files.conversations}`);
-  console.log(`  report: ${s.files.report}`);
-  if (s.backend.includes('offline'))
-    console.log(
-      '  note: offline backend — rule-based placeholder data for pipeline checks, not for training',
+/**
+ * The command tree. Actions set `result.code`; every error is thrown, so the bin prints it as one line.
+ */
+function program(result: { code: number }): Command {
+  const magnet = new Command('magnet')
+    .description('multi-turn function-calling data synthesis (MAGNET) on Temporal')
+    .exitOverride()
+    // commander's own errors are rethrown as one-line ConfigErrors below, and printed once by the bin
+    .configureOutput({ outputError: () => undefined })
+    .helpCommand(false)
+    .addHelpText(
+      'after',
+      examples(
+        'magnet demo',
+        'magnet run --config my-run.json --conversations 100',
+        'magnet status travel-v1-20250101-120000',
+        'magnet help retry',
+      ) + `\n${TEMPORAL_NOTE}`,
     );
-}
 
-async function cmdDemo(argv: string[]): Promise<number> {
-  parse(argv, {});
-  const config = path.join(packageRoot(), 'examples', 'demo.config.json');
-  const input = await prepareRun(config, {
-    runId: `demo-${new Date()
-      .toISOString()
-      .replace(/[-:.TZ]/g, '')
-      .slice(0, 14)}`,
-  });
-  const summary = await launchRun(input);
-  printSummary(summary);
-  const server = await localServerStatus();
-  if (!process.env.TEMPORAL_ADDRESS && server.running) {
-    console.log(
-      `Temporal UI: ${server.uiUrl} (server keeps running; stop it with: node bin/magnet.js server stop)`,
+  magnet
+    .command('run')
+    .description('start a synthesis run from a config file and work on it until it ends')
+    .addOption(new Option('--config <file>', 'run config (JSON; paths relative to it)').makeOptionMandatory())
+    .option('--run-id <id>', 'workflow id of the run (default: <name>-<timestamp>)')
+    .addOption(
+      typedOption('--conversations <n>', "number of conversations (overrides the config's)", positiveInt),
+    )
+    .option('--detach', 'start the run and return (follow it with "magnet attach")')
+    .option('--no-worker', 'do not run a worker in this process (other workers do the work)')
+    .option('--no-cache', 'ask the LLMs afresh instead of reusing cached answers')
+    .addHelpText(
+      'after',
+      examples(
+        'magnet run --config my-run.json',
+        'magnet run --config my-run.json --run-id travel-v2 --conversations 2000 --detach',
+      ),
+    )
+    .action(
+      async (o: {
+        config: string;
+        runId?: string;
+        conversations?: number;
+        detach?: boolean;
+        worker: boolean;
+        cache: boolean;
+      }) => {
+        const input = await prepareRun(o.config, {
+          runId: o.runId,
+          conversations: o.conversations,
+          noCache: !o.cache,
+        });
+        const summary = await launchRun(input, { detach: o.detach, worker: o.worker });
+        printSummary(summary);
+        result.code = exitCodeOf(summary);
+      },
     );
-  }
-  return summary && summary.failed > 0 ? 3 : 0;
-}
 
-async function cmdStatus(argv: string[]): Promise<number> {
-  const { positionals, values } = parse(argv, { json: { type: 'boolean' } });
-  const runId = positionals[0];
-  if (!runId) throw new ConfigError('usage: magnet status <run-id>');
-  const server = await ensureTemporal();
-  const client = await connectClient(server.address);
-  const handle = client.workflow.getHandle(runId);
-  const desc = await handle.describe();
-  const input = await runInputOf(client, runId);
-  // a closed run has no worker to answer queries: its result carries the final numbers
-  const p =
-    desc.status.name === 'RUNNING' ? await progressOf(client, runId) : await finalProgress(handle, runId);
-  const waiting = await waitingConversations(client, runId, input.searchAttributes);
-  const first = (await firstExecution(client, runId)).start;
-  const end = desc.closeTime ?? new Date();
-  const elapsed = (end.getTime() - first.getTime()) / 1000;
-  const done = p.completed + p.failed;
-  const rate = elapsed > 0 ? done / elapsed : 0;
-  const eta = rate > 0 && p.phase === 'conversations' ? Math.round((p.planned - done) / rate) : undefined;
-  const report = {
-    status: desc.status.name,
-    ...p,
-    waiting: waiting.map((w) => ({ id: w.workflowId, failure: w.conversation?.failure })),
-    elapsedSeconds: Math.round(elapsed),
-    ratePerMinute: Math.round(rate * 600) / 10,
-    etaSeconds: eta,
-  };
-  if (values.json) {
-    console.log(JSON.stringify(report, null, 2));
-    return 0;
-  }
-  console.log(`run ${runId}: ${desc.status.name}, phase ${p.phase}${p.paused ? ' (PAUSED)' : ''}`);
-  console.log(
-    `  conversations: ${p.completed} done, ${p.failed} failed, ${Math.max(0, p.inFlight - waiting.length)} running, ${waiting.length} waiting for replay, ${p.planned - p.started} not started (of ${p.planned})`,
-  );
-  if (Object.keys(p.failures).length)
-    console.log(
-      `  failures: ${Object.entries(p.failures)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(' ')}`,
-    );
-  for (const w of waiting)
-    console.log(
-      `  waiting: ${w.workflowId} turn ${(w.conversation?.failure?.turn ?? 0) + 1} ${w.conversation?.failure?.stage}: ${w.conversation?.failure?.type}: ${w.conversation?.failure?.message}`,
-    );
-  console.log(`  turns ${p.turns}, calls ${p.calls}, retried turns ${p.retried}`);
-  console.log(
-    `  LLM: ${p.usage.requests} requests (+${p.usage.cached} from cache), ${p.usage.inputTokens} in / ${p.usage.outputTokens} out tokens, $${p.usage.costUsd.toFixed(4)}`,
-  );
-  console.log(
-    `  rate ${report.ratePerMinute}/min over ${report.elapsedSeconds}s${eta !== undefined ? `, ETA ${eta}s` : ''}`,
-  );
-  return 0;
-}
-
-async function finalProgress(handle: WorkflowHandle, runId: string): Promise<RunProgress> {
-  const s = (await handle.result().catch(() => undefined)) as RunSummary | undefined;
-  return {
-    runId,
-    phase: s ? 'done' : 'export',
-    paused: false,
-    planned: s ? s.conversations + s.failed : 0,
-    started: s ? s.conversations + s.failed : 0,
-    completed: s?.conversations ?? 0,
-    failed: s?.failed ?? 0,
-    inFlight: 0,
-    waiting: 0,
-    failures: s?.failures ?? {},
-    turns: s?.turns ?? 0,
-    calls: s?.calls ?? 0,
-    retried: 0,
-    usage: s?.usage ?? NO_USAGE,
-    summary: s,
-  };
-}
-
-async function cmdWorker(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { config: { type: 'string' }, run: { type: 'string' } });
-  const server = await ensureTemporal();
-  let config = RunConfig.parse({ pool: '.', conversations: 1 });
-  if (values.config) config = (await loadConfig(values.config as string)).config;
-  if (values.run)
-    config = (await runInputOf(await connectClient(server.address), values.run as string)).config;
-  const workers = await createWorkers({ address: server.address, config });
-  console.log(`magnet worker on ${server.address}: ${workers.map((w) => w.taskQueue).join(', ')}`);
-  await Promise.all(workers.map((w) => w.worker.run()));
-  return 0;
-}
-
-async function cmdAttach(argv: string[]): Promise<number> {
-  const { positionals, values } = parse(argv, { 'no-worker': { type: 'boolean' } });
-  const runId = positionals[0];
-  if (!runId) throw new ConfigError('usage: magnet attach <run-id>');
-  const summary = await attachRun(runId, { worker: !values['no-worker'] });
-  printSummary(summary);
-  return summary && summary.failed > 0 ? 3 : 0;
-}
-
-async function cmdReplay(argv: string[]): Promise<number> {
-  const { positionals, values } = parse(argv, {
-    failed: { type: 'boolean' },
-    conversation: { type: 'string' },
-    turn: { type: 'string' },
-    set: { type: 'string', multiple: true },
-    watch: { type: 'boolean' },
-  });
-  const runId = positionals[0];
-  if (!runId || !values.failed)
-    throw new ConfigError(
-      'usage: magnet replay <run-id> --failed [--conversation ID] [--turn N] [--set role.model=M]',
-    );
-  const set = parseSets((values.set as string[] | undefined) ?? []);
-  const turn = values.turn === undefined ? undefined : flag('turn', count, values.turn);
-  const server = await ensureTemporal();
-  const client = await connectClient(server.address);
-  const sent = await replayFailed(client, runId, {
-    conversation: values.conversation as string | undefined,
-    turn,
-    set,
-  });
-  if (sent.length === 0) {
-    console.log(
-      `no conversation of ${runId} is waiting for a replay${values.conversation ? ` (filter: ${values.conversation})` : ''}`,
-    );
-    return 1;
-  }
-  for (const w of sent) {
-    const f = w.conversation?.failure;
-    console.log(
-      `replaying ${w.workflowId}: turn ${(f?.turn ?? 0) + 1} ${f?.stage} (was ${f?.type}: ${f?.message})`,
-    );
-  }
-  if (values.watch) {
-    const summary = await attachRun(runId, { worker: true });
-    printSummary(summary);
-  }
-  return 0;
-}
-
-async function cmdSignal(what: 'pause' | 'resume' | 'cancel', argv: string[]): Promise<number> {
-  const { positionals } = parse(argv, {});
-  const runId = positionals[0];
-  if (!runId) throw new ConfigError(`usage: magnet ${what} <run-id>`);
-  const server = await ensureTemporal();
-  await signalRun(await connectClient(server.address), runId, what);
-  console.log(`${what}: sent to ${runId}`);
-  return 0;
-}
-
-async function cmdRuns(argv: string[]): Promise<number> {
-  parse(argv, {});
-  const server = await ensureTemporal();
-  for (const r of await listRuns(await connectClient(server.address))) {
-    console.log(`${r.runId}\t${r.status}\t${r.start.toISOString()}`);
-  }
-  return 0;
-}
-
-async function cmdGraph(argv: string[]): Promise<number> {
-  const { values } = parse(argv, {
-    pool: { type: 'string', multiple: true },
-    out: { type: 'string' },
-    dot: { type: 'string' },
-    'max-candidates': { type: 'string' },
-  });
-  const pools = (values.pool as string[] | undefined) ?? [];
-  if (pools.length === 0) throw new ConfigError('--pool is required (a file or folder; repeatable)');
-  if (!values.out) throw new ConfigError('--out is required');
-  const config = GraphConfig.parse({
-    maxCandidates:
-      values['max-candidates'] === undefined
-        ? undefined
-        : flag('max-candidates', count, values['max-candidates']),
-  });
-  const poolPaths = pools.map((p) => path.resolve(p));
-  const pool = await loadPool(poolPaths);
-  const graph = { ...buildGraphOffline(pool.functions, config), pool: poolPaths };
-  await writeAtomic(path.resolve(values.out as string), JSON.stringify(graph, null, 1));
-  if (values.dot) {
-    const { toDot } = await import('../core/graph');
-    await writeAtomic(path.resolve(values.dot as string), toDot(graph));
-  }
-  const s = graph.stats;
-  console.log(`graph: ${s.nodes} nodes, ${s.edges} edges (judge ${graph.judge}) -> ${values.out}`);
-  console.log(
-    `  relations: ${Object.entries(s.byRelation)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(' ')}`,
-  );
-  console.log(
-    `  out-degree min/median/mean/max: ${s.outDegree.min}/${s.outDegree.median}/${s.outDegree.mean}/${s.outDegree.max}`,
-  );
-  console.log(
-    `  in-degree  min/median/mean/max: ${s.inDegree.min}/${s.inDegree.median}/${s.inDegree.mean}/${s.inDegree.max}`,
-  );
-  console.log(`  with out-edges: ${s.withOutEdges}, isolated: ${s.isolated}`);
-  for (const [cat, c] of Object.entries(s.categories))
-    console.log(`  ${cat}: ${c.nodes} functions, ${c.edges} edges`);
-  return 0;
-}
-
-async function cmdPaths(argv: string[]): Promise<number> {
-  const { values } = parse(argv, {
-    graph: { type: 'string' },
-    pool: { type: 'string', multiple: true },
-    n: { type: 'string' },
-    seed: { type: 'string' },
-    json: { type: 'boolean' },
-  });
-  if (!values.graph) throw new ConfigError('--graph is required');
-  const raw = (await readJson(path.resolve(values.graph as string)).catch(() => {
-    throw new ConfigError(`${values.graph}: cannot read graph file`);
-  })) as { pool?: string[] };
-  const parsed = Graph.safeParse(raw);
-  if (!parsed.success)
-    throw new ConfigError(`${values.graph}: not a magnet graph (${parsed.error.issues[0]?.message})`);
-  const poolPaths = (values.pool as string[] | undefined)?.map((p) => path.resolve(p)) ?? raw.pool;
-  if (!poolPaths) throw new ConfigError('--pool is required (the graph does not record its pool)');
-  const pool = indexPool(await loadPool(poolPaths));
-  const n = values.n === undefined ? 20 : flag('n', count, values.n);
-  const seed = values.seed === undefined ? 7 : flag('seed', z.coerce.number().int().min(0), values.seed);
-  const ops = OpsConfig.parse({});
-  for (let i = 0; i < n; i++) {
-    const plan = planConversation({
-      graph: parsed.data,
-      pool,
-      seed: deriveSeed(seed, 'conversation', i),
-      ops,
-      distractors: 3,
+  magnet
+    .command('demo')
+    .description('~20-conversation offline demo on the example pool (local dev server, worker in-process)')
+    .addHelpText('after', examples('magnet demo', 'MAGNET_HOME=/tmp/magnet magnet demo'))
+    .action(async () => {
+      const config = path.join(packageRoot(), 'examples', 'demo.config.json');
+      const summary = await launchRun(await prepareRun(config, { runId: `demo-${stamp()}` }));
+      printSummary(summary);
+      const server = await localServerStatus();
+      if (!process.env.TEMPORAL_ADDRESS && server.running)
+        console.log(
+          `Temporal UI: ${server.uiUrl} (server keeps running; stop it with: node bin/magnet.js server stop)`,
+        );
+      result.code = exitCodeOf(summary);
     });
-    if (values.json) console.log(JSON.stringify(plan));
-    else {
-      const t = plan.fsp.trace;
-      console.log(
-        `FSP ${i + 1}: walk ${plan.fsp.walk.join(' -> ')}\n  merges ${t.merges}/${t.mergeBoundaries}, inserts short ${t.insertsShort} long ${t.insertsLong}, split ${t.split}`,
-      );
-      console.log(describeFsp(plan.fsp));
-    }
-  }
-  return 0;
-}
 
-async function cmdServer(argv: string[]): Promise<number> {
-  const { positionals } = parse(argv, {});
-  switch (positionals[0]) {
-    case 'start': {
+  magnet
+    .command('status')
+    .description(
+      'progress of a run: counts, waiting conversations and why, failures, tokens, cost, rate, ETA',
+    )
+    .argument('<run-id>')
+    .option('--json', 'print the numbers as JSON')
+    .addHelpText('after', examples('magnet status travel-v1', 'magnet status travel-v1 --json'))
+    .action(async (runId: string, o: { json?: boolean }) => {
+      const { client } = await connect();
+      const status = await runStatus(client, runId);
+      if (o.json) console.log(JSON.stringify(status, null, 2));
+      else printStatus(runId, status);
+    });
+
+  magnet
+    .command('attach')
+    .description('follow a run started earlier (e.g. with --detach) and work on it until it ends')
+    .argument('<run-id>')
+    .option('--no-worker', 'only show progress, do not run a worker in this process')
+    .addHelpText('after', examples('magnet attach travel-v1', 'magnet attach travel-v1 --no-worker'))
+    .action(async (runId: string, o: { worker: boolean }) => {
+      const summary = await attachRun(runId, { worker: o.worker });
+      printSummary(summary);
+      result.code = exitCodeOf(summary);
+    });
+
+  magnet
+    .command('retry')
+    .alias('replay')
+    .description(
+      'run the failed step of waiting conversations again (and what follows), keeping every finished turn',
+    )
+    .argument('<run-id>')
+    .addOption(
+      new Option('--failed', 'retry failed steps (required: says what is retried)').makeOptionMandatory(),
+    )
+    .option('--conversation <id>', 'only this conversation (conv-00042 or the full workflow id)')
+    .addOption(
+      typedOption('--turn <n>', 'only conversations whose failed step is in turn n (1-based)', positiveInt),
+    )
+    .addOption(setOption())
+    .option('--watch', 'then follow the run (with a worker in this process) until it ends')
+    .addHelpText(
+      'after',
+      examples(
+        'magnet retry travel-v1 --failed',
+        'magnet retry travel-v1 --failed --conversation conv-00042 --turn 3 --set forth_translate.model=gpt-4o',
+        'magnet retry travel-v1 --failed --set teacher.temperature=0.2 --watch',
+      ) +
+        `\n\nEach conversation answers whether it runs the step again or why not (not waiting, bad override).
+"replay" is an alias kept from the first release; in Temporal, replaying means re-running a workflow's
+recorded history against its code, which this command does not do.`,
+    )
+    .action(
+      async (
+        runId: string,
+        o: { conversation?: string; turn?: number; set?: Record<string, string>; watch?: boolean },
+      ) => {
+        const { client } = await connect();
+        const outcomes = await retryFailed(client, runId, {
+          conversation: o.conversation,
+          turn: o.turn,
+          set: o.set ?? {},
+        });
+        if (outcomes.length === 0)
+          console.log(
+            `no conversation of ${runId} is waiting for a retry${o.conversation || o.turn ? ' (that matches the filter)' : ''}`,
+          );
+        const retrying = printRetry(outcomes);
+        result.code = retrying > 0 ? 0 : 1;
+        if (retrying > 0 && o.watch) printSummary(await attachRun(runId, { worker: true }));
+      },
+    );
+
+  for (const [what, description] of [
+    ['pause', 'stop starting conversations (those in flight finish)'],
+    ['resume', 'start conversations again after a pause'],
+    ['cancel', 'cancel the run and its conversations'],
+  ] as const)
+    magnet
+      .command(what)
+      .description(description)
+      .argument('<run-id>')
+      .addHelpText('after', examples(`magnet ${what} travel-v1`))
+      .action(async (runId: string) => {
+        const { client } = await connect();
+        await signalRun(client, runId, what);
+        console.log(`${what}: sent to ${runId}`);
+      });
+
+  magnet
+    .command('runs')
+    .description('list runs, newest first: id, status, start time')
+    .addHelpText('after', examples('magnet runs', 'TEMPORAL_PROFILE=cloud magnet runs'))
+    .action(async () => {
+      const { client } = await connect();
+      for (const r of await listRuns(client))
+        console.log(`${r.runId}\t${r.status}\t${r.start.toISOString()}`);
+    });
+
+  magnet
+    .command('graph')
+    .description('build the local dependency graph of a function pool (offline judge) and print its stats')
+    .addOption(repeatableOption('--pool <path>', 'pool file or folder (repeatable)').makeOptionMandatory())
+    .addOption(new Option('--out <file>', 'graph JSON to write').makeOptionMandatory())
+    .option('--dot <file>', 'also write Graphviz DOT')
+    .addOption(typedOption('--max-candidates <k>', 'candidates judged per function', positiveInt))
+    .addHelpText(
+      'after',
+      examples(
+        'magnet graph --pool examples/pool --out graph.json --dot graph.dot',
+        'magnet graph --pool pools/a.json --pool pools/bfcl/ --out graph.json --max-candidates 30',
+      ),
+    )
+    .action(async (o: { pool: string[]; out: string; dot?: string; maxCandidates?: number }) => {
+      await buildGraphFile(o);
+    });
+
+  magnet
+    .command('paths')
+    .description('sample function-signature paths (FSPs) from a graph and print them with their turns')
+    .addOption(new Option('--graph <file>', 'graph JSON from "magnet graph"').makeOptionMandatory())
+    .addOption(repeatableOption('--pool <path>', 'pool (default: the one the graph records; repeatable)'))
+    .addOption(typedOption('--n <n>', 'number of FSPs', positiveInt).default(20))
+    .addOption(typedOption('--seed <seed>', 'random seed', nonNegativeInt).default(7))
+    .option('--json', 'one JSON plan per line')
+    .addHelpText(
+      'after',
+      examples('magnet paths --graph graph.json --n 20 --seed 7', 'magnet paths --graph graph.json --json'),
+    )
+    .action(async (o: { graph: string; pool?: string[]; n: number; seed: number; json?: boolean }) => {
+      await printPaths(o);
+    });
+
+  magnet
+    .command('worker')
+    .description("an extra worker process: the main task queue and the config's LLM queues")
+    .addOption(new Option('--config <file>', 'serve the LLM providers of this run config').conflicts('run'))
+    .option('--run <id>', 'serve the LLM providers of this run')
+    .addHelpText(
+      'after',
+      examples(
+        'magnet worker --run travel-v1',
+        'TEMPORAL_ADDRESS=temporal.internal:7233 magnet worker --config my-run.json',
+      ),
+    )
+    .action(async (o: { config?: string; run?: string }) => {
+      const { client, server } = await connect({ startLocal: true });
+      let config = RunConfig.parse({ pool: '.', conversations: 1 });
+      if (o.config) config = (await loadConfig(o.config)).config;
+      if (o.run) config = (await runInputOf(client, o.run)).config;
+      await client.connection.close();
+      const workers = await createWorkers({ address: server.address, config });
+      console.log(`magnet worker on ${server.address}: ${workers.map((w) => w.taskQueue).join(', ')}`);
+      await Promise.all(workers.map((w) => w.worker.run()));
+    });
+
+  const server = magnet
+    .command('server')
+    .description('the local Temporal dev server (database in $MAGNET_HOME/temporal)')
+    .helpCommand(false)
+    .addHelpText('after', examples('magnet server start', 'magnet server status', 'magnet server stop'));
+  server
+    .command('start')
+    .description('start the local dev server in the background (returns at once if it runs)')
+    .addHelpText('after', examples('magnet server start', 'MAGNET_TEMPORAL_PORT=7300 magnet server start'))
+    .action(async () => {
       const s = await startLocalServer();
       console.log(`Temporal dev server running: ${s.address} (pid ${s.pid}), UI ${s.uiUrl}, db ${s.dbFile}`);
-      return 0;
-    }
-    case 'stop':
+    });
+  server
+    .command('stop')
+    .description('stop the local dev server (its database stays)')
+    .addHelpText('after', examples('magnet server stop'))
+    .action(async () => {
       console.log((await stopLocalServer()) ? 'stopped' : 'not running');
-      return 0;
-    case 'status': {
+    });
+  server
+    .command('status')
+    .description('whether the local dev server runs (exit 0) or not (exit 1), and where')
+    .addHelpText('after', examples('magnet server status'))
+    .action(async () => {
       const s = await localServerStatus();
       console.log(
         s.running ? `running: ${s.address} (pid ${s.pid}), UI ${s.uiUrl}, db ${s.dbFile}` : 'not running',
       );
-      return s.running ? 0 : 1;
-    }
-    default:
-      throw new ConfigError('usage: magnet server start|stop|status');
+      result.code = s.running ? 0 : 1;
+    });
+
+  magnet
+    .command('help')
+    .description('show help for magnet or one of its commands')
+    .argument('[command...]', 'e.g. "retry" or "server start"')
+    .addHelpText('after', examples('magnet help', 'magnet help retry', 'magnet help server start'))
+    .action((names: string[]) => {
+      let cmd = magnet;
+      for (const name of names) {
+        const sub = cmd.commands.find((c) => c.name() === name || c.aliases().includes(name));
+        if (!sub) throw new ConfigError(`unknown command "${names.join(' ')}" (see magnet help)`);
+        cmd = sub;
+      }
+      cmd.outputHelp();
+    });
+
+  return magnet;
+}
+
+/** Runs one command line; resolves to the exit code, throws (for the bin to print in one line) on errors. */
+export async function main(argv: string[]): Promise<number> {
+  const result = { code: 0 };
+  const magnet = program(result);
+  if (argv.length === 0) {
+    magnet.outputHelp();
+    return 2;
   }
+  try {
+    await magnet.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (!(e instanceof CommanderError)) throw e;
+    // help asked for: 0; help shown because a command was incomplete (e.g. "magnet server"): usage, 2
+    if (e.exitCode === 0) return 0;
+    if (e.code === 'commander.help') return 2;
+    const command = magnet.commands.find((c) => c.name() === argv[0] || c.aliases().includes(argv[0] ?? ''));
+    throw new ConfigError(
+      `${e.message
+        .replace(/^error: /, '')
+        .split('\n')
+        .join(' ')} (see magnet ${command ? `${argv[0]} --help` : 'help'})`,
+    );
+  }
+  return result.code;
 }

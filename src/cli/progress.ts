@@ -14,7 +14,7 @@ export function renderProgress(p: RunProgress, startedAt: number, now: number): 
     `${p.completed} ok`,
     `${p.failed} failed`,
     `${p.inFlight - (p.waiting ?? 0)} running`,
-    ...(p.waiting ? [`${p.waiting} WAITING for replay`] : []),
+    ...(p.waiting ? [`${p.waiting} WAITING for retry`] : []),
     p.paused ? 'PAUSED' : p.phase,
   ];
   if (p.usage.requests + p.usage.cached > 0) {

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { portOpen, spawnDevServer, waitForPort } from '../../src/cli/server';
+import { portOpen, spawnDevServer, waitForPort } from '../../src/temporal/dev-server';
 import { ROOT } from './run';
 
 /** Real processes for the crash tests: a private Temporal dev server and magnet CLI processes. */
@@ -91,7 +91,7 @@ export async function sigkill(p: Proc): Promise<void> {
 
 /** `node bin/magnet.js <args>`, asynchronously (never spawnSync: workers may live in this process). */
 export function spawnMagnet(name: string, args: string[], env: NodeJS.ProcessEnv, logDir: string): Proc {
-  const entry = path.join(ROOT, 'dist', 'src', 'client.js');
+  const entry = path.join(ROOT, 'dist', 'src', 'cli', 'bin.js');
   if (!existsSync(entry))
     throw new Error(`${entry} is missing: run \`npm run build\` before the crash tests (npm test does)`);
   const logFile = path.join(logDir, `${name}.log`);

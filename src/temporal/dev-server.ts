@@ -2,8 +2,10 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, promises as fs } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { ConfigError } from '../io/config-file';
+import { dataDir, packageRoot } from '../io/paths';
+import { homeLayout } from '../io/run-layout';
 import { devServerSearchAttributeFlags } from '../workflows/search-attributes';
-import { dataDir, packageRoot } from './paths';
 import { loadConnectionSettings } from './connection';
 
 export interface ServerInfo {
@@ -61,7 +63,7 @@ interface StartOptions {
 }
 
 function files(dir: string): { pidFile: string; dbFile: string; logFile: string } {
-  const base = path.join(dir, 'temporal');
+  const base = homeLayout(dir).temporal;
   return {
     pidFile: path.join(base, 'server.pid'),
     dbFile: path.join(base, 'dev.sqlite'),
@@ -194,10 +196,26 @@ export async function localServerStatus(
 
 /**
  * The configured Temporal (TEMPORAL_ADDRESS, or the address of the Temporal config profile: any cluster or
- * Temporal Cloud, see connection.ts), else the local dev server, started if needed.
+ * Temporal Cloud, see connection.ts), else the local dev server, started if needed. Only commands that do
+ * work (run, demo, attach, worker, server start) may start it.
  */
 export async function ensureTemporal(): Promise<ServerInfo> {
   const { address } = loadConnectionSettings();
   if (address) return { address, local: false };
   return startLocalServer();
+}
+
+/**
+ * Like ensureTemporal, but never starts the local dev server: looking at or steering a run must not leave a
+ * server running as a side effect (and with no server there is no run to look at).
+ */
+export async function runningTemporal(): Promise<ServerInfo> {
+  const { address } = loadConnectionSettings();
+  if (address) return { address, local: false };
+  const { port, uiPort } = localPorts();
+  if (!(await portOpen(port)))
+    throw new ConfigError(
+      `no Temporal server at 127.0.0.1:${port}: start one with "magnet server start" (or set TEMPORAL_ADDRESS)`,
+    );
+  return { address: `127.0.0.1:${port}`, uiUrl: `http://localhost:${uiPort}`, local: true };
 }

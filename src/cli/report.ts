@@ -1,0 +1,71 @@
+import type { RunSummary } from '../activities/export';
+import type { RetryOutcome, RunStatus } from '../client';
+import type { TurnFailure } from '../workflows/conversation';
+
+/** What the CLI prints about runs: formatting only, the numbers come from src/client.ts. */
+
+function pairs(counts: Record<string, number>): string {
+  return Object.entries(counts)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+}
+
+function step(f: Pick<TurnFailure, 'turn' | 'stage'> | undefined): string {
+  return `turn ${(f?.turn ?? 0) + 1} ${f?.stage}`;
+}
+
+export function printSummary(s: RunSummary | undefined): void {
+  if (!s) return;
+  console.log(`run ${s.runId}: ${s.conversations} conversations written, ${s.failed} failed`);
+  console.log(
+    `  turns ${s.turns}, calls ${s.calls} (${s.failedCalls} returned errors), backend ${s.backend}`,
+  );
+  console.log(`  labels: ${pairs(s.labels)}`);
+  console.log(`  SFT (OpenAI chat JSONL): ${s.files.sft}`);
+  console.log(`  conversations: ${s.files.conversations}`);
+  console.log(`  report: ${s.files.report}`);
+  if (s.backend.includes('offline'))
+    console.log(
+      '  note: offline backend — rule-based placeholder data for pipeline checks, not for training',
+    );
+}
+
+/** A run that ends with failed conversations exits 3, so scripts can tell it from a crash (1). */
+export function exitCodeOf(s: RunSummary | undefined): number {
+  return s && s.failed > 0 ? 3 : 0;
+}
+
+export function printStatus(runId: string, s: RunStatus): void {
+  console.log(`run ${runId}: ${s.status}, phase ${s.phase}${s.paused ? ' (PAUSED)' : ''}`);
+  console.log(
+    `  conversations: ${s.completed} done, ${s.failed} failed, ${Math.max(0, s.inFlight - s.waiting.length)} running, ${s.waiting.length} waiting for retry, ${s.planned - s.started} not started (of ${s.planned})`,
+  );
+  if (Object.keys(s.failures).length) console.log(`  failures: ${pairs(s.failures)}`);
+  for (const w of s.waiting)
+    console.log(`  waiting: ${w.id} ${step(w.failure)}: ${w.failure?.type}: ${w.failure?.message}`);
+  console.log(`  turns ${s.turns}, calls ${s.calls}, retried turns ${s.retried}`);
+  console.log(
+    `  LLM: ${s.usage.requests} requests (+${s.usage.cached} from cache), ${s.usage.inputTokens} in / ${s.usage.outputTokens} out tokens, $${s.usage.costUsd.toFixed(4)}`,
+  );
+  console.log(
+    `  rate ${s.ratePerMinute}/min over ${s.elapsedSeconds}s${s.etaSeconds !== undefined ? `, ETA ${s.etaSeconds}s` : ''}`,
+  );
+}
+
+/** One line per conversation asked to retry; returns how many will run again. */
+export function printRetry(outcomes: RetryOutcome[]): number {
+  let retrying = 0;
+  for (const o of outcomes) {
+    if (o.outcome === 'accepted') {
+      retrying++;
+      const f = o.step.failure;
+      console.log(`retrying ${o.id}: ${step(o.step)} runs again (was ${f.type}: ${f.message})`);
+    } else if (o.outcome === 'signalled') {
+      retrying++;
+      console.log(
+        `retrying ${o.id}: ${step(o.failure)}: sent as a signal (started by the first release, which has no retry update: not confirmed)`,
+      );
+    } else console.log(`rejected ${o.id}: ${o.reason}`);
+  }
+  return retrying;
+}

@@ -1,0 +1,70 @@
+import path from 'node:path';
+
+/**
+ * What lives where in the data folder ($MAGNET_HOME) and in a run folder. Workflow code may not import
+ * io/, so `synthesisRun` names the ledger itself (`${outDir}/llm-calls.jsonl`): keep the two in step.
+ */
+
+export interface HomeLayout {
+  /** Run folders, one per run id, unless the config's `output` puts them elsewhere. */
+  runs: string;
+  /** The content-addressed artifact store shared by all runs. */
+  store: string;
+  /** Valid LLM answers by request hash, shared by all runs. */
+  cache: string;
+  /** The local dev server's SQLite database, log and pid file. */
+  temporal: string;
+}
+
+export function homeLayout(home: string): HomeLayout {
+  return {
+    runs: path.join(home, 'runs'),
+    store: path.join(home, 'store'),
+    cache: path.join(home, 'llm-cache'),
+    temporal: path.join(home, 'temporal'),
+  };
+}
+
+export interface RunLayout {
+  dir: string;
+  /** conv-NNNNN.json: one record per finished conversation. */
+  conversations: string;
+  /** conv-NNNNN.json: why a conversation failed or waits for a retry. */
+  failed: string;
+  sft: string;
+  dpo: string;
+  report: string;
+  /** One line per paid LLM request. */
+  llmCalls: string;
+  graph: string;
+  graphDot: string;
+}
+
+/** The files of the run folder `runDir` (`runs/<run-id>` in the data folder, or the config's `output`). */
+export function runLayout(runDir: string): RunLayout {
+  return {
+    dir: runDir,
+    conversations: path.join(runDir, 'conversations'),
+    failed: path.join(runDir, 'failed'),
+    sft: path.join(runDir, 'sft.openai.jsonl'),
+    dpo: path.join(runDir, 'dpo.jsonl'),
+    report: path.join(runDir, 'report.json'),
+    llmCalls: path.join(runDir, 'llm-calls.jsonl'),
+    graph: path.join(runDir, 'graph.json'),
+    graphDot: path.join(runDir, 'graph.dot'),
+  };
+}
+
+function conversationName(index: number): string {
+  return `conv-${String(index).padStart(5, '0')}.json`;
+}
+
+/** The record of conversation `index` of the run in `runDir`. */
+export function conversationFile(runDir: string, index: number): string {
+  return path.join(runLayout(runDir).conversations, conversationName(index));
+}
+
+/** The failure record of conversation `index` of the run in `runDir`. */
+export function failureFile(runDir: string, index: number): string {
+  return path.join(runLayout(runDir).failed, conversationName(index));
+}
