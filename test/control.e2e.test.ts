@@ -62,7 +62,7 @@ describe('run control from the CLI', () => {
         MAGNET_HOME: home,
       });
       expect(status.stdout).toContain('(PAUSED)');
-      expect(status.stdout).toMatch(/conversations: \d+ done, 0 failed, 0 running, 0 waiting for replay/);
+      expect(status.stdout).toMatch(/conversations: \d+ done, 0 failed, 0 running, 0 waiting for retry/);
       expect(
         (await magnetCli(['resume', input.runId], { TEMPORAL_ADDRESS: temporalAddress(), MAGNET_HOME: home }))
           .code,

@@ -24,7 +24,7 @@ afterAll(async () => {
 });
 
 describe('replaying failed turns', () => {
-  it('a turn failing for good waits; `magnet replay --failed` re-runs just that turn and the run completes', async () => {
+  it('a turn failing for good waits; `magnet retry --failed` re-runs just that turn and the run completes', async () => {
     const { home, configFile } = makeRunDir({
       seed: 5,
       conversations: 3,
@@ -78,30 +78,40 @@ describe('replaying failed turns', () => {
       });
       expect(progress.phase).toBe('conversations');
 
-      // the CLI status shows them, then the model is "fixed" and the CLI replays
+      // the CLI status shows them, then the model is "fixed" and the CLI retries
       const env = { ...process.env, TEMPORAL_ADDRESS: temporalAddress(), MAGNET_HOME: home };
       const st = await magnetCli(['status', runId], env);
-      expect(st.stdout).toContain(`${waiting.length} waiting for replay`);
+      expect(st.stdout).toContain(`${waiting.length} waiting for retry`);
       expect(st.stdout).toContain('LlmInvalidOutput');
       broken = false;
       // the first one plainly (same model: its bad answer must not come back from the cache), the rest
       // with an override
       const [first, ...rest] = waiting as [string, ...string[]];
       const r1 = await magnetCli(
-        ['replay', runId, '--failed', '--conversation', first.split('/')[1] as string],
+        ['retry', runId, '--failed', '--conversation', first.split('/')[1] as string],
         env,
       );
       expect(r1.stderr).toBe('');
+      expect(r1.code).toBe(0);
+      // the conversation's update answered which step runs again
       expect(r1.stdout.trim().split('\n')).toEqual([
-        expect.stringContaining(`replaying ${first}: turn 2 forth-translate`),
+        `retrying ${first}: turn 2 forth-translate runs again (was LlmInvalidOutput: ${status.failure?.message})`,
       ]);
+      // "replay" is the first release's name for it
       const r = await magnetCli(['replay', runId, '--failed', '--set', 'forth_translate.model=m2'], env);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(rest.length > 0 ? 0 : 1);
-      for (const id of rest) expect(r.stdout).toContain(`replaying ${id}: turn 2 forth-translate`);
+      for (const id of rest) expect(r.stdout).toContain(`retrying ${id}: turn 2 forth-translate runs again`);
 
       const summary = await done;
       await running;
+      // a finished conversation rejects a retry, and says why
+      const late = await magnetCli(
+        ['retry', runId, '--failed', '--conversation', first.split('/')[1] as string],
+        env,
+      );
+      expect(late.code).toBe(1);
+      expect(late.stdout).toMatch(new RegExp(`^rejected ${first}: .*completed`, 'm'));
       expect(summary.conversations).toBe(3);
       expect(summary.failed).toBe(0);
       expect(readdirSync(path.join(input.outDir, 'failed'))).toEqual([]);
@@ -133,7 +143,7 @@ describe('replaying failed turns', () => {
         executions++;
       }
       expect(executions).toBeGreaterThanOrEqual(3);
-      // the conversation histories, with their signal, replay deterministically
+      // the conversation histories, with their retry update, replay deterministically
       for (const id of waiting) {
         const h = await client.workflow.getHandle(id).fetchHistory();
         expect(JSON.stringify(h)).toContain('retryTurn');
