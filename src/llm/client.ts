@@ -1,16 +1,16 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { ResolvedRole } from '../core/config';
+import { FailureType } from '../core/failures';
 import { sha256, stableStringify } from '../io/files';
 import { cacheGet, cachePut, type CachedResponse } from './cache';
 import { coolDown, parseDuration, recordSpend, waitTime } from './limiter';
 import { roleLine } from './protocol';
 import { singleFlight } from './singleflight';
 import { addUsage, NO_USAGE, type Usage } from '../core/usage';
-import { callProvider, ProviderError, type ChatMessage } from './providers';
+import { callProvider, ProviderError, type ChatMessage, type LlmCallRole } from './providers';
 
-export type LlmCallRole = Extract<ResolvedRole, { provider: 'llm' }>;
+export type { LlmCallRole } from './providers';
 
 export { addUsage, NO_USAGE, type Usage } from '../core/usage';
 
@@ -20,7 +20,8 @@ export interface Prompt {
   user: string;
 }
 
-export type Check<T> = (data: unknown) => { ok: true; value: T } | { ok: false; error: string };
+export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
+export type Check<T> = (data: unknown) => Checked<T>;
 
 function cost(r: LlmCallRole, input: number, output: number): number {
   if (!r.price) return 0;
@@ -113,17 +114,21 @@ async function ask(
   if (wait > 0) await sleep(wait);
   let res;
   try {
-    res = await withHeartbeat(() => callProvider(r, messages));
+    res = await withHeartbeat(() => callProvider(r, messages, inActivity()?.cancellationSignal));
   } catch (e) {
     if (!(e instanceof ProviderError)) throw e;
     if (e.status === 429) coolDown(r.providerName, Date.now() + (e.retryAfterMs ?? 5000));
     if (!e.transient)
-      throw ApplicationFailure.create({ message: e.message, type: 'LlmRejected', nonRetryable: true });
+      throw ApplicationFailure.create({
+        message: e.message,
+        type: FailureType.LlmRejected,
+        nonRetryable: true,
+      });
     // Honour Retry-After, with jitter so that many workers do not come back at the same instant.
     const delay = e.retryAfterMs !== undefined ? e.retryAfterMs + Math.floor(Math.random() * 500) : undefined;
     throw ApplicationFailure.create({
       message: e.message,
-      type: e.status === 429 ? 'LlmRateLimited' : 'LlmUnavailable',
+      type: e.status === 429 ? FailureType.LlmRateLimited : FailureType.LlmUnavailable,
       nextRetryDelay: delay,
     });
   }
@@ -217,7 +222,7 @@ export async function completeJson<T>(
   }
   throw ApplicationFailure.create({
     message: `${r.role}: invalid answer from ${r.model} after one repair: ${v2.error}`,
-    type: 'LlmInvalidOutput',
+    type: FailureType.LlmInvalidOutput,
     nonRetryable: true,
     details: [
       {

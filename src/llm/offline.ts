@@ -1,4 +1,5 @@
 import Ajv, { type ValidateFunction } from 'ajv';
+import { FailureType } from '../core/failures';
 import type { ArgSource, AssistantTurn, ExecutedCall, PlannedCall } from '../core/conversation';
 import { fieldMatch, outputFields } from '../core/graph';
 import type { FspTurn } from '../core/ops';
@@ -17,7 +18,7 @@ export const OFFLINE_NOTE = 'rule-based offline backend: synthetic placeholder t
 export class TranslationError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'TranslationError';
+    this.name = FailureType.TranslationError;
   }
 }
 

@@ -1,5 +1,6 @@
 import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type * as activities from '../activities';
+import { NON_RETRYABLE, NON_RETRYABLE_LLM } from '../core/failures';
 
 /** Local, cheap work (files, planning, execution, offline generation): short timeouts, quick retries. */
 export const local = proxyActivities<typeof activities>({
@@ -10,7 +11,7 @@ export const local = proxyActivities<typeof activities>({
     backoffCoefficient: 2,
     maximumInterval: '30s',
     maximumAttempts: 5,
-    nonRetryableErrorTypes: ['PoolError', 'ConfigError', 'TranslationError'],
+    nonRetryableErrorTypes: [...NON_RETRYABLE],
   },
 });
 
@@ -24,13 +25,7 @@ const LLM_OPTIONS: ActivityOptions = {
     backoffCoefficient: 2,
     maximumInterval: '2 minutes',
     maximumAttempts: 10,
-    nonRetryableErrorTypes: [
-      'PoolError',
-      'ConfigError',
-      'TranslationError',
-      'LlmInvalidOutput',
-      'LlmRejected',
-    ],
+    nonRetryableErrorTypes: [...NON_RETRYABLE_LLM],
   },
 };
 

@@ -1,0 +1,28 @@
+/**
+ * Every failure type an activity reports (ApplicationFailure `type`). Retry policies, `magnet status` and
+ * failure records group by these names, and recorded workflow histories hold them: a value never changes.
+ */
+export const FailureType = {
+  PoolError: 'PoolError',
+  ConfigError: 'ConfigError',
+  TranslationError: 'TranslationError',
+  LlmInvalidOutput: 'LlmInvalidOutput',
+  LlmRejected: 'LlmRejected',
+  LlmRateLimited: 'LlmRateLimited',
+  LlmUnavailable: 'LlmUnavailable',
+} as const;
+export type FailureType = (typeof FailureType)[keyof typeof FailureType];
+
+/** Bad input or an untranslatable turn: retrying local work cannot fix it. */
+export const NON_RETRYABLE: readonly FailureType[] = [
+  FailureType.PoolError,
+  FailureType.ConfigError,
+  FailureType.TranslationError,
+];
+
+/** LLM steps also give up on an answer still invalid after its repair and on a request the provider refused. */
+export const NON_RETRYABLE_LLM: readonly FailureType[] = [
+  ...NON_RETRYABLE,
+  FailureType.LlmInvalidOutput,
+  FailureType.LlmRejected,
+];

@@ -1,0 +1,28 @@
+import { callGemini } from './gemini';
+import { callOpenAI } from './openai';
+import type { ChatMessage, LlmCallRole, Provider, ProviderAnswer, ProviderKind } from './provider';
+
+export { ProviderError, type ChatMessage, type LlmCallRole, type ProviderAnswer } from './provider';
+
+/** One entry per provider kind of the config: a kind without one does not compile. */
+const PROVIDERS: Record<ProviderKind, Provider> = {
+  openai: callOpenAI,
+  gemini: callGemini,
+};
+
+/**
+ * Sends one request. When `signal` aborts (the activity was cancelled), the request is abandoned and the
+ * abort's reason is thrown: a cancellation, not a provider failure to retry.
+ */
+export async function callProvider(
+  r: LlmCallRole,
+  messages: ChatMessage[],
+  signal?: AbortSignal,
+): Promise<ProviderAnswer> {
+  try {
+    return await PROVIDERS[r.kind](r, messages, signal);
+  } catch (e) {
+    if (signal?.aborted) throw signal.reason;
+    throw e;
+  }
+}
