@@ -10,7 +10,7 @@ const TYPES: Record<string, temporal.api.enums.v1.IndexedValueType> = {
 
 /**
  * Registers magnet's search attributes on the namespace when missing. Returns false when the server does
- * not allow it (e.g. Temporal Cloud without admin rights): runs then work without them, but `magnet replay`
+ * not allow it (e.g. Temporal Cloud without admin rights): runs then work without them, but `magnet retry`
  * falls back to listing by workflow id prefix.
  */
 export async function ensureSearchAttributes(client: Client, namespace = 'default'): Promise<boolean> {
