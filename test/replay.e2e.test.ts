@@ -97,6 +97,15 @@ describe('replaying failed turns', () => {
       expect(r1.stdout.trim().split('\n')).toEqual([
         `retrying ${first}: turn 2 forth-translate runs again (was LlmInvalidOutput: ${status.failure?.message})`,
       ]);
+      // asked again, the conversation refuses: its step is already running again (or it is done)
+      const again = await magnetCli(
+        ['retry', runId, '--failed', '--conversation', first.split('/')[1] as string],
+        env,
+      );
+      expect(again.code).toBe(1);
+      expect(again.stdout).toMatch(
+        new RegExp(`^rejected ${first}: .*(is not waiting for a retry|completed)`, 'm'),
+      );
       // "replay" is the first release's name for it
       const r = await magnetCli(['replay', runId, '--failed', '--set', 'forth_translate.model=m2'], env);
       expect(r.stderr).toBe('');
