@@ -21,6 +21,10 @@ function examples(...lines: string[]): string {
   return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}`;
 }
 
+function subcommand(parent: Command, name: string | undefined): Command | undefined {
+  return parent.commands.find((c) => c.name() === name || (name !== undefined && c.aliases().includes(name)));
+}
+
 const stamp = (): string =>
   new Date()
     .toISOString()
@@ -299,7 +303,7 @@ recorded history against its code, which this command does not do.`,
     .action((names: string[]) => {
       let cmd = magnet;
       for (const name of names) {
-        const sub = cmd.commands.find((c) => c.name() === name || c.aliases().includes(name));
+        const sub = subcommand(cmd, name);
         if (!sub) throw new ConfigError(`unknown command "${names.join(' ')}" (see magnet help)`);
         cmd = sub;
       }
@@ -324,7 +328,7 @@ export async function main(argv: string[]): Promise<number> {
     // help asked for: 0; help shown because a command was incomplete (e.g. "magnet server"): usage, 2
     if (e.exitCode === 0) return 0;
     if (e.code === 'commander.help') return 2;
-    const command = magnet.commands.find((c) => c.name() === argv[0] || c.aliases().includes(argv[0] ?? ''));
+    const command = subcommand(magnet, argv[0]);
     throw new ConfigError(
       `${e.message
         .replace(/^error: /, '')
