@@ -4,16 +4,8 @@ import {
   GoogleGenerativeAIFetchError,
 } from '@google/generative-ai';
 import OpenAI, { APIConnectionError, APIError } from 'openai';
-import {
-  BackTranslateOutput,
-  DependencyJudgeOutput,
-  ForthTranslateOutput,
-  NestedJudgeOutput,
-  SimulateOutput,
-  TeacherOutput,
-  type FnLite,
-  type TurnTask,
-} from '../src/core/roles';
+import { ROLES } from '../src/roles';
+import type { FnLite, TurnTask } from '../src/roles/common';
 import { inputBlock, roleLine, type Role } from '../src/llm/protocol';
 import { answer, BrainError } from './fakes/brain';
 import type { FakeServer } from './fakes/common';
@@ -126,7 +118,7 @@ async function caught(p: Promise<unknown>): Promise<unknown> {
 
 describe('brain', () => {
   it('answers every role with valid outputs computed by the offline rules', () => {
-    const judge = DependencyJudgeOutput.parse(
+    const judge = ROLES.dependency_judge.output.parse(
       answer('dependency_judge', { function: searchFlights, candidates: [bookFlight] }),
     );
     expect(judge.edges).toEqual([
@@ -136,19 +128,19 @@ describe('brain', () => {
         feeds: [{ param: 'flight_id', field: 'flight_id' }],
       }),
     ]);
-    const nested = NestedJudgeOutput.parse(
+    const nested = ROLES.nested_judge.output.parse(
       answer('nested_judge', { function: searchFlights, candidates: [bookFlight, searchFlights] }),
     );
     expect(nested.nested).toEqual([{ name: 'book_flight' }]);
 
-    const { query } = BackTranslateOutput.parse(answer('back_translate', turnTask()));
+    const { query } = ROLES.back_translate.output.parse(answer('back_translate', turnTask()));
     expect(query).toMatch(/"/);
-    const forth = ForthTranslateOutput.parse(answer('forth_translate', { ...turnTask(), query }));
+    const forth = ROLES.forth_translate.output.parse(answer('forth_translate', { ...turnTask(), query }));
     expect(forth.calls.map((c) => c.name)).toEqual(['search_flights', 'book_flight']);
     expect(forth.calls[1]?.arguments).toEqual({ flight_id: { $from: 'call_1_1.flight_id' } });
     expect(Object.keys(forth.calls[0]?.arguments ?? {}).sort()).toEqual(['destination', 'origin']);
 
-    const sim = SimulateOutput.parse(
+    const sim = ROLES.simulate.output.parse(
       answer('simulate', { function: searchFlights, arguments: forth.calls[0]?.arguments, history: [] }),
     );
     expect(sim.output).toEqual(expect.objectContaining({ flight_id: expect.any(String) }));
@@ -182,7 +174,7 @@ describe('brain', () => {
       },
     ];
     const teacherInput = { ...turnTask(), query, calls, steps: [['call_1_1'], ['call_1_2']] };
-    const teacher = TeacherOutput.parse(answer('teacher', teacherInput));
+    const teacher = ROLES.teacher.output.parse(answer('teacher', teacherInput));
     expect(teacher.steps).toHaveLength(2);
     expect(teacher.final).toContain('flight id: f1');
 
@@ -197,11 +189,12 @@ describe('brain', () => {
     }) as { calls: { name: string }[] };
     // both functions are asked for explicitly here, so the rule-based student gets both
     expect(student.calls.map((c) => c.name)).toEqual(['search_flights', 'book_flight']);
-    expect(answer('error_judge', { reference: forth.calls, candidate: student.calls.slice(0, 1) })).toEqual({
+    const judged = { query, labels: ['walk'], previousQueries: [], history: [], reference: forth.calls };
+    expect(answer('error_judge', { ...judged, candidate: student.calls.slice(0, 1) })).toEqual({
       errors: [{ type: 'nested_missing', detail: expect.stringContaining('book_flight') }],
     });
-    expect(answer('error_judge', { reference: forth.calls, candidate: forth.calls })).toEqual({ errors: [] });
-    expect(answer('negative_teacher', teacherInput)).toEqual({
+    expect(answer('error_judge', { ...judged, candidate: forth.calls })).toEqual({ errors: [] });
+    expect(answer('negative_teacher', { ...teacherInput, errors: [] })).toEqual({
       steps: teacher.steps,
       final: 'I completed the request.',
     });
@@ -219,7 +212,7 @@ describe('brain', () => {
       missingFunction: bookFlight,
     };
     expect(answer('forth_translate', { ...task, query: 'anything' })).toEqual({ calls: [] });
-    expect(BackTranslateOutput.parse(answer('back_translate', task)).query).toMatch(/book a flight/);
+    expect(ROLES.back_translate.output.parse(answer('back_translate', task)).query).toMatch(/book a flight/);
   });
 
   it('rejects invalid inputs with a clear error', () => {
@@ -243,7 +236,9 @@ describe('fake OpenAI server (real openai SDK)', () => {
     server = await startFakeOpenAI();
     const { data, response } = await chat(openai(server), 'back_translate', turnTask()).withResponse();
     const content = data.choices[0]?.message.content ?? '';
-    expect(BackTranslateOutput.parse(JSON.parse(content))).toEqual(answer('back_translate', turnTask()));
+    expect(ROLES.back_translate.output.parse(JSON.parse(content))).toEqual(
+      answer('back_translate', turnTask()),
+    );
     expect(data.choices[0]?.finish_reason).toBe('stop');
 
     expect(server.log).toHaveLength(1);
@@ -325,7 +320,9 @@ describe('fake OpenAI server (real openai SDK)', () => {
     const { query } = answer('back_translate', turnTask()) as { query: string };
     const input = { ...turnTask(), query };
     const first = await chat(client, 'forth_translate', input);
-    const calls = ForthTranslateOutput.parse(JSON.parse(first.choices[0]?.message.content ?? '')).calls;
+    const calls = ROLES.forth_translate.output.parse(
+      JSON.parse(first.choices[0]?.message.content ?? ''),
+    ).calls;
     const known = new Set(input.functions.map((f) => f.name));
     expect(calls.some((c) => !known.has(c.name))).toBe(true);
     expect(server.log[0]?.outcome).toBe('hallucinated');
@@ -429,7 +426,7 @@ describe('fake Gemini server (real @google/generative-ai SDK)', () => {
     server = await startFakeGemini();
     const res = await gemini(server, 'back_translate').generateContent(userFor(turnTask()));
     const text = res.response.text();
-    expect(BackTranslateOutput.parse(JSON.parse(text))).toEqual(answer('back_translate', turnTask()));
+    expect(ROLES.back_translate.output.parse(JSON.parse(text))).toEqual(answer('back_translate', turnTask()));
     const entry = server.log[0];
     expect(entry).toMatchObject({ role: 'back_translate', status: 200, outcome: 'ok', apiKeySeen: true });
     const chars = systemFor('back_translate').length + userFor(turnTask()).length;

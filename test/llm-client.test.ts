@@ -5,10 +5,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import { resolveRole, LlmConfig, type ResolvedRole } from '../src/core/config';
 import { completeJson } from '../src/llm/client';
 import { coolDown, parseDuration, recordSpend, resetLimiter, waitTime } from '../src/llm/limiter';
-import { buildPrompt } from '../src/llm/prompts';
-import { llmForthTranslate } from '../src/llm/roles';
 import type { TurnContext } from '../src/llm/offline';
-import { BackTranslateOutput } from '../src/core/roles';
+import { buildPrompt, ROLES, runRole } from '../src/roles';
+import { turnTask, type TurnTask } from '../src/roles/common';
 import { startFakeOpenAI, startFakeGemini, type FakeServer } from './fakes';
 import { examplePool } from './helpers/pools';
 
@@ -39,7 +38,7 @@ function role(
   }) as Extract<ResolvedRole, { provider: 'llm' }>;
 }
 
-const task = {
+const task: TurnTask = {
   turnIndex: 0,
   turn: { functions: [], labels: ['walk'] },
   functions: [],
@@ -48,7 +47,7 @@ const task = {
 };
 const prompt = buildPrompt('back_translate', task);
 const check = (d: unknown) => {
-  const r = BackTranslateOutput.safeParse(d);
+  const r = ROLES.back_translate.output.safeParse(d);
   return r.success
     ? ({ ok: true, value: r.data } as const)
     : ({ ok: false, error: r.error.message } as const);
@@ -122,12 +121,13 @@ describe('LLM client against fake servers (real SDKs over HTTP)', () => {
             content: JSON.stringify({ calls: [{ name: 'get_stock_quote', arguments: { symbol: 'AAPL' } }] }),
           },
     );
-    const r = await llmForthTranslate(
+    const r = await runRole(
       { ...role(server), role: 'forth_translate' },
-      ctx,
-      'What is Apple trading at?',
+      ROLES.forth_translate,
+      { ...turnTask(ctx), query: 'What is Apple trading at?' },
+      ctx.seed,
     );
-    expect(r.calls).toMatchObject([
+    expect(r.value).toMatchObject([
       { id: 'call_1_1', name: 'get_stock_price', arguments: { symbol: 'AAPL' } },
     ]);
     expect(server.log).toHaveLength(2);

@@ -14,21 +14,15 @@ import type { Fsp, OpsConfig } from '../core/ops';
 import { planConversation, sampleWalk, type Plan } from '../core/plan';
 import { deriveSeed } from '../core/rng';
 import { addUsage, NO_USAGE, type Usage } from '../llm/client';
-import { llmBackTranslate, llmForthTranslate, llmNestedJudge, llmSimulate, llmTeacher } from '../llm/roles';
 import { findToolSet } from '../tools/builtin';
 import type { FunctionDef } from '../core/pool';
 import { getJson, putJson, type Ref } from '../io/artifacts';
 import { writeAtomic } from '../io/files';
 import { conversationFile, failureFile } from '../io/run-layout';
-import {
-  OFFLINE_GENERATOR,
-  OFFLINE_NOTE,
-  offlineBackTranslate,
-  offlineDistill,
-  offlineForthTranslate,
-  TranslationError,
-  type TurnContext,
-} from '../llm/offline';
+import { OFFLINE_GENERATOR, OFFLINE_NOTE, TranslationError, type TurnContext } from '../llm/offline';
+import { ROLES, runRole } from '../roles';
+import { historyCalls, lite, turnTask } from '../roles/common';
+import { teacherTask } from '../roles/teacher';
 import { executeTurn, type ExecutionMode } from '../tools/execute';
 import type { Json } from '../tools/types';
 import { nonRetryableOn } from './errors';
@@ -60,8 +54,9 @@ export async function planConversationActivity(input: {
     const cands = (adjacency.get(f) ?? []).filter((e) => e.feeds.length > 0).map((e) => pool.get(e.to));
     const defs = cands.filter((d): d is FunctionDef => !!d);
     if (defs.length === 0) continue;
-    const r = await llmNestedJudge(judge, pool.get(f) as FunctionDef, defs);
-    r.nested.forEach((n) => verdicts.add(`${f}->${n}`));
+    const task = { function: lite(pool.get(f) as FunctionDef), candidates: defs.map(lite) };
+    const r = await runRole(judge, ROLES.nested_judge, task);
+    r.value.forEach((n) => verdicts.add(`${f}->${n}`));
     usage = addUsage(usage, r.usage);
   }
   return { ...planConversation({ ...base, isNested: (a, b) => verdicts.has(`${a}->${b}`) }, walk), usage };
@@ -154,8 +149,8 @@ export async function backTranslateActivity(
 ): Promise<{ query: string; usage: Usage }> {
   return nonRetryableOn(async () => {
     const ctx = await context(input);
-    if (input.llm.provider === 'offline') return { query: offlineBackTranslate(ctx), usage: NO_USAGE };
-    return llmBackTranslate(input.llm, ctx);
+    const r = await runRole(input.llm, ROLES.back_translate, turnTask(ctx), ctx.seed);
+    return { query: r.value, usage: r.usage };
   });
 }
 
@@ -166,9 +161,13 @@ export async function forthTranslateActivity(
     const ctx = await context(input);
     // Empty (missing-information) turns have nothing to call: the right answer is to ask or decline.
     if (ctx.turn.missing) return { calls: [], usage: NO_USAGE };
-    if (input.llm.provider === 'offline')
-      return { calls: offlineForthTranslate(ctx, input.query), usage: NO_USAGE };
-    return llmForthTranslate(input.llm, ctx, input.query);
+    const r = await runRole(
+      input.llm,
+      ROLES.forth_translate,
+      { ...turnTask(ctx), query: input.query },
+      ctx.seed,
+    );
+    return { calls: r.value, usage: r.usage };
   });
 }
 
@@ -201,9 +200,10 @@ export async function executeActivity(input: {
       args: Record<string, unknown>,
       done: ExecutedCall[],
     ): Promise<unknown> => {
-      const r = await llmSimulate(sim, def, args, [...history, ...done]);
+      const task = { function: lite(def), arguments: args, history: historyCalls([...history, ...done]) };
+      const r = await runRole(sim, ROLES.simulate, task, input.seed);
       usage = addUsage(usage, r.usage);
-      return r.output;
+      return r.value;
     };
   }
   const { calls, states: next } = await executeTurn(
@@ -230,10 +230,13 @@ export async function distillActivity(
   return nonRetryableOn(async () => {
     const ctx = await context(input);
     const calls = input.callsRef ? await loadCalls(input.storeDir, input.callsRef) : [];
-    if (input.llm.provider === 'offline')
-      return { ...offlineDistill(ctx, callSteps(calls)), usage: NO_USAGE };
-    const r = await llmTeacher(input.llm, ctx, input.query, callSteps(calls));
-    return { ...r.assistant, usage: r.usage };
+    const r = await runRole(
+      input.llm,
+      ROLES.teacher,
+      teacherTask(ctx, input.query, callSteps(calls)),
+      ctx.seed,
+    );
+    return { ...r.value, usage: r.usage };
   });
 }
 

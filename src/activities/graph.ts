@@ -8,10 +8,10 @@ import {
   type GraphConfig,
   type GraphStats,
 } from '../core/graph';
-import { offlineJudge } from '../core/graph';
 import type { ResolvedRole } from '../core/config';
 import { addUsage, NO_USAGE, type Usage } from '../llm/client';
-import { llmJudgeDependencies } from '../llm/roles';
+import { ROLES, runRole } from '../roles';
+import { lite } from '../roles/common';
 import type { FunctionDef } from '../core/pool';
 import { heartbeat } from '@temporalio/activity';
 import { getJson, putJson, type Ref } from '../io/artifacts';
@@ -50,15 +50,13 @@ export async function judgeFunctionsActivity(input: {
     const v = index.get(name) as FunctionDef;
     const cands = (candidates[name] ?? []).map((n) => index.get(n)).filter((f): f is FunctionDef => !!f);
     if (cands.length === 0) continue;
-    let proposed: Edge[];
-    if (judge.provider === 'offline') proposed = offlineJudge(v, cands);
-    else {
-      // One request per function covering all of its candidates (the LLM judge is batched).
-      const r = await llmJudgeDependencies(judge, v, cands);
-      proposed = r.edges;
-      usage = addUsage(usage, r.usage);
-    }
-    const checked = checkJudged(v, cands, proposed);
+    // One request per function covering all of its candidates (the LLM judge is batched).
+    const r = await runRole(judge, ROLES.dependency_judge, {
+      function: lite(v),
+      candidates: cands.map(lite),
+    });
+    usage = addUsage(usage, r.usage);
+    const checked = checkJudged(v, cands, r.value);
     edges.push(...checked.edges);
     rejected += checked.rejected.length;
     heartbeat({ judged: name });

@@ -4,13 +4,11 @@ import { callSteps, type AssistantTurn, type PlannedCall } from '../core/convers
 import type { FunctionDef } from '../core/pool';
 import { addUsage, NO_USAGE, type Usage } from '../core/usage';
 import { putJson, type Ref } from '../io/artifacts';
-import {
-  llmErrorJudge,
-  llmNegativeTeacher,
-  llmStudent,
-  type JudgedError,
-  type StudentAnswer,
-} from '../llm/roles';
+import { ROLES, runRole } from '../roles';
+import { historyCalls, lite } from '../roles/common';
+import type { JudgedError } from '../roles/error_judge';
+import type { StudentAnswer } from '../roles/student';
+import { teacherTask } from '../roles/teacher';
 import { executeTurn, type ExecutionMode } from '../tools/execute';
 import { context, loadCalls, loadStates, type TurnInput } from './conversation';
 import { nonRetryableOn } from './errors';
@@ -59,15 +57,31 @@ export async function studentTurnActivity(
     const reference = input.callsRef ? await loadCalls(input.storeDir, input.callsRef) : [];
     let usage = NO_USAGE;
     const wrong: WrongAnswer[] = [];
+    const history = historyCalls(ctx.history);
     for (let k = 0; k < input.samples; k++) {
-      const s = await llmStudent(student, ctx, input.query, tools, k);
+      const s = await runRole(student, ROLES.student, {
+        turnIndex: ctx.turnIndex,
+        query: input.query,
+        previousQueries: ctx.previousQueries,
+        history,
+        tools: tools.map(lite),
+        sample: k,
+      });
       usage = addUsage(usage, s.usage);
-      if (sameCalls(s.answer.calls, reference)) continue;
-      if (wrong.some((w) => sameCalls(w.calls, s.answer.calls))) continue;
-      const j = await llmErrorJudge(judge, ctx, input.query, reference, s.answer.calls);
+      const answer = s.value;
+      if (sameCalls(answer.calls, reference)) continue;
+      if (wrong.some((w) => sameCalls(w.calls, answer.calls))) continue;
+      const j = await runRole(judge, ROLES.error_judge, {
+        query: input.query,
+        labels: ctx.turn.labels,
+        previousQueries: ctx.previousQueries,
+        history,
+        reference: reference.map((c) => ({ name: c.name, arguments: c.arguments })),
+        candidate: answer.calls,
+      });
       usage = addUsage(usage, j.usage);
-      if (j.errors.length > 0)
-        wrong.push({ sample: k, calls: s.answer.calls, final: s.answer.final, errors: j.errors });
+      if (j.value.length > 0)
+        wrong.push({ sample: k, calls: answer.calls, final: answer.final, errors: j.value });
     }
     return { wrong, usage };
   });
@@ -103,7 +117,8 @@ export async function negativeTurnActivity(
       return { id: id(i), name: c.name, arguments: args, refs, sources: {} };
     });
     const { calls } = await executeTurn(planned, pool, states, input.seed, input.mode);
-    const r = await llmNegativeTeacher(input.teacher, ctx, input.query, callSteps(calls), input.wrong.errors);
-    return { callsRef: await putJson(input.storeDir, calls), assistant: r.assistant, usage: r.usage };
+    const task = { ...teacherTask(ctx, input.query, callSteps(calls)), errors: input.wrong.errors };
+    const r = await runRole(input.teacher, ROLES.negative_teacher, task);
+    return { callsRef: await putJson(input.storeDir, calls), assistant: r.value, usage: r.usage };
   });
 }

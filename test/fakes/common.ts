@@ -76,6 +76,8 @@ export interface LogEntry {
   apiKeySeen: boolean;
   /** Error message of a 400 (bad request). */
   error?: string;
+  /** When the client closed the connection before it got an answer (ms since the epoch). */
+  abandonedAt?: number;
 }
 
 export interface FakeServer {
@@ -243,6 +245,10 @@ export async function startFakeServer(adapter: Adapter, options: FakeOptions = {
       apiKeySeen: Boolean(p.apiKey),
     };
     log.push(entry);
+    // the response's 'close', not the request's: that one fires as soon as the body has been read
+    res.on('close', () => {
+      if (!res.writableEnded) entry.abandonedAt = Date.now();
+    });
 
     const now = (): number => Date.now();
     const extraHeaders = (): Record<string, string> => {

@@ -1,4 +1,4 @@
-export { answer, BrainError, fnAsDef, toWireCalls, turnContext } from './brain';
+export { answer, BrainError, toWireCalls } from './brain';
 export type {
   Faults,
   FakeOptions,
