@@ -1,35 +1,12 @@
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
 import { CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { LlmConfig, resolveRole, type ResolvedRole } from '../src/core/config';
 import { completeJson } from '../src/llm/client';
 import { buildPrompt } from '../src/roles';
 import { startFakeGemini, startFakeOpenAI, type FakeServer } from './fakes';
-
-process.env.MAGNET_CANCEL_KEY = 'sk-cancel-test';
+import { fakeServerRole } from './helpers/llm-role';
 
 const SDK_TIMEOUT_MS = 30_000;
-
-function role(server: FakeServer, kind: 'openai' | 'gemini'): Extract<ResolvedRole, { provider: 'llm' }> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'magnet-cancel-'));
-  const llm = LlmConfig.parse({
-    providers: {
-      p: {
-        kind,
-        baseURL: kind === 'openai' ? `${server.url}/v1` : server.url,
-        apiKeyEnv: 'MAGNET_CANCEL_KEY',
-        timeoutMs: SDK_TIMEOUT_MS,
-      },
-    },
-    default: { provider: 'p', model: 'm' },
-  });
-  return resolveRole(llm, 'back_translate', {
-    cacheDir: path.join(dir, 'cache'),
-    ledgerFile: path.join(dir, 'ledger.jsonl'),
-  }) as Extract<ResolvedRole, { provider: 'llm' }>;
-}
 
 async function until(ok: () => boolean, ms: number): Promise<void> {
   const end = Date.now() + ms;
@@ -55,7 +32,7 @@ describe.each([
   afterEach(async () => server.close());
 
   it('rejects as cancelled at once and closes the connection, long before the SDK timeout', async () => {
-    const r = role(server, kind);
+    const r = fakeServerRole(server, kind, { timeoutMs: SDK_TIMEOUT_MS });
     const env = new MockActivityEnvironment();
     const outcome = env
       .run(() => completeJson(r, prompt, () => ({ ok: true, value: 'unused' })))

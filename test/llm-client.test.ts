@@ -1,42 +1,12 @@
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { resolveRole, LlmConfig, type ResolvedRole } from '../src/core/config';
 import { completeJson } from '../src/llm/client';
 import { coolDown, parseDuration, recordSpend, resetLimiter, waitTime } from '../src/llm/limiter';
 import type { TurnContext } from '../src/llm/offline';
 import { buildPrompt, ROLES, runRole } from '../src/roles';
 import { turnTask, type TurnTask } from '../src/roles/common';
 import { startFakeOpenAI, startFakeGemini, type FakeServer } from './fakes';
+import { fakeServerRole as role } from './helpers/llm-role';
 import { examplePool } from './helpers/pools';
-
-process.env.MAGNET_CLIENT_KEY = 'sk-client-test';
-
-function role(
-  server: FakeServer,
-  kind: 'openai' | 'gemini' = 'openai',
-  extra: Record<string, unknown> = {},
-): Extract<ResolvedRole, { provider: 'llm' }> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'magnet-client-'));
-  const llm = LlmConfig.parse({
-    providers: {
-      p: {
-        kind,
-        baseURL: kind === 'openai' ? `${server.url}/v1` : server.url,
-        apiKeyEnv: 'MAGNET_CLIENT_KEY',
-        timeoutMs: 1500,
-        ...extra,
-      },
-    },
-    default: { provider: 'p', model: 'm' },
-    prices: { m: { input: 1, output: 1 } },
-  });
-  return resolveRole(llm, 'back_translate', {
-    cacheDir: path.join(dir, 'cache'),
-    ledgerFile: path.join(dir, 'ledger.jsonl'),
-  }) as Extract<ResolvedRole, { provider: 'llm' }>;
-}
 
 const task: TurnTask = {
   turnIndex: 0,

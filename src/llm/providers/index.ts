@@ -20,7 +20,9 @@ export async function callProvider(
   signal?: AbortSignal,
 ): Promise<ProviderAnswer> {
   try {
-    return await PROVIDERS[r.kind](r, messages, signal);
+    // The SDKs add an abort listener to the signal per request and leave it there: each request gets a
+    // signal of its own, following the activity's, which may live through many requests.
+    return await PROVIDERS[r.kind](r, messages, signal && AbortSignal.any([signal]));
   } catch (e) {
     if (signal?.aborted) throw signal.reason;
     throw e;
