@@ -6,7 +6,6 @@
  */
 import { LLM_ROLES, type LlmRole } from '../core/config';
 
-export const ROLES = LLM_ROLES;
 export type Role = LlmRole;
 
 export function roleLine(role: Role, version: number): string {
@@ -15,7 +14,7 @@ export function roleLine(role: Role, version: number): string {
 
 export function parseRoleLine(system: string): { role: Role; version: number } | undefined {
   const m = /^magnet-role: ([a-z_]+)@(\d+)/m.exec(system);
-  if (!m || !(ROLES as readonly string[]).includes(m[1] as string)) return undefined;
+  if (!m || !(LLM_ROLES as readonly string[]).includes(m[1] as string)) return undefined;
   return { role: m[1] as Role, version: Number(m[2]) };
 }
 
