@@ -433,7 +433,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     setCurrentDetails(
       failure
         ? `${failure.where ?? `turn ${failure.turn + 1}`} failed (${failure.type}): ${failure.message}\n` +
-            (state === 'waiting' ? 'waiting for `magnet replay <run> --failed`' : 'gave up')
+            (state === 'waiting' ? 'waiting for `magnet retry <run> --failed`' : 'gave up')
         : `${state}${status.turns ? `, ${status.turns} turns` : ''}`,
     );
     if (!input.searchAttributes) return;

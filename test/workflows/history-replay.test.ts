@@ -1,0 +1,81 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { temporal } from '@temporalio/proto';
+import { Worker, type ReplayResult } from '@temporalio/worker';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { bundleOf } from '../helpers/time-skipping';
+
+/**
+ * Every released workflow version's recorded histories (test/histories/<version>/) must replay on today's
+ * workflow code: a conversation may wait days for a retry, and a run continues as new for hours, across
+ * upgrades. A change that alters the commands a workflow issues must go behind `patched()` (CONTRIBUTING.md).
+ */
+const ROOT = path.join(__dirname, '..', 'histories');
+
+interface Recorded {
+  file: string;
+  workflowId: string;
+  history: unknown;
+}
+
+function recorded(): Recorded[] {
+  const out: Recorded[] = [];
+  for (const version of readdirSync(ROOT, { withFileTypes: true }).filter((d) => d.isDirectory())) {
+    for (const name of readdirSync(path.join(ROOT, version.name)).filter((n) => n.endsWith('.json'))) {
+      const file = path.join(version.name, name);
+      const { workflowId, history } = JSON.parse(readFileSync(path.join(ROOT, file), 'utf8')) as Recorded;
+      out.push({ file, workflowId, history });
+    }
+  }
+  return out;
+}
+
+async function replayAll(workflowsPath: string, histories: Recorded[]): Promise<Map<string, ReplayResult>> {
+  const byId = new Map(histories.map((h) => [h.workflowId + h.file, h.file]));
+  const results = new Map<string, ReplayResult>();
+  const iterable = histories.map((h) => ({
+    workflowId: h.workflowId + h.file,
+    // recorded as protobufjs writes a fetched History (JSON.stringify): fromObject reads it back
+    history: temporal.api.history.v1.History.fromObject(h.history as object),
+  }));
+  for await (const r of Worker.runReplayHistories(
+    { workflowBundle: await bundleOf(workflowsPath) },
+    iterable,
+  ))
+    results.set(byId.get(r.workflowId) as string, r);
+  return results;
+}
+
+const histories = recorded();
+
+it('holds the recorded kinds of execution of every released version', () => {
+  const text = histories.map((h) => JSON.stringify(h.history));
+  // a run that continued as new, its graph child, a conversation that waited and was retried, negatives
+  expect(text.some((t) => t.includes('EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW'))).toBe(true);
+  expect(histories.some((h) => h.workflowId.endsWith('/graph'))).toBe(true);
+  expect(text.some((t) => t.includes('retryTurn') && t.includes('writeFailureActivity'))).toBe(true);
+  expect(text.some((t) => t.includes('negativeTurnActivity'))).toBe(true);
+  expect(histories.length).toBeGreaterThanOrEqual(7);
+});
+
+it('replays every recorded history on the current workflow code', async () => {
+  const results = await replayAll(require.resolve('../../src/workflows'), histories);
+  expect(results.size).toBe(histories.length);
+  const failures = [...results].filter(([, r]) => r.error).map(([file, r]) => `${file}: ${String(r.error)}`);
+  expect(failures).toEqual([]);
+});
+
+describe('the replay check catches what it must', () => {
+  const conversations = histories.filter((h) => h.workflowId.includes('/conv-'));
+
+  it('an incompatible change without patched() fails to replay', async () => {
+    const results = await replayAll(require.resolve('./fixtures/unpatched-change'), conversations);
+    expect(results.size).toBe(conversations.length);
+    for (const [, r] of results) expect(r.error).toBeInstanceOf(DeterminismViolationError);
+  });
+
+  it('the same change behind patched() replays', async () => {
+    const results = await replayAll(require.resolve('./fixtures/patched-change'), conversations);
+    expect([...results].filter(([, r]) => r.error).map(([f, r]) => `${f}: ${String(r.error)}`)).toEqual([]);
+  });
+});
