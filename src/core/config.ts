@@ -207,7 +207,7 @@ export const RunConfig = z
       .object({ samples: z.number().int().min(1).max(50).default(2) })
       .strict()
       .default({ samples: 2 }),
-    /** A turn that fails for good waits this long for `magnet replay` before its conversation is failed. */
+    /** A turn that fails for good waits this long for `magnet retry` before its conversation is failed. */
     failedTurns: z
       .object({
         waitSeconds: z

@@ -51,7 +51,7 @@ export interface RunProgress {
   completed: number;
   failed: number;
   inFlight: number;
-  /** Conversations (among those in flight) waiting for `magnet replay` after a failed turn. */
+  /** Conversations (among those in flight) waiting for `magnet retry` after a failed turn. */
   waiting: number;
   failures: Record<string, number>;
   turns: number;

@@ -1,7 +1,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
 /**
- * Search attributes that make a run's conversations findable in the Temporal UI and by `magnet replay`
+ * Search attributes that make a run's conversations findable in the Temporal UI and by `magnet retry`
  * (e.g. `MagnetRun = "demo-1" AND MagnetStatus = "waiting"`). They must be registered on the namespace
  * first: the local dev server is started with them, and the CLI adds them to other clusters.
  */
