@@ -31,5 +31,13 @@ module.exports = {
       globalSetup: '<rootDir>/test/setup/global-setup.ts',
       globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
     },
+    {
+      // not a test: records a release's workflow histories (npm run histories:record), see the file
+      ...common,
+      displayName: 'record',
+      testMatch: ['<rootDir>/test/histories/record.ts'],
+      globalSetup: '<rootDir>/test/setup/global-setup.ts',
+      globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
+    },
   ],
 };

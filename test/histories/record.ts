@@ -1,0 +1,98 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { conversationStatusQuery, retryTurnUpdate } from '../../src/workflows/conversation';
+import { startFakeOpenAI, type FakeServer } from '../fakes';
+import { until } from '../helpers/cli';
+import { makeRunDir, prepare, startRun } from '../helpers/run';
+import { connect, workflowBundle } from '../helpers/temporal';
+
+/**
+ * Records the histories of a released workflow version into test/histories/<version>/ (run it once per
+ * release: `MAGNET_HISTORIES_VERSION=v3 npm run histories:record`). One run over the fake LLM holds every
+ * kind of execution the replay test needs: the run continuing as new (batch 2), its buildGraph child, a
+ * conversation whose turn failed, waited and was retried, and conversations with mDPO negatives.
+ */
+const VERSION = process.env.MAGNET_HISTORIES_VERSION;
+process.env.MAGNET_FAKE_KEY = 'sk-record-histories';
+let client: Client;
+let server: FakeServer;
+beforeAll(async () => {
+  await workflowBundle();
+  client = await connect();
+  server = await startFakeOpenAI();
+});
+afterAll(async () => {
+  await server?.close();
+  await client?.connection.close();
+});
+
+it(`records the histories of workflow version ${VERSION ?? '(set MAGNET_HISTORIES_VERSION)'}`, async () => {
+  if (!VERSION || !/^v\d+$/.test(VERSION)) throw new Error('set MAGNET_HISTORIES_VERSION=v<N>');
+  const { home, configFile } = makeRunDir({
+    seed: 5,
+    conversations: 4,
+    concurrency: { conversations: 2 },
+    failedTurns: { waitSeconds: 600 },
+    negatives: { samples: 1 },
+    llm: {
+      providers: { fake: { kind: 'openai', baseURL: `${server.url}/v1`, apiKeyEnv: 'MAGNET_FAKE_KEY' } },
+      default: { provider: 'fake', model: 'm1' },
+      roles: { student: { provider: 'fake', model: 'student-1' } },
+    },
+  });
+  const runId = 'hist-run';
+  const input = await prepare(home, configFile, runId);
+  let broken = true;
+  server.setScript((req) => {
+    const turn = (req.input as { turnIndex?: number }).turnIndex;
+    return broken && req.role === 'forth_translate' && turn === 1 ? { content: 'no JSON here' } : undefined;
+  });
+  const run = await startRun(client, input, { batch: 2 });
+  const conv = (i: number): string => `${runId}/conv-0000${i}`;
+  try {
+    await until('a conversation waiting', async () => {
+      for (let i = 0; i < 4; i++) {
+        const s = await client.workflow
+          .getHandle(conv(i))
+          .query(conversationStatusQuery)
+          .catch(() => undefined);
+        if (s?.waiting) return true;
+      }
+      return undefined;
+    });
+    broken = false;
+    await until(
+      'every conversation done, the waiting ones retried',
+      async () => {
+        let left = 0;
+        for (let i = 0; i < 4; i++) {
+          const h = client.workflow.getHandle(conv(i));
+          const s = await h.query(conversationStatusQuery).catch(() => undefined);
+          if (s?.waiting) await h.executeUpdate(retryTurnUpdate, { args: [{}] }).catch(() => undefined);
+          if (s?.stage !== 'done') left++;
+        }
+        return left === 0 ? true : undefined;
+      },
+      480_000,
+    );
+    expect((await run.done).conversations).toBe(4);
+    const out = path.join(__dirname, VERSION);
+    rmSync(out, { recursive: true, force: true });
+    mkdirSync(out, { recursive: true });
+    let execution = 0;
+    const executions = [];
+    for await (const wf of client.workflow.list({ query: `WorkflowId STARTS_WITH '${runId}'` }))
+      executions.push(wf);
+    executions.sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
+    for (const wf of executions) {
+      const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+      const name =
+        wf.workflowId === runId ? `run-execution-${++execution}` : (wf.workflowId.split('/')[1] as string);
+      writeFileSync(path.join(out, `${name}.json`), JSON.stringify({ workflowId: wf.workflowId, history }));
+    }
+  } finally {
+    await run.handle.terminate().catch(() => undefined);
+    await run.stop();
+  }
+}, 600_000);
