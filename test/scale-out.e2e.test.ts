@@ -36,7 +36,7 @@ let client: Client;
 const workers: Proc[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(path.join(ROOT, 'dist', 'src', 'client.js')))
+  if (!existsSync(path.join(ROOT, 'dist', 'src', 'cli', 'bin.js')))
     throw new Error('build first: npm run build (npm test does)');
   client = await connect();
 });

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import {
   assembleGraph,
   checkJudged,
@@ -16,6 +15,7 @@ import type { FunctionDef } from '../core/pool';
 import { heartbeat } from '@temporalio/activity';
 import { getJson, putJson, type Ref } from '../io/artifacts';
 import { writeAtomic } from '../io/files';
+import { runLayout } from '../io/run-layout';
 import { poolIndex } from './pool';
 
 /** Candidate neighbours for every function (cheap, local); stored, since judging reads them in chunks. */
@@ -83,8 +83,8 @@ export async function assembleGraphActivity(input: {
   const edges: Edge[] = [];
   for (const ref of input.edgeRefs) edges.push(...Edge.array().parse(await getJson(input.storeDir, ref)));
   const graph = assembleGraph([...index.values()], candidates, edges, input.config, input.judge);
-  const file = path.join(input.outDir, 'graph.json');
-  await writeAtomic(file, JSON.stringify(graph, null, 1));
-  await writeAtomic(path.join(input.outDir, 'graph.dot'), toDot(graph));
-  return { graphRef: await putJson(input.storeDir, graph), stats: graph.stats, file };
+  const layout = runLayout(input.outDir);
+  await writeAtomic(layout.graph, JSON.stringify(graph, null, 1));
+  await writeAtomic(layout.graphDot, toDot(graph));
+  return { graphRef: await putJson(input.storeDir, graph), stats: graph.stats, file: layout.graph };
 }
