@@ -1,30 +1,20 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from '@temporalio/worker';
-import type { Client } from '@temporalio/client';
 import { progressQuery } from '../src/workflows/run';
 import { conversationStatusQuery } from '../src/workflows/conversation';
-import { answer, startFakeOpenAI, type FakeServer } from './fakes';
+import { answer } from './fakes';
 import { makeRunDir, prepare, readRecords, startRun } from './helpers/run';
-import { connect, temporalAddress, workflowBundle } from './helpers/temporal';
+import { temporalAddress, withClientAndFakeOpenAI, workflowBundle } from './helpers/temporal';
 import { magnetCli, until } from './helpers/cli';
 import type { Role } from '../src/llm/protocol';
 
 process.env.MAGNET_FAKE_KEY = 'sk-replay-test';
-let client: Client;
-let server: FakeServer;
-beforeAll(async () => {
-  await workflowBundle();
-  client = await connect();
-  server = await startFakeOpenAI();
-});
-afterAll(async () => {
-  await server.close();
-  await client.connection.close();
-});
+const ctx = withClientAndFakeOpenAI();
 
 describe('replaying failed turns', () => {
   it('a turn failing for good waits; `magnet retry --failed` re-runs just that turn and the run completes', async () => {
+    const { client, server } = ctx;
     const { home, configFile } = makeRunDir({
       seed: 5,
       conversations: 3,

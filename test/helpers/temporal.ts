@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { installRuntime } from '../../src/worker';
+import { startFakeOpenAI, type FakeServer } from '../fakes';
 
 export function temporalAddress(): string {
   const address = process.env.TEMPORAL_ADDRESS;
@@ -13,17 +14,41 @@ export async function connect(): Promise<Client> {
   return new Client({ connection });
 }
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
 
-/** The workflow bundle, built once per test file (webpack takes seconds). */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+/** A bundle of the workflows at `workflowsPath`, built once per test file (webpack takes seconds). */
+export function bundleOf(workflowsPath: string): Promise<WorkflowBundleWithSourceMap> {
   installRuntime(process.env.MAGNET_LOG_LEVEL ? undefined : 'ERROR');
-  bundle ??= bundleWorkflowCode({
-    workflowsPath: require.resolve('../../src/workflows'),
-    logger: quietLogger,
-  });
-  return bundle;
+  let b = bundles.get(workflowsPath);
+  if (!b) {
+    b = bundleWorkflowCode({ workflowsPath, logger: quietLogger });
+    bundles.set(workflowsPath, b);
+  }
+  return b;
+}
+
+/** magnet's workflows, bundled. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  return bundleOf(require.resolve('../../src/workflows'));
 }
 
 const noop = (): void => undefined;
 const quietLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: console.error };
+
+/**
+ * For a test file that drives runs through the fake OpenAI server: the bundle, a client and the server are set
+ * up before its tests (read `ctx.client`, `ctx.server` inside them) and closed after.
+ */
+export function withClientAndFakeOpenAI(): { client: Client; server: FakeServer } {
+  const ctx = {} as { client: Client; server: FakeServer };
+  beforeAll(async () => {
+    await workflowBundle();
+    ctx.client = await connect();
+    ctx.server = await startFakeOpenAI();
+  });
+  afterAll(async () => {
+    await ctx.server?.close();
+    await ctx.client?.connection.close();
+  });
+  return ctx;
+}

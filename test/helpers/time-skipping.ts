@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { installRuntime } from '../../src/worker';
 
 /** The time-skipping test server that temporal/install-test-server.sh installs (the fast tests' setup runs it). */
@@ -19,20 +18,4 @@ export function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: testServerPath() } },
   });
-}
-
-const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
-const noop = (): void => undefined;
-
-/** A workflow bundle of a module (webpack takes seconds: built once per test file and path). */
-export function bundleOf(workflowsPath: string): Promise<WorkflowBundleWithSourceMap> {
-  let b = bundles.get(workflowsPath);
-  if (!b) {
-    b = bundleWorkflowCode({
-      workflowsPath,
-      logger: { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: console.error },
-    });
-    bundles.set(workflowsPath, b);
-  }
-  return b;
 }

@@ -1,11 +1,9 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
 import { conversationStatusQuery, retryTurnUpdate } from '../../src/workflows/conversation';
-import { startFakeOpenAI, type FakeServer } from '../fakes';
 import { until } from '../helpers/cli';
 import { makeRunDir, prepare, startRun } from '../helpers/run';
-import { connect, workflowBundle } from '../helpers/temporal';
+import { withClientAndFakeOpenAI } from '../helpers/temporal';
 
 /**
  * Records the histories of a released workflow version into test/histories/<version>/ (run it once per
@@ -15,19 +13,10 @@ import { connect, workflowBundle } from '../helpers/temporal';
  */
 const VERSION = process.env.MAGNET_HISTORIES_VERSION;
 process.env.MAGNET_FAKE_KEY = 'sk-record-histories';
-let client: Client;
-let server: FakeServer;
-beforeAll(async () => {
-  await workflowBundle();
-  client = await connect();
-  server = await startFakeOpenAI();
-});
-afterAll(async () => {
-  await server?.close();
-  await client?.connection.close();
-});
+const ctx = withClientAndFakeOpenAI();
 
 it(`records the histories of workflow version ${VERSION ?? '(set MAGNET_HISTORIES_VERSION)'}`, async () => {
+  const { client, server } = ctx;
   if (!VERSION || !/^v\d+$/.test(VERSION)) throw new Error('set MAGNET_HISTORIES_VERSION=v<N>');
   const { home, configFile } = makeRunDir({
     seed: 5,

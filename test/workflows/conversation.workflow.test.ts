@@ -7,7 +7,8 @@ import {
   retryTurnUpdate,
   type ConversationStatus,
 } from '../../src/workflows/conversation';
-import { bundleOf, timeSkippingEnv } from '../helpers/time-skipping';
+import { bundleOf } from '../helpers/temporal';
+import { timeSkippingEnv } from '../helpers/time-skipping';
 import { conversationInput, mockActivities, type MockLog } from './mock-activities';
 
 /**

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { Worker, type ReplayResult } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import { bundleOf } from '../helpers/time-skipping';
+import { bundleOf } from '../helpers/temporal';
 
 /**
  * Every released workflow version's recorded histories (test/histories/<version>/) must replay on today's

@@ -3,7 +3,8 @@ import { Worker } from '@temporalio/worker';
 import type { RunSummary } from '../../src/activities/export';
 import { conversationStatusQuery, retryTurnUpdate } from '../../src/workflows/conversation';
 import { synthesisRun } from '../../src/workflows/run';
-import { bundleOf, timeSkippingEnv } from '../helpers/time-skipping';
+import { bundleOf } from '../helpers/temporal';
+import { timeSkippingEnv } from '../helpers/time-skipping';
 import { mockActivities, runInput, type MockLog } from './mock-activities';
 
 /**
