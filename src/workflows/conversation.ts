@@ -171,13 +171,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     (req) => {
       retry = req;
       const failure = status.failure as TurnFailure;
-      return Promise.resolve({
-        id: input.id,
-        turn: failure.turn,
-        stage: failure.stage,
-        where: failure.where,
-        failure,
-      });
+      return { id: input.id, turn: failure.turn, stage: failure.stage, where: failure.where, failure };
     },
     {
       validator: (req) => {
