@@ -13,6 +13,7 @@ import { NO_USAGE } from './core/usage';
 import { ConfigError } from './io/config-file';
 import { temporalConnection } from './temporal/connection';
 import { ensureTemporal, runningTemporal, type ServerInfo } from './temporal/dev-server';
+import { RunFailedError, runFailure, runFailureOf, type RunFailure } from './temporal/failure';
 import { ensureSearchAttributes } from './temporal/search-attributes';
 import {
   conversationStatusQuery,
@@ -98,10 +99,18 @@ export async function startRun(
   return { handle, input };
 }
 
-/** Polls the run's progress until it finishes; the run goes on whether or not anyone watches. */
+/**
+ * Polls the run's progress until it finishes; the run goes on whether or not anyone watches. A failed run
+ * rejects with a RunFailedError saying where and why in one line.
+ */
 export async function watchRun(handle: RunHandle, onProgress: (p: RunProgress) => void): Promise<RunSummary> {
   let finished = false;
-  const result = handle.result().finally(() => (finished = true));
+  const result = handle
+    .result()
+    .catch((e: unknown) => {
+      throw new RunFailedError(handle.workflowId, runFailure(e));
+    })
+    .finally(() => (finished = true));
   while (!finished) {
     try {
       onProgress(await handle.query(progressQuery));
@@ -160,13 +169,27 @@ export async function progressOf(client: Client, runId: string): Promise<RunProg
   return client.workflow.getHandle(runId).query(progressQuery);
 }
 
-/** A closed run has no worker to answer queries: its result carries the final numbers. */
-async function finalProgress(handle: WorkflowHandle, runId: string): Promise<RunProgress> {
+/** Why a run that ended in failure failed: the WorkflowExecutionFailed event of its last execution. */
+async function failureOf(handle: WorkflowHandle): Promise<RunFailure | undefined> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const failure = events.at(-1)?.workflowExecutionFailedEventAttributes?.failure;
+  return failure ? runFailureOf(failure) : undefined;
+}
+
+/**
+ * A closed run has no worker to answer queries: its result carries the final numbers; a failed run's
+ * history says in which phase and why.
+ */
+async function finalProgress(
+  handle: WorkflowHandle,
+  runId: string,
+  failure: RunFailure | undefined,
+): Promise<RunProgress> {
   const s = (await handle.result().catch(() => undefined)) as RunSummary | undefined;
   const ended = s ? s.conversations + s.failed : 0;
   return {
     runId,
-    phase: s ? 'done' : 'export',
+    phase: s ? 'done' : (failure?.phase ?? 'export'),
     paused: false,
     planned: ended,
     started: ended,
@@ -187,6 +210,8 @@ export interface RunStatus extends Omit<RunProgress, 'waiting'> {
   /** The workflow execution status (RUNNING, COMPLETED, ...). */
   status: string;
   waiting: { id: string; failure?: TurnFailure }[];
+  /** Why the run failed (status FAILED). */
+  failure?: RunFailure;
   elapsedSeconds: number;
   ratePerMinute: number;
   etaSeconds?: number;
@@ -197,8 +222,11 @@ export async function runStatus(client: Client, runId: string): Promise<RunStatu
   const handle = client.workflow.getHandle(runId);
   const desc = await handle.describe();
   const input = await runInputOf(client, runId);
+  const failure = desc.status.name === 'FAILED' ? await failureOf(handle) : undefined;
   const p =
-    desc.status.name === 'RUNNING' ? await progressOf(client, runId) : await finalProgress(handle, runId);
+    desc.status.name === 'RUNNING'
+      ? await progressOf(client, runId)
+      : await finalProgress(handle, runId, failure);
   const waiting = await waitingConversations(client, runId, input.searchAttributes);
   const first = (await firstExecution(client, runId)).start;
   const end = desc.closeTime ?? new Date();
@@ -209,6 +237,7 @@ export async function runStatus(client: Client, runId: string): Promise<RunStatu
     status: desc.status.name,
     ...p,
     waiting: waiting.map((w) => ({ id: w.workflowId, failure: w.conversation?.failure })),
+    failure,
     elapsedSeconds: Math.round(elapsed),
     ratePerMinute: Math.round(rate * 600) / 10,
     etaSeconds: rate > 0 && p.phase === 'conversations' ? Math.round((p.planned - done) / rate) : undefined,

@@ -7,7 +7,8 @@ import {
   type WorkerOptions,
 } from '@temporalio/worker';
 import * as activities from './activities';
-import { LLM_ROLES, resolveRoleSettings, type RunConfig } from './core/config';
+import type { RunConfig } from './core/config';
+import { usedProviders } from './llm/preflight';
 import { describeConnection, loadConnectionSettings, temporalConnection } from './temporal/connection';
 import { TASK_QUEUE } from './temporal/task-queue';
 
@@ -79,10 +80,7 @@ export async function createWorkers(opts: {
     options: { ...tuning, ...opts.options },
   });
   const out = [{ ...main, taskQueue: base }];
-  const used = new Set(
-    LLM_ROLES.map((r) => resolveRoleSettings(opts.config.llm, r).provider).filter((p) => p !== 'offline'),
-  );
-  for (const name of used) {
+  for (const name of usedProviders(opts.config)) {
     const p = opts.config.llm.providers[name];
     const taskQueue = `${base}-llm-${name}`;
     const w = await createWorker({

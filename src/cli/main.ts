@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { connect, listRuns, retryFailed, runInputOf, runStatus, signalRun } from '../client';
 import { RunConfig } from '../core/config';
 import { ConfigError, loadConfig } from '../io/config-file';
+import { checkKeys, preflight } from '../llm/preflight';
 import { packageRoot } from '../io/paths';
 import { localServerStatus, startLocalServer, stopLocalServer } from '../temporal/dev-server';
 import { createWorkers } from '../worker';
@@ -62,12 +63,19 @@ function program(result: { code: number }): Command {
     .option('--detach', 'start the run and return (follow it with "magnet attach")')
     .option('--no-worker', 'do not run a worker in this process (other workers do the work)')
     .option('--no-cache', 'ask the LLMs afresh instead of reusing cached answers')
+    .option(
+      '--no-preflight',
+      "start without first checking that each provider's key variable is set and its endpoint answers",
+    )
     .addHelpText(
       'after',
       examples(
         'magnet run --config my-run.json',
         'magnet run --config my-run.json --run-id travel-v2 --conversations 2000 --detach',
-      ),
+        'magnet run --config my-run.json --no-preflight',
+      ) +
+        `\n\nBefore the run starts, every provider the roles use is checked (preflight): its key variable is set
+and one models-list request within 5 s is answered without 401/403. A failure is one line and exit 1.`,
     )
     .action(
       async (o: {
@@ -77,12 +85,14 @@ function program(result: { code: number }): Command {
         detach?: boolean;
         worker: boolean;
         cache: boolean;
+        preflight: boolean;
       }) => {
         const input = await prepareRun(o.config, {
           runId: o.runId,
           conversations: o.conversations,
           noCache: !o.cache,
         });
+        if (o.preflight) await preflight(input.config);
         const summary = await launchRun(input, { detach: o.detach, worker: o.worker });
         printSummary(summary);
         result.code = exitCodeOf(summary);
@@ -95,7 +105,9 @@ function program(result: { code: number }): Command {
     .addHelpText('after', examples('magnet demo', 'MAGNET_HOME=/tmp/magnet magnet demo'))
     .action(async () => {
       const config = path.join(packageRoot(), 'examples', 'demo.config.json');
-      const summary = await launchRun(await prepareRun(config, { runId: `demo-${stamp()}` }));
+      const input = await prepareRun(config, { runId: `demo-${stamp()}` });
+      await preflight(input.config);
+      const summary = await launchRun(input);
       printSummary(summary);
       const server = await localServerStatus();
       if (!process.env.TEMPORAL_ADDRESS && server.running)
@@ -253,10 +265,16 @@ recorded history against its code, which this command does not do.`,
       ),
     )
     .action(async (o: { config?: string; run?: string }) => {
+      // a worker without its keys would fail every LLM step it takes: checked before connecting
+      let config = o.config
+        ? (await loadConfig(o.config)).config
+        : RunConfig.parse({ pool: '.', conversations: 1 });
+      checkKeys(config);
       const { client, server } = await connect({ startLocal: true });
-      let config = RunConfig.parse({ pool: '.', conversations: 1 });
-      if (o.config) config = (await loadConfig(o.config)).config;
-      if (o.run) config = (await runInputOf(client, o.run)).config;
+      if (o.run) {
+        config = (await runInputOf(client, o.run)).config;
+        checkKeys(config);
+      }
       await client.connection.close();
       const workers = await createWorkers({ address: server.address, config });
       console.log(`magnet worker on ${server.address}: ${workers.map((w) => w.taskQueue).join(', ')}`);

@@ -1,5 +1,6 @@
 import type { RunSummary } from '../activities/export';
 import type { RetryOutcome, RunStatus } from '../client';
+import { describeFailure } from '../temporal/failure';
 import type { TurnFailure } from '../workflows/conversation';
 
 /** What the CLI prints about runs: formatting only, the numbers come from src/client.ts. */
@@ -37,6 +38,7 @@ export function exitCodeOf(s: RunSummary | undefined): number {
 
 export function printStatus(runId: string, s: RunStatus): void {
   console.log(`run ${runId}: ${s.status}, phase ${s.phase}${s.paused ? ' (PAUSED)' : ''}`);
+  if (s.failure) console.log(`  failed: ${describeFailure(s.failure)}`);
   console.log(
     `  conversations: ${s.completed} done, ${s.failed} failed, ${Math.max(0, s.inFlight - s.waiting.length)} running, ${s.waiting.length} waiting for retry, ${s.planned - s.started} not started (of ${s.planned})`,
   );

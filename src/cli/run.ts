@@ -103,13 +103,15 @@ export async function launchRun(input: RunInput, opts: LaunchOptions = {}): Prom
 /** Runs this process's workers for the run until it ends, showing its progress meanwhile. */
 async function showWithWorkers(handle: RunHandle, address: string, input: RunInput): Promise<RunSummary> {
   const workers = await createWorkers({ address, config: input.config, taskQueue: input.taskQueue });
-  try {
-    const watching = showProgress(handle);
-    await Promise.all(workers.map((w) => w.worker.runUntil(watching)));
-    return await watching;
-  } finally {
-    for (const w of workers) await w.connection.close();
-  }
+  let ended = false;
+  const watching = showProgress(handle).finally(() => (ended = true));
+  const stopped = await Promise.allSettled(workers.map((w) => w.worker.runUntil(watching)));
+  // every worker has stopped before a connection closes: closing one a worker holds throws, and that error
+  // would replace the run's own
+  for (const w of workers) await w.connection.close();
+  if (ended) return watching;
+  // a worker failed while the run goes on
+  throw (stopped.find((s) => s.status === 'rejected') as PromiseRejectedResult).reason;
 }
 
 /** Watches (and, by default, works on) a run started earlier, e.g. with --detach or by another client. */

@@ -20,6 +20,10 @@ export interface Faults {
   rateMalformed?: number;
   /** Probability that a forth_translate answer calls an unknown function (never on a repair turn). */
   rateHallucinate?: number;
+  /** Probability that the request is never answered (the client's timeout ends it). */
+  rateHang?: number;
+  /** Probability that the connection is reset before an answer. */
+  rateReset?: number;
   /** retry-after of 429 answers, in seconds (default 1). */
   retryAfterSeconds?: number;
   /** Seed of the fault draws (default 0). */
@@ -52,12 +56,23 @@ export interface FakeOptions {
   latencyMs?: number;
   faults?: Faults;
   script?: Script;
+  /** The only key accepted: any other (or none) is answered 401, as a provider refuses a bad key. */
+  apiKey?: string;
   /** Limits reported in the OpenAI x-ratelimit-* headers (per minute; defaults 1,000,000 tokens, 10,000 requests). */
   rateLimit?: { tokensPerMinute?: number; requestsPerMinute?: number };
 }
 
 export type Outcome =
-  'pending' | 'ok' | '429' | '500' | 'malformed' | 'hallucinated' | 'scripted' | 'hang' | 'bad_request';
+  | 'pending'
+  | 'ok'
+  | '429'
+  | '500'
+  | 'malformed'
+  | 'hallucinated'
+  | 'scripted'
+  | 'hang'
+  | 'reset'
+  | 'bad_request';
 
 export interface LogEntry {
   index: number;
@@ -117,6 +132,10 @@ export interface Reply {
 
 export interface Adapter {
   name: string;
+  /** The API key a request carries, if any. */
+  key(headers: http.IncomingHttpHeaders, url: URL): string | undefined;
+  /** The models list for a GET of its path (what the CLI's preflight asks for; not logged), else undefined. */
+  models(method: string, url: URL): Reply | undefined;
   /** Parses a request to a known route, or returns undefined (404) for others; throws BadRequest on bad bodies. */
   parse(
     method: string,
@@ -161,7 +180,7 @@ function hallucinate(good: unknown): unknown {
   return { calls };
 }
 
-type Fault = 'none' | '429' | '500' | 'malformed' | 'hallucinate';
+type Fault = 'none' | '429' | '500' | 'malformed' | 'hallucinate' | 'hang' | 'reset';
 
 function drawFault(f: Faults, bodyHash: string, attempt: number): Fault {
   const r = createRng(deriveSeed(f.seed ?? 0, 'fault', hash32(bodyHash), attempt)).next();
@@ -171,6 +190,8 @@ function drawFault(f: Faults, bodyHash: string, attempt: number): Fault {
     ['500', f.rate500],
     ['malformed', f.rateMalformed],
     ['hallucinate', f.rateHallucinate],
+    ['hang', f.rateHang],
+    ['reset', f.rateReset],
   ] as const) {
     acc += p ?? 0;
     if (r < acc) return fault;
@@ -198,6 +219,15 @@ export async function startFakeServer(adapter: Adapter, options: FakeOptions = {
       res.end(text);
     };
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (options.apiKey !== undefined && adapter.key(req.headers, url) !== options.apiKey) {
+      send(adapter.error(401, `fake ${adapter.name}: incorrect API key provided`, {}));
+      return;
+    }
+    const models = adapter.models(req.method ?? 'GET', url);
+    if (models) {
+      send(models);
+      return;
+    }
 
     let body: unknown;
     let parsed: ParsedRequest | undefined;
@@ -302,6 +332,15 @@ export async function startFakeServer(adapter: Adapter, options: FakeOptions = {
     }
 
     const fault = drawFault(faults, bodyHash, attempt);
+    if (fault === 'hang') {
+      entry.outcome = 'hang';
+      return;
+    }
+    if (fault === 'reset') {
+      entry.outcome = 'reset';
+      req.socket.destroy();
+      return;
+    }
     if (fault === '429') {
       const retryAfterSeconds = faults.retryAfterSeconds ?? 1;
       const reply = adapter.error(

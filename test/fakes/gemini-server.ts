@@ -1,7 +1,7 @@
 import { BadRequest, startFakeServer, type Adapter, type FakeOptions, type FakeServer } from './common';
 
 /**
- * A fake Gemini API: `POST /v1beta/models/{model}:generateContent`, as called by `@google/generative-ai`
+ * A fake Gemini API: `POST /v1beta/models/{model}:generateContent` and `GET /v1beta/models`, as called by `@google/generative-ai`
  * with `getGenerativeModel({...}, { baseUrl: server.url })`. The key arrives in `x-goog-api-key`
  * (or `?key=`), the system prompt as `systemInstruction: {role:'system', parts:[{text}]}`.
  */
@@ -25,6 +25,14 @@ const STATUS: Record<number, string> = {
 
 const geminiAdapter: Adapter = {
   name: 'gemini',
+  key(headers, url) {
+    const header = headers['x-goog-api-key'];
+    return (typeof header === 'string' && header) || url.searchParams.get('key') || undefined;
+  },
+  models(method, url) {
+    if (method !== 'GET' || !/^\/(v1beta|v1)\/models$/.test(url.pathname)) return undefined;
+    return { status: 200, body: { models: [{ name: 'models/fake-model', displayName: 'fake' }] } };
+  },
   parse(method, url, headers, body) {
     const m = /^\/(v1beta|v1)\/((?:models|tunedModels)\/[^/:]+):generateContent$/.exec(url.pathname);
     if (method !== 'POST' || !m) return undefined;
@@ -37,8 +45,6 @@ const geminiAdapter: Adapter = {
         ? b.systemInstruction
         : partsText(b.systemInstruction as Content | undefined);
     const texts = contents.map(partsText);
-    const header = headers['x-goog-api-key'];
-    const key = (typeof header === 'string' && header) || url.searchParams.get('key') || undefined;
     const model = (m[2] as string).replace(/^(models|tunedModels)\//, '');
     return {
       model,
@@ -53,7 +59,7 @@ const geminiAdapter: Adapter = {
         systemInstruction: b.systemInstruction ?? null,
         generationConfig: b.generationConfig ?? null,
       },
-      apiKey: key,
+      apiKey: this.key(headers, url),
     };
   },
   success(content, usage, req) {

@@ -1,7 +1,7 @@
 import { BadRequest, startFakeServer, type Adapter, type FakeOptions, type FakeServer } from './common';
 
 /**
- * A fake OpenAI Chat Completions API: `POST /v1/chat/completions`, for the real `openai` SDK with
+ * A fake OpenAI Chat Completions API: `POST /v1/chat/completions` and `GET /v1/models`, for the real `openai` SDK with
  * `baseURL: server.url + '/v1'`. Answers come from the brain (offline rules), faults and scripts from
  * common.ts.
  */
@@ -28,6 +28,18 @@ function contentText(content: unknown): string {
 
 const openaiAdapter: Adapter = {
   name: 'openai',
+  key(headers) {
+    const auth = headers.authorization;
+    if (typeof auth !== 'string' || !auth) return undefined;
+    return /^Bearer\s+(.+)$/i.exec(auth)?.[1] ?? auth;
+  },
+  models(method, url) {
+    if (method !== 'GET' || url.pathname !== '/v1/models') return undefined;
+    return {
+      status: 200,
+      body: { object: 'list', data: [{ id: 'fake-model', object: 'model', created: 0, owned_by: 'magnet' }] },
+    };
+  },
   parse(method, url, headers, body) {
     if (method !== 'POST' || url.pathname !== '/v1/chat/completions') return undefined;
     const b = body as { model?: unknown; messages?: unknown; response_format?: unknown };
@@ -36,8 +48,6 @@ const openaiAdapter: Adapter = {
       throw new BadRequest('"messages" must be a non-empty array');
     const messages = b.messages as ChatMessage[];
     const texts = messages.map((m) => contentText(m.content));
-    const auth = headers.authorization;
-    const bearer = typeof auth === 'string' ? /^Bearer\s+(.+)$/i.exec(auth)?.[1] : undefined;
     return {
       model: b.model,
       system: messages
@@ -49,7 +59,7 @@ const openaiAdapter: Adapter = {
         .filter((t): t is string => t !== undefined),
       promptChars: texts.reduce((a, t) => a + t.length, 0),
       hashBasis: { model: b.model, messages: b.messages, response_format: b.response_format ?? null },
-      apiKey: bearer ?? (typeof auth === 'string' && auth ? auth : undefined),
+      apiKey: this.key(headers, url),
     };
   },
   success(content, usage, req, index) {

@@ -1,8 +1,20 @@
 import { GoogleGenerativeAI, GoogleGenerativeAIFetchError } from '@google/generative-ai';
 import { parseDuration } from '../limiter';
-import { apiKey, classify, type Provider } from './provider';
+import {
+  apiKey,
+  classify,
+  probe,
+  type ChatMessage,
+  type LlmCallRole,
+  type Provider,
+  type ProviderAnswer,
+} from './provider';
 
-export const callGemini: Provider = async (r, messages, signal) => {
+async function callGemini(
+  r: LlmCallRole,
+  messages: ChatMessage[],
+  signal?: AbortSignal,
+): Promise<ProviderAnswer> {
   const system = messages
     .filter((m) => m.role === 'system')
     .map((m) => m.content)
@@ -48,4 +60,12 @@ export const callGemini: Provider = async (r, messages, signal) => {
       throw classify(undefined, `${r.providerName}: ${msg}`);
     throw e;
   }
+}
+
+export const gemini: Provider = {
+  defaultBaseURL: 'https://generativelanguage.googleapis.com',
+  call: callGemini,
+  // the SDK puts the API version after the base URL
+  preflight: (p, timeoutMs) =>
+    probe(p, `${p.baseURL.replace(/\/+$/, '')}/v1beta/models`, { 'x-goog-api-key': apiKey(p) }, timeoutMs),
 };

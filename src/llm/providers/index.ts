@@ -1,14 +1,11 @@
-import { callGemini } from './gemini';
-import { callOpenAI } from './openai';
+import { gemini } from './gemini';
+import { openai } from './openai';
 import type { ChatMessage, LlmCallRole, Provider, ProviderAnswer, ProviderKind } from './provider';
 
 export { ProviderError, type ChatMessage, type LlmCallRole, type ProviderAnswer } from './provider';
 
-/** One entry per provider kind of the config: a kind without one does not compile. */
-const PROVIDERS: Record<ProviderKind, Provider> = {
-  openai: callOpenAI,
-  gemini: callGemini,
-};
+/** One entry per provider kind of the config: a kind without one (or without a preflight) does not compile. */
+export const PROVIDERS: Record<ProviderKind, Provider> = { openai, gemini };
 
 /**
  * Sends one request. When `signal` aborts (the activity was cancelled), the request is abandoned and the
@@ -22,7 +19,7 @@ export async function callProvider(
   try {
     // The SDKs add an abort listener to the signal per request and leave it there: each request gets a
     // signal of its own, following the activity's, which may live through many requests.
-    return await PROVIDERS[r.kind](r, messages, signal && AbortSignal.any([signal]));
+    return await PROVIDERS[r.kind].call(r, messages, signal && AbortSignal.any([signal]));
   } catch (e) {
     if (signal?.aborted) throw signal.reason;
     throw e;

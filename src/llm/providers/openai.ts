@@ -1,5 +1,13 @@
 import OpenAI from 'openai';
-import { apiKey, classify, type LlmCallRole, type Provider } from './provider';
+import {
+  apiKey,
+  classify,
+  probe,
+  type ChatMessage,
+  type LlmCallRole,
+  type Provider,
+  type ProviderAnswer,
+} from './provider';
 
 /** OpenAI and every OpenAI-compatible server (vLLM, Ollama, llama.cpp, LiteLLM, OpenRouter). */
 const clients = new Map<string, OpenAI>();
@@ -28,7 +36,11 @@ function retryAfter(headers: Headers | Record<string, string> | undefined): numb
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
-export const callOpenAI: Provider = async (r, messages, signal) => {
+async function callOpenAI(
+  r: LlmCallRole,
+  messages: ChatMessage[],
+  signal?: AbortSignal,
+): Promise<ProviderAnswer> {
   try {
     const { data, response } = await client(r)
       .chat.completions.create(
@@ -63,4 +75,11 @@ export const callOpenAI: Provider = async (r, messages, signal) => {
     }
     throw e;
   }
+}
+
+export const openai: Provider = {
+  defaultBaseURL: 'https://api.openai.com/v1',
+  call: callOpenAI,
+  preflight: (p, timeoutMs) =>
+    probe(p, `${p.baseURL.replace(/\/+$/, '')}/models`, { authorization: `Bearer ${apiKey(p)}` }, timeoutMs),
 };

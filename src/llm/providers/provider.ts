@@ -17,12 +17,24 @@ export interface ProviderAnswer {
   headers: Record<string, string>;
 }
 
-/** One request; `signal` aborts it (the activity was cancelled). */
-export type Provider = (
-  r: LlmCallRole,
-  messages: ChatMessage[],
-  signal?: AbortSignal,
-) => Promise<ProviderAnswer>;
+/** Where a provider is and which variable holds its key: all a preflight needs. */
+export interface ProviderEndpoint {
+  providerName: string;
+  baseURL: string;
+  apiKeyEnv: string;
+}
+
+export interface Provider {
+  /** The endpoint the SDK uses when the config names no baseURL. */
+  defaultBaseURL: string;
+  /** One request; `signal` aborts it (the activity was cancelled). */
+  call(r: LlmCallRole, messages: ChatMessage[], signal?: AbortSignal): Promise<ProviderAnswer>;
+  /**
+   * One cheap request with the key (the models list) before a run starts: undefined when the endpoint
+   * answers and takes the key, else what is wrong and what to check, in a few words.
+   */
+  preflight(p: ProviderEndpoint, timeoutMs: number): Promise<string | undefined>;
+}
 
 /** A provider call that failed; `transient` ones (429, 5xx, timeouts, connection) are worth retrying. */
 export class ProviderError extends Error {
@@ -44,7 +56,7 @@ export function classify(status: number | undefined, message: string, retryAfter
 }
 
 /** The key is read from the environment at call time and never leaves the provider call's scope. */
-export function apiKey(r: LlmCallRole): string {
+export function apiKey(r: Pick<LlmCallRole, 'providerName' | 'apiKeyEnv'>): string {
   const key = process.env[r.apiKeyEnv];
   if (!key)
     throw new ProviderError(
@@ -53,4 +65,41 @@ export function apiKey(r: LlmCallRole): string {
       false,
     );
   return key;
+}
+
+/** The network error under fetch's "fetch failed" (undici puts the system error in `cause`). */
+function networkProblem(e: unknown): { code?: string; message: string } {
+  let err = e as { code?: string; message?: string; cause?: unknown; name?: string } | undefined;
+  while (err?.cause && typeof err.cause === 'object') err = err.cause as typeof err;
+  // an AbortSignal.timeout() abort is a DOMException named TimeoutError (its numeric code means nothing here)
+  const code = err?.name === 'TimeoutError' ? err.name : err?.code;
+  return { code, message: err?.message ?? String(e) };
+}
+
+/**
+ * GET `url` with `headers` (the key) within `timeoutMs`. Any HTTP answer but 401/403 counts as reachable:
+ * some OpenAI-compatible servers have no models list and answer 404, yet serve chat completions.
+ */
+export async function probe(
+  p: ProviderEndpoint,
+  url: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+): Promise<string | undefined> {
+  const checkURL = `check llm.providers.${p.providerName}.baseURL`;
+  try {
+    const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
+    await res.body?.cancel();
+    if (res.status === 401 || res.status === 403)
+      return `the API key in ${p.apiKeyEnv} was refused (HTTP ${res.status}) — check the key`;
+    return undefined;
+  } catch (e) {
+    const { code, message } = networkProblem(e);
+    if (code === 'TimeoutError')
+      return `no answer within ${timeoutMs / 1000} s — ${checkURL} and the network`;
+    if (code === 'ECONNREFUSED') return `connection refused — ${checkURL}`;
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+      return `host ${new URL(url).hostname} not found — ${checkURL}`;
+    return `${code ? `${code}: ` : ''}${message} — ${checkURL}`;
+  }
 }

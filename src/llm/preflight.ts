@@ -1,0 +1,65 @@
+import { LLM_ROLES, resolveRoleSettings, type RunConfig } from '../core/config';
+import { PROVIDERS } from './providers';
+import { apiKey, type ProviderEndpoint, type ProviderKind } from './providers/provider';
+
+/**
+ * Checks made before a run's workflow starts, so that an unset key or an unreachable endpoint fails in
+ * seconds with one line instead of retrying inside the run for minutes.
+ */
+
+/** A check before any workflow failed; the message is one line saying what to fix. */
+export class PreflightError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PreflightError';
+  }
+}
+
+/** The names of the providers the config's roles use (the offline backend is none). */
+export function usedProviders(config: RunConfig): string[] {
+  const names = LLM_ROLES.map((r) => resolveRoleSettings(config.llm, r).provider);
+  return [...new Set(names)].filter((p) => p !== 'offline');
+}
+
+function endpoints(config: RunConfig): { endpoint: ProviderEndpoint; kind: ProviderKind }[] {
+  return usedProviders(config).flatMap((name) => {
+    const p = config.llm.providers[name];
+    if (!p) return []; // the config's own validation names an unknown provider
+    const endpoint = {
+      providerName: name,
+      baseURL: p.baseURL ?? PROVIDERS[p.kind].defaultBaseURL,
+      apiKeyEnv: p.apiKeyEnv,
+    };
+    return [{ endpoint, kind: p.kind }];
+  });
+}
+
+function fail(problems: string[]): void {
+  if (problems.length) throw new PreflightError(problems.join('; '));
+}
+
+/** Every used provider's key variable is set (the key itself is never printed). */
+export function checkKeys(config: RunConfig): void {
+  fail(
+    endpoints(config).flatMap(({ endpoint }) => {
+      try {
+        apiKey(endpoint);
+        return [];
+      } catch (e) {
+        return [(e as Error).message];
+      }
+    }),
+  );
+}
+
+/** The keys, then one cheap request to every used provider at once, each within `timeoutMs`. */
+export async function preflight(config: RunConfig, timeoutMs = 5000): Promise<void> {
+  checkKeys(config);
+  const answers = await Promise.all(
+    endpoints(config).map(async ({ endpoint, kind }) => {
+      const problem = await PROVIDERS[kind].preflight(endpoint, timeoutMs);
+      return problem && `provider "${endpoint.providerName}" (${endpoint.baseURL}): ${problem}`;
+    }),
+  );
+  fail(answers.filter((a): a is string => a !== undefined));
+}
