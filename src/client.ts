@@ -111,13 +111,17 @@ export async function watchRun(handle: RunHandle, onProgress: (p: RunProgress) =
       throw new RunFailedError(handle.workflowId, runFailure(e));
     })
     .finally(() => (finished = true));
+  // handles the result's rejection at once: a closed run's comes while the first query is still pending
+  const ended = result.then(
+    () => undefined,
+    () => undefined,
+  );
   while (!finished) {
-    try {
-      onProgress(await handle.query(progressQuery));
-    } catch {
-      // the workflow may be between tasks (or continuing as new); the next poll will see it
-    }
-    await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, 500))]);
+    // a query fails while the workflow is between tasks (or continuing as new): the next poll sees it; a
+    // closed run has no worker to answer one, so its end is not kept waiting for the query's timeout
+    const p = await Promise.race([handle.query(progressQuery).catch(() => undefined), ended]);
+    if (p) onProgress(p);
+    await Promise.race([ended, new Promise((r) => setTimeout(r, 500))]);
   }
   return result;
 }

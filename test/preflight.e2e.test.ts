@@ -1,0 +1,197 @@
+import { readdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { startFakeGemini, startFakeOpenAI, type FakeServer } from './fakes';
+import { magnetCli } from './helpers/cli';
+import { makeRunDir } from './helpers/run';
+import { connect, temporalAddress } from './helpers/temporal';
+
+/**
+ * Failures a user can act on, through the built CLI against the e2e dev server: the preflight stops a run
+ * with a bad key or endpoint in seconds, before any workflow; a run that fails says why in one line.
+ */
+
+const KEY = 'sk-preflight-test';
+let client: Client;
+let openai: FakeServer;
+
+beforeAll(async () => {
+  client = await connect();
+  openai = await startFakeOpenAI({ apiKey: KEY });
+});
+afterAll(async () => {
+  await openai?.close();
+  await client?.connection.close();
+});
+
+/** A local port nobody listens on. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function providerConfig(provider: object): { home: string; configFile: string } {
+  return makeRunDir({
+    conversations: 2,
+    llm: { providers: { fake: provider }, default: { provider: 'fake', model: 'm1' } },
+  });
+}
+
+async function cli(
+  args: string[],
+  home: string,
+  env: Record<string, string | undefined> = { PREFLIGHT_KEY: KEY },
+): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+  const started = Date.now();
+  const r = await magnetCli(args, { TEMPORAL_ADDRESS: temporalAddress(), MAGNET_HOME: home, ...env });
+  return { ...r, ms: Date.now() - started };
+}
+
+/**
+ * The last line of stderr, the only `error:` line (the progress bar and worker warnings go to stderr
+ * before it).
+ */
+function lastErrorLine(stderr: string): string {
+  const lines = stderr.trim().split('\n');
+  expect(lines.filter((l) => l.startsWith('error: '))).toHaveLength(1);
+  expect(lines.at(-1)).toMatch(/^error: /);
+  return lines.at(-1) as string;
+}
+
+/** The one `error:` line on stderr. */
+function oneLine(stderr: string): string {
+  const lines = stderr.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^error: /);
+  return lines[0] as string;
+}
+
+async function executions(runId: string): Promise<number> {
+  let n = 0;
+  for await (const wf of client.workflow.list({ query: `WorkflowId = '${runId}'` })) if (wf) n++;
+  return n;
+}
+
+describe('preflight: a bad key or endpoint fails in seconds with one line, before any workflow', () => {
+  it.each([
+    [
+      'an unset key variable',
+      () => ({ kind: 'openai', baseURL: `${openai.url}/v1`, apiKeyEnv: 'PREFLIGHT_UNSET_KEY' }),
+      /^error: environment variable PREFLIGHT_UNSET_KEY \(API key for provider fake\) is not set$/,
+    ],
+    [
+      'a refused connection',
+      async () => ({
+        kind: 'openai',
+        baseURL: `http://127.0.0.1:${await closedPort()}/v1`,
+        apiKeyEnv: 'PREFLIGHT_KEY',
+      }),
+      /^error: provider "fake" \(http:\/\/127\.0\.0\.1:\d+\/v1\): connection refused — check llm\.providers\.fake\.baseURL$/,
+    ],
+  ])('%s', async (what, provider, message) => {
+    const { home, configFile } = providerConfig(await provider());
+    const runId = `preflight-${Date.now()}`;
+    const r = await cli(['run', '--config', configFile, '--run-id', runId], home);
+    expect(r.code).toBe(1);
+    expect(oneLine(r.stderr)).toMatch(message);
+    expect(r.stdout).toBe('');
+    expect(r.ms).toBeLessThan(5000);
+    console.log(`preflight: ${what} failed in ${r.ms} ms`);
+    expect(await executions(runId)).toBe(0);
+  });
+
+  it('a refused key (HTTP 401 from the OpenAI or Gemini models list) is named', async () => {
+    const gemini = await startFakeGemini({ apiKey: KEY });
+    try {
+      for (const [kind, url] of [
+        ['openai', `${openai.url}/v1`],
+        ['gemini', gemini.url],
+      ]) {
+        const { home, configFile } = providerConfig({ kind, baseURL: url, apiKeyEnv: 'PREFLIGHT_KEY' });
+        const runId = `preflight-401-${kind}-${Date.now()}`;
+        const r = await cli(['run', '--config', configFile, '--run-id', runId], home, {
+          PREFLIGHT_KEY: 'sk-wrong',
+        });
+        expect(r.code).toBe(1);
+        expect(oneLine(r.stderr)).toMatch(
+          /^error: provider "fake" \(.*\): the API key in PREFLIGHT_KEY was refused \(HTTP 401\) — check the key$/,
+        );
+        expect(r.ms).toBeLessThan(5000);
+        expect(await executions(runId)).toBe(0);
+      }
+    } finally {
+      await gemini.close();
+    }
+  });
+
+  it('a good endpoint passes (a 404 models list too), and --no-preflight skips the check', async () => {
+    const noModels = await startFakeOpenAI();
+    try {
+      for (const [provider, flags] of [
+        [{ kind: 'openai', baseURL: `${openai.url}/v1`, apiKeyEnv: 'PREFLIGHT_KEY' }, []],
+        // the fake Gemini path is not an OpenAI models list: the 404 counts as reachable
+        [{ kind: 'openai', baseURL: `${noModels.url}/v1beta/x`, apiKeyEnv: 'PREFLIGHT_KEY' }, []],
+        [
+          {
+            kind: 'openai',
+            baseURL: `http://127.0.0.1:${await closedPort()}/v1`,
+            apiKeyEnv: 'PREFLIGHT_KEY',
+          },
+          ['--no-preflight'],
+        ],
+      ] as const) {
+        const { home, configFile } = providerConfig(provider);
+        const runId = `preflight-ok-${Date.now()}`;
+        const r = await cli(['run', '--config', configFile, '--run-id', runId, '--detach', ...flags], home);
+        expect(r.stderr).toBe('');
+        expect(r.code).toBe(0);
+        expect(r.stdout).toContain(`run ${runId} started`);
+        expect(await executions(runId)).toBe(1);
+        // nothing here works on it; no other test's worker may either
+        await client.workflow.getHandle(runId).terminate('preflight test');
+      }
+    } finally {
+      await noModels.close();
+    }
+  });
+});
+
+describe('a failed run says why in one line', () => {
+  it('attach and status name the phase, the step, the failure type and the message', async () => {
+    // A pool that turns bad after the CLI checked it fails the run for good (PoolError: no retry helps);
+    // what fails only a step (an LLM refusing a request) waits for `magnet retry` instead.
+    const { home, configFile } = makeRunDir({ conversations: 2 });
+    const runId = `failed-run-${Date.now()}`;
+    const started = await cli(['run', '--config', configFile, '--run-id', runId, '--detach'], home);
+    expect(started.code).toBe(0);
+    writeFileSync(
+      path.join(home, 'pool', readdirSync(path.join(home, 'pool'))[0] as string),
+      '[{"type": 1}]',
+    );
+
+    const r = await cli(['attach', runId], home);
+    expect(r.code).toBe(1);
+    const line = lastErrorLine(r.stderr);
+    console.log(`failed run: ${line}`);
+    expect(line).toMatch(
+      new RegExp(`^error: run ${runId} failed: phase pool \\(loadPoolActivity\\): PoolError: .*pool`),
+    );
+    expect(r.stderr + r.stdout).not.toMatch(
+      /Cannot close connection|WorkflowFailedError|Workflow execution failed/,
+    );
+
+    // watching without a worker digs out the same cause
+    const watch = await cli(['attach', runId, '--no-worker'], home);
+    expect(watch.code).toBe(1);
+    expect(lastErrorLine(watch.stderr)).toBe(line);
+
+    const status = await cli(['status', runId], home);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(new RegExp(`^run ${runId}: FAILED, phase pool$`, 'm'));
+    expect(status.stdout).toContain(`  failed: ${line.replace(`error: run ${runId} failed: `, '')}`);
+  });
+});
