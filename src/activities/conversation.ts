@@ -37,29 +37,31 @@ export async function planConversationActivity(input: {
   distractors: number;
   nestedJudge?: ResolvedRole;
 }): Promise<Plan & { usage: Usage }> {
-  const [pool, graph] = await Promise.all([
-    poolIndex(input.storeDir, input.poolRef),
-    graphFor(input.storeDir, input.graphRef),
-  ]);
-  const base = { graph, pool, seed: input.seed, ops: input.ops, distractors: input.distractors };
-  const walk = sampleWalk(base);
-  const judge = input.nestedJudge;
-  if (!judge || judge.provider === 'offline') return { ...planConversation(base, walk), usage: NO_USAGE };
-  // The LLM nested judge looks at each walk function's feeding neighbours once; answers are cached, so a
-  // function seen in many conversations is judged once per run.
-  const adjacency = outEdges(graph);
-  const verdicts = new Set<string>();
-  let usage = NO_USAGE;
-  for (const f of new Set(walk)) {
-    const cands = (adjacency.get(f) ?? []).filter((e) => e.feeds.length > 0).map((e) => pool.get(e.to));
-    const defs = cands.filter((d): d is FunctionDef => !!d);
-    if (defs.length === 0) continue;
-    const task = { function: lite(pool.get(f) as FunctionDef), candidates: defs.map(lite) };
-    const r = await runRole(judge, ROLES.nested_judge, task);
-    r.value.forEach((n) => verdicts.add(`${f}->${n}`));
-    usage = addUsage(usage, r.usage);
-  }
-  return { ...planConversation({ ...base, isNested: (a, b) => verdicts.has(`${a}->${b}`) }, walk), usage };
+  return nonRetryableOn(async () => {
+    const [pool, graph] = await Promise.all([
+      poolIndex(input.storeDir, input.poolRef),
+      graphFor(input.storeDir, input.graphRef),
+    ]);
+    const base = { graph, pool, seed: input.seed, ops: input.ops, distractors: input.distractors };
+    const walk = sampleWalk(base);
+    const judge = input.nestedJudge;
+    if (!judge || judge.provider === 'offline') return { ...planConversation(base, walk), usage: NO_USAGE };
+    // The LLM nested judge looks at each walk function's feeding neighbours once; answers are cached, so a
+    // function seen in many conversations is judged once per run.
+    const adjacency = outEdges(graph);
+    const verdicts = new Set<string>();
+    let usage = NO_USAGE;
+    for (const f of new Set(walk)) {
+      const cands = (adjacency.get(f) ?? []).filter((e) => e.feeds.length > 0).map((e) => pool.get(e.to));
+      const defs = cands.filter((d): d is FunctionDef => !!d);
+      if (defs.length === 0) continue;
+      const task = { function: lite(pool.get(f) as FunctionDef), candidates: defs.map(lite) };
+      const r = await runRole(judge, ROLES.nested_judge, task);
+      r.value.forEach((n) => verdicts.add(`${f}->${n}`));
+      usage = addUsage(usage, r.usage);
+    }
+    return { ...planConversation({ ...base, isNested: (a, b) => verdicts.has(`${a}->${b}`) }, walk), usage };
+  });
 }
 
 /** A finished turn as the workflow keeps it: small, with the calls by reference. */
@@ -188,40 +190,42 @@ export async function executeActivity(input: {
   results: { id: string; name: string; error?: string }[];
   usage: Usage;
 }> {
-  const pool = await poolIndex(input.storeDir, input.poolRef);
-  const states = await loadStates(input.storeDir, input.stateRef);
-  let usage = NO_USAGE;
-  const sim = input.simulator;
-  let simulate;
-  if (sim.provider === 'llm') {
-    const history = await loadHistory(input.storeDir, input.previous);
-    simulate = async (
-      def: FunctionDef,
-      args: Record<string, unknown>,
-      done: ExecutedCall[],
-    ): Promise<unknown> => {
-      const task = { function: lite(def), arguments: args, history: historyCalls([...history, ...done]) };
-      const r = await runRole(sim, ROLES.simulate, task, input.seed);
-      usage = addUsage(usage, r.usage);
-      return r.value;
+  return nonRetryableOn(async () => {
+    const pool = await poolIndex(input.storeDir, input.poolRef);
+    const states = await loadStates(input.storeDir, input.stateRef);
+    let usage = NO_USAGE;
+    const sim = input.simulator;
+    let simulate;
+    if (sim.provider === 'llm') {
+      const history = await loadHistory(input.storeDir, input.previous);
+      simulate = async (
+        def: FunctionDef,
+        args: Record<string, unknown>,
+        done: ExecutedCall[],
+      ): Promise<unknown> => {
+        const task = { function: lite(def), arguments: args, history: historyCalls([...history, ...done]) };
+        const r = await runRole(sim, ROLES.simulate, task, input.seed);
+        usage = addUsage(usage, r.usage);
+        return r.value;
+      };
+    }
+    const { calls, states: next } = await executeTurn(
+      input.calls,
+      pool,
+      states,
+      input.seed,
+      input.mode,
+      simulate,
+    );
+    return {
+      callsRef: await putJson(input.storeDir, calls),
+      stateRef: await putJson(input.storeDir, next),
+      results: calls.map((c) =>
+        c.error ? { id: c.id, name: c.name, error: c.error } : { id: c.id, name: c.name },
+      ),
+      usage,
     };
-  }
-  const { calls, states: next } = await executeTurn(
-    input.calls,
-    pool,
-    states,
-    input.seed,
-    input.mode,
-    simulate,
-  );
-  return {
-    callsRef: await putJson(input.storeDir, calls),
-    stateRef: await putJson(input.storeDir, next),
-    results: calls.map((c) =>
-      c.error ? { id: c.id, name: c.name, error: c.error } : { id: c.id, name: c.name },
-    ),
-    usage,
-  };
+  });
 }
 
 export async function distillActivity(

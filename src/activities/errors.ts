@@ -1,4 +1,4 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { FailureType } from '../core/failures';
 import { PoolError } from '../core/pool';
 import { ConfigError } from '../io/config-file';
@@ -12,8 +12,24 @@ function nonRetryableType(e: unknown): FailureType | undefined {
 }
 
 /**
+ * Attempts an error nobody classified gets. LLM steps retry without an attempt cap until their deadline,
+ * which suits a provider's transient errors (classified as retryable by the LLM client); an unexpected error
+ * (a bug, a broken tool) would otherwise be retried for hours.
+ */
+export const UNEXPECTED_ERROR_ATTEMPTS = 10;
+
+function attempt(): number {
+  try {
+    return Context.current().info.attempt;
+  } catch {
+    return 1;
+  }
+}
+
+/**
  * Turns errors that retrying cannot fix (bad input, untranslatable turn) into non-retryable failures with
- * a type the workflow and `magnet status` can group by; everything else is left to the retry policy.
+ * a type the workflow and `magnet status` can group by, and gives up on an unclassified error after
+ * UNEXPECTED_ERROR_ATTEMPTS; classified failures (a provider's 429, 5xx...) are left to the retry policy.
  */
 export async function nonRetryableOn<T>(fn: () => Promise<T>): Promise<T> {
   try {
@@ -21,6 +37,13 @@ export async function nonRetryableOn<T>(fn: () => Promise<T>): Promise<T> {
   } catch (e) {
     const type = nonRetryableType(e);
     if (type) throw ApplicationFailure.create({ message: (e as Error).message, type, nonRetryable: true });
+    const classified = e instanceof ApplicationFailure || e instanceof CancelledFailure;
+    if (!classified && attempt() >= UNEXPECTED_ERROR_ATTEMPTS)
+      throw ApplicationFailure.create({
+        message: `${e instanceof Error ? e.message : String(e)} (gave up after ${attempt()} attempts)`,
+        type: FailureType.UnexpectedError,
+        nonRetryable: true,
+      });
     throw e;
   }
 }

@@ -16,6 +16,7 @@ import { heartbeat } from '@temporalio/activity';
 import { getJson, putJson, type Ref } from '../io/artifacts';
 import { writeAtomic } from '../io/files';
 import { runLayout } from '../io/run-layout';
+import { nonRetryableOn } from './errors';
 import { poolIndex } from './pool';
 
 /** Candidate neighbours for every function (cheap, local); stored, since judging reads them in chunks. */
@@ -39,34 +40,36 @@ export async function judgeFunctionsActivity(input: {
   end: number;
   judge: ResolvedRole;
 }): Promise<{ edgesRef: Ref; edges: number; rejected: number; usage: Usage }> {
-  const index = await poolIndex(input.storeDir, input.poolRef);
-  const candidates = (await getJson(input.storeDir, input.candidatesRef)) as Record<string, string[]>;
-  const names = [...index.keys()].slice(input.start, input.end);
-  const edges: Edge[] = [];
-  let rejected = 0;
-  let usage = NO_USAGE;
-  const judge = input.judge;
-  for (const name of names) {
-    const v = index.get(name) as FunctionDef;
-    const cands = (candidates[name] ?? []).map((n) => index.get(n)).filter((f): f is FunctionDef => !!f);
-    if (cands.length === 0) continue;
-    // One request per function covering all of its candidates (the LLM judge is batched).
-    const r = await runRole(judge, ROLES.dependency_judge, {
-      function: lite(v),
-      candidates: cands.map(lite),
-    });
-    usage = addUsage(usage, r.usage);
-    const checked = checkJudged(v, cands, r.value);
-    edges.push(...checked.edges);
-    rejected += checked.rejected.length;
-    heartbeat({ judged: name });
-  }
-  return {
-    edgesRef: await putJson(input.storeDir, edges),
-    edges: edges.length,
-    rejected,
-    usage,
-  };
+  return nonRetryableOn(async () => {
+    const index = await poolIndex(input.storeDir, input.poolRef);
+    const candidates = (await getJson(input.storeDir, input.candidatesRef)) as Record<string, string[]>;
+    const names = [...index.keys()].slice(input.start, input.end);
+    const edges: Edge[] = [];
+    let rejected = 0;
+    let usage = NO_USAGE;
+    const judge = input.judge;
+    for (const name of names) {
+      const v = index.get(name) as FunctionDef;
+      const cands = (candidates[name] ?? []).map((n) => index.get(n)).filter((f): f is FunctionDef => !!f);
+      if (cands.length === 0) continue;
+      // One request per function covering all of its candidates (the LLM judge is batched).
+      const r = await runRole(judge, ROLES.dependency_judge, {
+        function: lite(v),
+        candidates: cands.map(lite),
+      });
+      usage = addUsage(usage, r.usage);
+      const checked = checkJudged(v, cands, r.value);
+      edges.push(...checked.edges);
+      rejected += checked.rejected.length;
+      heartbeat({ judged: name });
+    }
+    return {
+      edgesRef: await putJson(input.storeDir, edges),
+      edges: edges.length,
+      rejected,
+      usage,
+    };
+  });
 }
 
 export async function assembleGraphActivity(input: {

@@ -28,6 +28,11 @@ export const ProviderConfig = z
     /** Tokens per minute (prompt + completion) this process may spend; the provider's headers refine it. */
     tokensPerMinute: z.number().int().positive().optional(),
     timeoutMs: z.number().int().positive().default(120_000),
+    /**
+     * How long one step keeps retrying transient errors (429, 5xx, timeouts, resets) before it fails and waits
+     * for `magnet retry`: a provider having a bad hour slows a run down instead of failing it.
+     */
+    retryHours: z.number().positive().max(720).default(6),
   })
   .strict();
 export type ProviderConfig = z.infer<typeof ProviderConfig>;
@@ -104,6 +109,8 @@ export const ResolvedRole = z.discriminatedUnion('provider', [
     baseURL: z.string().optional(),
     apiKeyEnv: z.string(),
     timeoutMs: z.number(),
+    /** Total retry time of a step for transient errors; absent in inputs of the first releases. */
+    retryMs: z.number().optional(),
     tokensPerMinute: z.number().optional(),
     model: z.string(),
     temperature: z.number().optional(),
@@ -136,6 +143,8 @@ export function resolveRole(
     baseURL: p.baseURL,
     apiKeyEnv: p.apiKeyEnv,
     timeoutMs: p.timeoutMs,
+    // runRoles resolves in the workflow from the run's input: a config of an older release has no retryHours
+    ...(p.retryHours !== undefined ? { retryMs: p.retryHours * 3_600_000 } : {}),
     tokensPerMinute: p.tokensPerMinute,
     model: s.model,
     temperature: s.temperature,

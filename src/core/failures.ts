@@ -10,6 +10,8 @@ export const FailureType = {
   LlmRejected: 'LlmRejected',
   LlmRateLimited: 'LlmRateLimited',
   LlmUnavailable: 'LlmUnavailable',
+  /** An error nobody classified, still failing after several attempts. */
+  UnexpectedError: 'UnexpectedError',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 

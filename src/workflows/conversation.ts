@@ -7,6 +7,7 @@ import {
   defineUpdate,
   getExternalWorkflowHandle,
   isCancellation,
+  patched,
   setCurrentDetails,
   setHandler,
   upsertMemo,
@@ -91,6 +92,9 @@ export interface RetryTurnAccepted {
   /** The failure being retried. */
   failure: TurnFailure;
 }
+
+/** The patch that moved the plan step onto the nested judge's provider queue when that judge is an LLM. */
+export const PLAN_ON_PROVIDER_QUEUE = 'plan-on-provider-queue';
 
 export const conversationStatusQuery = defineQuery<ConversationStatus>('conversationStatus');
 /** Kept for conversations and clients of the first release; `retryTurnUpdate` is the way to ask. */
@@ -190,6 +194,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     const q = llmTaskQueue(input.taskQueue, roles[role]);
     return q === input.taskQueue ? undefined : q;
   };
+  const llmFor = (role: LlmRole): ReturnType<typeof llm> => llm(queue(role), roles[role]);
   const count = <T extends { usage: Usage }>(r: T): T => {
     status.usage = add(status.usage, r.usage);
     return r;
@@ -241,7 +246,11 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   }
 
   const planned = await step('plan', 0, (summary) =>
-    local.planConversationActivity.executeWithOptions({ summary }, [
+    // An LLM nested judge makes the plan step a provider call: its queue's rate limit and retry rules apply.
+    (roles.nested_judge.provider === 'llm' && patched(PLAN_ON_PROVIDER_QUEUE)
+      ? llmFor('nested_judge')
+      : local
+    ).planConversationActivity.executeWithOptions({ summary }, [
       {
         storeDir: input.storeDir,
         poolRef: input.poolRef,
@@ -277,14 +286,14 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       const base = { ...common, turnIndex: h, previous: turns.slice(), stateRef };
       const { query } = count(
         await step('back-translate', h, (summary) =>
-          llm(queue('back_translate')).backTranslateActivity.executeWithOptions({ summary }, [
+          llmFor('back_translate').backTranslateActivity.executeWithOptions({ summary }, [
             { ...base, llm: roles.back_translate },
           ]),
         ),
       );
       const { calls } = count(
         await step('forth-translate', h, (summary) =>
-          llm(queue('forth_translate')).forthTranslateActivity.executeWithOptions({ summary }, [
+          llmFor('forth_translate').forthTranslateActivity.executeWithOptions({ summary }, [
             {
               ...base,
               query,
@@ -298,7 +307,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       if (calls.length > 0) {
         const ex = count(
           await step('execute', h, (summary) =>
-            llm(queue('simulate')).executeActivity.executeWithOptions({ summary }, [
+            llmFor('simulate').executeActivity.executeWithOptions({ summary }, [
               {
                 ...common,
                 calls,
@@ -318,7 +327,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     for (let h = 0; h < turns.length; h++) {
       const t = turns[h] as TurnRef;
       const { usage, ...assistant } = await step('distill', h, (summary) =>
-        llm(queue('teacher')).distillActivity.executeWithOptions({ summary }, [
+        llmFor('teacher').distillActivity.executeWithOptions({ summary }, [
           {
             ...common,
             turnIndex: h,
@@ -345,7 +354,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
         };
         const { wrong } = count(
           await step('student', h, (summary) =>
-            llm(queue('student')).studentTurnActivity.executeWithOptions({ summary }, [
+            llmFor('student').studentTurnActivity.executeWithOptions({ summary }, [
               {
                 ...base,
                 callsRef: t.callsRef,
@@ -361,7 +370,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
         for (const w of wrong) {
           const neg = count(
             await step('negative', h, (summary) =>
-              llm(queue('negative_teacher')).negativeTurnActivity.executeWithOptions({ summary }, [
+              llmFor('negative_teacher').negativeTurnActivity.executeWithOptions({ summary }, [
                 { ...base, wrong: w, mode: input.execution, teacher: roles.negative_teacher },
               ]),
             ),

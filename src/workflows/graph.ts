@@ -1,3 +1,4 @@
+import { patched } from '@temporalio/workflow';
 import { addUsage, NO_USAGE, type Usage } from '../core/usage';
 import { llmTaskQueue, type ResolvedRole } from '../core/config';
 import { OFFLINE_JUDGE, type GraphConfig, type GraphStats } from '../core/graph';
@@ -15,18 +16,24 @@ export interface BuildGraphInput {
   taskQueue: string;
 }
 
+/** The patch that gave each LLM judge request its own activity. */
+export const GRAPH_ONE_REQUEST_PER_STEP = 'graph-one-request-per-step';
+
 /** MAGNET stage 2: candidates by cheap affinity, then batched judging, then one graph artifact. */
 export async function buildGraph(
   input: BuildGraphInput,
 ): Promise<{ graphRef: string; stats: GraphStats; file: string; usage: Usage; judgeRequests: number }> {
   const { candidatesRef, functions } = await local.selectCandidatesActivity(input);
-  const chunk = input.chunk ?? 25;
-  const parallel = input.parallel ?? 4;
+  // An LLM judge gets one activity per function (one request, plus its repair): a transient error then
+  // retries that request alone instead of a batch of 25, whose every attempt a flaky provider would fail.
+  const perRequest = input.judge.provider === 'llm' && patched(GRAPH_ONE_REQUEST_PER_STEP);
+  const chunk = perRequest ? 1 : (input.chunk ?? 25);
+  const parallel = input.parallel ?? (perRequest ? 8 : 4);
   const ranges: [number, number][] = [];
   for (let s = 0; s < functions; s += chunk) ranges.push([s, Math.min(functions, s + chunk)]);
   const edgeRefs: string[] = new Array<string>(ranges.length);
   const q = llmTaskQueue(input.taskQueue, input.judge);
-  const judge = llm(q === input.taskQueue ? undefined : q);
+  const judge = llm(q === input.taskQueue ? undefined : q, input.judge);
   let usage: Usage = NO_USAGE;
   let judgeRequests = 0;
   for (let i = 0; i < ranges.length; i += parallel) {

@@ -1,5 +1,6 @@
-import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import { patched, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type * as activities from '../activities';
+import type { ResolvedRole } from '../core/config';
 import { NON_RETRYABLE, NON_RETRYABLE_LLM } from '../core/failures';
 
 /** Local, cheap work (files, planning, execution, offline generation): short timeouts, quick retries. */
@@ -29,18 +30,39 @@ const LLM_OPTIONS: ActivityOptions = {
   },
 };
 
-const byQueue = new Map<string, ReturnType<typeof proxyActivities<typeof activities>>>();
+/** The patch that let LLM steps retry transient errors until a deadline instead of 10 times. */
+export const RETRY_UNTIL_DEADLINE = 'llm-retry-until-deadline';
+
+const proxies = new Map<string, ReturnType<typeof proxyActivities<typeof activities>>>();
 
 /**
  * Steps that call LLMs, on the task queue of their provider (rate-limited per provider for all workers);
- * `undefined` = the workflow's own queue (offline backend).
+ * `undefined` = the workflow's own queue (offline backend). Given the step's role, a transient error (429,
+ * 5xx, timeout, reset) is retried without an attempt cap until the provider's `retryHours` have passed:
+ * ten attempts were spent in a minute by a provider having a bad quarter of an hour. Errors that retrying
+ * cannot fix stay non-retryable, and a step that fails for good waits for `magnet retry`.
  */
-export function llm(taskQueue?: string): ReturnType<typeof proxyActivities<typeof activities>> {
-  const key = taskQueue ?? '';
-  let p = byQueue.get(key);
+export function llm(
+  taskQueue?: string,
+  role?: ResolvedRole,
+): ReturnType<typeof proxyActivities<typeof activities>> {
+  // inputs of the first releases carry no retryMs; their executions keep the options they were recorded with
+  const retryMs = role?.provider === 'llm' ? role.retryMs : undefined;
+  const deadline = retryMs !== undefined && patched(RETRY_UNTIL_DEADLINE) ? retryMs : undefined;
+  const key = `${taskQueue ?? ''}|${deadline ?? ''}`;
+  let p = proxies.get(key);
   if (!p) {
-    p = proxyActivities<typeof activities>({ ...LLM_OPTIONS, ...(taskQueue ? { taskQueue } : {}) });
-    byQueue.set(key, p);
+    p = proxyActivities<typeof activities>({
+      ...LLM_OPTIONS,
+      ...(taskQueue ? { taskQueue } : {}),
+      ...(deadline !== undefined
+        ? {
+            scheduleToCloseTimeout: deadline,
+            retry: { ...LLM_OPTIONS.retry, maximumAttempts: Number.POSITIVE_INFINITY },
+          }
+        : {}),
+    });
+    proxies.set(key, p);
   }
   return p;
 }
