@@ -104,6 +104,29 @@ describe('preflight: a bad key or endpoint fails in seconds with one line, befor
     expect(await executions(runId)).toBe(0);
   });
 
+  it('magnet worker and magnet attach check the key variables of the config they serve', async () => {
+    const { home, configFile } = providerConfig({
+      kind: 'openai',
+      baseURL: `${openai.url}/v1`,
+      apiKeyEnv: 'PREFLIGHT_KEY',
+    });
+    const unset = /^error: environment variable PREFLIGHT_KEY \(API key for provider fake\) is not set$/;
+    const worker = await cli(['worker', '--config', configFile], home, {});
+    expect(worker.code).toBe(1);
+    expect(oneLine(worker.stderr)).toMatch(unset);
+    expect(worker.ms).toBeLessThan(5000);
+
+    const runId = `preflight-attach-${Date.now()}`;
+    expect((await cli(['run', '--config', configFile, '--run-id', runId, '--detach'], home)).code).toBe(0);
+    try {
+      const attach = await cli(['attach', runId], home, {});
+      expect(attach.code).toBe(1);
+      expect(oneLine(attach.stderr)).toMatch(unset);
+    } finally {
+      await client.workflow.getHandle(runId).terminate('preflight test');
+    }
+  });
+
   it('a refused key (HTTP 401 from the OpenAI or Gemini models list) is named', async () => {
     const gemini = await startFakeGemini({ apiKey: KEY });
     try {

@@ -9,6 +9,7 @@ import { ConfigError, loadConfig } from '../io/config-file';
 import { readJson } from '../io/files';
 import { dataDir } from '../io/paths';
 import { loadPool } from '../io/pool-files';
+import { checkKeys } from '../llm/preflight';
 import { homeLayout } from '../io/run-layout';
 import { TASK_QUEUE } from '../temporal/task-queue';
 import { createWorkers } from '../worker';
@@ -119,5 +120,8 @@ export async function attachRun(runId: string, opts: { worker?: boolean } = {}):
   const { client, server } = await connect({ startLocal: true });
   const handle: RunHandle = client.workflow.getHandle(runId);
   if (opts.worker === false) return showProgress(handle);
-  return showWithWorkers(handle, server.address, await runInputOf(client, runId));
+  const input = await runInputOf(client, runId);
+  // this process's workers would fail every LLM step they take without the keys
+  checkKeys(input.config);
+  return showWithWorkers(handle, server.address, input);
 }
