@@ -51,17 +51,18 @@ it(`records the histories of workflow version ${VERSION ?? '(set MAGNET_HISTORIE
       return undefined;
     });
     broken = false;
+    // the run's workers stop when it ends, so the run's end (not the conversations' status) ends the loop
+    let ended = false;
+    void run.done.finally(() => (ended = true));
     await until(
-      'every conversation done, the waiting ones retried',
+      'the run done, the waiting conversations retried',
       async () => {
-        let left = 0;
-        for (let i = 0; i < 4; i++) {
+        for (let i = 0; i < 4 && !ended; i++) {
           const h = client.workflow.getHandle(conv(i));
           const s = await h.query(conversationStatusQuery).catch(() => undefined);
           if (s?.waiting) await h.executeUpdate(retryTurnUpdate, { args: [{}] }).catch(() => undefined);
-          if (s?.stage !== 'done') left++;
         }
-        return left === 0 ? true : undefined;
+        return ended ? true : undefined;
       },
       480_000,
     );
