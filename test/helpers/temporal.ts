@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { installRuntime } from '../../src/worker';
-import { startFakeOpenAI, type FakeServer } from '../fakes';
+import { startFakeOpenAI, type FakeOptions, type FakeServer } from '../fakes';
 
 export function temporalAddress(): string {
   const address = process.env.TEMPORAL_ADDRESS;
@@ -39,12 +39,12 @@ const quietLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noo
  * For a test file that drives runs through the fake OpenAI server: the bundle, a client and the server are set
  * up before its tests (read `ctx.client`, `ctx.server` inside them) and closed after.
  */
-export function withClientAndFakeOpenAI(): { client: Client; server: FakeServer } {
+export function withClientAndFakeOpenAI(options: FakeOptions = {}): { client: Client; server: FakeServer } {
   const ctx = {} as { client: Client; server: FakeServer };
   beforeAll(async () => {
     await workflowBundle();
     ctx.client = await connect();
-    ctx.server = await startFakeOpenAI();
+    ctx.server = await startFakeOpenAI(options);
   });
   afterAll(async () => {
     await ctx.server?.close();
