@@ -38,9 +38,10 @@ export async function nonRetryableOn<T>(fn: () => Promise<T>): Promise<T> {
     const type = nonRetryableType(e);
     if (type) throw ApplicationFailure.create({ message: (e as Error).message, type, nonRetryable: true });
     const classified = e instanceof ApplicationFailure || e instanceof CancelledFailure;
-    if (!classified && attempt() >= UNEXPECTED_ERROR_ATTEMPTS)
+    const attempts = attempt();
+    if (!classified && attempts >= UNEXPECTED_ERROR_ATTEMPTS)
       throw ApplicationFailure.create({
-        message: `${e instanceof Error ? e.message : String(e)} (gave up after ${attempt()} attempts)`,
+        message: `${e instanceof Error ? e.message : String(e)} (gave up after ${attempts} attempts)`,
         type: FailureType.UnexpectedError,
         nonRetryable: true,
       });

@@ -17,7 +17,7 @@ import {
 import { conversationFinishedSignal, conversationWaitingSignal } from './signals';
 import { MagnetCategories, MagnetErrorType, MagnetStatus, MagnetTurns } from './search-attributes';
 import type { TurnRef } from '../activities/conversation';
-import { llmTaskQueue, type LlmRole, type ResolvedRole } from '../core/config';
+import type { LlmRole, ResolvedRole } from '../core/config';
 import type { OpsConfig } from '../core/ops';
 import { addUsage as add, NO_USAGE as ZERO, type Usage } from '../core/usage';
 import type { ExecutionMode } from '../tools/execute';
@@ -190,11 +190,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       },
     },
   );
-  const queue = (role: LlmRole): string | undefined => {
-    const q = llmTaskQueue(input.taskQueue, roles[role]);
-    return q === input.taskQueue ? undefined : q;
-  };
-  const llmFor = (role: LlmRole): ReturnType<typeof llm> => llm(queue(role), roles[role]);
+  const llmFor = (role: LlmRole): ReturnType<typeof llm> => llm(input.taskQueue, roles[role]);
   const count = <T extends { usage: Usage }>(r: T): T => {
     status.usage = add(status.usage, r.usage);
     return r;

@@ -1,6 +1,6 @@
 import { patched } from '@temporalio/workflow';
 import { addUsage, NO_USAGE, type Usage } from '../core/usage';
-import { llmTaskQueue, type ResolvedRole } from '../core/config';
+import type { ResolvedRole } from '../core/config';
 import { OFFLINE_JUDGE, type GraphConfig, type GraphStats } from '../core/graph';
 import { llm, local } from './proxies';
 
@@ -32,8 +32,7 @@ export async function buildGraph(
   const ranges: [number, number][] = [];
   for (let s = 0; s < functions; s += chunk) ranges.push([s, Math.min(functions, s + chunk)]);
   const edgeRefs: string[] = new Array<string>(ranges.length);
-  const q = llmTaskQueue(input.taskQueue, input.judge);
-  const judge = llm(q === input.taskQueue ? undefined : q, input.judge);
+  const judge = llm(input.taskQueue, input.judge);
   let usage: Usage = NO_USAGE;
   let judgeRequests = 0;
   for (let i = 0; i < ranges.length; i += parallel) {

@@ -1,6 +1,6 @@
 import { patched, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type * as activities from '../activities';
-import type { ResolvedRole } from '../core/config';
+import { llmTaskQueue, type ResolvedRole } from '../core/config';
 import { NON_RETRYABLE, NON_RETRYABLE_LLM } from '../core/failures';
 
 /** Local, cheap work (files, planning, execution, offline generation): short timeouts, quick retries. */
@@ -36,18 +36,20 @@ export const RETRY_UNTIL_DEADLINE = 'llm-retry-until-deadline';
 const proxies = new Map<string, ReturnType<typeof proxyActivities<typeof activities>>>();
 
 /**
- * Steps that call LLMs, on the task queue of their provider (rate-limited per provider for all workers);
- * `undefined` = the workflow's own queue (offline backend). Given the step's role, a transient error (429,
+ * Steps of `role`, on the task queue of its provider (rate-limited per provider for all workers), or on the
+ * workflow's own queue `workflowQueue` for the offline backend. For an LLM role, a transient error (429,
  * 5xx, timeout, reset) is retried without an attempt cap until the provider's `retryHours` have passed:
  * ten attempts were spent in a minute by a provider having a bad quarter of an hour. Errors that retrying
  * cannot fix stay non-retryable, and a step that fails for good waits for `magnet retry`.
  */
 export function llm(
-  taskQueue?: string,
-  role?: ResolvedRole,
+  workflowQueue: string,
+  role: ResolvedRole,
 ): ReturnType<typeof proxyActivities<typeof activities>> {
+  const q = llmTaskQueue(workflowQueue, role);
+  const taskQueue = q === workflowQueue ? undefined : q;
   // inputs of the first releases carry no retryMs; their executions keep the options they were recorded with
-  const retryMs = role?.provider === 'llm' ? role.retryMs : undefined;
+  const retryMs = role.provider === 'llm' ? role.retryMs : undefined;
   const deadline = retryMs !== undefined && patched(RETRY_UNTIL_DEADLINE) ? retryMs : undefined;
   const key = `${taskQueue ?? ''}|${deadline ?? ''}`;
   let p = proxies.get(key);

@@ -19,3 +19,15 @@ export function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
     server: { executable: { type: 'existing-path', path: testServerPath() } },
   });
 }
+
+/** For a test file on the time-skipping server: started before its tests (read `ctx.env` in them), torn down after. */
+export function withTimeSkippingEnv(): { env: TestWorkflowEnvironment } {
+  const ctx = {} as { env: TestWorkflowEnvironment };
+  beforeAll(async () => {
+    ctx.env = await timeSkippingEnv();
+  });
+  afterAll(async () => {
+    await ctx.env?.teardown();
+  });
+  return ctx;
+}

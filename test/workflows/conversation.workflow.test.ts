@@ -1,51 +1,33 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import {
   conversation,
   conversationStatusQuery,
   retryTurnUpdate,
   type ConversationStatus,
 } from '../../src/workflows/conversation';
-import { bundleOf } from '../helpers/temporal';
-import { timeSkippingEnv } from '../helpers/time-skipping';
-import { conversationInput, mockActivities, type MockLog } from './mock-activities';
+import { until } from '../helpers/cli';
+import { withTimeSkippingEnv } from '../helpers/time-skipping';
+import { conversationInput, mockedWorker, type MockLog } from './mock-activities';
 
 /**
  * The conversation's failure handling with the activities mocked, on a time-skipping test server: a step that
  * fails for good waits for `retryTurn`, the retry re-runs just that step, and a wait of days runs out.
  */
-let env: TestWorkflowEnvironment;
-beforeAll(async () => {
-  env = await timeSkippingEnv();
-});
-afterAll(async () => {
-  await env?.teardown();
-});
+const ts = withTimeSkippingEnv();
 
 let n = 0;
 async function withWorker<T>(log: MockLog, fn: (taskQueue: string) => Promise<T>): Promise<T> {
   const taskQueue = `conv-${++n}`;
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await bundleOf(require.resolve('../../src/workflows')),
-    activities: mockActivities(log),
-  });
+  const worker = await mockedWorker(ts.env, taskQueue, log);
   return worker.runUntil(fn(taskQueue));
 }
 
 /** Polls a query until it says what we wait for (time does not skip while the test only queries). */
-async function waitFor(id: string, ok: (s: ConversationStatus) => boolean): Promise<ConversationStatus> {
-  for (let i = 0; i < 200; i++) {
-    const s = await env.client.workflow
-      .getHandle(id)
-      .query(conversationStatusQuery)
-      .catch(() => undefined);
-    if (s && ok(s)) return s;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${id}: condition not reached`);
+function waitFor(id: string, ok: (s: ConversationStatus) => boolean): Promise<ConversationStatus> {
+  return until(id, async () => {
+    const s = await ts.env.client.workflow.getHandle(id).query(conversationStatusQuery);
+    return ok(s) ? s : undefined;
+  });
 }
 
 async function updateError(p: Promise<unknown>): Promise<string> {
@@ -67,7 +49,7 @@ describe('conversation: failed steps wait for a retry', () => {
     };
     const result = await withWorker(log, async (taskQueue) => {
       const input = conversationInput(taskQueue, { id: 'c1' });
-      const handle = await env.client.workflow.start(conversation, {
+      const handle = await ts.env.client.workflow.start(conversation, {
         taskQueue,
         workflowId: input.id,
         args: [input],
@@ -122,12 +104,12 @@ describe('conversation: failed steps wait for a retry', () => {
 
   it('gives up when nobody retries within the wait (days pass in the test server)', async () => {
     const log: MockLog = { calls: [], failures: new Map([['distill:0', 1]]) };
-    const before = await env.currentTimeMs();
+    const before = await ts.env.currentTimeMs();
     const result = await withWorker(log, async (taskQueue) => {
       const input = conversationInput(taskQueue, { id: 'c2', failedTurnWaitMs: 3 * 24 * 3600 * 1000 });
-      return env.client.workflow.execute(conversation, { taskQueue, workflowId: input.id, args: [input] });
+      return ts.env.client.workflow.execute(conversation, { taskQueue, workflowId: input.id, args: [input] });
     });
-    const waited = (await env.currentTimeMs()) - before;
+    const waited = (await ts.env.currentTimeMs()) - before;
     expect(waited).toBeGreaterThanOrEqual(3 * 24 * 3600 * 1000);
     expect(result).toMatchObject({
       status: 'failed',
@@ -141,7 +123,7 @@ describe('conversation: failed steps wait for a retry', () => {
     const log: MockLog = { calls: [], failures: new Map([['plan:0', 1]]) };
     const result = await withWorker(log, async (taskQueue) => {
       const input = conversationInput(taskQueue, { id: 'c3', failedTurnWaitMs: 0 });
-      return env.client.workflow.execute(conversation, { taskQueue, workflowId: input.id, args: [input] });
+      return ts.env.client.workflow.execute(conversation, { taskQueue, workflowId: input.id, args: [input] });
     });
     expect(result).toMatchObject({ status: 'failed', failure: { stage: 'plan', turn: 0 } });
     expect(log.calls).toEqual(['c3:plan:0']);

@@ -1,9 +1,12 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
 import type * as activities from '../../src/activities';
 import { LLM_ROLES, RunConfig, type LlmRole, type ResolvedRole, type RunInput } from '../../src/core/config';
 import type { Fsp } from '../../src/core/ops';
 import { NO_USAGE } from '../../src/core/usage';
 import type { ConversationInput } from '../../src/workflows/conversation';
+import { bundleOf } from '../helpers/temporal';
 
 type Acts = typeof activities;
 
@@ -174,4 +177,18 @@ export function runInput(
     prompts: {},
     searchAttributes: false,
   };
+}
+
+/** A worker of magnet's workflows with the mocked activities, on the test server. */
+export async function mockedWorker(
+  env: TestWorkflowEnvironment,
+  taskQueue: string,
+  log: MockLog,
+): Promise<Worker> {
+  return Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await bundleOf(require.resolve('../../src/workflows')),
+    activities: mockActivities(log),
+  });
 }

@@ -1,60 +1,47 @@
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { retryFailed } from '../../src/client';
-import { conversation, conversationStatusQuery } from '../../src/workflows/conversation';
+import {
+  conversation,
+  conversationStatusQuery,
+  type ConversationStatus,
+} from '../../src/workflows/conversation';
 import { bundleOf } from '../helpers/temporal';
-import { timeSkippingEnv } from '../helpers/time-skipping';
-import { conversationInput, mockActivities, type MockLog } from './mock-activities';
+import { until } from '../helpers/cli';
+import { withTimeSkippingEnv } from '../helpers/time-skipping';
+import { conversationInput, mockedWorker, type MockLog } from './mock-activities';
 
 /**
  * `magnet retry`'s client side against real conversations: the update's outcome reaches the caller (accepted
  * with the step, or rejected with the validator's reason), and a conversation of the first release, which has
  * no update handler, still gets its retry as the old signal.
  */
-let env: TestWorkflowEnvironment;
-beforeAll(async () => {
-  env = await timeSkippingEnv();
-});
-afterAll(async () => {
-  await env?.teardown();
-});
+const ts = withTimeSkippingEnv();
 
 async function waiting(id: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const s = await env.client.workflow
-      .getHandle(id)
-      .query(conversationStatusQuery)
-      .catch(() => undefined);
-    if (s?.waiting) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${id} never waited`);
+  const query = (): Promise<ConversationStatus> =>
+    ts.env.client.workflow.getHandle(id).query(conversationStatusQuery);
+  await until(`${id} waiting`, async () => ((await query()).waiting ? true : undefined));
 }
 
 it('reports accepted and rejected retries of the current release', async () => {
   const log: MockLog = { calls: [], failures: new Map([['forth:1', 1]]) };
   const taskQueue = 'retry-client';
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await bundleOf(require.resolve('../../src/workflows')),
-    activities: mockActivities(log),
-  });
+  const worker = await mockedWorker(ts.env, taskQueue, log);
   await worker.runUntil(async () => {
     const input = conversationInput(taskQueue, { runId: 'r1', id: 'r1/conv-00000' });
-    const handle = await env.client.workflow.start(conversation, {
+    const handle = await ts.env.client.workflow.start(conversation, {
       taskQueue,
       workflowId: input.id,
       args: [input],
     });
     await waiting(input.id);
-    const [bad] = await retryFailed(env.client, 'r1', {
+    const [bad] = await retryFailed(ts.env.client, 'r1', {
       conversation: 'conv-00000',
       set: { 'teacher.maxTokens': '-3' },
     });
     expect(bad).toMatchObject({ id: input.id, outcome: 'rejected' });
     expect(bad?.outcome === 'rejected' && bad.reason).toContain('maxTokens must be a positive integer');
-    const [ok] = await retryFailed(env.client, 'r1', { conversation: 'conv-00000', set: {} });
+    const [ok] = await retryFailed(ts.env.client, 'r1', { conversation: 'conv-00000', set: {} });
     expect(ok).toMatchObject({
       id: input.id,
       outcome: 'accepted',
@@ -62,7 +49,7 @@ it('reports accepted and rejected retries of the current release', async () => {
     });
     expect(await handle.result()).toMatchObject({ status: 'completed', retried: 1 });
     // the conversation has ended: a retry now is rejected with the reason, not lost
-    const [late] = await retryFailed(env.client, 'r1', { conversation: 'conv-00000', set: {} });
+    const [late] = await retryFailed(ts.env.client, 'r1', { conversation: 'conv-00000', set: {} });
     expect(late?.outcome).toBe('rejected');
   });
 });
@@ -70,15 +57,15 @@ it('reports accepted and rejected retries of the current release', async () => {
 it('sends the old signal to a conversation of the first release', async () => {
   const taskQueue = 'retry-client-v1';
   const worker = await Worker.create({
-    connection: env.nativeConnection,
+    connection: ts.env.nativeConnection,
     taskQueue,
     workflowBundle: await bundleOf(require.resolve('./fixtures/first-release-conversation')),
   });
   await worker.runUntil(async () => {
     const id = 'r2/conv-00000';
-    const handle = await env.client.workflow.start('conversation', { taskQueue, workflowId: id });
+    const handle = await ts.env.client.workflow.start('conversation', { taskQueue, workflowId: id });
     await waiting(id);
-    const [sent] = await retryFailed(env.client, 'r2', {
+    const [sent] = await retryFailed(ts.env.client, 'r2', {
       conversation: 'conv-00000',
       set: { 'forth_translate.model': 'm2' },
     });

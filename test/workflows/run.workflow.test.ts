@@ -1,34 +1,16 @@
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import type { RunSummary } from '../../src/activities/export';
 import { conversationStatusQuery, retryTurnUpdate } from '../../src/workflows/conversation';
 import { synthesisRun } from '../../src/workflows/run';
-import { bundleOf } from '../helpers/temporal';
-import { timeSkippingEnv } from '../helpers/time-skipping';
-import { mockActivities, runInput, type MockLog } from './mock-activities';
+import { until } from '../helpers/cli';
+import { withTimeSkippingEnv } from '../helpers/time-skipping';
+import { mockedWorker, runInput, type MockLog } from './mock-activities';
 
 /**
  * The run's hand-over of waiting conversations at continue-as-new, with mocked activities on the test
  * server: a conversation waiting for a retry must not hold up the run, and its end must still be counted
  * when it comes in a later execution of the run, retried or given up.
  */
-let env: TestWorkflowEnvironment;
-beforeAll(async () => {
-  env = await timeSkippingEnv();
-});
-afterAll(async () => {
-  await env?.teardown();
-});
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>): Promise<T> {
-  for (let i = 0; i < 600; i++) {
-    // a query may land between two executions of the run: ask again
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const ts = withTimeSkippingEnv();
 
 /** Runs 4 conversations, continuing as new after each start; conversations 0 and 2 fail at turn 2. */
 async function handOverRun(
@@ -44,14 +26,9 @@ async function handOverRun(
     ]),
   };
   const taskQueue = `tq-${runId}`;
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await bundleOf(require.resolve('../../src/workflows')),
-    activities: mockActivities(log),
-  });
+  const worker = await mockedWorker(ts.env, taskQueue, log);
   return worker.runUntil(async () => {
-    const handle = await env.client.workflow.start(synthesisRun, {
+    const handle = await ts.env.client.workflow.start(synthesisRun, {
       taskQueue,
       workflowId: runId,
       args: [runInput(taskQueue, runId, 4, waitSeconds), undefined, 1],
@@ -59,12 +36,12 @@ async function handOverRun(
     await whileWaiting(log);
     const summary = await handle.result();
     let executions = 1;
-    let events = (await env.client.workflow.getHandle(runId, handle.firstExecutionRunId).fetchHistory())
+    let events = (await ts.env.client.workflow.getHandle(runId, handle.firstExecutionRunId).fetchHistory())
       .events;
     for (;;) {
       const next = events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
       if (!next) break;
-      events = (await env.client.workflow.getHandle(runId, next).fetchHistory()).events;
+      events = (await ts.env.client.workflow.getHandle(runId, next).fetchHistory()).events;
       executions++;
     }
     return { summary, executions, log };
@@ -87,7 +64,7 @@ describe('run: waiting conversations at continue-as-new', () => {
       await until('two waiting, two written', async () => {
         const waiting = [];
         for (const i of [0, 2]) {
-          const s = await env.client.workflow
+          const s = await ts.env.client.workflow
             .getHandle(`${runId}/conv-0000${i}`)
             .query(conversationStatusQuery);
           if (s.waiting && s.failure?.stage === 'forth-translate') waiting.push(i);
@@ -95,7 +72,7 @@ describe('run: waiting conversations at continue-as-new', () => {
         return waiting.length === 2 && writers(running).length === 2 ? true : undefined;
       });
       for (const i of [0, 2]) {
-        const accepted = await env.client.workflow
+        const accepted = await ts.env.client.workflow
           .getHandle(`${runId}/conv-0000${i}`)
           .executeUpdate(retryTurnUpdate, { args: [{}] });
         expect(accepted).toMatchObject({ turn: 1, stage: 'forth-translate' });
