@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from '../io/config-file';
 import { checkKeys, preflight } from '../llm/preflight';
 import { packageRoot } from '../io/paths';
 import { localServerStatus, startLocalServer, stopLocalServer } from '../temporal/dev-server';
+import { sharedTaskQueue } from '../temporal/task-queue';
 import { createWorkers } from '../worker';
 import { buildGraphFile, printPaths } from './graph';
 import { nonNegativeInt, positiveInt, repeatableOption, setOption, typedOption } from './options';
@@ -62,6 +63,10 @@ function program(result: { code: number }): Command {
     )
     .option('--detach', 'start the run and return (follow it with "magnet attach")')
     .option('--no-worker', 'do not run a worker in this process (other workers do the work)')
+    .option(
+      '--task-queue <name>',
+      "a shared task queue (default: the run's own, magnet-<run id>; also MAGNET_TASK_QUEUE)",
+    )
     .option('--no-cache', 'ask the LLMs afresh instead of reusing cached answers')
     .option(
       '--no-preflight',
@@ -86,11 +91,13 @@ and one models-list request within 5 s is answered without 401/403. A failure is
         worker: boolean;
         cache: boolean;
         preflight: boolean;
+        taskQueue?: string;
       }) => {
         const input = await prepareRun(o.config, {
           runId: o.runId,
           conversations: o.conversations,
           noCache: !o.cache,
+          taskQueue: o.taskQueue,
         });
         if (o.preflight) await preflight(input.config);
         const summary = await launchRun(input, { detach: o.detach, worker: o.worker });
@@ -254,29 +261,49 @@ recorded history against its code, which this command does not do.`,
 
   magnet
     .command('worker')
-    .description("an extra worker process: the main task queue and the config's LLM queues")
-    .addOption(new Option('--config <file>', 'serve the LLM providers of this run config').conflicts('run'))
-    .option('--run <id>', 'serve the LLM providers of this run')
+    .description("an extra worker process for one run's task queues, or for a shared queue")
+    .option('--run <id>', "work on this run (its own task queues and its config's LLM providers)")
+    .addOption(
+      new Option(
+        '--task-queue <name>',
+        'work on a shared task queue (runs started with --task-queue or MAGNET_TASK_QUEUE)',
+      ).conflicts('run'),
+    )
+    .addOption(
+      new Option('--config <file>', 'with --task-queue: serve the LLM providers of this config').conflicts(
+        'run',
+      ),
+    )
     .addHelpText(
       'after',
       examples(
         'magnet worker --run travel-v1',
-        'TEMPORAL_ADDRESS=temporal.internal:7233 magnet worker --config my-run.json',
-      ),
+        'TEMPORAL_ADDRESS=temporal.internal:7233 magnet worker --task-queue team-gpu --config my-run.json',
+      ) +
+        `\n\nEach run has its own task queues (magnet-<run id>, magnet-<run id>-llm-<provider>) unless it was started
+with --task-queue: a worker serves exactly one run's queues or one shared queue, never another run's steps.`,
     )
-    .action(async (o: { config?: string; run?: string }) => {
+    .action(async (o: { config?: string; run?: string; taskQueue?: string }) => {
+      const shared = sharedTaskQueue(o.taskQueue);
       // a worker without its keys would fail every LLM step it takes: checked before connecting
       let config = o.config
         ? (await loadConfig(o.config)).config
         : RunConfig.parse({ pool: '.', conversations: 1 });
       checkKeys(config);
+      if (!o.run && !shared)
+        throw new ConfigError(
+          'magnet worker: name the run to work on (--run ID) or a shared queue (--task-queue Q or MAGNET_TASK_QUEUE)',
+        );
       const { client, server } = await connect({ startLocal: true });
+      let taskQueue = shared;
       if (o.run) {
-        config = (await runInputOf(client, o.run)).config;
+        const input = await runInputOf(client, o.run);
+        config = input.config;
+        taskQueue = input.taskQueue;
         checkKeys(config);
       }
       await client.connection.close();
-      const workers = await createWorkers({ address: server.address, config });
+      const workers = await createWorkers({ address: server.address, config, taskQueue });
       console.log(`magnet worker on ${server.address}: ${workers.map((w) => w.taskQueue).join(', ')}`);
       await Promise.all(workers.map((w) => w.worker.run()));
     });

@@ -11,7 +11,7 @@ import { dataDir } from '../io/paths';
 import { loadPool } from '../io/pool-files';
 import { checkKeys } from '../llm/preflight';
 import { homeLayout } from '../io/run-layout';
-import { TASK_QUEUE } from '../temporal/task-queue';
+import { runTaskQueue } from '../temporal/task-queue';
 import { createWorkers } from '../worker';
 import { ProgressPrinter } from './progress';
 
@@ -25,7 +25,7 @@ function stamp(d: Date): string {
  */
 export async function prepareRun(
   configFile: string,
-  opts: { runId?: string; conversations?: number; noCache?: boolean } = {},
+  opts: { runId?: string; conversations?: number; noCache?: boolean; taskQueue?: string } = {},
 ): Promise<RunInput> {
   const { config: loaded, baseDir } = await loadConfig(configFile);
   const config: RunConfig = {
@@ -67,7 +67,8 @@ export async function prepareRun(
     outDir,
     storeDir: home.store,
     cacheDir: home.cache,
-    taskQueue: TASK_QUEUE,
+    // the run's own queues unless one is named: another run's workers never take its steps
+    taskQueue: runTaskQueue(runId, opts.taskQueue),
     prompts,
   });
 }
