@@ -152,7 +152,7 @@ export interface ConversationInfo {
   conversation?: ConversationStatus;
 }
 
-/** Conversations of a run that are waiting for a retry after a failed turn. */
+/** Conversations of a run waiting for a retry after a failed turn, and its graph when a judge request failed. */
 export async function waitingConversations(
   client: Client,
   runId: string,
@@ -160,7 +160,7 @@ export async function waitingConversations(
 ): Promise<ConversationInfo[]> {
   const query = searchAttributes
     ? `MagnetRun = '${runId}' AND MagnetStatus = 'waiting' AND ExecutionStatus = 'Running'`
-    : `WorkflowId STARTS_WITH '${runId}/conv-' AND ExecutionStatus = 'Running'`;
+    : `(WorkflowId STARTS_WITH '${runId}/conv-' OR WorkflowId = '${runId}/graph') AND ExecutionStatus = 'Running'`;
   const out: ConversationInfo[] = [];
   for await (const wf of client.workflow.list({ query })) {
     const status = await client.workflow.getHandle(wf.workflowId).query(conversationStatusQuery);

@@ -13,7 +13,7 @@ export function renderProgress(p: RunProgress, startedAt: number, now: number): 
     `[${bar}] ${done}/${p.planned}`,
     `${p.completed} ok`,
     `${p.failed} failed`,
-    `${p.inFlight - (p.waiting ?? 0)} running`,
+    `${Math.max(0, p.inFlight - (p.waiting ?? 0))} running`,
     ...(p.waiting ? [`${p.waiting} WAITING for retry`] : []),
     p.paused ? 'PAUSED' : p.phase,
   ];

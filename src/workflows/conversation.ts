@@ -126,7 +126,20 @@ export function overrideProblem(key: string, value: string, roles: readonly stri
   return undefined;
 }
 
-function describe(err: unknown, turn: number, stage: string): TurnFailure {
+/**
+ * What a step that failed for good had already paid (an invalid answer and its repair): the activity's
+ * failure details carry it, so totals count every paid request, not only those of steps that succeeded.
+ */
+export function paidUsage(err: unknown): Usage {
+  const e = err instanceof ActivityFailure ? err.cause : err;
+  const details =
+    e instanceof ApplicationFailure ? (e.details?.[0] as { usage?: Usage } | undefined) : undefined;
+  const u = details?.usage;
+  return u && typeof u.requests === 'number' && typeof u.costUsd === 'number' ? u : ZERO;
+}
+
+/** A step's final failure as recorded and shown (the activity's own error type and message). */
+export function describe(err: unknown, turn: number, stage: string): TurnFailure {
   let e: unknown = err;
   if (e instanceof ActivityFailure && e.cause) e = e.cause;
   if (e instanceof ApplicationFailure) {
@@ -138,11 +151,11 @@ function describe(err: unknown, turn: number, stage: string): TurnFailure {
 }
 
 /** Applies `role.field=value` overrides to the resolved roles (model, temperature, maxTokens). */
-export function applyOverrides(
-  roles: Record<LlmRole, ResolvedRole>,
+export function applyOverrides<R extends Partial<Record<LlmRole, ResolvedRole>>>(
+  roles: R,
   set: Record<string, string>,
-): Record<LlmRole, ResolvedRole> {
-  const out = { ...roles };
+): R {
+  const out: Partial<Record<LlmRole, ResolvedRole>> = { ...roles };
   for (const [key, value] of Object.entries(set)) {
     const [role, field] = key.split('.') as [LlmRole, string];
     const r = out[role];
@@ -151,7 +164,7 @@ export function applyOverrides(
     else if (field === 'temperature') out[role] = { ...r, temperature: Number(value) };
     else if (field === 'maxTokens') out[role] = { ...r, maxTokens: Number(value) };
   }
-  return out;
+  return out as R;
 }
 
 /**
@@ -223,6 +236,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
         // a cancelled run cancels its conversations: that is not a turn failure
         if (isCancellation(err)) throw err;
         const failure = { ...describe(err, turn, stage), where: summary };
+        status.usage = add(status.usage, paidUsage(err));
         status.failure = failure;
         mark('waiting', failure);
         await local.writeFailureActivity.executeWithOptions({ summary: `record failure: ${summary}` }, [

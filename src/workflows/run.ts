@@ -144,9 +144,12 @@ export async function synthesisRun(
             outDir: input.outDir,
             judge: roles.dependency_judge,
             taskQueue: input.taskQueue,
+            searchAttributes: input.searchAttributes,
           },
         ],
       });
+      // a graph that waited for a retry counted as one waiting step (index -1) until it went on
+      waiting.delete(-1);
       usage = built.usage;
       graph = built;
     }

@@ -51,7 +51,8 @@ export function mockActivities(log: MockLog): Partial<Acts> {
         message: `${name}: invalid answer from m1 after one repair: not valid JSON`,
         type: 'LlmInvalidOutput',
         nonRetryable: true,
-        details: [{ raw: 'no JSON here' }],
+        // an invalid answer and its repair were paid for (completeJson reports them so)
+        details: [{ raw: 'no JSON here', usage: { ...USAGE, requests: 2 } }],
       });
     }
   };
@@ -94,7 +95,10 @@ export function mockActivities(log: MockLog): Partial<Acts> {
     clearFailureActivity: async () => undefined,
     loadPoolActivity: async () => ({ poolRef: 'pool', functions: 2, categories: ['demo'] }),
     selectCandidatesActivity: async () => ({ candidatesRef: 'cands', functions: 2 }),
-    judgeFunctionsActivity: async () => ({ edgesRef: 'edges', edges: 1, rejected: 0, usage: NO_USAGE }),
+    judgeFunctionsActivity: async (input) => {
+      step('judge', input.start);
+      return { edgesRef: `edges-${input.start}`, edges: 1, rejected: 0, usage: USAGE };
+    },
     assembleGraphActivity: async () => ({ graphRef: 'graph', stats: GRAPH_STATS, file: 'graph.json' }),
     exportRunActivity: async (input) => ({
       runId: input.runId,

@@ -81,8 +81,9 @@ describe('run: waiting conversations at continue-as-new', () => {
     // a continue-as-new after each of the 4 starts
     expect(executions).toBe(4);
     expect(summary.failed).toBe(0);
-    // usage reported by the conversations, across executions: 2 back-, 2 forth-translations, 2 distills each
-    expect(summary.usage.requests).toBe(4 * 6);
+    // usage reported across executions: 2 back-, 2 forth-translations, 2 distills per conversation, the
+    // graph's judge request, and the answer and repair paid by each of the two failed attempts
+    expect(summary.usage.requests).toBe(4 * 6 + 1 + 2 * 2);
     expect(writers(log)).toEqual([0, 1, 2, 3].map((i) => `${runId}/conv-0000${i}`));
   });
 
