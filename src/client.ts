@@ -11,6 +11,8 @@ import type { RunSummary } from './activities/export';
 import { RunInput } from './core/config';
 import { NO_USAGE } from './core/usage';
 import { ConfigError } from './io/config-file';
+import { readLedger, type LedgerTotals } from './io/ledger';
+import { runLayout } from './io/run-layout';
 import { temporalConnection } from './temporal/connection';
 import { ensureTemporal, runningTemporal, type ServerInfo } from './temporal/dev-server';
 import { RunFailedError, runFailure, runFailureOf, type RunFailure } from './temporal/failure';
@@ -216,6 +218,8 @@ export interface RunStatus extends Omit<RunProgress, 'waiting'> {
   waiting: { id: string; failure?: TurnFailure }[];
   /** Why the run failed (status FAILED). */
   failure?: RunFailure;
+  /** Every request paid so far, from the run's call ledger (when its folder is readable here). */
+  paid?: LedgerTotals;
   elapsedSeconds: number;
   ratePerMinute: number;
   etaSeconds?: number;
@@ -232,6 +236,7 @@ export async function runStatus(client: Client, runId: string): Promise<RunStatu
       ? await progressOf(client, runId)
       : await finalProgress(handle, runId, failure);
   const waiting = await waitingConversations(client, runId, input.searchAttributes);
+  const paid = await readLedger(runLayout(input.outDir).llmCalls);
   const first = (await firstExecution(client, runId)).start;
   const end = desc.closeTime ?? new Date();
   const elapsed = (end.getTime() - first.getTime()) / 1000;
@@ -242,6 +247,7 @@ export async function runStatus(client: Client, runId: string): Promise<RunStatu
     ...p,
     waiting: waiting.map((w) => ({ id: w.workflowId, failure: w.conversation?.failure })),
     failure,
+    paid,
     elapsedSeconds: Math.round(elapsed),
     ratePerMinute: Math.round(rate * 600) / 10,
     etaSeconds: rate > 0 && p.phase === 'conversations' ? Math.round((p.planned - done) / rate) : undefined,

@@ -3,7 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { startFakeGemini, startFakeOpenAI, type FakeServer } from './fakes';
-import { magnetCli } from './helpers/cli';
+import { magnetCli, until } from './helpers/cli';
 import { makeRunDir } from './helpers/run';
 import { connect, temporalAddress } from './helpers/temporal';
 
@@ -216,5 +216,35 @@ describe('a failed run says why in one line', () => {
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(new RegExp(`^run ${runId}: FAILED, phase pool$`, 'm'));
     expect(status.stdout).toContain(`  failed: ${line.replace(`error: run ${runId} failed: `, '')}`);
+  });
+
+  it('status of a cancelled run counts every request it paid, from the call ledger', async () => {
+    const { home, configFile } = providerConfig({
+      kind: 'openai',
+      baseURL: `${openai.url}/v1`,
+      apiKeyEnv: 'PREFLIGHT_KEY',
+    });
+    const runId = `paid-${Date.now()}`;
+    const before = openai.successes().length;
+    const run = magnetCli(['run', '--config', configFile, '--run-id', runId], {
+      TEMPORAL_ADDRESS: temporalAddress(),
+      MAGNET_HOME: home,
+      PREFLIGHT_KEY: KEY,
+    });
+    await until('some requests paid', async () =>
+      openai.successes().length - before > 5 ? true : undefined,
+    );
+    expect((await cli(['cancel', runId], home)).code).toBe(0);
+    await run;
+    const paid = openai.successes().length - before;
+    const status = await cli(['status', runId], home);
+    expect(status.stdout).toMatch(new RegExp(`^run ${runId}: CANCELLED`, 'm'));
+    const counted = Number(/paid \(call ledger\): (\d+) requests,/.exec(status.stdout)?.[1]);
+    console.log(`cancelled run: ${paid} answers sent by the provider, ${counted} in the ledger`);
+    // answers the provider sent while the cancellation reached their steps may never have been read (and
+    // so not paid for by the SDK's caller); all others are counted, where the workflows' totals say 0
+    expect(counted).toBeGreaterThan(0);
+    expect(counted).toBeLessThanOrEqual(paid);
+    expect(counted).toBeGreaterThanOrEqual(paid - 8);
   });
 });

@@ -4,31 +4,12 @@ import { heartbeat } from '@temporalio/activity';
 import { ConversationRecord } from '../core/conversation';
 import type { Ref } from '../io/artifacts';
 import { readJson, writeAtomic } from '../io/files';
+import { readLedger } from '../io/ledger';
 import { runLayout } from '../io/run-layout';
 import { toOpenAIChat } from '../export/openai';
 import { toDpoPairs } from '../export/dpo';
-import { addUsage, NO_USAGE, type Usage } from '../llm/client';
+import { NO_USAGE, type Usage } from '../core/usage';
 import { poolIndex } from './pool';
-
-async function readLedger(file: string): Promise<Usage & { byRole: Record<string, Usage> }> {
-  const text = await fs.readFile(file, 'utf8').catch(() => '');
-  let total = NO_USAGE;
-  const byRole: Record<string, Usage> = {};
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    const e = JSON.parse(line) as Usage & { role: string };
-    const u = {
-      requests: e.requests,
-      cached: 0,
-      inputTokens: e.inputTokens,
-      outputTokens: e.outputTokens,
-      costUsd: e.costUsd,
-    };
-    total = addUsage(total, u);
-    byRole[e.role] = addUsage(byRole[e.role] ?? NO_USAGE, u);
-  }
-  return { ...total, byRole };
-}
 
 export interface RunSummary {
   runId: string;
@@ -84,7 +65,7 @@ export async function exportRunActivity(input: {
     for (const t of rec.turns) for (const l of t.labels) labels[l] = (labels[l] ?? 0) + 1;
     if (i % 100 === 0) heartbeat({ exported: i });
   }
-  const ledger = await readLedger(layout.llmCalls);
+  const ledger = (await readLedger(layout.llmCalls)) ?? { ...NO_USAGE, byRole: {} };
   const sft = layout.sft;
   await writeAtomic(sft, lines.join('\n') + (lines.length ? '\n' : ''));
   const dpoFile = layout.dpo;

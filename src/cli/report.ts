@@ -49,6 +49,11 @@ export function printStatus(runId: string, s: RunStatus): void {
   console.log(
     `  LLM: ${s.usage.requests} requests (+${s.usage.cached} from cache), ${s.usage.inputTokens} in / ${s.usage.outputTokens} out tokens, $${s.usage.costUsd.toFixed(4)}`,
   );
+  // the workflows count what finished steps used; the ledger every request paid (failed steps and runs too)
+  if (s.paid)
+    console.log(
+      `  paid (call ledger): ${s.paid.requests} requests, ${s.paid.inputTokens} in / ${s.paid.outputTokens} out tokens, $${s.paid.costUsd.toFixed(4)}`,
+    );
   console.log(
     `  rate ${s.ratePerMinute}/min over ${s.elapsedSeconds}s${s.etaSeconds !== undefined ? `, ETA ${s.etaSeconds}s` : ''}`,
   );
