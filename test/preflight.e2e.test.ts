@@ -34,6 +34,20 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
+/** A local port that accepts connections and never answers (held open until the tests end). */
+const silent: net.Server[] = [];
+const held: net.Socket[] = [];
+async function silentPort(): Promise<number> {
+  const server = net.createServer((socket) => void held.push(socket));
+  silent.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as net.AddressInfo).port;
+}
+afterAll(async () => {
+  for (const socket of held) socket.destroy();
+  for (const s of silent) await new Promise((resolve) => s.close(resolve));
+});
+
 function providerConfig(provider: object): { home: string; configFile: string } {
   return makeRunDir({
     conversations: 2,
@@ -91,6 +105,15 @@ describe('preflight: a bad key or endpoint fails in seconds with one line, befor
         apiKeyEnv: 'PREFLIGHT_KEY',
       }),
       /^error: provider "fake" \(http:\/\/127\.0\.0\.1:\d+\/v1\): connection refused — check llm\.providers\.fake\.baseURL$/,
+    ],
+    [
+      'a provider that never answers',
+      async () => ({
+        kind: 'openai',
+        baseURL: `http://127.0.0.1:${await silentPort()}/v1`,
+        apiKeyEnv: 'PREFLIGHT_KEY',
+      }),
+      /^error: provider "fake" \(http:\/\/127\.0\.0\.1:\d+\/v1\): no answer within 3 s — check llm\.providers\.fake\.baseURL and the network$/,
     ],
   ])('%s', async (what, provider, message) => {
     const { home, configFile } = providerConfig(await provider());

@@ -80,7 +80,7 @@ function program(result: { code: number }): Command {
         'magnet run --config my-run.json --no-preflight',
       ) +
         `\n\nBefore the run starts, every provider the roles use is checked (preflight): its key variable is set
-and one models-list request within 3.5 s is answered without 401/403. A failure is one line and exit 1.`,
+and one models-list request within 3 s is answered without 401/403. A failure is one line and exit 1.`,
     )
     .action(
       async (o: {

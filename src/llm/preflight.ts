@@ -53,7 +53,7 @@ export function checkKeys(config: RunConfig): void {
 }
 
 /** The keys, then one cheap request to every used provider at once, each within `timeoutMs`. */
-export async function preflight(config: RunConfig, timeoutMs = 3500): Promise<void> {
+export async function preflight(config: RunConfig, timeoutMs = 3000): Promise<void> {
   checkKeys(config);
   const answers = await Promise.all(
     endpoints(config).map(async ({ endpoint, kind }) => {
