@@ -25,7 +25,14 @@ import {
   type RetryTurnAccepted,
   type TurnFailure,
 } from './workflows/conversation';
-import { pauseSignal, progressQuery, resumeSignal, synthesisRun, type RunProgress } from './workflows/run';
+import {
+  pauseSignal,
+  stopSignal,
+  progressQuery,
+  resumeSignal,
+  synthesisRun,
+  type RunProgress,
+} from './workflows/run';
 import { MagnetRun } from './workflows/search-attributes';
 
 /** The operations the CLI (or any other program) performs on magnet runs through a Temporal client. */
@@ -327,11 +334,11 @@ export async function retryFailed(client: Client, runId: string, req: RetryReque
 export async function signalRun(
   client: Client,
   runId: string,
-  what: 'pause' | 'resume' | 'cancel',
+  what: 'pause' | 'resume' | 'stop' | 'cancel',
 ): Promise<void> {
   const handle: WorkflowHandle = client.workflow.getHandle(runId);
   if (what === 'cancel') await handle.cancel();
-  else await handle.signal(what === 'pause' ? pauseSignal : resumeSignal);
+  else await handle.signal({ pause: pauseSignal, resume: resumeSignal, stop: stopSignal }[what]);
 }
 
 export async function listRuns(client: Client): Promise<{ runId: string; status: string; start: Date }[]> {

@@ -27,6 +27,8 @@ export interface RunSummary {
   ledger: Usage & { byRole: Record<string, Usage> };
   /** mDPO pairs written (0 without a student model). */
   dpoPairs: number;
+  /** Set when `magnet stop` ended the run early: conversations never started, and those left waiting. */
+  stopped?: { notStarted: number; waiting: number };
   files: { sft: string; dpo?: string; report: string; conversations: string };
 }
 
@@ -42,6 +44,7 @@ export async function exportRunActivity(input: {
   failed: number;
   failures: Record<string, number>;
   usage: Usage;
+  stopped?: { notStarted: number; waiting: number };
 }): Promise<RunSummary> {
   const pool = await poolIndex(input.storeDir, input.poolRef);
   const layout = runLayout(input.outDir);
@@ -83,6 +86,7 @@ export async function exportRunActivity(input: {
     usage: input.usage,
     ledger,
     dpoPairs: dpo.length,
+    ...(input.stopped ? { stopped: input.stopped } : {}),
     files: {
       sft,
       ...(dpo.length > 0 ? { dpo: dpoFile } : {}),

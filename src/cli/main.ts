@@ -8,7 +8,8 @@ import { packageRoot } from '../io/paths';
 import { localServerStatus, startLocalServer, stopLocalServer } from '../temporal/dev-server';
 import { sharedTaskQueue } from '../temporal/task-queue';
 import { createWorkers } from '../worker';
-import { buildGraphFile, printPaths } from './graph';
+import { buildGraphFile, buildGraphWithConfig, printPaths } from './graph';
+import { evalGraphFile, showGraphFunction } from './graph-inspect';
 import { nonNegativeInt, positiveInt, repeatableOption, setOption, typedOption } from './options';
 import { exitCodeOf, printRetry, printStatus, printSummary } from './report';
 import { attachRun, launchRun, prepareRun } from './run';
@@ -202,7 +203,11 @@ recorded history against its code, which this command does not do.`,
   for (const [what, description] of [
     ['pause', 'stop starting conversations (those in flight finish)'],
     ['resume', 'start conversations again after a pause'],
-    ['cancel', 'cancel the run and its conversations'],
+    [
+      'stop',
+      'end the run early, gracefully: no new conversations, those running finish, then it exports what it has',
+    ],
+    ['cancel', 'cancel the run and its conversations at once (nothing is exported)'],
   ] as const)
     magnet
       .command(what)
@@ -225,22 +230,71 @@ recorded history against its code, which this command does not do.`,
         console.log(`${r.runId}\t${r.status}\t${r.start.toISOString()}`);
     });
 
-  magnet
+  const graph = magnet
     .command('graph')
-    .description('build the local dependency graph of a function pool (offline judge) and print its stats')
-    .addOption(repeatableOption('--pool <path>', 'pool file or folder (repeatable)').makeOptionMandatory())
-    .addOption(new Option('--out <file>', 'graph JSON to write').makeOptionMandatory())
+    .description(
+      "build the local dependency graph of a function pool and print its stats (the offline judge, or a run config's dependency judge)",
+    )
+    .addOption(repeatableOption('--pool <path>', 'pool file or folder (repeatable; default: the config\'s)'))
+    .option('--config <file>', "run config: its pool, graph settings and dependency judge (LLM or offline)")
+    // not mandatory in commander's sense: it would then be required by "graph eval" and "graph show" too
+    .option('--out <file>', 'graph JSON to write (required)')
     .option('--dot <file>', 'also write Graphviz DOT')
     .addOption(typedOption('--max-candidates <k>', 'candidates judged per function', positiveInt))
+    .option('--no-cache', 'with --config: ask the LLM judge afresh instead of reusing cached answers')
+    .option('--no-preflight', "with --config: do not check the judge's provider before starting")
     .addHelpText(
       'after',
       examples(
         'magnet graph --pool examples/pool --out graph.json --dot graph.dot',
         'magnet graph --pool pools/a.json --pool pools/bfcl/ --out graph.json --max-candidates 30',
+        'magnet graph --config my-run.json --out graph.json   # the config\'s judge; reuse with "graph": "graph.json"',
+        'magnet graph eval --graph graph.json --reference examples/graph-reference.json',
+        'magnet graph show graph.json --function send_message',
       ),
     )
-    .action(async (o: { pool: string[]; out: string; dot?: string; maxCandidates?: number }) => {
-      await buildGraphFile(o);
+    .action(
+      async (o: {
+        pool?: string[];
+        config?: string;
+        out?: string;
+        dot?: string;
+        maxCandidates?: number;
+        cache: boolean;
+        preflight: boolean;
+      }) => {
+        const out = o.out;
+        if (!out) throw new ConfigError('magnet graph: --out <file> is required');
+        if (o.config) await buildGraphWithConfig({ ...o, out, config: o.config });
+        else if (o.pool) await buildGraphFile({ ...o, out, pool: o.pool });
+        else throw new ConfigError('magnet graph: --pool or --config is required');
+      },
+    );
+
+  graph
+    .command('eval')
+    .description('measure a graph against a hand-checked reference: recall, precision, isolated functions')
+    .addOption(new Option('--graph <file>', 'graph JSON').makeOptionMandatory())
+    .addOption(new Option('--reference <file>', 'reference JSON (edges and plausible edges)').makeOptionMandatory())
+    .option('--json', 'print the figures as JSON')
+    .option('--verbose', 'list every missed and unexpected edge')
+    .addHelpText(
+      'after',
+      examples('magnet graph eval --graph graph.json --reference examples/graph-reference.json'),
+    )
+    .action(async (o: { graph: string; reference: string; json?: boolean; verbose?: boolean }) => {
+      await evalGraphFile(o);
+    });
+
+  graph
+    .command('show')
+    .description("print a function's candidates, its edges in and out, and each edge's evidence")
+    .argument('<graph>', 'graph JSON')
+    .addOption(new Option('--function <name>', 'the function').makeOptionMandatory())
+    .option('--json', 'print as JSON')
+    .addHelpText('after', examples('magnet graph show graph.json --function send_message'))
+    .action(async (file: string, o: { function: string; json?: boolean }) => {
+      await showGraphFunction({ graph: file, ...o });
     });
 
   magnet

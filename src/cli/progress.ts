@@ -15,7 +15,7 @@ export function renderProgress(p: RunProgress, startedAt: number, now: number): 
     `${p.failed} failed`,
     `${Math.max(0, p.inFlight - (p.waiting ?? 0))} running`,
     ...(p.waiting ? [`${p.waiting} WAITING for retry`] : []),
-    p.paused ? 'PAUSED' : p.phase,
+    p.stopping ? 'STOPPING' : p.paused ? 'PAUSED' : p.phase,
   ];
   if (p.usage.requests + p.usage.cached > 0) {
     parts.push(

@@ -18,6 +18,10 @@ function step(f: Pick<TurnFailure, 'turn' | 'stage'> | undefined): string {
 export function printSummary(s: RunSummary | undefined): void {
   if (!s) return;
   console.log(`run ${s.runId}: ${s.conversations} conversations written, ${s.failed} failed`);
+  if (s.stopped)
+    console.log(
+      `  stopped early (magnet stop): ${s.stopped.notStarted} never started, ${s.stopped.waiting} left waiting for a retry`,
+    );
   console.log(
     `  turns ${s.turns}, calls ${s.calls} (${s.failedCalls} returned errors), backend ${s.backend}`,
   );

@@ -40,12 +40,16 @@ export interface RunCarry {
    * (abandoned, not cancelled) and report their end by signal to this run's workflow id.
    */
   orphans?: number[];
+  /** `magnet stop` was asked before the run continued as new. */
+  stopped?: boolean;
 }
 
 export interface RunProgress {
   runId: string;
   phase: 'pool' | 'graph' | 'conversations' | 'export' | 'done';
   paused: boolean;
+  /** `magnet stop`: no new conversations; those running finish, then the run exports what it has. */
+  stopping?: boolean;
   planned: number;
   started: number;
   completed: number;
@@ -65,6 +69,12 @@ export interface RunProgress {
 export const progressQuery = defineQuery<RunProgress>('progress');
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
+/**
+ * Ends a run early but gracefully, unlike cancel: no conversation starts any more, those running finish,
+ * and the run exports what it has. Conversations waiting for a retry are not waited for (they stay
+ * retryable; their records are written when they end). A handler adds no command: no patch needed.
+ */
+export const stopSignal = defineSignal('stop');
 
 /** Children started per workflow execution before continuing as new, so the history stays small. */
 const DEFAULT_BATCH = 500;
@@ -88,6 +98,7 @@ export async function synthesisRun(
   const { runId, config } = input;
   const roles = runRoles(input);
   let paused = false;
+  let stopped = carry?.stopped ?? false;
   const progress: RunProgress = {
     runId,
     phase: 'pool',
@@ -107,13 +118,19 @@ export async function synthesisRun(
   };
   const waiting = new Set<number>();
   const orphans = new Set<number>(carry?.orphans ?? []);
-  setHandler(progressQuery, () => ({ ...progress, paused, waiting: waiting.size + orphans.size }));
+  setHandler(progressQuery, () => ({
+    ...progress,
+    paused,
+    ...(stopped ? { stopping: true } : {}),
+    waiting: waiting.size + orphans.size,
+  }));
   setHandler(
     conversationWaitingSignal,
     ({ index, waiting: w }) => void (w ? waiting.add(index) : waiting.delete(index)),
   );
   setHandler(pauseSignal, () => void (paused = true));
   setHandler(resumeSignal, () => void (paused = false));
+  setHandler(stopSignal, () => void (stopped = true));
 
   let state: RunCarry;
   if (carry) {
@@ -231,11 +248,12 @@ export async function synthesisRun(
         await condition(() => inFlight === waiting.size);
         await continueAsNew<typeof synthesisRun>(
           input,
-          { ...state, orphans: [...orphans, ...waiting] },
+          { ...state, orphans: [...orphans, ...waiting], ...(stopped ? { stopped } : {}) },
           batch,
         );
       }
-      await condition(() => !paused && inFlight < max);
+      await condition(() => stopped || (!paused && inFlight < max));
+      if (stopped) break;
       const index = state.next++;
       startedHere++;
       inFlight++;
@@ -291,7 +309,8 @@ export async function synthesisRun(
           sync();
         });
     }
-    await condition(() => inFlight === 0 && orphans.size === 0);
+    // a stopped run waits for the conversations still working, not for those waiting for a retry
+    await condition(() => (stopped ? inFlight === waiting.size : inFlight === 0 && orphans.size === 0));
   }
 
   progress.phase = 'export';
@@ -306,6 +325,14 @@ export async function synthesisRun(
         failed: state.failed,
         failures: state.failures,
         usage: state.usage,
+        ...(stopped
+          ? {
+              stopped: {
+                notStarted: config.conversations - state.next,
+                waiting: waiting.size + orphans.size,
+              },
+            }
+          : {}),
       },
     ],
   );

@@ -113,6 +113,7 @@ export function mockActivities(log: MockLog): Partial<Acts> {
       usage: input.usage,
       ledger: { ...NO_USAGE, byRole: {} },
       dpoPairs: 0,
+      ...(input.stopped ? { stopped: input.stopped } : {}),
       files: { sft: 'sft.openai.jsonl', report: 'report.json', conversations: 'conversations' },
     }),
   };

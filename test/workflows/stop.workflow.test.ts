@@ -1,0 +1,56 @@
+import type { RunSummary } from '../../src/activities/export';
+import { conversationStatusQuery } from '../../src/workflows/conversation';
+import { progressQuery, stopSignal, synthesisRun } from '../../src/workflows/run';
+import { until } from '../helpers/cli';
+import { withTimeSkippingEnv } from '../helpers/time-skipping';
+import { mockedWorker, runInput, type MockLog } from './mock-activities';
+
+/**
+ * `magnet stop` ends a run gracefully, unlike cancel: no conversation starts after it, the running ones
+ * finish and are exported, and one waiting for a retry does not hold the export up.
+ */
+const ts = withTimeSkippingEnv();
+
+const written = (log: MockLog): string[] =>
+  log.calls
+    .filter((c) => c.includes(':write:'))
+    .map((c) => c.split(':')[0] as string)
+    .sort();
+
+it('no new conversations after stop; the running ones finish; a waiting one is left waiting', async () => {
+  const runId = 'stop-run';
+  let open: () => void = () => undefined;
+  const log: MockLog = {
+    calls: [],
+    // conversation 1 fails at turn 2 and waits (3 days) for a retry
+    failures: new Map([[`${runId}/conv-00001:forth:1`, 1]]),
+    planGate: new Promise<void>((resolve) => (open = resolve)),
+  };
+  const taskQueue = `tq-${runId}`;
+  const worker = await mockedWorker(ts.env, taskQueue, log);
+  await worker.runUntil(async () => {
+    const handle = await ts.env.client.workflow.start(synthesisRun, {
+      taskQueue,
+      workflowId: runId,
+      args: [runInput(taskQueue, runId, 6, 3 * 24 * 3600)],
+    });
+    // two conversations in flight (concurrency 2), both held in their plan step
+    await until('two conversations started', async () => {
+      const p = await handle.query(progressQuery);
+      return p.inFlight === 2 ? p : undefined;
+    });
+    await handle.signal(stopSignal);
+    expect(await handle.query(progressQuery)).toMatchObject({ stopping: true, started: 2 });
+    open();
+    const summary = (await handle.result()) as RunSummary;
+    expect(summary.stopped).toEqual({ notStarted: 4, waiting: 1 });
+    // conversation 0 finished and was written; 1 waits for a retry; none of 2-5 ever started
+    expect(written(log)).toEqual([`${runId}/conv-00000`]);
+    expect(log.calls.some((c) => /conv-0000[2-5]/.test(c))).toBe(false);
+    const waiting = await ts.env.client.workflow
+      .getHandle(`${runId}/conv-00001`)
+      .query(conversationStatusQuery);
+    expect(waiting).toMatchObject({ waiting: true, stage: 'forth-translate' });
+    await ts.env.client.workflow.getHandle(`${runId}/conv-00001`).terminate('test over');
+  });
+});
