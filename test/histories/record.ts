@@ -8,7 +8,8 @@ import { withClientAndFakeOpenAI } from '../helpers/temporal';
 /**
  * Records the histories of a released workflow version into test/histories/<version>/ (run it once per
  * release: `MAGNET_HISTORIES_VERSION=v3 npm run histories:record`). One run over the fake LLM holds every
- * kind of execution the replay test needs: the run continuing as new (batch 2), its buildGraph child, a
+ * kind of execution the replay test needs: the run continuing as new (batch 2), its buildGraph child (from
+ * v3 on, with a judge request refused once, waiting and retried), a
  * conversation whose turn failed, waited and was retried, and conversations with mDPO negatives.
  */
 const VERSION = process.env.MAGNET_HISTORIES_VERSION;
@@ -33,13 +34,29 @@ it(`records the histories of workflow version ${VERSION ?? '(set MAGNET_HISTORIE
   const runId = 'hist-run';
   const input = await prepare(home, configFile, runId);
   let broken = true;
+  // from v3 on, the graph waits for a retry when a judge request is refused for good: the first one is
+  let refusedJudge: string | undefined;
+  let judgeBroken = true;
   server.setScript((req) => {
+    if (req.role === 'dependency_judge' && judgeBroken) {
+      const which = JSON.stringify(req.input);
+      refusedJudge ??= which;
+      return which === refusedJudge
+        ? { status: 400, body: { error: { message: 'refused', type: 'invalid_request_error' } } }
+        : undefined;
+    }
     const turn = (req.input as { turnIndex?: number }).turnIndex;
     return broken && req.role === 'forth_translate' && turn === 1 ? { content: 'no JSON here' } : undefined;
   });
   const run = await startRun(client, input, { batch: 2 });
   const conv = (i: number): string => `${runId}/conv-0000${i}`;
   try {
+    const graph = client.workflow.getHandle(`${runId}/graph`);
+    await until('the graph waiting for a retry', async () =>
+      (await graph.query(conversationStatusQuery)).waiting ? true : undefined,
+    );
+    judgeBroken = false;
+    await graph.executeUpdate(retryTurnUpdate, { args: [{}] });
     await until('a conversation waiting', async () => {
       for (let i = 0; i < 4; i++) {
         const s = await client.workflow
