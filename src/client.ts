@@ -19,8 +19,11 @@ import { RunFailedError, runFailure, runFailureOf, type RunFailure } from './tem
 import { ensureSearchAttributes } from './temporal/search-attributes';
 import {
   conversationStatusQuery,
+  overrideProblem,
   retryTurnSignal,
   retryTurnUpdate,
+  type ConversationInput,
+  type ConversationResult,
   type ConversationStatus,
   type RetryTurnAccepted,
   type TurnFailure,
@@ -33,6 +36,7 @@ import {
   synthesisRun,
   type RunProgress,
 } from './workflows/run';
+import { rerunConversations } from './workflows/rerun';
 import { MagnetRun } from './workflows/search-attributes';
 
 /** The operations the CLI (or any other program) performs on magnet runs through a Temporal client. */
@@ -350,4 +354,98 @@ export async function listRuns(client: Client): Promise<{ runId: string; status:
       seen.set(wf.workflowId, { runId: wf.workflowId, status: wf.status.name, start: wf.startTime });
   }
   return [...seen.values()].sort((a, b) => b.start.getTime() - a.start.getTime());
+}
+
+/** A conversation that ended failed, with the input of that execution (what a rerun starts again). */
+export interface FailedConversation {
+  id: string;
+  input: ConversationInput;
+  failure?: TurnFailure;
+}
+
+/** The conversations of a run whose latest execution ended failed (their wait for a retry ran out). */
+export async function failedConversations(client: Client, runId: string): Promise<FailedConversation[]> {
+  const latest = new Map<string, { runId: string; start: Date }>();
+  const query = `WorkflowId STARTS_WITH '${runId}/conv-' AND ExecutionStatus = 'Completed'`;
+  for await (const wf of client.workflow.list({ query })) {
+    const seen = latest.get(wf.workflowId);
+    if (!seen || seen.start < wf.startTime)
+      latest.set(wf.workflowId, { runId: wf.runId, start: wf.startTime });
+  }
+  const out: FailedConversation[] = [];
+  for (const [id, { runId: execution }] of latest) {
+    const handle = client.workflow.getHandle(id, execution);
+    // a rerun may be under way: only an execution that is itself the latest and ended failed counts
+    const desc = await handle.describe();
+    if (desc.status.name !== 'COMPLETED') continue;
+    const result = (await handle.result()) as ConversationResult;
+    if (result.status !== 'failed') continue;
+    const history = await handle.fetchHistory();
+    const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+    if (!payload) continue;
+    out.push({ id, input: defaultPayloadConverter.fromPayload(payload), failure: result.failure });
+  }
+  return out.sort((a, b) => (a.id < b.id ? -1 : 1));
+}
+
+/**
+ * Starts `magnet rerun --failed`: a new execution of each failed conversation of an ended run (or only of
+ * `conversation`), then the run's exports again. The caller runs workers and awaits the handle.
+ */
+export async function startRerun(
+  client: Client,
+  runId: string,
+  opts: { conversation?: string; set: Record<string, string> },
+): Promise<{
+  handle: WorkflowHandle<typeof rerunConversations> | undefined;
+  conversations: FailedConversation[];
+  input: RunInput;
+}> {
+  const run = client.workflow.getHandle(runId);
+  const desc = await run.describe().catch((e: unknown) => {
+    if (e instanceof WorkflowNotFoundError) throw new ConfigError(`run ${runId}: not found`);
+    throw e;
+  });
+  if (desc.status.name === 'RUNNING')
+    throw new ConfigError(
+      `run ${runId} is still running: a conversation waiting for a retry is retried with "magnet retry ${runId} --failed"; rerun is for runs that ended`,
+    );
+  if (desc.status.name !== 'COMPLETED')
+    throw new ConfigError(`run ${runId} ended ${desc.status.name}: it has no export to rerun into`);
+  const before = (await run.result()) as RunSummary;
+  const input = await runInputOf(client, runId);
+  let conversations = await failedConversations(client, runId);
+  if (opts.conversation) {
+    const id = opts.conversation.includes('/') ? opts.conversation : `${runId}/${opts.conversation}`;
+    conversations = conversations.filter((c) => c.id === id);
+    if (conversations.length === 0)
+      throw new ConfigError(`conversation ${id}: not among the failed ones of ${runId}`);
+  }
+  for (const [key, value] of Object.entries(opts.set)) {
+    const problem = overrideProblem(key, value, Object.keys(conversations[0]?.input.roles ?? {}));
+    if (problem) throw new ConfigError(`--set ${problem}`);
+  }
+  const first = conversations[0];
+  if (!first) return { handle: undefined, conversations, input };
+  const handle = await client.workflow.start(rerunConversations, {
+    taskQueue: input.taskQueue,
+    workflowId: `${runId}/rerun-${Date.now()}`,
+    staticSummary: `rerun of ${conversations.length} failed conversation(s) of ${runId}`,
+    args: [
+      {
+        runId,
+        outDir: input.outDir,
+        storeDir: input.storeDir,
+        poolRef: first.input.poolRef,
+        conversations: conversations.map((c) => ({
+          input: c.input,
+          failureType: c.failure?.type ?? 'unknown',
+        })),
+        before: { failed: before.failed, failures: before.failures, usage: before.usage },
+        set: opts.set,
+        concurrency: input.config.concurrency.conversations,
+      },
+    ],
+  });
+  return { handle, conversations, input };
 }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { connect, listRuns, retryFailed, runInputOf, runStatus, signalRun } from '../client';
+import { connect, listRuns, retryFailed, runInputOf, runStatus, signalRun, startRerun } from '../client';
 import { RunConfig } from '../core/config';
 import { ConfigError, loadConfig } from '../io/config-file';
 import { checkKeys, preflight } from '../llm/preflight';
@@ -200,6 +200,58 @@ recorded history against its code, which this command does not do.`,
       },
     );
 
+  magnet
+    .command('rerun')
+    .description(
+      'give conversations that ended failed (their wait for a retry ran out) a new execution, then export again',
+    )
+    .argument('<run-id>')
+    .addOption(
+      new Option(
+        '--failed',
+        'rerun the failed conversations (required: says what is rerun)',
+      ).makeOptionMandatory(),
+    )
+    .option('--conversation <id>', 'only this conversation (conv-00042 or the full workflow id)')
+    .addOption(setOption())
+    .addHelpText(
+      'after',
+      examples(
+        'magnet rerun travel-v1 --failed',
+        'magnet rerun travel-v1 --failed --conversation conv-00042 --set forth_translate.model=gpt-4o',
+      ) +
+        `\n\nEach failed conversation runs again with the same input, so its requests are the same: answers already
+paid come from the response cache and only the failed step and what follows cost anything. The run must
+have ended; a conversation still waiting is retried with "magnet retry". This process works on the rerun.`,
+    )
+    .action(async (runId: string, o: { conversation?: string; set?: Record<string, string> }) => {
+      const { client, server } = await connect({ startLocal: true });
+      const started = await startRerun(client, runId, { conversation: o.conversation, set: o.set ?? {} });
+      if (!started.handle) {
+        console.log(`no conversation of ${runId} ended failed`);
+        return;
+      }
+      checkKeys(started.input.config);
+      console.log(`rerunning ${started.conversations.length} failed conversation(s) of ${runId}:`);
+      for (const c of started.conversations)
+        console.log(
+          `  ${c.id} (was ${c.failure?.where ?? c.failure?.stage}: ${c.failure?.type}: ${c.failure?.message})`,
+        );
+      const workers = await createWorkers({
+        address: server.address,
+        config: started.input.config,
+        taskQueue: started.input.taskQueue,
+      });
+      const done = started.handle.result();
+      await Promise.allSettled(workers.map((w) => w.worker.runUntil(done)));
+      for (const w of workers) await w.connection.close();
+      const { summary, rerun } = await done;
+      for (const r of rerun)
+        console.log(`  ${r.id}: ${r.status}${r.failure ? ` (${r.failure.type}: ${r.failure.message})` : ''}`);
+      printSummary(summary);
+      result.code = exitCodeOf(summary);
+    });
+
   for (const [what, description] of [
     ['pause', 'stop starting conversations (those in flight finish)'],
     ['resume', 'start conversations again after a pause'],
@@ -235,8 +287,8 @@ recorded history against its code, which this command does not do.`,
     .description(
       "build the local dependency graph of a function pool and print its stats (the offline judge, or a run config's dependency judge)",
     )
-    .addOption(repeatableOption('--pool <path>', 'pool file or folder (repeatable; default: the config\'s)'))
-    .option('--config <file>', "run config: its pool, graph settings and dependency judge (LLM or offline)")
+    .addOption(repeatableOption('--pool <path>', "pool file or folder (repeatable; default: the config's)"))
+    .option('--config <file>', 'run config: its pool, graph settings and dependency judge (LLM or offline)')
     // not mandatory in commander's sense: it would then be required by "graph eval" and "graph show" too
     .option('--out <file>', 'graph JSON to write (required)')
     .option('--dot <file>', 'also write Graphviz DOT')
@@ -275,7 +327,9 @@ recorded history against its code, which this command does not do.`,
     .command('eval')
     .description('measure a graph against a hand-checked reference: recall, precision, isolated functions')
     .addOption(new Option('--graph <file>', 'graph JSON').makeOptionMandatory())
-    .addOption(new Option('--reference <file>', 'reference JSON (edges and plausible edges)').makeOptionMandatory())
+    .addOption(
+      new Option('--reference <file>', 'reference JSON (edges and plausible edges)').makeOptionMandatory(),
+    )
     .option('--json', 'print the figures as JSON')
     .option('--verbose', 'list every missed and unexpected edge')
     .addHelpText(

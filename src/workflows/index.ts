@@ -1,3 +1,4 @@
 export * from './run';
 export * from './conversation';
 export * from './graph';
+export * from './rerun';
