@@ -1,14 +1,16 @@
 import { promises as fs } from 'node:fs';
-import { heartbeat } from '@temporalio/activity';
+import { ApplicationFailure, heartbeat } from '@temporalio/activity';
 import {
   callSteps,
   ConversationRecord,
   ExecutedCall,
   type AssistantTurn,
+  type NegativeFailure,
   type PlannedCall,
   type TurnRecord,
 } from '../core/conversation';
 import type { ResolvedRole } from '../core/config';
+import { FailureType } from '../core/failures';
 import { outEdges } from '../core/graph';
 import type { Fsp, OpsConfig } from '../core/ops';
 import { planConversation, sampleWalk, type Plan } from '../core/plan';
@@ -23,7 +25,7 @@ import { OFFLINE_GENERATOR, OFFLINE_NOTE, TranslationError, type TurnContext } f
 import { ROLES, runRole } from '../roles';
 import { historyCalls, lite, turnTask } from '../roles/common';
 import { teacherTask } from '../roles/teacher';
-import { executeTurn, type ExecutionMode } from '../tools/execute';
+import { argumentProblem, executeTurn, type ExecutionMode } from '../tools/execute';
 import type { Json } from '../tools/types';
 import { nonRetryableOn } from './errors';
 import { graphFor, poolIndex } from './pool';
@@ -209,20 +211,21 @@ export async function executeActivity(input: {
         return r.value;
       };
     }
-    const { calls, states: next } = await executeTurn(
-      input.calls,
-      pool,
-      states,
-      input.seed,
-      input.mode,
-      simulate,
-    );
+    // the reference answer becomes training data: only calls whose arguments fit are made (strict)
+    const {
+      calls,
+      states: next,
+      skipped,
+    } = await executeTurn(input.calls, pool, states, input.seed, input.mode, simulate, true);
     return {
       callsRef: await putJson(input.storeDir, calls),
       stateRef: await putJson(input.storeDir, next),
-      results: calls.map((c) =>
-        c.error ? { id: c.id, name: c.name, error: c.error } : { id: c.id, name: c.name },
-      ),
+      results: [
+        ...calls.map((c) =>
+          c.error ? { id: c.id, name: c.name, error: c.error } : { id: c.id, name: c.name },
+        ),
+        ...skipped.map((c) => ({ id: c.id, name: c.name, error: `not made: ${c.reason}` })),
+      ],
       usage,
     };
   });
@@ -256,6 +259,10 @@ export async function writeConversationActivity(input: {
   tools: string[];
   turns: TurnRef[];
   provenance: { backend: string; models: Record<string, string> };
+  /** The pool, to check every call against its tool (absent in inputs of earlier releases). */
+  poolRef?: Ref;
+  /** Turns whose negatives could not be made; the positive record is written all the same. */
+  negativeFailures?: NegativeFailure[];
 }): Promise<{ file: string; turns: number; calls: number; failedCalls: number }> {
   const turns: TurnRecord[] = [];
   for (const [i, t] of input.turns.entries()) {
@@ -280,6 +287,8 @@ export async function writeConversationActivity(input: {
     });
     heartbeat();
   }
+  if (input.poolRef)
+    refuseInvalidCalls(input.id, turns, input.tools, await poolIndex(input.storeDir, input.poolRef));
   const calls = turns.flatMap((t) => t.calls);
   const record = ConversationRecord.parse({
     id: input.id,
@@ -295,6 +304,7 @@ export async function writeConversationActivity(input: {
       failedCalls: calls.filter((c) => c.error).length,
       negatives: turns.reduce((n, t) => n + t.negatives.length, 0),
     },
+    ...(input.negativeFailures?.length ? { negativeFailures: input.negativeFailures } : {}),
     provenance: {
       ...input.provenance,
       seed: input.seed,
@@ -307,6 +317,36 @@ export async function writeConversationActivity(input: {
   // the conversation made it (possibly after a replay or a reset): an old failure record no longer applies
   await fs.rm(failureFile(input.outDir, input.index), { force: true });
   return { file, ...record.stats };
+}
+
+/**
+ * The last guard of "valid by construction": every call of the reference answer names an offered tool, has
+ * all required arguments of the right types and has its result. A record that breaks this is refused (the
+ * conversation fails with InvalidCall, counted by type), never exported.
+ */
+function refuseInvalidCalls(
+  id: string,
+  turns: TurnRecord[],
+  tools: readonly string[],
+  pool: ReadonlyMap<string, FunctionDef>,
+): void {
+  for (const t of turns) {
+    for (const c of t.calls) {
+      const def = pool.get(c.name);
+      const problem = !tools.includes(c.name)
+        ? `${c.name} is not among the offered tools`
+        : !def
+          ? `${c.name} is not in the pool`
+          : (argumentProblem(def, c.arguments) ??
+            (c.output === undefined && !c.error ? 'it has no result' : undefined));
+      if (problem)
+        throw ApplicationFailure.create({
+          type: FailureType.InvalidCall,
+          nonRetryable: true,
+          message: `${id} turn ${t.index + 1}: call ${c.id} (${c.name}) refused: ${problem}`,
+        });
+    }
+  }
 }
 
 /** Records why a conversation failed, next to the conversations, for `magnet status` and replays. */

@@ -62,6 +62,15 @@ export const TurnRecord = z.object({
 });
 export type TurnRecord = z.infer<typeof TurnRecord>;
 
+/** Negatives of a turn that could not be made (the student or the negative teacher failed for good). */
+export const NegativeFailure = z.object({
+  turn: z.number().int(),
+  stage: z.string(),
+  type: z.string(),
+  message: z.string(),
+});
+export type NegativeFailure = z.infer<typeof NegativeFailure>;
+
 export const Provenance = z.object({
   /** "offline" marks rule-based synthetic data: useful to test pipelines, not to train a model. */
   backend: z.string(),
@@ -87,6 +96,8 @@ export const ConversationRecord = z.object({
     negatives: z.number().int().default(0),
   }),
   provenance: Provenance,
+  /** mDPO negatives that failed: the positive record is kept without them, and says which are missing. */
+  negativeFailures: z.array(NegativeFailure).optional(),
 });
 export type ConversationRecord = z.infer<typeof ConversationRecord>;
 

@@ -10,6 +10,8 @@ export const FailureType = {
   LlmRejected: 'LlmRejected',
   LlmRateLimited: 'LlmRateLimited',
   LlmUnavailable: 'LlmUnavailable',
+  /** A record's call that does not fit its tool (not offered, an argument missing or mistyped, no result). */
+  InvalidCall: 'InvalidCall',
   /** An error nobody classified, still failing after several attempts. */
   UnexpectedError: 'UnexpectedError',
 } as const;
@@ -20,6 +22,7 @@ export const NON_RETRYABLE: readonly FailureType[] = [
   FailureType.PoolError,
   FailureType.ConfigError,
   FailureType.TranslationError,
+  FailureType.InvalidCall,
 ];
 
 /** LLM steps also give up on an answer still invalid after its repair and on a request the provider refused. */

@@ -28,12 +28,33 @@ export interface TurnExecution {
   calls: ExecutedCall[];
   /** Tool-set states after the turn, by tool-set name. */
   states: Record<string, Json>;
+  /** Planned calls not made (strict mode): their input was missing or wrong, and why. */
+  skipped: { id: string; name: string; reason: string }[];
+}
+
+/** Why `args` do not fit `def`'s parameters (a required one missing, a wrong type), or undefined. */
+export function argumentProblem(def: FunctionDef, args: Record<string, unknown>): string | undefined {
+  let validate = validators.get(def.parameters);
+  if (!validate) {
+    validate = ajv.compile(def.parameters);
+    validators.set(def.parameters, validate);
+  }
+  if (validate(args)) return undefined;
+  const e = validate.errors?.[0];
+  const missing = (e?.params as { missingProperty?: string } | undefined)?.missingProperty;
+  if (missing) return `required argument ${missing} is missing`;
+  return `argument ${e?.instancePath.replace(/^\//, '') || '(all)'} ${e?.message ?? 'is invalid'}`;
 }
 
 /**
- * Runs a turn's calls in order. References to earlier calls of the turn are resolved from their outputs;
- * a call whose input call failed is not run and says why. Built-in tool sets carry their state across
- * turns; other functions are simulated from their output schema.
+ * Runs a turn's calls in order. References to earlier calls of the turn are resolved from their outputs.
+ * Built-in tool sets carry their state across turns; other functions are simulated from their output schema.
+ *
+ * `strict` (the reference answer, which becomes training data): a call is made only with arguments that fit
+ * its schema, so a call whose input comes from a failed call, from a field its source did not return, or of
+ * the wrong type is not made at all (listed in `skipped`; the failed call's own error result stays, and the
+ * answer reports it) — exporting it with a missing argument would teach a model to call tools that way.
+ * Without `strict` (a student's wrong answer, a negative example) such calls are kept with their error.
  */
 export async function executeTurn(
   planned: readonly PlannedCall[],
@@ -43,10 +64,12 @@ export async function executeTurn(
   mode: ExecutionMode,
   /** An LLM playing functions without implementation; offline schema-based simulation when absent. */
   simulate?: (def: FunctionDef, args: Record<string, unknown>, done: ExecutedCall[]) => Promise<unknown>,
+  strict = false,
 ): Promise<TurnExecution> {
   const next: Record<string, Json> = { ...states };
   const done = new Map<string, ExecutedCall>();
   const calls: ExecutedCall[] = [];
+  const skipped: TurnExecution['skipped'] = [];
   for (const p of planned) {
     const def = pool.get(p.name);
     const args: Record<string, unknown> = { ...p.arguments };
@@ -59,6 +82,13 @@ export async function executeTurn(
       else if (!out || typeof out !== 'object' || !(ref.field in out))
         error = `output of ${ref.call} has no field ${ref.field}`;
       else args[param] = out[ref.field];
+    }
+    if (strict) {
+      const reason = !def ? `unknown function ${p.name}` : (error ?? argumentProblem(def, args));
+      if (reason) {
+        skipped.push({ id: p.id, name: p.name, reason });
+        continue;
+      }
     }
     let output: Json = null;
     const set = mode === 'simulated' ? undefined : findToolSet(p.name);
@@ -96,5 +126,5 @@ export async function executeTurn(
     done.set(p.id, call);
     calls.push(call);
   }
-  return { calls, states: next };
+  return { calls, states: next, skipped };
 }

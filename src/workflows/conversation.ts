@@ -18,6 +18,7 @@ import { conversationFinishedSignal, conversationWaitingSignal } from './signals
 import { MagnetCategories, MagnetErrorType, MagnetStatus, MagnetTurns } from './search-attributes';
 import type { TurnRef } from '../activities/conversation';
 import type { LlmRole, ResolvedRole } from '../core/config';
+import type { NegativeFailure } from '../core/conversation';
 import type { OpsConfig } from '../core/ops';
 import { addUsage as add, NO_USAGE as ZERO, type Usage } from '../core/usage';
 import type { ExecutionMode } from '../tools/execute';
@@ -92,6 +93,9 @@ export interface RetryTurnAccepted {
   /** The failure being retried. */
   failure: TurnFailure;
 }
+
+/** The patch after which failed negatives cost only their turn's negatives, never the conversation. */
+export const NEGATIVES_OPTIONAL = 'negatives-optional';
 
 /** The patch that moved the plan step onto the nested judge's provider queue when that judge is an LLM. */
 export const PLAN_ON_PROVIDER_QUEUE = 'plan-on-provider-queue';
@@ -289,6 +293,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   mark('running');
 
   const turns: TurnRef[] = [];
+  const negativeFailures: NegativeFailure[] = [];
   let stateRef: string | undefined;
   const common = { storeDir: input.storeDir, poolRef: input.poolRef, seed: input.seed, fsp };
   try {
@@ -353,6 +358,27 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     }
     if (roles.student.provider === 'llm') {
       // mDPO negatives: sample the student per turn, judge its errors, let the teacher word each wrong answer.
+      // Negatives are optional: a student or negative step that fails for good costs that turn its negatives,
+      // recorded in the record, never the conversation's positive record (the patch made it so).
+      const optional = patched(NEGATIVES_OPTIONAL);
+      const negativeStep = async <T>(
+        stage: string,
+        h: number,
+        fn: (summary: string) => Promise<T>,
+      ): Promise<T | undefined> => {
+        if (!optional) return step(stage, h, fn);
+        status.stage = stage;
+        status.turn = h;
+        try {
+          return await fn(`turn ${h + 1}/${status.turns} · ${stage}`);
+        } catch (err) {
+          if (isCancellation(err)) throw err;
+          status.usage = add(status.usage, paidUsage(err));
+          const f = describe(err, h, stage);
+          negativeFailures.push({ turn: h, stage, type: f.type, message: f.message });
+          return undefined;
+        }
+      };
       for (let h = 0; h < turns.length; h++) {
         const t = turns[h] as TurnRef;
         const base = {
@@ -362,29 +388,27 @@ export async function conversation(input: ConversationInput): Promise<Conversati
           stateRef: t.stateBefore,
           query: t.query,
         };
-        const { wrong } = count(
-          await step('student', h, (summary) =>
-            llmFor('student').studentTurnActivity.executeWithOptions({ summary }, [
-              {
-                ...base,
-                callsRef: t.callsRef,
-                tools: planned.tools,
-                samples: input.negativeSamples,
-                student: roles.student,
-                judge: roles.error_judge,
-              },
-            ]),
-          ),
+        const sampled = await negativeStep('student', h, (summary) =>
+          llmFor('student').studentTurnActivity.executeWithOptions({ summary }, [
+            {
+              ...base,
+              callsRef: t.callsRef,
+              tools: planned.tools,
+              samples: input.negativeSamples,
+              student: roles.student,
+              judge: roles.error_judge,
+            },
+          ]),
         );
         t.negatives = [];
-        for (const w of wrong) {
-          const neg = count(
-            await step('negative', h, (summary) =>
-              llmFor('negative_teacher').negativeTurnActivity.executeWithOptions({ summary }, [
-                { ...base, wrong: w, mode: input.execution, teacher: roles.negative_teacher },
-              ]),
-            ),
+        for (const w of sampled ? count(sampled).wrong : []) {
+          const neg = await negativeStep('negative', h, (summary) =>
+            llmFor('negative_teacher').negativeTurnActivity.executeWithOptions({ summary }, [
+              { ...base, wrong: w, mode: input.execution, teacher: roles.negative_teacher },
+            ]),
           );
+          if (!neg) continue;
+          count(neg);
           t.negatives.push({
             sample: w.sample,
             errors: w.errors,
@@ -410,6 +434,8 @@ export async function conversation(input: ConversationInput): Promise<Conversati
           tools: planned.tools,
           turns,
           provenance: { backend: Object.keys(models).length > 0 ? 'llm' : 'offline', models },
+          poolRef: input.poolRef,
+          ...(negativeFailures.length ? { negativeFailures } : {}),
         },
       ]),
     );

@@ -151,8 +151,9 @@ export async function buildGraph(
             ...describe(err, 0, GRAPH_STAGE),
             where: `graph · dependency judge, function${end - start > 1 ? `s ${start + 1}-${end}` : ` ${end}`} of ${functions}`,
           });
-          if (!wasWaiting) await mark(true);
+          // taken before mark() awaits its signal: a retry accepted meanwhile must not be missed
           const seen = generation;
+          if (!wasWaiting) await mark(true);
           await condition(() => generation > seen);
         }
       }

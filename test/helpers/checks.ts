@@ -1,5 +1,6 @@
 import { ConversationRecord, type ExecutedCall } from '../../src/core/conversation';
 import type { FunctionDef } from '../../src/core/pool';
+import { argumentProblem } from '../../src/tools/execute';
 import type { OpenAIChatExample } from '../../src/export/openai';
 
 /**
@@ -24,13 +25,20 @@ export function checkRecord(raw: unknown, pool: ReadonlyMap<string, FunctionDef>
       if (turn.missing.kind === 'miss_func') expect(rec.tools).not.toContain(turn.missing.function);
       return;
     }
-    expect(turn.calls.map((c) => c.name)).toEqual(turn.functions.map((f) => f.name));
+    // valid by construction: the calls made are the turn's functions in order, except those whose input
+    // could not be had (a call of the turn failed); every call made has all its arguments, of the right types
+    const names = turn.functions.map((f) => f.name);
+    const made = turn.calls.map((c) => c.name);
+    expect(made.every((n, i) => names.indexOf(n, i) >= 0)).toBe(true);
+    if (made.length < names.length) expect(turn.calls.some((c) => c.error)).toBe(true);
     for (const call of turn.calls) {
       const def = pool.get(call.name);
       expect(def).toBeDefined();
-      const dependencyFailed = call.error?.startsWith('input ') ?? false;
+      expect(rec.tools).toContain(call.name);
+      if (def)
+        expect({ call: call.id, problem: argumentProblem(def, call.arguments) }).toEqual({ call: call.id });
       for (const r of def?.parameters.required ?? []) {
-        if (!dependencyFailed) expect(call.arguments).toHaveProperty([r]);
+        expect(call.arguments).toHaveProperty([r]);
         expect(call.sources[r]).toBeDefined();
       }
       for (const [param, src] of Object.entries(call.sources)) {
@@ -41,7 +49,7 @@ export function checkRecord(raw: unknown, pool: ReadonlyMap<string, FunctionDef>
               ? { call: turn.calls.find((c) => c.id === src.call) as ExecutedCall, turn: h }
               : undefined);
           expect(from).toBeDefined();
-          if (from && !from.call.error && !dependencyFailed) {
+          if (from && !from.call.error) {
             expect(call.arguments[param]).toEqual((from.call.output as Record<string, unknown>)[src.field]);
           }
         } else if (src.kind === 'query') {
@@ -50,14 +58,14 @@ export function checkRecord(raw: unknown, pool: ReadonlyMap<string, FunctionDef>
       }
     }
     // nested functions are implied, never named; and they depend on some earlier output
-    turn.functions.forEach((f, i) => {
+    turn.functions.forEach((f) => {
       if (f.via === 'walk') return;
       expect(turn.query).not.toContain(f.name);
-      const call = turn.calls[i] as ExecutedCall;
+      const call = turn.calls.find((c) => c.name === f.name);
       // unless the call it depends on failed, a nested call takes some argument from an earlier output
       const from = f.nestedFrom;
       const source = from && rec.turns[from.turn]?.calls.find((c) => c.name === from.name);
-      if (source && !source.error)
+      if (call && source && !source.error)
         expect(Object.values(call.sources).some((s) => s.kind === 'call')).toBe(true);
     });
     turn.calls.forEach((c) => allCalls.set(c.id, { call: c, turn: h }));
