@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.magnet/', 'temporal/.bin/', 'coverage/'] },
+  { ignores: ['node_modules/', 'dist/', '.magnet/', 'temporal/.bin/', 'coverage/', '.venv-test/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -11,6 +11,7 @@ import type { RunSummary } from './activities/export';
 import { RunInput } from './core/config';
 import { NO_USAGE } from './core/usage';
 import { ConfigError } from './io/config-file';
+import { readEstimate, type Estimate } from './estimate/estimate';
 import { readLedger, type LedgerTotals } from './io/ledger';
 import { runLayout } from './io/run-layout';
 import { temporalConnection } from './temporal/connection';
@@ -231,6 +232,8 @@ export interface RunStatus extends Omit<RunProgress, 'waiting'> {
   failure?: RunFailure;
   /** Every request paid so far, from the run's call ledger (when its folder is readable here). */
   paid?: LedgerTotals;
+  /** The estimate stored when the run started (`magnet estimate`), to set beside what was paid. */
+  estimate?: Estimate;
   elapsedSeconds: number;
   ratePerMinute: number;
   etaSeconds?: number;
@@ -248,6 +251,7 @@ export async function runStatus(client: Client, runId: string): Promise<RunStatu
       : await finalProgress(handle, runId, failure);
   const waiting = await waitingConversations(client, runId, input.searchAttributes);
   const paid = await readLedger(runLayout(input.outDir).llmCalls);
+  const estimate = await readEstimate(input.outDir);
   const first = (await firstExecution(client, runId)).start;
   const end = desc.closeTime ?? new Date();
   const elapsed = (end.getTime() - first.getTime()) / 1000;
@@ -259,6 +263,7 @@ export async function runStatus(client: Client, runId: string): Promise<RunStatu
     waiting: waiting.map((w) => ({ id: w.workflowId, failure: w.conversation?.failure })),
     failure,
     paid,
+    estimate,
     elapsedSeconds: Math.round(elapsed),
     ratePerMinute: Math.round(rate * 600) / 10,
     etaSeconds: rate > 0 && p.phase === 'conversations' ? Math.round((p.planned - done) / rate) : undefined,

@@ -8,6 +8,8 @@ import {
 } from '@temporalio/worker';
 import * as activities from './activities';
 import type { RunConfig } from './core/config';
+import { describePollers, fleetCounter } from './llm/fleet';
+import { configureProvider } from './llm/limiter';
 import { usedProviders } from './llm/preflight';
 import { describeConnection, loadConnectionSettings, temporalConnection } from './temporal/connection';
 import { TASK_QUEUE } from './temporal/task-queue';
@@ -59,9 +61,12 @@ export async function createWorker(
   return { worker, connection };
 }
 
+/** Seconds of requests at a provider's full rate the LLM queue's worker slots hold (covers slow answers). */
+export const LLM_SLOT_SECONDS = 10;
+
 /**
  * The workers one process runs for a config: the main queue (workflows, local activities) and one queue per
- * LLM provider, rate-limited for all workers at once with the provider's requestsPerSecond.
+ * LLM provider, whose requests this process paces at its share of the provider's limits.
  */
 export async function createWorkers(opts: {
   address: string;
@@ -83,17 +88,34 @@ export async function createWorkers(opts: {
   for (const name of usedProviders(opts.config)) {
     const p = opts.config.llm.providers[name];
     const taskQueue = `${base}-llm-${name}`;
+    // No maxTaskQueueActivitiesPerSecond: it counts activities, not requests (a cache hit or a built-in tool
+    // sends none, a repair or the student's samples several), so it both wasted the quota and let bursts
+    // through. The pacer in the process that sends (llm/limiter.ts) holds the rate; steps wait for their slot
+    // while holding a worker slot, so the LLM queue gets slots for LLM_SLOT_SECONDS of requests at the full
+    // configured rate (this process may be the only worker) and for every conversation in flight.
+    const slots = Math.max(
+      opts.config.workers.activities,
+      Math.ceil((p?.requestsPerSecond ?? 0) * LLM_SLOT_SECONDS),
+      opts.config.concurrency.conversations,
+    );
     const w = await createWorker({
       address: opts.address,
       taskQueue,
       options: {
         ...tuning,
+        maxConcurrentActivityTaskExecutions: slots,
         ...opts.options,
         workflowBundle: undefined,
         workflowsPath: undefined,
-        ...(p?.requestsPerSecond ? { maxTaskQueueActivitiesPerSecond: p.requestsPerSecond } : {}),
       },
       activitiesOnly: true,
+    });
+    // the configured limits hold for all workers: this process's share follows the live workers of the queue
+    const fleet = fleetCounter(describePollers(w.connection, w.worker.options.namespace, taskQueue));
+    configureProvider(name, {
+      requestsPerSecond: p?.requestsPerSecond,
+      tokensPerMinute: p?.tokensPerMinute,
+      workers: fleet.size,
     });
     out.push({ ...w, taskQueue });
   }

@@ -1,13 +1,14 @@
 import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { heartbeat } from '@temporalio/activity';
-import { ConversationRecord } from '../core/conversation';
 import type { Ref } from '../io/artifacts';
-import { readJson, writeAtomic } from '../io/files';
+import { writeAtomic } from '../io/files';
 import { readLedger } from '../io/ledger';
 import { runLayout } from '../io/run-layout';
-import { toOpenAIChat } from '../export/openai';
+import { provenanceOf, toOpenAIChat } from '../export/openai';
 import { toDpoPairs } from '../export/dpo';
+import { DEFAULT_SPLIT, type ExportFormat } from '../export/formats';
+import { defaultExportDir, exportRecords, runPoolFile } from '../export/run';
+import { LineFile, provenanceFile, recordFiles, streamRecords } from '../export/stream';
 import { NO_USAGE, type Usage } from '../core/usage';
 import { poolIndex } from './pool';
 
@@ -29,12 +30,19 @@ export interface RunSummary {
   dpoPairs: number;
   /** Set when `magnet stop` ended the run early: conversations never started, and those left waiting. */
   stopped?: { notStarted: number; waiting: number };
-  files: { sft: string; dpo?: string; report: string; conversations: string };
+  files: { sft: string; dpo?: string; report: string; conversations: string; exports?: string[] };
+}
+
+/** What the run config's `export` asks for; absent in inputs of earlier releases (nothing extra then). */
+export interface RunExports {
+  formats: ExportFormat[];
+  split: number;
+  license: string;
 }
 
 /**
- * Collects the conversation files into the training files and a report. It reads what is on disk, so
- * rerunning it after a crash or a replay gives the same files.
+ * Collects the conversation files into the training files and a report, one record in memory at a time.
+ * It reads what is on disk, so rerunning it after a crash or a replay gives the same files.
  */
 export async function exportRunActivity(input: {
   runId: string;
@@ -45,37 +53,69 @@ export async function exportRunActivity(input: {
   failures: Record<string, number>;
   usage: Usage;
   stopped?: { notStarted: number; waiting: number };
+  export?: RunExports;
+  seed?: number;
 }): Promise<RunSummary> {
   const pool = await poolIndex(input.storeDir, input.poolRef);
   const layout = runLayout(input.outDir);
   const dir = layout.conversations;
-  const names = (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).sort();
-  const lines: string[] = [];
-  const dpo: string[] = [];
+  const files = await recordFiles(dir);
   const labels: Record<string, number> = {};
   let turns = 0;
   let calls = 0;
   let failedCalls = 0;
   const backends = new Set<string>();
-  for (const [i, name] of names.entries()) {
-    const rec = ConversationRecord.parse(await readJson(path.join(dir, name)));
-    lines.push(JSON.stringify(toOpenAIChat(rec, pool)));
-    for (const pair of toDpoPairs(rec, pool)) dpo.push(JSON.stringify(pair));
-    turns += rec.stats.turns;
-    calls += rec.stats.calls;
-    failedCalls += rec.stats.failedCalls;
-    backends.add(rec.provenance.backend);
-    for (const t of rec.turns) for (const l of t.labels) labels[l] = (labels[l] ?? 0) + 1;
-    if (i % 100 === 0) heartbeat({ exported: i });
+  const sft = await LineFile.open(layout.sft);
+  const sftProvenance = await LineFile.open(provenanceFile(layout.sft));
+  const dpo = await LineFile.open(layout.dpo);
+  try {
+    let i = 0;
+    for await (const rec of streamRecords(files)) {
+      await sft.writeJson(toOpenAIChat(rec, pool));
+      await sftProvenance.writeJson(provenanceOf(rec, sft.lines));
+      for (const pair of toDpoPairs(rec, pool)) await dpo.writeJson(pair);
+      turns += rec.stats.turns;
+      calls += rec.stats.calls;
+      failedCalls += rec.stats.failedCalls;
+      backends.add(rec.provenance.backend);
+      for (const t of rec.turns) for (const l of t.labels) labels[l] = (labels[l] ?? 0) + 1;
+      if (i++ % 100 === 0) heartbeat({ exported: i });
+    }
+    await sft.close();
+    await sftProvenance.close();
+  } catch (e) {
+    await Promise.all([sft.abort(), sftProvenance.abort(), dpo.abort()]);
+    throw e;
   }
+  const dpoPairs = dpo.lines;
+  if (dpoPairs > 0) await dpo.close();
+  else {
+    await dpo.abort();
+    await fs.rm(layout.dpo, { force: true });
+  }
+  // the run's function definitions, so `magnet export` can rebuild every format later without --pool
+  await writeAtomic(runPoolFile(input.outDir), JSON.stringify({ functions: [...pool.values()] }));
+  const formats = input.export?.formats ?? [];
+  const exports =
+    formats.length > 0
+      ? await exportRecords({
+          runId: input.runId,
+          conversations: dir,
+          pool,
+          formats,
+          outDir: defaultExportDir(input.outDir),
+          split: input.export?.split ?? DEFAULT_SPLIT,
+          seed: input.seed ?? 0,
+          license: input.export?.license ?? 'unknown',
+          onProgress: (done) => {
+            if (done % 100 === 0) heartbeat({ exported: done });
+          },
+        })
+      : undefined;
   const ledger = (await readLedger(layout.llmCalls)) ?? { ...NO_USAGE, byRole: {} };
-  const sft = layout.sft;
-  await writeAtomic(sft, lines.join('\n') + (lines.length ? '\n' : ''));
-  const dpoFile = layout.dpo;
-  if (dpo.length > 0) await writeAtomic(dpoFile, dpo.join('\n') + '\n');
   const summary: RunSummary = {
     runId: input.runId,
-    conversations: names.length,
+    conversations: files.length,
     failed: input.failed,
     turns,
     calls,
@@ -85,13 +125,14 @@ export async function exportRunActivity(input: {
     backend: [...backends].join(',') || 'none',
     usage: input.usage,
     ledger,
-    dpoPairs: dpo.length,
+    dpoPairs,
     ...(input.stopped ? { stopped: input.stopped } : {}),
     files: {
-      sft,
-      ...(dpo.length > 0 ? { dpo: dpoFile } : {}),
+      sft: layout.sft,
+      ...(dpoPairs > 0 ? { dpo: layout.dpo } : {}),
       report: layout.report,
       conversations: dir,
+      ...(exports ? { exports: exports.files.map((f) => f.file) } : {}),
     },
   };
   await writeAtomic(summary.files.report, JSON.stringify(summary, null, 2));

@@ -3,3 +3,4 @@ export * from './graph';
 export * from './conversation';
 export * from './export';
 export * from './negatives';
+export * from './batch';

@@ -1,12 +1,26 @@
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { buildGraphOffline, Graph, GraphConfig, toDot } from '../core/graph';
+import type { WorkerOptions } from '@temporalio/worker';
+import { connect } from '../client';
+import { resolveRole, resolveRoleSettings, type RunConfig } from '../core/config';
+import { buildGraphOffline, Graph, GraphConfig, toDot, type GraphStats } from '../core/graph';
 import { OpsConfig } from '../core/ops';
 import { describeFsp, planConversation } from '../core/plan';
 import { indexPool } from '../core/pool';
 import { deriveSeed } from '../core/rng';
-import { ConfigError } from '../io/config-file';
-import { readJson, writeAtomic } from '../io/files';
+import type { Usage } from '../core/usage';
+import { loadPoolActivity } from '../activities/pool';
+import { ConfigError, loadConfig } from '../io/config-file';
+import { writeAtomic } from '../io/files';
+import { dataDir } from '../io/paths';
 import { loadPool } from '../io/pool-files';
+import { homeLayout, runLayout } from '../io/run-layout';
+import { preflight } from '../llm/preflight';
+import { ensureSearchAttributes } from '../temporal/search-attributes';
+import { runTaskQueue } from '../temporal/task-queue';
+import { createWorkers } from '../worker';
+import { buildGraph } from '../workflows/graph';
+import { readGraphFile, writeGraphHtml } from './graph-inspect';
 
 /** `magnet graph` and `magnet paths`: the graph and FSP stages on their own, offline, without Temporal. */
 
@@ -14,6 +28,8 @@ export async function buildGraphFile(opts: {
   pool: string[];
   out: string;
   dot?: string;
+  html?: string;
+  category?: string;
   maxCandidates?: number;
 }): Promise<void> {
   const config = GraphConfig.parse({ maxCandidates: opts.maxCandidates });
@@ -22,8 +38,13 @@ export async function buildGraphFile(opts: {
   const graph = { ...buildGraphOffline(pool.functions, config), pool: poolPaths };
   await writeAtomic(path.resolve(opts.out), JSON.stringify(graph, null, 1));
   if (opts.dot) await writeAtomic(path.resolve(opts.dot), toDot(graph));
-  const s = graph.stats;
-  console.log(`graph: ${s.nodes} nodes, ${s.edges} edges (judge ${graph.judge}) -> ${opts.out}`);
+  printStats(graph, opts.out);
+  if (opts.html) await writeGraphHtml(graph, opts.html, opts.category);
+}
+
+function printStats(graph: Pick<Graph, 'stats' | 'judge'>, out: string): void {
+  const s: GraphStats = graph.stats;
+  console.log(`graph: ${s.nodes} nodes, ${s.edges} edges (judge ${graph.judge}) -> ${out}`);
   console.log(
     `  relations: ${Object.entries(s.byRelation)
       .map(([k, v]) => `${k}=${v}`)
@@ -40,6 +61,108 @@ export async function buildGraphFile(opts: {
     console.log(`  ${cat}: ${c.nodes} functions, ${c.edges} edges`);
 }
 
+const stamp = (d: Date): string => d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+
+/**
+ * `magnet graph --config C`: the graph a run of C would build, with C's dependency judge (LLM or offline).
+ * It runs the run's own `buildGraph` workflow (as a top-level workflow, with a worker in this process), so
+ * batching (one judge request per function, each its own step), retries, the answer cache and the call
+ * ledger are exactly a run's: the requests are accounted in `runs/<id>/llm-calls.jsonl` like a run's, and a
+ * later run that names the written file in its config's `graph` field judges nothing again.
+ */
+export async function buildGraphWithConfig(opts: {
+  config: string;
+  out: string;
+  dot?: string;
+  html?: string;
+  category?: string;
+  pool?: string[];
+  maxCandidates?: number;
+  cache: boolean;
+  preflight: boolean;
+  /** For tests: options of the in-process workers (e.g. a prebuilt workflow bundle). */
+  workerOptions?: Partial<WorkerOptions>;
+}): Promise<{ graph: Graph; usage: Usage; runId: string; ledger: string }> {
+  const { config, baseDir } = await loadConfig(opts.config);
+  const poolPaths = opts.pool
+    ? opts.pool.map((p) => path.resolve(p))
+    : (Array.isArray(config.pool) ? config.pool : [config.pool]).map((p) => path.resolve(baseDir, p));
+  const graphConfig = GraphConfig.parse({
+    ...config.graphBuild,
+    ...(opts.maxCandidates !== undefined ? { maxCandidates: opts.maxCandidates } : {}),
+  });
+  // only the judge's provider is checked and served: the other roles do not run here
+  const judgeOnly: RunConfig = {
+    ...config,
+    llm: {
+      ...config.llm,
+      cache: opts.cache ? config.llm.cache : false,
+      default: resolveRoleSettings(config.llm, 'dependency_judge'),
+      roles: {},
+    },
+  };
+  const promptFile = config.llm.prompts.dependency_judge;
+  const prompts: Record<string, string> = {};
+  if (promptFile) {
+    const full = path.resolve(baseDir, promptFile);
+    prompts.dependency_judge = await fs.readFile(full, 'utf8').catch(() => {
+      throw new ConfigError(`${opts.config} field llm.prompts.dependency_judge: cannot read ${full}`);
+    });
+  }
+  const runId = `${config.name ?? 'run'}-graph-${stamp(new Date())}`;
+  const home = homeLayout(dataDir());
+  const outDir = config.output ? path.resolve(baseDir, config.output, runId) : path.join(home.runs, runId);
+  const layout = runLayout(outDir);
+  const judge = resolveRole(
+    judgeOnly.llm,
+    'dependency_judge',
+    { cacheDir: home.cache, ledgerFile: layout.llmCalls },
+    prompts,
+  );
+  if (opts.preflight) await preflight(judgeOnly);
+  const { poolRef } = await loadPoolActivity({ poolPaths, storeDir: home.store });
+
+  const { client, server } = await connect({ startLocal: true });
+  const taskQueue = runTaskQueue(runId);
+  const searchAttributes = await ensureSearchAttributes(client, client.options.namespace);
+  const handle = await client.workflow.start(buildGraph, {
+    taskQueue,
+    workflowId: `${runId}/graph`,
+    staticSummary: 'dependency graph (magnet graph --config)',
+    args: [
+      { storeDir: home.store, poolRef, config: graphConfig, outDir, judge, taskQueue, searchAttributes },
+    ],
+  });
+  console.log(
+    `building the graph with ${judge.provider === 'llm' ? `${judge.providerName}/${judge.model}` : 'the offline judge'}: workflow ${handle.workflowId} on ${server.address}`,
+  );
+  const workers = await createWorkers({
+    address: server.address,
+    config: judgeOnly,
+    taskQueue,
+    options: opts.workerOptions,
+  });
+  const result = handle.result();
+  const stopped = await Promise.allSettled(workers.map((w) => w.worker.runUntil(result)));
+  for (const w of workers) await w.connection.close();
+  await client.connection.close();
+  const built = await result.catch((e: unknown) => {
+    const failed = stopped.find((s) => s.status === 'rejected');
+    throw failed ? failed.reason : e;
+  });
+  const { graph } = await readGraphFile(built.file);
+  const written = { ...graph, pool: poolPaths };
+  await writeAtomic(path.resolve(opts.out), JSON.stringify(written, null, 1));
+  if (opts.dot) await writeAtomic(path.resolve(opts.dot), toDot(graph));
+  printStats(graph, opts.out);
+  const u = built.usage;
+  console.log(
+    `  judge requests: ${u.requests} sent (+${u.cached} from cache), ${u.inputTokens} in / ${u.outputTokens} out tokens, $${u.costUsd.toFixed(4)}; ledger ${layout.llmCalls}`,
+  );
+  if (opts.html) await writeGraphHtml(graph, opts.html, opts.category);
+  return { graph, usage: u, runId, ledger: layout.llmCalls };
+}
+
 export async function printPaths(opts: {
   graph: string;
   pool?: string[];
@@ -47,19 +170,14 @@ export async function printPaths(opts: {
   seed: number;
   json?: boolean;
 }): Promise<void> {
-  const raw = (await readJson(path.resolve(opts.graph)).catch(() => {
-    throw new ConfigError(`${opts.graph}: cannot read graph file`);
-  })) as { pool?: string[] };
-  const parsed = Graph.safeParse(raw);
-  if (!parsed.success)
-    throw new ConfigError(`${opts.graph}: not a magnet graph (${parsed.error.issues[0]?.message})`);
-  const poolPaths = opts.pool?.map((p) => path.resolve(p)) ?? raw.pool;
+  const parsed = await readGraphFile(opts.graph);
+  const poolPaths = opts.pool?.map((p) => path.resolve(p)) ?? parsed.pool;
   if (!poolPaths) throw new ConfigError('--pool is required (the graph does not record its pool)');
   const pool = indexPool(await loadPool(poolPaths));
   const ops = OpsConfig.parse({});
   for (let i = 0; i < opts.n; i++) {
     const plan = planConversation({
-      graph: parsed.data,
+      graph: parsed.graph,
       pool,
       seed: deriveSeed(opts.seed, 'conversation', i),
       ops,

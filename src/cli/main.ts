@@ -9,10 +9,16 @@ import { localServerStatus, startLocalServer, stopLocalServer } from '../tempora
 import { sharedTaskQueue } from '../temporal/task-queue';
 import { createWorkers } from '../worker';
 import { buildGraphFile, buildGraphWithConfig, printPaths } from './graph';
-import { evalGraphFile, showGraphFunction } from './graph-inspect';
+import { drawGraphFile, evalGraphFile, showGraphFunction } from './graph-inspect';
 import { nonNegativeInt, positiveInt, repeatableOption, setOption, typedOption } from './options';
 import { exitCodeOf, printRetry, printStatus, printSummary } from './report';
-import { attachRun, launchRun, prepareRun } from './run';
+import { exportRun, shareOf } from './export';
+import { printValidation, validatePath } from './validate';
+import { DEFAULT_SPLIT, EXPORT_FORMATS, VALIDATE_FORMATS } from '../export/formats';
+import { attachRun, launchRun, prepareRun, writeRunReport } from './run';
+import { estimateRun } from '../estimate/estimate';
+import { formatEstimate, rateOf } from './estimate';
+import { writeHtmlReport } from './html-report';
 
 const TEMPORAL_NOTE = `
 Temporal: the server of TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / TEMPORAL_API_KEY / TEMPORAL_TLS* or of a
@@ -73,10 +79,12 @@ function program(result: { code: number }): Command {
       '--no-preflight',
       "start without first checking that each provider's key variable is set and its endpoint answers",
     )
+    .option('--dry-run', 'print the estimate (as magnet estimate) and start nothing')
     .addHelpText(
       'after',
       examples(
         'magnet run --config my-run.json',
+        'magnet run --config my-run.json --dry-run',
         'magnet run --config my-run.json --run-id travel-v2 --conversations 2000 --detach',
         'magnet run --config my-run.json --no-preflight',
       ) +
@@ -93,6 +101,7 @@ and one models-list request within 3 s is answered without 401/403. A failure is
         cache: boolean;
         preflight: boolean;
         taskQueue?: string;
+        dryRun?: boolean;
       }) => {
         const input = await prepareRun(o.config, {
           runId: o.runId,
@@ -100,12 +109,85 @@ and one models-list request within 3 s is answered without 401/403. A failure is
           noCache: !o.cache,
           taskQueue: o.taskQueue,
         });
+        if (o.dryRun) {
+          console.log(formatEstimate(await estimateRun(input)));
+          return;
+        }
         if (o.preflight) await preflight(input.config);
         const summary = await launchRun(input, { detach: o.detach, worker: o.worker });
         printSummary(summary);
+        if (summary) await writeRunReport(input.outDir);
         result.code = exitCodeOf(summary);
       },
     );
+
+  magnet
+    .command('estimate')
+    .description(
+      'requests, tokens, cost and duration of a run config per role, without calling any model or starting anything',
+    )
+    .addOption(new Option('--config <file>', 'run config (JSON; paths relative to it)').makeOptionMandatory())
+    .addOption(
+      typedOption('--conversations <n>', "number of conversations (overrides the config's)", positiveInt),
+    )
+    .addOption(
+      typedOption(
+        '--sample <k>',
+        'conversations simulated request by request (the rest scaled)',
+        positiveInt,
+      ),
+    )
+    .addOption(
+      typedOption(
+        '--student-error-rate <r>',
+        'mDPO: share of student samples that are wrong (judged, then worded by the negative teacher)',
+        rateOf,
+      ),
+    )
+    .option('--json', 'print the estimate as JSON')
+    .addHelpText(
+      'after',
+      examples(
+        'magnet estimate --config my-run.json',
+        'magnet estimate --config my-run.json --conversations 20000 --json',
+      ) +
+        `\n\nThe graph is built (offline judge) and every conversation planned as the run would; a sample of
+conversations is simulated request by request with the offline backend standing in for the models, each
+prompt counted with its model's tokenizer (OpenAI models: gpt-tokenizer; others: characters / 4), then
+scaled to the run's turns. Cost from llm.prices (batch price for roles in batch mode); duration from each
+provider's requestsPerSecond and tokensPerMinute. A run stores its estimate as <run folder>/estimate.json.`,
+    )
+    .action(
+      async (o: {
+        config: string;
+        conversations?: number;
+        sample?: number;
+        studentErrorRate?: number;
+        json?: boolean;
+      }) => {
+        const input = await prepareRun(o.config, { conversations: o.conversations, runId: 'estimate' });
+        const e = await estimateRun(input, { sample: o.sample, studentErrorRate: o.studentErrorRate });
+        console.log(o.json ? JSON.stringify(e, null, 2) : formatEstimate(e));
+      },
+    );
+
+  magnet
+    .command('report')
+    .description(
+      "write a run's report as one self-contained HTML file (charts, estimate vs actual, sample conversations)",
+    )
+    .argument('<run>', 'run id (under $MAGNET_HOME/runs) or run folder')
+    .option('--out <file>', 'HTML file to write (default: <run folder>/report.html)')
+    .addHelpText(
+      'after',
+      examples('magnet report travel-v1', 'magnet report .magnet/runs/travel-v1 --out /tmp/travel-v1.html') +
+        `\n\nWorks offline (no script or style is fetched). Links to the Temporal UI use the local dev server's UI
+address, or MAGNET_TEMPORAL_UI_URL when set.`,
+    )
+    .action(async (run: string, o: { out?: string }) => {
+      const file = await writeHtmlReport(run, { out: o.out });
+      console.log(`report: ${file}`);
+    });
 
   magnet
     .command('demo')
@@ -117,6 +199,7 @@ and one models-list request within 3 s is answered without 401/403. A failure is
       await preflight(input.config);
       const summary = await launchRun(input);
       printSummary(summary);
+      if (summary) await writeRunReport(input.outDir);
       const server = await localServerStatus();
       if (!process.env.TEMPORAL_ADDRESS && server.running)
         console.log(
@@ -149,6 +232,7 @@ and one models-list request within 3 s is answered without 401/403. A failure is
     .action(async (runId: string, o: { worker: boolean }) => {
       const summary = await attachRun(runId, { worker: o.worker });
       printSummary(summary);
+      await writeRunReport(path.dirname(summary.files.report));
       result.code = exitCodeOf(summary);
     });
 
@@ -282,6 +366,66 @@ have ended; a conversation still waiting is retried with "magnet retry". This pr
         console.log(`${r.runId}\t${r.status}\t${r.start.toISOString()}`);
     });
 
+  magnet
+    .command('export')
+    .description(
+      "write a run's conversations as training and evaluation files (openai, trl, sharegpt, hf, bfcl...)",
+    )
+    .argument('<run>', 'run id (under $MAGNET_HOME/runs) or run folder')
+    .addOption(
+      repeatableOption(
+        '--format <f>',
+        `format (repeatable or comma-separated): ${EXPORT_FORMATS.join(', ')}, all`,
+      ).makeOptionMandatory(),
+    )
+    .addOption(
+      typedOption('--split <share>', 'share of conversations in the train split, (0, 1]', shareOf).default(
+        DEFAULT_SPLIT,
+      ),
+    )
+    .option('--out <dir>', 'output folder (default: <run folder>/export); each format gets a subfolder')
+    .addOption(
+      repeatableOption('--pool <path>', "the run's pool (default: <run folder>/pool.json, saved by the run)"),
+    )
+    .addOption(typedOption('--seed <n>', 'seed of the train/validation split', nonNegativeInt).default(0))
+    .option('--license <id>', 'licence the dataset card states (a Hugging Face licence id)', 'unknown')
+    .addHelpText(
+      'after',
+      examples(
+        'magnet export travel-v1 --format trl --format hf',
+        'magnet export .magnet/runs/travel-v1 --format all --split 0.9 --out /data/travel-v1',
+      ) +
+        `\n\nStreams the records (bounded memory). With a split below 1, bfcl holds the validation conversations only.
+Provenance (backend, models, seed) goes into <file>.provenance.jsonl beside each file, into the hf rows and card.`,
+    )
+    .action(
+      async (
+        run: string,
+        o: { format: string[]; split: number; out?: string; pool?: string[]; seed: number; license: string },
+      ) => {
+        await exportRun(run, o);
+      },
+    );
+
+  magnet
+    .command('validate')
+    .description('check an exported file (or hf folder) against its format; exit 1 naming the lines')
+    .argument('<file>')
+    .option('--format <f>', `${VALIDATE_FORMATS.join(', ')} (default: sniffed from the first row)`)
+    .addHelpText(
+      'after',
+      examples(
+        'magnet validate runs/travel-v1/export/trl/sft-train.jsonl',
+        'magnet validate out.jsonl --format openai',
+      ) +
+        `\n\nChecks: calls name offered tools, arguments parse and match the tool's JSON schema, every call has its
+result, roles come in an order the format allows (OpenAI's keys; LLaMA-Factory's ShareGPT positions).`,
+    )
+    .action(async (file: string, o: { format?: string }) => {
+      const problems = printValidation(await validatePath(file, o.format));
+      result.code = problems > 0 ? 1 : 0;
+    });
+
   const graph = magnet
     .command('graph')
     .description(
@@ -292,6 +436,8 @@ have ended; a conversation still waiting is retried with "magnet retry". This pr
     // not mandatory in commander's sense: it would then be required by "graph eval" and "graph show" too
     .option('--out <file>', 'graph JSON to write (required)')
     .option('--dot <file>', 'also write Graphviz DOT')
+    .option('--html <file>', 'also write a self-contained HTML drawing (edges coloured by relation)')
+    .option('--category <name>', 'with --html: draw only this category')
     .addOption(typedOption('--max-candidates <k>', 'candidates judged per function', positiveInt))
     .option('--no-cache', 'with --config: ask the LLM judge afresh instead of reusing cached answers')
     .option('--no-preflight', "with --config: do not check the judge's provider before starting")
@@ -303,6 +449,7 @@ have ended; a conversation still waiting is retried with "magnet retry". This pr
         'magnet graph --config my-run.json --out graph.json   # the config\'s judge; reuse with "graph": "graph.json"',
         'magnet graph eval --graph graph.json --reference examples/graph-reference.json',
         'magnet graph show graph.json --function send_message',
+        'magnet graph --pool examples/pool --out graph.json --html messaging.html --category messaging',
       ),
     )
     .action(
@@ -311,6 +458,8 @@ have ended; a conversation still waiting is retried with "magnet retry". This pr
         config?: string;
         out?: string;
         dot?: string;
+        html?: string;
+        category?: string;
         maxCandidates?: number;
         cache: boolean;
         preflight: boolean;
@@ -349,6 +498,17 @@ have ended; a conversation still waiting is retried with "magnet retry". This pr
     .addHelpText('after', examples('magnet graph show graph.json --function send_message'))
     .action(async (file: string, o: { function: string; json?: boolean }) => {
       await showGraphFunction({ graph: file, ...o });
+    });
+
+  graph
+    .command('draw')
+    .description('write a self-contained HTML drawing of a graph file (edges coloured by relation)')
+    .argument('<graph>', 'graph JSON')
+    .addOption(new Option('--html <file>', 'the page to write').makeOptionMandatory())
+    .option('--category <name>', 'draw only this category')
+    .addHelpText('after', examples('magnet graph draw graph.json --html travel.html --category travel'))
+    .action(async (file: string, o: { html: string; category?: string }) => {
+      await drawGraphFile({ graph: file, ...o });
     });
 
   magnet

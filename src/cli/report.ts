@@ -1,6 +1,7 @@
 import type { RunSummary } from '../activities/export';
 import type { RetryOutcome, RunStatus } from '../client';
 import { describeFailure } from '../temporal/failure';
+import { formatEstimateVsActual } from './estimate';
 import type { TurnFailure } from '../workflows/conversation';
 
 /** What the CLI prints about runs: formatting only, the numbers come from src/client.ts. */
@@ -58,6 +59,8 @@ export function printStatus(runId: string, s: RunStatus): void {
     console.log(
       `  paid (call ledger): ${s.paid.requests} requests, ${s.paid.inputTokens} in / ${s.paid.outputTokens} out tokens, $${s.paid.costUsd.toFixed(4)}`,
     );
+  if (s.estimate && s.estimate.roles.length > 0)
+    for (const line of formatEstimateVsActual(s.estimate, s.paid)) console.log(line);
   console.log(
     `  rate ${s.ratePerMinute}/min over ${s.elapsedSeconds}s${s.etaSeconds !== undefined ? `, ETA ${s.etaSeconds}s` : ''}`,
   );

@@ -14,6 +14,9 @@ import { homeLayout } from '../io/run-layout';
 import { runTaskQueue } from '../temporal/task-queue';
 import { createWorkers } from '../worker';
 import { ProgressPrinter } from './progress';
+import { estimateRun, writeEstimate } from '../estimate/estimate';
+import { writeRunInfo } from '../report/data';
+import { writeHtmlReport } from './html-report';
 
 function stamp(d: Date): string {
   return d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
@@ -89,9 +92,32 @@ export interface LaunchOptions {
   worker?: boolean;
 }
 
+/**
+ * The run's estimate, stored in its folder before it starts, so `magnet status` and the report can set the
+ * actual figures beside it. An estimate that cannot be made never holds up the run: it says why and goes on.
+ */
+async function storeEstimate(input: RunInput): Promise<void> {
+  try {
+    await writeEstimate(input.outDir, await estimateRun(input));
+  } catch (e) {
+    console.log(`note: no estimate stored for this run (${e instanceof Error ? e.message : String(e)})`);
+  }
+}
+
 export async function launchRun(input: RunInput, opts: LaunchOptions = {}): Promise<RunSummary | undefined> {
+  await storeEstimate(input);
   const { client, server } = await connect({ startLocal: true });
   const started = await startRun(client, input);
+  // what the HTML report cannot learn from the run's files: the config's ops and prices, where the UI is
+  await writeRunInfo(input.outDir, {
+    runId: input.runId,
+    startedAt: new Date().toISOString(),
+    ui: server.uiUrl,
+    namespace: client.options.namespace,
+    ops: input.config.ops,
+    conversations: input.config.conversations,
+    prices: input.config.llm.prices,
+  }).catch(() => undefined);
   console.log(`run ${input.runId} started on ${server.address}; output: ${input.outDir}`);
   if (server.uiUrl)
     console.log(
@@ -125,4 +151,13 @@ export async function attachRun(runId: string, opts: { worker?: boolean } = {}):
   // this process's workers would fail every LLM step they take without the keys
   checkKeys(input.config);
   return showWithWorkers(handle, server.address, input);
+}
+
+/** The run's HTML report, written when it ends; a report that cannot be written never fails the run. */
+export async function writeRunReport(outDir: string): Promise<void> {
+  try {
+    console.log(`  HTML report: ${await writeHtmlReport(outDir)}`);
+  } catch (e) {
+    console.log(`  note: no HTML report (${e instanceof Error ? e.message : String(e)})`);
+  }
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_SPLIT, EXPORT_FORMATS } from '../export/formats';
 import { GraphConfig } from './graph';
 import { OpsConfig } from './ops';
 
@@ -23,9 +24,12 @@ export const ProviderConfig = z
     /** Any OpenAI-compatible server (vLLM, Ollama, llama.cpp, LiteLLM, OpenRouter) or a Gemini endpoint. */
     baseURL: z.string().url().optional(),
     apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the NAME of an environment variable, not a key'),
-    /** Requests per second for all workers together (a Temporal task-queue rate limit). */
+    /**
+     * Requests per second for all workers together: each worker process paces its requests at its share
+     * (llm/limiter.ts); absent, requests are unlimited until a 429, then adapt (AIMD).
+     */
     requestsPerSecond: z.number().positive().max(10_000).optional(),
-    /** Tokens per minute (prompt + completion) this process may spend; the provider's headers refine it. */
+    /** Tokens per minute (prompt + completion) for all workers together; the provider's headers refine it. */
     tokensPerMinute: z.number().int().positive().optional(),
     timeoutMs: z.number().int().positive().default(120_000),
     /**
@@ -33,6 +37,23 @@ export const ProviderConfig = z
      * for `magnet retry`: a provider having a bad hour slows a run down instead of failing it.
      */
     retryHours: z.number().positive().max(720).default(6),
+    /** How requests of roles in batch mode are grouped into batch files (OpenAI Batch API). */
+    batch: z
+      .object({
+        /**
+         * Requests per batch file at most. OpenAI takes 50,000, but a batch's keys travel in the batcher's
+         * workflow payloads (2 MB each at most), so a few thousand.
+         */
+        maxRequests: z.number().int().positive().max(5000).optional(),
+        /** How long the first pending request waits for others before its batch is submitted. */
+        collectSeconds: z.number().positive().max(86_400).optional(),
+        /** How often a submitted batch's status is asked for. */
+        pollSeconds: z.number().positive().max(86_400).optional(),
+        /** Batches an item may be sent in (failed, expired) before its step fails for good. */
+        maxAttempts: z.number().int().positive().max(20).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type ProviderConfig = z.infer<typeof ProviderConfig>;
@@ -44,11 +65,60 @@ export const RoleSettings = z
     model: z.string().optional(),
     temperature: z.number().min(0).max(2).optional(),
     maxTokens: z.number().int().positive().optional(),
+    /**
+     * Send this role's requests through the provider's batch API (half price at OpenAI, answers within 24 h)
+     * instead of one by one. Only for providers of kind openai.
+     */
+    batch: z.boolean().optional(),
   })
   .strict();
 export type RoleSettings = z.infer<typeof RoleSettings>;
 
-export const Price = z.object({ input: z.number().min(0), output: z.number().min(0) }).strict();
+export const Price = z
+  .object({
+    input: z.number().min(0),
+    output: z.number().min(0),
+    /** Prices of batch requests; half of `input`/`output` when absent (OpenAI's Batch API discount). */
+    batchInput: z.number().min(0).optional(),
+    batchOutput: z.number().min(0).optional(),
+  })
+  .strict();
+export type Price = z.infer<typeof Price>;
+
+/** USD of one answer at `price` (per million tokens); a batch answer at the batch price. */
+export function priceOf(
+  price: Price | undefined,
+  inputTokens: number,
+  outputTokens: number,
+  batch = false,
+): number {
+  if (!price) return 0;
+  const input = batch ? (price.batchInput ?? price.input / 2) : price.input;
+  const output = batch ? (price.batchOutput ?? price.output / 2) : price.output;
+  return (inputTokens * input + outputTokens * output) / 1e6;
+}
+
+/** Batch settings of a role in batch mode, with the defaults filled in. */
+export const BatchSettings = z.object({
+  maxRequests: z.number(),
+  collectSeconds: z.number(),
+  pollSeconds: z.number(),
+  maxAttempts: z.number(),
+});
+export type BatchSettings = z.infer<typeof BatchSettings>;
+
+export const BATCH_DEFAULTS: BatchSettings = {
+  maxRequests: 1000,
+  collectSeconds: 60,
+  pollSeconds: 60,
+  maxAttempts: 3,
+};
+
+/**
+ * A step of a role in batch mode waits for its batch: OpenAI promises an answer within 24 h, so its retry
+ * deadline (the step's schedule-to-close timeout) covers that window and a resubmission.
+ */
+export const BATCH_RETRY_MS = 26 * 3_600_000;
 
 /** LLM settings: a default for every role, overridable per role; prices in USD per million tokens. */
 export const LlmConfig = z
@@ -76,6 +146,14 @@ export const LlmConfig = z
     for (const [role, s] of Object.entries(llm.roles)) if (s) check(s, ['roles', role]);
     for (const role of LLM_ROLES) {
       const r = resolveRoleSettings(llm, role);
+      const kind = llm.providers[r.provider]?.kind;
+      if (r.batch && kind && kind !== 'openai') {
+        ctx.addIssue({
+          code: 'custom',
+          path: llm.roles[role]?.batch !== undefined ? ['roles', role, 'batch'] : ['default', 'batch'],
+          message: `role ${role}: batch mode needs a provider of kind openai, and ${r.provider} is ${kind} (its SDK has no batch API)`,
+        });
+      }
       if (r.provider !== 'offline' && !r.model) {
         ctx.addIssue({
           code: 'custom',
@@ -118,6 +196,8 @@ export const ResolvedRole = z.discriminatedUnion('provider', [
     price: Price.optional(),
     /** Set when the config overrides the prompt; part of the cache key. */
     systemPrompt: z.string().optional(),
+    /** Set for a role in batch mode; absent in inputs of earlier releases. */
+    batch: BatchSettings.optional(),
     cache: z.boolean(),
     cacheDir: z.string(),
     ledgerFile: z.string(),
@@ -135,6 +215,7 @@ export function resolveRole(
   if (s.provider === 'offline') return { provider: 'offline', role };
   const p = llm.providers[s.provider];
   if (!p || !s.model) throw new Error(`role ${role}: provider ${s.provider} or model missing`);
+  const batch = s.batch ? { ...BATCH_DEFAULTS, ...p.batch } : undefined;
   return {
     provider: 'llm',
     role,
@@ -145,6 +226,8 @@ export function resolveRole(
     timeoutMs: p.timeoutMs,
     // runRoles resolves in the workflow from the run's input: a config of an older release has no retryHours
     ...(p.retryHours !== undefined ? { retryMs: p.retryHours * 3_600_000 } : {}),
+    // a role in batch mode waits for its batch: at least the batch window (configs of older releases have none)
+    ...(batch ? { retryMs: Math.max(BATCH_RETRY_MS, (p.retryHours ?? 0) * 3_600_000), batch } : {}),
     tokensPerMinute: p.tokensPerMinute,
     model: s.model,
     temperature: s.temperature,
@@ -191,13 +274,17 @@ export const RunConfig = z
       .max(2 ** 32 - 1)
       .default(1),
     conversations: z.number().int().positive().max(10_000_000),
+    /** Conversations in flight; when absent, derived from the providers' rates (conversationsInFlight). */
     concurrency: z
-      .object({ conversations: z.number().int().positive().max(10_000).default(8) })
+      .object({ conversations: z.number().int().positive().max(10_000).optional() })
       .strict()
-      .default({ conversations: 8 }),
+      .default({}),
     graphBuild: GraphConfig.default(GraphConfig.parse({})),
     ops: OpsConfig.default(OpsConfig.parse({})),
-    /** Worker tuning for this machine (each worker process; LLM queues are also capped by requestsPerSecond). */
+    /**
+     * Worker tuning for this machine (each worker process). A provider's queue gets more activity slots when
+     * its rate needs them (worker.ts createWorkers): steps hold a slot while they wait for the pacer.
+     */
     workers: z
       .object({
         activities: z.number().int().positive().max(10_000).default(32),
@@ -229,9 +316,53 @@ export const RunConfig = z
       .strict()
       .default({ waitSeconds: 0 }),
     execution: ExecutionConfig.default(ExecutionConfig.parse({})),
+    /** Training and evaluation formats the run writes into <run>/export/ at its end (as `magnet export`). */
+    export: z
+      .object({
+        formats: z.array(z.enum(EXPORT_FORMATS)).default([]),
+        /** Share of conversations in the train split; the rest is validation (and BFCL's entries). */
+        split: z.number().gt(0).max(1).default(DEFAULT_SPLIT),
+        /** The licence the dataset card states (a Hugging Face licence id). */
+        license: z.string().min(1).default('unknown'),
+      })
+      .strict()
+      .default({ formats: [], split: DEFAULT_SPLIT, license: 'unknown' }),
   })
-  .strict();
+  .strict()
+  // the workflow reads a number: the default is decided here, before the run starts, from the providers
+  .transform((c) => ({
+    ...c,
+    concurrency: { conversations: c.concurrency.conversations ?? conversationsInFlight(c.llm) },
+  }));
 export type RunConfig = z.infer<typeof RunConfig>;
+
+/** Conversations in flight of a run whose roles are all offline (CPU-bound: a few per core is plenty). */
+export const OFFLINE_CONVERSATIONS = 8;
+/**
+ * Seconds of requests at a provider's configured rate kept in flight or queued for the pacer. A conversation
+ * has about one request in flight at a time, and the provider's cap is reached only with rate × latency
+ * requests in flight: 10 s covers slow answers of real models (a few seconds) and the cheap steps between
+ * requests; a surplus only queues in the pacer.
+ */
+export const CONVERSATION_SECONDS = 10;
+/** A provider with no configured rate (AIMD finds it from its 429s) adds this many conversations. */
+export const UNPACED_CONVERSATIONS = 32;
+
+/**
+ * The default of `concurrency.conversations`: the sum over the providers the roles use of
+ * requestsPerSecond × CONVERSATION_SECONDS (UNPACED_CONVERSATIONS for a provider without a rate), at least
+ * OFFLINE_CONVERSATIONS, at most 2000. A config that sets it keeps its value.
+ */
+export function conversationsInFlight(llm: Pick<LlmConfig, 'default' | 'roles' | 'providers'>): number {
+  const used = new Set(LLM_ROLES.map((role) => resolveRoleSettings(llm, role).provider));
+  let n = 0;
+  for (const name of used) {
+    const p = llm.providers[name];
+    if (!p) continue; // offline
+    n += p.requestsPerSecond ? Math.ceil(p.requestsPerSecond * CONVERSATION_SECONDS) : UNPACED_CONVERSATIONS;
+  }
+  return Math.min(2000, Math.max(OFFLINE_CONVERSATIONS, n));
+}
 
 /** What a run workflow receives: the validated config with absolute paths, and where data goes. */
 export const RunInput = z.object({

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { FunctionDef, JsonSchemaT } from './pool';
+import { judgePair, paramsOf, preconditionHint, typeOf } from './graph-judge';
 import { contentTokens, jaccard, tokens } from './text';
 
 /**
@@ -63,12 +64,6 @@ interface Field {
   description: string;
 }
 
-function typeOf(s: JsonSchemaT | undefined): string | undefined {
-  if (!s) return undefined;
-  const t = Array.isArray(s.type) ? s.type[0] : s.type;
-  return t === 'integer' ? 'number' : t;
-}
-
 /** Top-level fields of a function's output (and of its array items), the things later calls can use. */
 export function outputFields(f: FunctionDef): Field[] {
   const out: Field[] = [];
@@ -87,13 +82,7 @@ export function outputFields(f: FunctionDef): Field[] {
 }
 
 export function inputParams(f: FunctionDef): (Field & { required: boolean })[] {
-  const req = new Set(f.parameters.required);
-  return Object.entries(f.parameters.properties).map(([name, p]) => ({
-    name,
-    type: typeOf(p),
-    description: p.description ?? '',
-    required: req.has(name),
-  }));
+  return paramsOf(f).map(({ name, type, description, required }) => ({ name, type, description, required }));
 }
 
 function compatible(a?: string, b?: string): boolean {
@@ -139,61 +128,64 @@ export function selectCandidates(
   pool: readonly FunctionDef[],
   config: GraphConfig,
 ): string[] {
-  return pool
-    .filter((u) => u.name !== v.name && (!config.sameCategory || u.category === v.category))
-    .map((u) => ({ name: u.name, score: affinity(v, u) }))
-    .sort((a, b) => b.score - a.score || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    .slice(0, config.maxCandidates)
-    .map((c) => c.name);
+  return (
+    pool
+      .filter((u) => u.name !== v.name && (!config.sameCategory || u.category === v.category))
+      // state preconditions share no data and few words: their hint keeps them among the candidates
+      .map((u) => ({ name: u.name, score: affinity(v, u) + preconditionHint(v, u) }))
+      .sort((a, b) => b.score - a.score || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      .slice(0, config.maxCandidates)
+      .map((c) => c.name)
+  );
 }
 
-const CHECK_NAME = /^(check|is|has|verify|validate|exists|can|ensure|test)_|_(exists|available|valid)$/;
-
 /**
- * The offline dependency judge: decides edges from names and types alone. It is what the demo and tests
- * use; an LLM judge replaces it through the same signature (one call per function, all its candidates).
+ * The offline dependency judge: decides edges from names, types and descriptions, each edge with the
+ * evidence that produced it (the rules are in `graph-judge.ts`). It is what the demo and tests use; an LLM
+ * judge replaces it through the same signature (one call per function, all its candidates). A data link is
+ * listed in `feeds` only when the offline translator's matcher (`fieldMatch`) passes it as a value, so an
+ * offline conversation never plans a value it cannot fill.
  */
 export function offlineJudge(v: FunctionDef, candidates: readonly FunctionDef[]): Edge[] {
-  const fields = outputFields(v);
+  const resolvable = (f: Field, p: Field): boolean => fieldMatch(f, p) >= 0.7;
   const edges: Edge[] = [];
   for (const u of candidates) {
-    const feeds: Feed[] = [];
-    for (const p of inputParams(u)) {
-      let best: { field: string; score: number } | undefined;
-      for (const f of fields) {
-        const s = fieldMatch(f, p);
-        if (s >= 0.7 && (!best || s > best.score)) best = { field: f.name, score: s };
-      }
-      if (best) feeds.push({ param: p.name, field: best.field });
-    }
-    if (feeds.length > 0) {
-      const fed = new Set(feeds.map((f) => f.param));
-      const required = u.parameters.required;
-      const all = required.length > 0 && required.every((r) => fed.has(r));
-      edges.push({
-        from: v.name,
-        to: u.name,
-        relation: all ? 'input' : 'partial_input',
-        feeds,
-        reason: `output ${feeds.map((f) => `${f.field}->${f.param}`).join(', ')}`,
-      });
-      continue;
-    }
-    const checks =
-      CHECK_NAME.test(v.name) ||
-      fields.some((f) => f.type === 'boolean' && /exist|avail|valid|ok/.test(f.name));
-    const sharedParam = Object.keys(v.parameters.properties).find((p) => p in u.parameters.properties);
-    if (checks && sharedParam) {
-      edges.push({
-        from: v.name,
-        to: u.name,
-        relation: 'precondition',
-        feeds: [],
-        reason: `checks ${sharedParam} before ${u.name} uses it`,
-      });
-    }
+    if (u.name === v.name) continue;
+    const e = judgePair(v, u, resolvable);
+    if (e) edges.push({ from: v.name, to: u.name, ...e });
   }
   return edges;
+}
+
+/**
+ * Why a feed cannot be right: the parameter does not exist, the field is not in the source's output (when it
+ * has an output schema; `items[].id` names a field of array items), or a string would be passed as a number
+ * (or the like). Integer and number are one type.
+ */
+function feedProblem(v: FunctionDef, u: FunctionDef, feeds: readonly Feed[]): string | undefined {
+  const top = new Map<string, JsonSchemaT>(
+    Object.entries(v.output?.properties ?? v.output?.items?.properties ?? {}),
+  );
+  for (const f of feeds) {
+    const param = u.parameters.properties[f.param];
+    if (!param) return `${u.name} has no parameter ${f.param}`;
+    if (!v.output) continue;
+    const [head, ...rest] = f.field.split(/\[\]\.?|\./);
+    let schema = top.get(head ?? '');
+    if (!schema) return `${v.name}'s output has no field ${f.field}`;
+    for (const part of rest.filter((x) => x.length > 0)) {
+      const inner: JsonSchemaT | undefined = schema.items?.properties?.[part] ?? schema.properties?.[part];
+      if (!inner) return `${v.name}'s output has no field ${f.field}`;
+      schema = inner;
+    }
+    const ft = typeOf(schema);
+    const pt = typeOf(param);
+    // one element of an array of ids may feed an id
+    const ok =
+      !ft || !pt || ft === pt || (ft === 'array' && (!typeOf(schema.items) || typeOf(schema.items) === pt));
+    if (!ok) return `${v.name}.${f.field} is ${ft}, ${u.name}.${f.param} is ${pt}`;
+  }
+  return undefined;
 }
 
 /**
@@ -215,8 +207,8 @@ export function checkJudged(
     else if (!u) rejected.push({ edge: e, reason: `${e.to} is not a candidate of ${v.name}` });
     else if (seen.has(e.to)) rejected.push({ edge: e, reason: `duplicate edge to ${e.to}` });
     else {
-      const bad = e.feeds.find((f) => !(f.param in u.parameters.properties));
-      if (bad) rejected.push({ edge: e, reason: `${u.name} has no parameter ${bad.param}` });
+      const bad = feedProblem(v, u, e.feeds);
+      if (bad) rejected.push({ edge: e, reason: bad });
       else {
         seen.add(e.to);
         ok.push(e);
@@ -329,4 +321,4 @@ export function buildGraphOffline(functions: readonly FunctionDef[], config: Gra
   return assembleGraph(functions, candidates, edges, config, OFFLINE_JUDGE);
 }
 
-export const OFFLINE_JUDGE = 'offline-affinity/1';
+export const OFFLINE_JUDGE = 'offline-evidence/2';

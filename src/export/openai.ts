@@ -21,12 +21,41 @@ export type Message =
 
 export type OpenAITool = ReturnType<typeof toOpenAITool>;
 
+/** A line of OpenAI's fine-tuning chat format: these three keys and no other (OpenAI rejects extra keys). */
 export interface OpenAIChatExample {
   messages: Message[];
   tools: OpenAITool[];
   parallel_tool_calls: boolean;
-  /** Not read by trainers; says where the example came from (offline examples are placeholders). */
-  metadata: { id: string; backend: string; generator: string; labels: string[][]; note?: string };
+}
+
+/**
+ * Where an exported line came from, written to a sidecar file (`<file>.provenance.jsonl`, line N for line
+ * N) because the training formats have no room for it. Offline lines are placeholders, not training data.
+ */
+export interface LineProvenance {
+  line: number;
+  id: string;
+  turn?: number;
+  backend: string;
+  generator: string;
+  models: Record<string, string>;
+  seed: number;
+  labels: string[][];
+  note?: string;
+}
+
+export function provenanceOf(rec: ConversationRecord, line: number, turn?: number): LineProvenance {
+  return {
+    line,
+    id: rec.id,
+    ...(turn !== undefined ? { turn } : {}),
+    backend: rec.provenance.backend,
+    generator: rec.provenance.generator,
+    models: rec.provenance.models,
+    seed: rec.provenance.seed,
+    labels: turn !== undefined ? [rec.turns[turn]?.labels ?? []] : rec.turns.map((t) => t.labels),
+    ...(rec.provenance.note !== undefined ? { note: rec.provenance.note } : {}),
+  };
 }
 
 /** The assistant side of one turn: each step of calls with its results, then the final answer. */
@@ -80,16 +109,5 @@ export function toOpenAIChat(
     messages.push(...t.messages);
     parallel ||= t.parallel;
   }
-  return {
-    messages,
-    tools: toolsOf(rec, pool),
-    parallel_tool_calls: parallel,
-    metadata: {
-      id: rec.id,
-      backend: rec.provenance.backend,
-      generator: rec.provenance.generator,
-      labels: rec.turns.map((t) => t.labels),
-      note: rec.provenance.note,
-    },
-  };
+  return { messages, tools: toolsOf(rec, pool), parallel_tool_calls: parallel };
 }

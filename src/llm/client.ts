@@ -1,10 +1,12 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { priceOf } from '../core/config';
 import { FailureType } from '../core/failures';
 import { sha256, stableStringify } from '../io/files';
+import { waitForBatchAnswer } from './batch';
 import { cacheGet, cachePut, type CachedResponse } from './cache';
-import { coolDown, parseDuration, recordSpend, waitTime } from './limiter';
+import { acquire, release } from './limiter';
 import { roleLine } from './protocol';
 import { singleFlight } from './singleflight';
 import { addUsage, NO_USAGE, type Usage } from '../core/usage';
@@ -24,8 +26,55 @@ export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
 export type Check<T> = (data: unknown) => Checked<T>;
 
 function cost(r: LlmCallRole, input: number, output: number): number {
-  if (!r.price) return 0;
-  return (input * r.price.input + output * r.price.output) / 1e6;
+  return priceOf(r.price, input, output);
+}
+
+/** A line of the run's call ledger (llm-calls.jsonl): one per paid request. */
+export interface LedgerLine extends Usage {
+  role: string;
+  provider: string;
+  model: string;
+  /** The request's cache key, shortened. */
+  request: string;
+  /** Answered by a batch (paid at the batch price). */
+  batch?: true;
+  batchId?: string;
+}
+
+export function ledgerLine(
+  r: { role: string; providerName: string; model: string },
+  key: string,
+  usage: Usage,
+  batchId?: string,
+): LedgerLine {
+  return {
+    role: r.role,
+    provider: r.providerName,
+    model: r.model,
+    request: key.slice(0, 16),
+    ...usage,
+    ...(batchId !== undefined ? { batch: true as const, batchId } : {}),
+  };
+}
+
+/** Appends lines to the ledger in one write (a batch's lines all land, or none). */
+export async function appendLedger(file: string, lines: LedgerLine[]): Promise<void> {
+  if (lines.length === 0) return;
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await fs.appendFile(file, lines.map((l) => JSON.stringify(l) + '\n').join(''));
+}
+
+/** A paid answer into the cache: a valid one for everyone, an invalid one only for this activity's retries. */
+async function storeAnswer(
+  r: LlmCallRole,
+  key: string,
+  scopedKey: string | undefined,
+  answer: CachedResponse,
+  valid: boolean,
+): Promise<void> {
+  if (!r.cache) return;
+  if (valid) await cachePut(r.cacheDir, key, answer);
+  else if (scopedKey) await cachePut(r.cacheDir, scopedKey, answer);
 }
 
 function inActivity(): Context | undefined {
@@ -33,15 +82,6 @@ function inActivity(): Context | undefined {
     return Context.current();
   } catch {
     return undefined;
-  }
-}
-
-async function sleep(ms: number): Promise<void> {
-  const ctx = inActivity();
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    ctx?.heartbeat({ waiting: 'rate limit' });
-    await new Promise((r) => setTimeout(r, Math.min(1000, until - Date.now())));
   }
 }
 
@@ -85,7 +125,10 @@ async function send(
   );
   const scope = attemptScope();
   const scopedKey = scope ? sha256(`${key}|${scope}`) : undefined;
-  if (!r.cache) return { ...(await ask(r, messages, key, scopedKey, isValid)), key };
+  // a role in batch mode waits for its batch instead of asking the provider itself
+  const produce = (): Promise<{ answer: CachedResponse; usage: Usage }> =>
+    r.batch ? askBatch(r, messages, key, scopedKey, isValid) : ask(r, messages, key, scopedKey, isValid);
+  if (!r.cache) return { ...(await produce()), key };
   const found = await singleFlight({
     key,
     lockFile: path.join(r.cacheDir, key.slice(0, 2), `${key.slice(2)}.lock`),
@@ -95,7 +138,7 @@ async function send(
         (await cacheGet(r.cacheDir, key)) ?? (scopedKey ? await cacheGet(r.cacheDir, scopedKey) : undefined);
       return hit ? { answer: hit, usage: { ...NO_USAGE, cached: 1 } } : undefined;
     },
-    produce: () => ask(r, messages, key, scopedKey, isValid),
+    produce,
     onWait: () => inActivity()?.heartbeat({ waiting: 'identical request in flight elsewhere' }),
   });
   return { ...found, key };
@@ -110,14 +153,20 @@ async function ask(
   isValid: (text: string) => boolean,
 ): Promise<{ answer: CachedResponse; usage: Usage }> {
   const estimate = Math.ceil(messages.reduce((n, m) => n + m.content.length, 0) / 4) + (r.maxTokens ?? 1024);
-  const wait = waitTime(r.providerName, estimate, r.tokensPerMinute, Date.now());
-  if (wait > 0) await sleep(wait);
+  // every request, and only a request, takes a slot of its provider's pacer (rate share, AIMD, cool-downs)
+  const ctx = inActivity();
+  const ticket = await acquire(r.providerName, estimate, {
+    tokensPerMinute: r.tokensPerMinute,
+    heartbeat: () => ctx?.heartbeat({ waiting: 'rate limit' }),
+    signal: ctx?.cancellationSignal,
+  });
   let res;
   try {
     res = await withHeartbeat(() => callProvider(r, messages, inActivity()?.cancellationSignal));
   } catch (e) {
+    const limited = e instanceof ProviderError && e.status === 429;
+    release(ticket, limited ? { kind: '429', retryAfterMs: e.retryAfterMs } : { kind: 'other' });
     if (!(e instanceof ProviderError)) throw e;
-    if (e.status === 429) coolDown(r.providerName, Date.now() + (e.retryAfterMs ?? 5000));
     if (!e.transient)
       throw ApplicationFailure.create({
         message: e.message,
@@ -132,11 +181,12 @@ async function ask(
       nextRetryDelay: delay,
     });
   }
-  const now = Date.now();
-  recordSpend(r.providerName, res.inputTokens + res.outputTokens, now);
-  const remaining = Number(res.headers['x-ratelimit-remaining-tokens']);
-  const reset = parseDuration(res.headers['x-ratelimit-reset-tokens']);
-  if (!Number.isNaN(remaining) && remaining < estimate && reset) coolDown(r.providerName, now + reset);
+  release(ticket, {
+    kind: 'ok',
+    headers: res.headers,
+    tokens: res.inputTokens + res.outputTokens,
+    tokensNeeded: estimate,
+  });
   const answer: CachedResponse = {
     text: res.text,
     inputTokens: res.inputTokens,
@@ -150,22 +200,26 @@ async function ask(
     outputTokens: res.outputTokens,
     costUsd: cost(r, res.inputTokens, res.outputTokens),
   };
-  if (r.cache) {
-    if (isValid(res.text)) await cachePut(r.cacheDir, key, answer);
-    else if (scopedKey) await cachePut(r.cacheDir, scopedKey, answer);
-  }
-  await fs.mkdir(path.dirname(r.ledgerFile), { recursive: true });
-  await fs.appendFile(
-    r.ledgerFile,
-    JSON.stringify({
-      role: r.role,
-      provider: r.providerName,
-      model: r.model,
-      request: key.slice(0, 16),
-      ...usage,
-    }) + '\n',
-  );
+  await storeAnswer(r, key, scopedKey, answer, isValid(res.text));
+  await appendLedger(r.ledgerFile, [ledgerLine(r, key, usage)]);
   return { answer, usage };
+}
+
+/**
+ * The request of a role in batch mode: handed to the run's batcher, answered when its batch ends (the
+ * batcher wrote the ledger line at the batch price), then stored in the cache as ask() stores an answer.
+ */
+async function askBatch(
+  r: LlmCallRole,
+  messages: ChatMessage[],
+  key: string,
+  scopedKey: string | undefined,
+  isValid: (text: string) => boolean,
+): Promise<{ answer: CachedResponse; usage: Usage }> {
+  const got = await waitForBatchAnswer(r, messages, key);
+  await storeAnswer(r, key, scopedKey, got.answer, isValid(got.answer.text));
+  await got.consume();
+  return { answer: got.answer, usage: got.usage };
 }
 
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false; error: string } {

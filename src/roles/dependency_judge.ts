@@ -6,11 +6,14 @@ import { defineRole, unless } from './spec';
 /** Edges from a function to its candidates, judged in one request per function (batched). */
 export const dependencyJudge = defineRole({
   name: 'dependency_judge',
-  version: 1,
-  system: `You judge dependencies between functions (tools). Given a function F and candidate functions, decide for each candidate U whether F's output is
-(a) a precondition for calling U ("precondition"), (b) exactly an input of U ("input": it fills all of U's required parameters that are not user-given), or (c) part of U's inputs ("partial_input").
-Only use what the schemas and descriptions support. For input/partial_input list which parameter of U is fed by which field of F's output.
-Answer with JSON: {"edges": [{"to": "<candidate name>", "relation": "precondition"|"input"|"partial_input", "feeds": [{"param": "<U parameter>", "field": "<F output field>"}], "reason": "<short>"}]}. Leave out candidates with no dependency.`,
+  // v2: asks for state preconditions explicitly, with an example of each relation, and for the evidence
+  version: 2,
+  system: `You judge dependencies between functions (tools). Given a function F and candidate functions, decide for each candidate U whether a real task would call F and then U because:
+(a) "precondition": F establishes a state U needs, though no value passes. Look for it explicitly: logging in, authenticating, connecting or opening a session before any action of that service; changing directory before working on files there; creating something U says "must exist"; pressing, unlocking, starting or selecting what U's description requires ("must be", "requires", "fails if", "only after"); F checking the condition U depends on. Example: login(username, password) -> post_message(text) "Post for the logged-in user": precondition.
+(b) "input": F's output fills all of U's required parameters that the user would not give. Example: find_file(name) -> {path} then read_file(path): input, feeds [{"param": "path", "field": "path"}].
+(c) "partial_input": F's output fills some of U's parameters. Example: get_price(symbol) -> {price} then place_order(symbol, price, quantity): partial_input, feeds [{"param": "price", "field": "price"}].
+Match values by what they are, not by the last word of a name: an id feeds an id of the same kind of thing (post_id <- the id field of the post F returns), never a text or a count; a string is not a number; "climate_mode" is not any "mode". Feed only fields that exist in F's output and parameters that exist in U.
+Answer with JSON: {"edges": [{"to": "<candidate name>", "relation": "precondition"|"input"|"partial_input", "feeds": [{"param": "<U parameter>", "field": "<F output field>"}], "reason": "<the evidence, short>"}]}. Leave out candidates with no dependency.`,
   input: JudgeTask,
   output: z.object({
     edges: z.array(

@@ -1,4 +1,5 @@
 export * from './run';
 export * from './conversation';
 export * from './graph';
+export * from './batcher';
 export * from './rerun';

@@ -325,6 +325,9 @@ export async function synthesisRun(
         failed: state.failed,
         failures: state.failures,
         usage: state.usage,
+        // the formats the config lists (an input field only: no command changes, histories replay)
+        export: config.export,
+        seed: config.seed,
         ...(stopped
           ? {
               stopped: {

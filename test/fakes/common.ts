@@ -41,6 +41,8 @@ export interface ScriptRequest {
   body: unknown;
   /** The conversation has more than one user message (the client's repair turn). */
   repair: boolean;
+  /** The id of the batch this request is an item of (batch API), else undefined. */
+  batch?: string;
 }
 
 export type Scripted =
@@ -60,6 +62,13 @@ export interface FakeOptions {
   apiKey?: string;
   /** Limits reported in the OpenAI x-ratelimit-* headers (per minute; defaults 1,000,000 tokens, 10,000 requests). */
   rateLimit?: { tokensPerMinute?: number; requestsPerMinute?: number };
+  /**
+   * A hard cap on requests per second, enforced as a sliding 1-s window over arrival times (stricter than a
+   * token bucket: no burst credit, any 1000 ms holds at most this many admitted requests). A request beyond it
+   * is answered 429 at once (no latency), with Retry-After in whole seconds (at least 1, as HTTP has it) until
+   * the window admits again; refused requests do not count in the window.
+   */
+  capPerSecond?: number;
 }
 
 export type Outcome =
@@ -93,6 +102,8 @@ export interface LogEntry {
   error?: string;
   /** When the client closed the connection before it got an answer (ms since the epoch). */
   abandonedAt?: number;
+  /** The batch this request was an item of (answered through the batch API), else undefined. */
+  batch?: string;
 }
 
 export interface FakeServer {
@@ -136,6 +147,17 @@ export interface Adapter {
   key(headers: http.IncomingHttpHeaders, url: URL): string | undefined;
   /** The models list for a GET of its path (what the CLI's preflight asks for; not logged), else undefined. */
   models(method: string, url: URL): Reply | undefined;
+  /**
+   * Routes answered outside the chat machinery (e.g. the batch API: multipart uploads, file downloads), given
+   * the raw body and the server's origin; undefined for the others.
+   */
+  route?(
+    method: string,
+    url: URL,
+    headers: http.IncomingHttpHeaders,
+    raw: Buffer,
+    origin: string,
+  ): Promise<Reply | undefined>;
   /** Parses a request to a known route, or returns undefined (404) for others; throws BadRequest on bad bodies. */
   parse(
     method: string,
@@ -158,6 +180,9 @@ export interface Adapter {
 }
 
 export class BadRequest extends Error {}
+
+/** Header of the requests a fake server sends itself to answer the items of a batch (its value: the batch id). */
+export const BATCH_ITEM_HEADER = 'x-fake-batch-item';
 
 export function tokensOf(chars: number): number {
   return Math.ceil(chars / 4);
@@ -207,11 +232,14 @@ export async function startFakeServer(adapter: Adapter, options: FakeOptions = {
   const attempts = new Map<string, number>();
   const keyHashes = new Set<string>();
   const recent: { time: number; tokens: number }[] = [];
+  /** Arrival times of the requests admitted within the last second (capPerSecond). */
+  const admitted: number[] = [];
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
+    const rawBytes = Buffer.concat(chunks);
+    const raw = rawBytes.toString('utf8');
     const send = (reply: Reply): void => {
       if (res.destroyed || res.writableEnded) return;
       const text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body ?? {});
@@ -226,6 +254,17 @@ export async function startFakeServer(adapter: Adapter, options: FakeOptions = {
     const models = adapter.models(req.method ?? 'GET', url);
     if (models) {
       send(models);
+      return;
+    }
+    const routed = await adapter.route?.(
+      req.method ?? 'GET',
+      url,
+      req.headers,
+      rawBytes,
+      `http://${req.headers.host ?? '127.0.0.1'}`,
+    );
+    if (routed) {
+      send(routed);
       return;
     }
 
@@ -249,6 +288,8 @@ export async function startFakeServer(adapter: Adapter, options: FakeOptions = {
     attempts.set(bodyHash, attempt + 1);
     if (p.apiKey) keyHashes.add(sha256(p.apiKey));
     const repair = p.userTexts.length > 1;
+    const batchHeader = req.headers[BATCH_ITEM_HEADER];
+    const batch = typeof batchHeader === 'string' ? batchHeader : undefined;
     const role = parseRoleLine(p.system)?.role;
     let input: unknown;
     let inputError: string | undefined;
@@ -273,6 +314,7 @@ export async function startFakeServer(adapter: Adapter, options: FakeOptions = {
       promptTokens: 0,
       completionTokens: 0,
       apiKeySeen: Boolean(p.apiKey),
+      ...(batch ? { batch } : {}),
     };
     log.push(entry);
     // the response's 'close', not the request's: that one fires as soon as the body has been read
@@ -314,9 +356,36 @@ export async function startFakeServer(adapter: Adapter, options: FakeOptions = {
       );
     };
 
+    // batch items are the provider's own work, not requests against the per-second cap
+    if (options.capPerSecond !== undefined && !entry.batch) {
+      const t = entry.time;
+      while (admitted.length > 0 && (admitted[0] as number) <= t - 1000) admitted.shift();
+      if (admitted.length >= options.capPerSecond) {
+        const waitMs = Math.max(1, (admitted[0] as number) + 1000 - t);
+        const reply = adapter.error(429, `fake ${adapter.name}: rate limit of ${options.capPerSecond}/s`, {
+          retryAfterSeconds: Math.ceil(waitMs / 1000),
+        });
+        return finish(
+          {
+            ...reply,
+            headers: { 'retry-after': String(Math.ceil(waitMs / 1000)), ...reply.headers },
+          },
+          '429',
+        );
+      }
+      admitted.push(t);
+    }
+
     if (latencyMs > 0) await sleep(latencyMs);
 
-    const scripted = script?.({ role, input, requestIndex: entry.index, body, repair });
+    const scripted = script?.({
+      role,
+      input,
+      requestIndex: entry.index,
+      body,
+      repair,
+      ...(batch ? { batch } : {}),
+    });
     if (scripted) {
       if ('hang' in scripted) {
         entry.outcome = 'hang';

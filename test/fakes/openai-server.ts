@@ -1,9 +1,20 @@
-import { BadRequest, startFakeServer, type Adapter, type FakeOptions, type FakeServer } from './common';
+import type http from 'node:http';
+import {
+  BadRequest,
+  BATCH_ITEM_HEADER,
+  startFakeServer,
+  type Adapter,
+  type FakeOptions,
+  type FakeServer,
+  type Reply,
+} from './common';
 
 /**
  * A fake OpenAI Chat Completions API: `POST /v1/chat/completions` and `GET /v1/models`, for the real `openai` SDK with
  * `baseURL: server.url + '/v1'`. Answers come from the brain (offline rules), faults and scripts from
- * common.ts.
+ * common.ts. The Batch API too: `POST /v1/files` (multipart), `POST /v1/batches`, `GET /v1/batches/:id`,
+ * `GET /v1/files/:id/content`; each item of a batch is answered by a chat completion the server sends
+ * itself (so it is in the log, marked with its batch, with the same brain, scripts and faults).
  */
 
 interface ChatMessage {
@@ -113,6 +124,313 @@ const openaiAdapter: Adapter = {
   },
 };
 
-export function startFakeOpenAI(options: FakeOptions = {}): Promise<FakeServer> {
-  return startFakeServer(openaiAdapter, options);
+export interface FakeBatchOptions {
+  /** Time from a batch's creation until it is processed (default 0: at the first poll after validation). */
+  completeAfterMs?: number;
+  /** Batches stay in_progress until `holdBatches(false)` (to crash things while a batch is pending). */
+  hold?: boolean;
+}
+
+/** A batch as the fake keeps it: OpenAI's Batch object, the key it was created with, the items. */
+export interface FakeBatch {
+  id: string;
+  status: 'validating' | 'failed' | 'in_progress' | 'finalizing' | 'completed';
+  /** The lines of its input file. */
+  requests: number;
+  createdAt: number;
+  object: Record<string, unknown>;
+}
+
+export interface FakeOpenAI extends FakeServer {
+  batches: FakeBatch[];
+  holdBatches(on: boolean): void;
+}
+
+interface FakeFile {
+  id: string;
+  filename: string;
+  purpose: string;
+  bytes: Buffer;
+  createdAt: number;
+}
+
+const now = (): number => Math.floor(Date.now() / 1000);
+
+function batchRoutes(batchOptions: FakeBatchOptions): {
+  route: NonNullable<Adapter['route']>;
+  batches: FakeBatch[];
+  hold: (on: boolean) => void;
+} {
+  const files = new Map<string, FakeFile>();
+  const batches: FakeBatch[] = [];
+  let hold = batchOptions.hold ?? false;
+  const error = (status: number, message: string): Reply => openaiAdapter.error(status, message, {});
+  const addFile = (filename: string, purpose: string, bytes: Buffer): FakeFile => {
+    const f = { id: `file-fake${files.size}`, filename, purpose, bytes, createdAt: now() };
+    files.set(f.id, f);
+    return f;
+  };
+  const fileObject = (f: FakeFile): Record<string, unknown> => ({
+    id: f.id,
+    object: 'file',
+    bytes: f.bytes.length,
+    created_at: f.createdAt,
+    filename: f.filename,
+    purpose: f.purpose,
+    status: 'processed',
+    status_details: null,
+  });
+
+  /** Each line through the chat endpoint of this server, as a batch item; the output and error files. */
+  async function process(
+    b: FakeBatch,
+    lines: BatchLine[],
+    origin: string,
+    auth: string | undefined,
+  ): Promise<void> {
+    const out: string[] = [];
+    const errors: string[] = [];
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < lines.length) {
+        const line = lines[next++] as BatchLine;
+        let status = 0;
+        let body: unknown;
+        try {
+          const res = await fetch(`${origin}/v1/chat/completions`, {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              [BATCH_ITEM_HEADER]: b.id,
+              ...(auth ? { authorization: auth } : {}),
+            },
+            body: JSON.stringify(line.body),
+            signal: AbortSignal.timeout(30_000),
+          });
+          status = res.status;
+          body = JSON.parse(await res.text()) as unknown;
+        } catch (e) {
+          errors.push(
+            JSON.stringify({
+              id: `batch_req_${b.id}_${line.custom_id.slice(0, 8)}`,
+              custom_id: line.custom_id,
+              response: null,
+              error: { code: 'server_error', message: String(e) },
+            }),
+          );
+          continue;
+        }
+        (status === 200 ? out : errors).push(
+          JSON.stringify({
+            id: `batch_req_${b.id}_${line.custom_id.slice(0, 8)}`,
+            custom_id: line.custom_id,
+            response: { status_code: status, request_id: `req_${b.id}_${line.custom_id.slice(0, 8)}`, body },
+            error: null,
+          }),
+        );
+      }
+    };
+    await Promise.all(Array.from({ length: 4 }, worker));
+    const o = b.object;
+    if (out.length)
+      o.output_file_id = addFile(
+        `${b.id}_output.jsonl`,
+        'batch_output',
+        Buffer.from(out.join('\n') + '\n'),
+      ).id;
+    if (errors.length)
+      o.error_file_id = addFile(
+        `${b.id}_error.jsonl`,
+        'batch_output',
+        Buffer.from(errors.join('\n') + '\n'),
+      ).id;
+    o.request_counts = { total: lines.length, completed: out.length, failed: errors.length };
+    o.completed_at = now();
+    o.status = b.status = 'completed';
+  }
+
+  interface BatchLine {
+    custom_id: string;
+    body: unknown;
+  }
+  const pending = new Map<string, { lines: BatchLine[]; auth: string | undefined }>();
+
+  /** validating → in_progress at the first poll; processed once its time has come and it is not held. */
+  function advance(b: FakeBatch, origin: string): void {
+    const o = b.object;
+    if (b.status === 'validating') {
+      const input = files.get(String(o.input_file_id));
+      const problems: string[] = [];
+      const lines: BatchLine[] = [];
+      const ids = new Set<string>();
+      const models = new Set<string>();
+      for (const [i, text] of (input?.bytes.toString('utf8') ?? '').split('\n').entries()) {
+        if (!text.trim()) continue;
+        try {
+          const l = JSON.parse(text) as {
+            custom_id?: unknown;
+            method?: unknown;
+            url?: unknown;
+            body?: { model?: unknown };
+          };
+          if (typeof l.custom_id !== 'string' || ids.has(l.custom_id))
+            problems.push(`line ${i + 1}: custom_id missing or repeated`);
+          else if (l.method !== 'POST' || l.url !== o.endpoint)
+            problems.push(`line ${i + 1}: method/url must be POST ${String(o.endpoint)}`);
+          else {
+            ids.add(l.custom_id);
+            models.add(String(l.body?.model));
+            lines.push({ custom_id: l.custom_id, body: l.body });
+          }
+        } catch {
+          problems.push(`line ${i + 1}: not JSON`);
+        }
+      }
+      if (!input) problems.push('input file not found');
+      if (models.size > 1) problems.push('all lines of a batch must use the same model');
+      if (problems.length || lines.length === 0) {
+        o.status = b.status = 'failed';
+        o.failed_at = now();
+        o.errors = {
+          object: 'list',
+          data: (problems.length ? problems : ['empty input file']).map((m) => ({
+            code: 'invalid_request',
+            message: m,
+            line: null,
+            param: null,
+          })),
+        };
+        return;
+      }
+      const entry = pending.get(b.id);
+      if (entry) entry.lines = lines;
+      o.status = b.status = 'in_progress';
+      o.in_progress_at = now();
+      o.request_counts = { total: lines.length, completed: 0, failed: 0 };
+      b.requests = lines.length;
+      return;
+    }
+    if (
+      b.status === 'in_progress' &&
+      !hold &&
+      Date.now() >= b.createdAt + (batchOptions.completeAfterMs ?? 0)
+    ) {
+      const entry = pending.get(b.id);
+      pending.delete(b.id);
+      o.status = b.status = 'finalizing';
+      o.finalizing_at = now();
+      void process(b, entry?.lines ?? [], origin, entry?.auth);
+    }
+  }
+
+  const route: NonNullable<Adapter['route']> = async (
+    method,
+    url,
+    headers: http.IncomingHttpHeaders,
+    raw,
+    origin,
+  ) => {
+    const p = url.pathname;
+    if (method === 'POST' && p === '/v1/files') {
+      const form = await new Response(raw, { headers: { 'content-type': String(headers['content-type']) } })
+        .formData()
+        .catch(() => undefined);
+      const file = form?.get('file');
+      const purpose = form?.get('purpose');
+      if (!form || !file || typeof file === 'string' || typeof purpose !== 'string')
+        return error(400, 'fake openai: multipart form with "file" and "purpose" required');
+      return {
+        status: 200,
+        body: fileObject(addFile(file.name, purpose, Buffer.from(await file.arrayBuffer()))),
+      };
+    }
+    const content = /^\/v1\/files\/([^/]+)\/content$/.exec(p);
+    if (method === 'GET' && content) {
+      const f = files.get(content[1] as string);
+      if (!f) return error(404, `fake openai: no file ${content[1]}`);
+      return {
+        status: 200,
+        body: f.bytes.toString('utf8'),
+        headers: { 'content-type': 'application/octet-stream' },
+      };
+    }
+    if (method === 'POST' && p === '/v1/batches') {
+      let b: { input_file_id?: unknown; endpoint?: unknown; completion_window?: unknown; metadata?: unknown };
+      try {
+        b = JSON.parse(raw.toString('utf8')) as typeof b;
+      } catch {
+        return error(400, 'fake openai: body is not JSON');
+      }
+      const input = files.get(String(b.input_file_id));
+      if (!input || input.purpose !== 'batch')
+        return error(400, `fake openai: no batch file ${String(b.input_file_id)}`);
+      if (b.endpoint !== '/v1/chat/completions')
+        return error(400, 'fake openai: endpoint must be /v1/chat/completions');
+      if (b.completion_window !== '24h') return error(400, 'fake openai: completion_window must be 24h');
+      const id = `batch_fake${batches.length}`;
+      const created = now();
+      const object: Record<string, unknown> = {
+        id,
+        object: 'batch',
+        endpoint: b.endpoint,
+        errors: null,
+        input_file_id: input.id,
+        completion_window: '24h',
+        status: 'validating',
+        output_file_id: null,
+        error_file_id: null,
+        created_at: created,
+        in_progress_at: null,
+        expires_at: created + 24 * 3600,
+        finalizing_at: null,
+        completed_at: null,
+        failed_at: null,
+        expired_at: null,
+        cancelling_at: null,
+        cancelled_at: null,
+        request_counts: { total: 0, completed: 0, failed: 0 },
+        metadata: b.metadata ?? null,
+      };
+      const auth = headers.authorization;
+      batches.push({ id, status: 'validating', requests: 0, createdAt: Date.now(), object });
+      pending.set(id, { lines: [], auth: typeof auth === 'string' ? auth : undefined });
+      return { status: 200, body: { ...object } };
+    }
+    if (method === 'GET' && p === '/v1/batches') {
+      // newest first, as OpenAI lists them
+      const limit = Number(url.searchParams.get('limit') ?? 20);
+      const data = batches
+        .slice()
+        .reverse()
+        .slice(0, limit)
+        .map((x) => ({ ...x.object }));
+      return {
+        status: 200,
+        body: {
+          object: 'list',
+          data,
+          first_id: data[0]?.id ?? null,
+          last_id: data[data.length - 1]?.id ?? null,
+          has_more: batches.length > limit,
+        },
+      };
+    }
+    const one = /^\/v1\/batches\/([^/]+)$/.exec(p);
+    if (method === 'GET' && one) {
+      const b = batches.find((x) => x.id === one[1]);
+      if (!b) return error(404, `fake openai: no batch ${one[1]}`);
+      advance(b, origin);
+      return { status: 200, body: { ...b.object } };
+    }
+    return undefined;
+  };
+  return { route, batches, hold: (on) => (hold = on) };
+}
+
+export async function startFakeOpenAI(
+  options: FakeOptions & { batch?: FakeBatchOptions } = {},
+): Promise<FakeOpenAI> {
+  const b = batchRoutes(options.batch ?? {});
+  const server = await startFakeServer({ ...openaiAdapter, route: b.route }, options);
+  return { ...server, batches: b.batches, holdBatches: b.hold };
 }

@@ -12,7 +12,7 @@ import {
 /** OpenAI and every OpenAI-compatible server (vLLM, Ollama, llama.cpp, LiteLLM, OpenRouter). */
 const clients = new Map<string, OpenAI>();
 
-function client(r: LlmCallRole): OpenAI {
+export function client(r: Pick<LlmCallRole, 'baseURL' | 'apiKeyEnv' | 'timeoutMs' | 'providerName'>): OpenAI {
   const id = `${r.baseURL ?? ''}|${r.apiKeyEnv}|${r.timeoutMs}`;
   let c = clients.get(id);
   if (!c) {
@@ -36,6 +36,20 @@ function retryAfter(headers: Headers | Record<string, string> | undefined): numb
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
+/** The chat completion request of a role (also the body of its line in a batch file). */
+export function chatBody(
+  r: Pick<LlmCallRole, 'model' | 'temperature' | 'maxTokens'>,
+  messages: ChatMessage[],
+): OpenAI.ChatCompletionCreateParamsNonStreaming {
+  return {
+    model: r.model,
+    messages,
+    response_format: { type: 'json_object' },
+    ...(r.temperature !== undefined ? { temperature: r.temperature } : {}),
+    ...(r.maxTokens !== undefined ? { max_tokens: r.maxTokens } : {}),
+  };
+}
+
 async function callOpenAI(
   r: LlmCallRole,
   messages: ChatMessage[],
@@ -43,16 +57,7 @@ async function callOpenAI(
 ): Promise<ProviderAnswer> {
   try {
     const { data, response } = await client(r)
-      .chat.completions.create(
-        {
-          model: r.model,
-          messages,
-          response_format: { type: 'json_object' },
-          ...(r.temperature !== undefined ? { temperature: r.temperature } : {}),
-          ...(r.maxTokens !== undefined ? { max_tokens: r.maxTokens } : {}),
-        },
-        { signal },
-      )
+      .chat.completions.create(chatBody(r, messages), { signal })
       .withResponse();
     const headers: Record<string, string> = {};
     response.headers.forEach((v, k) => {

@@ -1,0 +1,94 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { indexPool, Pool, type FunctionDef } from '../core/pool';
+import { EXPORT_FORMATS, type ExportFormat } from '../export/formats';
+import { defaultExportDir, exportRecords, runPoolFile, type ExportResult } from '../export/run';
+import { ConfigError } from '../io/config-file';
+import { readJson } from '../io/files';
+import { dataDir } from '../io/paths';
+import { loadPool } from '../io/pool-files';
+import { homeLayout, runLayout } from '../io/run-layout';
+
+/** A run folder given as a path, or a run id under $MAGNET_HOME/runs. */
+async function runDirOf(run: string): Promise<string> {
+  for (const dir of [path.resolve(run), path.join(homeLayout(dataDir()).runs, run)]) {
+    const ok = await fs.stat(runLayout(dir).conversations).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
+    if (ok) return dir;
+  }
+  throw new ConfigError(
+    `${run}: no run folder with conversations (a run id under $MAGNET_HOME/runs, or a path)`,
+  );
+}
+
+async function poolOf(
+  runDir: string,
+  poolPaths: readonly string[] | undefined,
+): Promise<Map<string, FunctionDef>> {
+  if (poolPaths && poolPaths.length > 0)
+    return indexPool(await loadPool(poolPaths.map((p) => path.resolve(p))));
+  const file = runPoolFile(runDir);
+  const raw = await readJson(file).catch(() => undefined);
+  if (raw === undefined)
+    throw new ConfigError(`${file} is missing (the run has not exported yet): name the pool with --pool`);
+  const parsed = Pool.safeParse(raw);
+  if (!parsed.success)
+    throw new ConfigError(`${file}: not a magnet pool (${parsed.error.issues[0]?.message})`);
+  return indexPool(parsed.data);
+}
+
+export function parseFormats(values: readonly string[]): ExportFormat[] {
+  const out = new Set<ExportFormat>();
+  for (const v of values.flatMap((x) => x.split(','))) {
+    if (v === 'all') EXPORT_FORMATS.forEach((f) => out.add(f));
+    else if ((EXPORT_FORMATS as readonly string[]).includes(v)) out.add(v as ExportFormat);
+    else throw new ConfigError(`--format ${v}: expected one of ${EXPORT_FORMATS.join(', ')} or all`);
+  }
+  return [...out];
+}
+
+export async function exportRun(
+  run: string,
+  opts: { format: string[]; split: number; out?: string; pool?: string[]; seed: number; license: string },
+): Promise<ExportResult> {
+  if (!(opts.split > 0 && opts.split <= 1))
+    throw new ConfigError(`--split ${opts.split}: expected a share in (0, 1]`);
+  const runDir = await runDirOf(run);
+  const pool = await poolOf(runDir, opts.pool);
+  const outDir = path.resolve(opts.out ?? defaultExportDir(runDir));
+  const result = await exportRecords({
+    runId: path.basename(runDir),
+    conversations: runLayout(runDir).conversations,
+    pool,
+    formats: parseFormats(opts.format),
+    outDir,
+    split: opts.split,
+    seed: opts.seed,
+    license: opts.license,
+  });
+  printExport(result, outDir);
+  return result;
+}
+
+function printExport(r: ExportResult, outDir: string): void {
+  console.log(
+    `exported ${r.conversations} conversation(s) (train ${r.train}, validation ${r.validation}) to ${outDir}`,
+  );
+  for (const f of r.files)
+    console.log(`  ${f.format}\t${f.rows}\t${path.relative(process.cwd(), f.file) || f.file}`);
+  for (const s of r.skipped) console.log(`  skipped in ${s.format}: ${s.id}: ${s.reason}`);
+  if (r.offline > 0)
+    console.log(
+      `warning: ${r.offline} conversation(s) come from the offline backend: placeholder text, not training data (each file's provenance says so)`,
+    );
+}
+
+/** `--split`: a share of the conversations, in (0, 1]. */
+export const shareOf = z
+  .string()
+  .regex(/^(0?\.\d+|1(\.0*)?|0\.\d*[1-9]\d*)$/, 'expected a share in (0, 1], e.g. 0.95')
+  .transform(Number)
+  .refine((n) => n > 0 && n <= 1, 'expected a share in (0, 1], e.g. 0.95');

@@ -1,0 +1,143 @@
+import { createReadStream, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { VALIDATE_FORMATS, type ValidateFormat } from '../export/formats';
+import { checkRow, sniffFormat } from '../export/validate';
+import { ConfigError } from '../io/config-file';
+
+export interface FileReport {
+  file: string;
+  format: ValidateFormat;
+  rows: number;
+  problems: { line: number; message: string }[];
+}
+
+async function* lines(file: string): AsyncGenerator<{ n: number; text: string }> {
+  const rl = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
+  let n = 0;
+  for await (const text of rl) {
+    n++;
+    if (text.trim() !== '') yield { n, text };
+  }
+}
+
+async function firstRow(file: string): Promise<unknown> {
+  for await (const { text } of lines(file)) {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/** BFCL function docs next to an entries file (multi_turn_func_doc/<class>.json), by class. */
+async function bfclDocs(dir: string): Promise<Map<string, Map<string, unknown>>> {
+  const docs = new Map<string, Map<string, unknown>>();
+  const folder = path.join(dir, 'multi_turn_func_doc');
+  for (const name of await fs.readdir(folder).catch(() => [] as string[])) {
+    const fns = new Map<string, unknown>();
+    for await (const { text } of lines(path.join(folder, name))) {
+      const f = JSON.parse(text) as { name?: string; parameters?: unknown };
+      if (f.name) fns.set(f.name, f.parameters ?? { type: 'object' });
+    }
+    docs.set(name.replace(/\.json$/, ''), fns);
+  }
+  return docs;
+}
+
+async function checkFile(
+  file: string,
+  format: ValidateFormat,
+  ctx: (row: Record<string, unknown>) => Parameters<typeof checkRow>[2] = () => ({}),
+  onRow?: (row: Record<string, unknown>) => void,
+): Promise<FileReport> {
+  const report: FileReport = { file, format, rows: 0, problems: [] };
+  for await (const { n, text } of lines(file)) {
+    report.rows++;
+    let row: unknown;
+    try {
+      row = JSON.parse(text);
+    } catch (e) {
+      report.problems.push({ line: n, message: `not JSON (${(e as Error).message})` });
+      continue;
+    }
+    const r = row as Record<string, unknown>;
+    for (const message of checkRow(format, row, ctx(r))) report.problems.push({ line: n, message });
+    onRow?.(r);
+  }
+  if (report.rows === 0) report.problems.push({ line: 0, message: 'the file holds no rows' });
+  return report;
+}
+
+/**
+ * Checks FILE (or an `hf` folder: its data files) against its format, sniffed from the first row when not
+ * given. A BFCL entries file is checked with its possible_answer file and function docs when they are there.
+ */
+export async function validatePath(target: string, format?: string): Promise<FileReport[]> {
+  if (format !== undefined && !(VALIDATE_FORMATS as readonly string[]).includes(format))
+    throw new ConfigError(`--format ${format}: expected one of ${VALIDATE_FORMATS.join(', ')}`);
+  const stat = await fs.stat(target).catch(() => {
+    throw new ConfigError(`${target}: no such file or folder`);
+  });
+  if (stat.isDirectory()) {
+    const data = path.join(target, 'data');
+    const files = (await fs.readdir(data).catch(() => [] as string[]))
+      .filter((n) => n.endsWith('.jsonl'))
+      .sort();
+    if (files.length === 0) throw new ConfigError(`${target}: not an hf export folder (no data/*.jsonl)`);
+    const out: FileReport[] = [];
+    for (const f of files) out.push(...(await validatePath(path.join(data, f), format)));
+    return out;
+  }
+  const fmt = (format as ValidateFormat | undefined) ?? sniffFormat(await firstRow(target));
+  if (!fmt)
+    throw new ConfigError(
+      `${target}: cannot tell the format from its first row; name it with --format (${VALIDATE_FORMATS.join(', ')})`,
+    );
+  if (fmt !== 'bfcl') return [await checkFile(target, fmt)];
+  const dir = path.dirname(target);
+  const docs = await bfclDocs(dir);
+  const entries = new Map<string, { turns: number; classes: string[] }>();
+  const report = await checkFile(target, fmt, undefined, (row) => {
+    if (typeof row.id === 'string' && Array.isArray(row.question))
+      entries.set(row.id, {
+        turns: row.question.length,
+        classes: Array.isArray(row.involved_classes) ? row.involved_classes.map(String) : [],
+      });
+  });
+  const answers = path.join(dir, 'possible_answer', path.basename(target));
+  const hasAnswers = await fs.stat(answers).then(
+    () => true,
+    () => false,
+  );
+  if (!hasAnswers) return [report];
+  const seen = new Set<string>();
+  const answerReport = await checkFile(answers, 'bfcl-answers', (row) => {
+    const e = typeof row.id === 'string' ? entries.get(row.id) : undefined;
+    if (!e) return {};
+    seen.add(String(row.id));
+    const tools = new Map<string, unknown>();
+    for (const c of e.classes) for (const [n, p] of docs.get(c) ?? []) tools.set(n, p);
+    return { bfclTurns: e.turns, ...(docs.size > 0 ? { bfclTools: tools } : {}) };
+  });
+  for (const id of entries.keys())
+    if (!seen.has(id)) answerReport.problems.push({ line: 0, message: `entry ${id} has no ground truth` });
+  return [report, answerReport];
+}
+
+const SHOWN = 50;
+
+/** Prints one summary line per file and its problems as FILE:LINE; returns the number of problems. */
+export function printValidation(reports: readonly FileReport[]): number {
+  let total = 0;
+  for (const r of reports) {
+    total += r.problems.length;
+    const verdict = r.problems.length === 0 ? 'ok' : `${r.problems.length} problem(s)`;
+    console.log(`${r.file}: ${r.format}, ${r.rows} row(s), ${verdict}`);
+    for (const p of r.problems.slice(0, SHOWN)) console.log(`  ${r.file}:${p.line}: ${p.message}`);
+    if (r.problems.length > SHOWN) console.log(`  ... and ${r.problems.length - SHOWN} more`);
+  }
+  return total;
+}

@@ -1,0 +1,538 @@
+import type { Edge, Feed } from './graph';
+import type { FunctionDef, JsonSchemaT } from './pool';
+import { tokens, words as prose } from './text';
+
+/**
+ * The offline dependency judge (MAGNET stage 2 without an LLM): cheap, deterministic, and explainable. Every
+ * edge carries the evidence that produced it in `reason`, so `magnet graph show` can say why it exists.
+ *
+ * The rules use only what any function doc has — names, descriptions, parameter and output schemas — and no
+ * knowledge of a particular pool. Three kinds of evidence, strongest first:
+ *
+ * 1. **Data**: an output field of v can be passed as a parameter of u. Same name and compatible types
+ *    (a string is not a number); a name that only shares its head word (`total_cost` / `cost`) counts only
+ *    when the qualifier appears on the other side's docs; an `id` field feeds `<entity>_id` when v's output
+ *    is that entity; an array of ids feeds one id. Only feeds the offline translator can pass as a value
+ *    (see `fieldMatch`) are listed in `feeds`; the others make a data-less edge whose evidence says so.
+ * 2. **State preconditions**: v establishes a state u needs though no value passes — a session or working
+ *    directory opened by v (login, authenticate, connect, cd) enables the other functions in its scope; u's
+ *    description states a requirement ("must", "requires", "fails if", "only after") naming the state v's
+ *    verb produces (created → "must exist", block → "is blocked", press → "pressed"), or v reports the state
+ *    the requirement is about (a check or status function naming the requirement's subject); v's own
+ *    description says it comes before u ("use before reading", "so that they can be messaged"); v secures
+ *    something (press, lock, engage) and u starts something (an interlock docs rarely state); v creates
+ *    the thing a required parameter of u names (touch file_name, then cat file_name).
+ * 3. **Checks**: v checks something (exists/valid/is_) about a parameter u also takes.
+ *
+ * The verb of a name is its first word (`pressBrakePedal` -> press); scope openers are found anywhere in
+ * it (`message_login`). What it leaves out on purpose: feeds of optional non-identifier parameters only (a
+ * unit or a currency echoed back is no dependency), data from a function that deletes the thing it would
+ * feed (a deleted message cannot be read) except into functions that check it, and data into a login
+ * (its parameters are credentials the user gives).
+ */
+
+interface Field {
+  name: string;
+  type?: string;
+  description: string;
+  /** Set for a field inside an array of objects (`tweets[].id`): the array's name. */
+  within?: string;
+  /** For an array field: the type of its items. */
+  items?: string;
+}
+
+/** A schema's type as the judges compare it: integer and float are number, BFCL's dict is object. */
+export function typeOf(s: JsonSchemaT | undefined): string | undefined {
+  if (!s) return undefined;
+  const t = Array.isArray(s.type) ? s.type[0] : s.type;
+  if (t === 'integer' || t === 'float') return 'number';
+  if (t === 'dict') return 'object';
+  return t;
+}
+
+/** Output fields one level deep, and the fields of array items (`results[].id`), with their types. */
+function fieldsOf(f: FunctionDef): Field[] {
+  const out: Field[] = [];
+  const props = (s: JsonSchemaT | undefined, within?: string): void => {
+    for (const [name, p] of Object.entries(s?.properties ?? {})) {
+      out.push({
+        name,
+        type: typeOf(p),
+        description: p.description ?? '',
+        within,
+        items: typeOf(p.items),
+      });
+      if (!within && typeOf(p) === 'array' && p.items?.properties) props(p.items, name);
+    }
+  };
+  const o = f.output;
+  if (o?.properties) props(o);
+  else if (o?.items) props(o.items, 'items');
+  return out;
+}
+
+export interface Param {
+  name: string;
+  type?: string;
+  description: string;
+  required: boolean;
+  items?: string;
+}
+
+export function paramsOf(f: FunctionDef): Param[] {
+  const req = new Set(f.parameters.required);
+  return Object.entries(f.parameters.properties).map(([name, p]) => ({
+    name,
+    type: typeOf(p),
+    description: p.description ?? '',
+    required: req.has(name),
+    items: typeOf(p.items),
+  }));
+}
+
+/** Types that can be passed as they are: unknown on either side, equal, or both numeric (int/float). */
+function sameType(a?: string, b?: string): boolean {
+  return !a || !b || a === b;
+}
+
+/** Crude English stem: enough to see "blocked", "blocks" and "block" as one word, "created" and "create". */
+export function stem(word: string): string {
+  let w = word.toLowerCase();
+  if (w.length > 5 && w.endsWith('ing')) w = w.slice(0, -3);
+  else if (w.length > 4 && w.endsWith('ied')) w = w.slice(0, -3) + 'y';
+  else if (w.length > 4 && w.endsWith('ed')) w = w.slice(0, -2);
+  else if (w.length > 4 && w.endsWith('es') && !w.endsWith('ses')) w = w.slice(0, -2);
+  else if (w.length > 3 && w.endsWith('s') && !w.endsWith('ss')) w = w.slice(0, -1);
+  if (w.length > 3 && w.endsWith('e')) w = w.slice(0, -1);
+  // doubled final consonant of a participle: logged -> log, stopped -> stop
+  if (w.length > 3 && /([bdglmnprt])\1$/.test(w)) w = w.slice(0, -1);
+  return w;
+}
+
+/** Verbs that only read or compute: they establish no state another function could need. */
+const READ_VERBS = new Set(
+  [
+    'get',
+    'list',
+    'find',
+    'search',
+    'check',
+    'read',
+    'show',
+    'view',
+    'display',
+    'calculate',
+    'compute',
+    'estimate',
+    'count',
+    'convert',
+    'query',
+    'fetch',
+    'lookup',
+    'look',
+    'describe',
+    'is',
+    'has',
+    'can',
+    'verify',
+    'validate',
+    'test',
+    'print',
+    'echo',
+    'stat',
+    'status',
+  ].map(stem),
+);
+const OBSERVE_VERBS = new Set(
+  ['check', 'is', 'has', 'verify', 'validate', 'get', 'read', 'test', 'can'].map(stem),
+);
+const DESTROY_VERBS = new Set(
+  ['delete', 'remove', 'destroy', 'drop', 'erase', 'rm', 'purge', 'discard'].map(stem),
+);
+
+/**
+ * Scopes a function can open for the others around it, each with the words of its name that open it and
+ * the words other descriptions use for the state. Generic service vocabulary, no pool's names.
+ */
+const SCOPES: { state: string; verbs: RegExp; marks: RegExp }[] = [
+  {
+    state: 'an authenticated session',
+    verbs: /^(log_?in|logon|sign_?in|authenticate|authorize|auth)$/,
+    marks: /\b(authenticated|logged[ -]?in|signed[ -]?in|log(ged)? in|login|authori[sz]ed|session)\b/i,
+  },
+  {
+    state: 'a current working directory',
+    verbs: /^(cd|chdir|change_?dir(ectory)?|pushd)$/,
+    marks: /\b(current (working )?(directory|folder)|working directory|current path)\b/i,
+  },
+  {
+    state: 'an open connection',
+    verbs: /^(connect|open_?(session|connection)|start_?session)$/,
+    marks: /\b(connected|connection|open session)\b/i,
+  },
+];
+
+/** The lower-case words of a function's name (`pressBrakePedal`, `press_brake_pedal` -> press brake pedal). */
+function nameWords(f: FunctionDef): string[] {
+  return tokens(f.name);
+}
+
+/** Which scope v opens, from its name (`login`, `user_login`, `authenticate_twitter`, `cd`). */
+function opens(v: FunctionDef): (typeof SCOPES)[number] | undefined {
+  const words = nameWords(v);
+  // get_login_status, is_logged_in, check_connection report the state; they do not open it
+  if (words.some((w) => READ_VERBS.has(stem(w)))) return undefined;
+  const joined = words.join('_');
+  for (const s of SCOPES) {
+    if (words.some((w) => s.verbs.test(w))) return s;
+    for (let i = 0; i + 1 < words.length; i++) if (s.verbs.test(`${words[i]}_${words[i + 1]}`)) return s;
+    if (s.verbs.test(joined)) return s;
+  }
+  return undefined;
+}
+
+/** A function that reports on a scope's state (`get_login_status`, `is_authenticated`). */
+function observes(v: FunctionDef, scope: (typeof SCOPES)[number]): boolean {
+  const words = nameWords(v);
+  return words.some((w) => OBSERVE_VERBS.has(stem(w))) && scope.marks.test(words.join(' '));
+}
+
+const SECURE = /^(press|lock|engage|fasten|close|shut|secure|hold|arm)$/;
+const START = /^(start|launch|ignite|drive|depart|takeoff|run|begin)$/;
+
+const GENERIC_RESULT = /^(result|value|output|answer)$/i;
+const GENERIC_NUMBER = /^(a|b|x|y|n|number|num|value|operand|base|input)$/i;
+
+const CREATE_VERBS = /^(create|make|mkdir|touch|add|new|register|insert|upload|generate)$/;
+
+/** Parameters that name a thing (a file, a folder, a user): what a creating function makes. */
+function identifies(param: string): boolean {
+  return /(^|_)(name|id|path|file|folder|dir|directory|key|title)$/.test(tokens(param).join('_'));
+}
+
+/** The thing a naming parameter names, with the common words for a folder made one. */
+function thingOf(param: string): string {
+  const t = tokens(param)
+    .filter((w) => w !== 'name' && w !== 'id')
+    .map((w) => (w === 'folder' || w === 'directory' ? 'dir' : w));
+  return t.join('_') || param;
+}
+
+function sameThing(a: string, b: string): boolean {
+  return thingOf(a) === thingOf(b);
+}
+
+/** Sentences of a description that state a requirement of the function described. */
+const CUE =
+  /\b(must|requires?|required|needs?|only (if|when|after)|after|unless|fails?( if| when)?|cannot|can ?not|prior to)\b/i;
+/** Sentences of a description that put the function described before another one. */
+const BEFORE = /\b(before|so that|in order to|prior to)\b(.*)$/i;
+
+function sentences(text: string): string[] {
+  return text
+    .split(/(?<=[.;!?])\s+|\n+/)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+function cueSentences(text: string, cue = CUE): string[] {
+  return sentences(text).filter((s) => cue.test(s));
+}
+
+/** Nouns too general to tie a requirement to a function by themselves. */
+const GENERIC = new Set(
+  [
+    'user',
+    'id',
+    'name',
+    'data',
+    'info',
+    'information',
+    'value',
+    'item',
+    'list',
+    'all',
+    'current',
+    'detail',
+    'new',
+    'number',
+    'result',
+    'type',
+    'string',
+    'text',
+  ].map(stem),
+);
+
+/** The state words a verb's action produces (`create` -> exist: "must exist"; `lock` -> locked). */
+function producedStems(verb: string): Set<string> {
+  const s = new Set([stem(verb)]);
+  if (/^(create|make|mkdir|add|register|touch|new|insert|upload|install)$/.test(verb)) s.add(stem('exist'));
+  if (/^(start|launch|run|boot|ignite)$/.test(verb)) s.add(stem('running')).add('run');
+  if (/^(open)$/.test(verb)) s.add('open');
+  if (/^(enable|activate)$/.test(verb)) s.add(stem('enabled')).add(stem('active'));
+  return s;
+}
+
+function quote(s: string): string {
+  return s.length > 90 ? `"${s.slice(0, 87)}..."` : `"${s}"`;
+}
+
+export interface Evidence {
+  relation: Edge['relation'];
+  feeds: Feed[];
+  reason: string;
+}
+
+/** Which of v's fields can fill parameter p, and why; undefined when none can. */
+function feedFor(
+  v: FunctionDef,
+  fields: readonly Field[],
+  u: FunctionDef,
+  p: Param,
+  resolvable: (field: Field, p: Param) => boolean,
+): { field: string; why: string; data: boolean } | undefined {
+  const pw = tokens(p.name);
+  const vText = new Set(tokens(`${v.name} ${v.description}`).map(stem));
+  const uText = new Set(tokens(`${u.description} ${p.description}`).map(stem));
+  let best: { field: string; why: string; data: boolean; rank: number } | undefined;
+  const offer = (field: string, why: string, data: boolean, rank: number): void => {
+    if (!best || rank > best.rank) best = { field, why, data, rank };
+  };
+  for (const f of fields) {
+    if (f.within) continue;
+    const fw = tokens(f.name);
+    const same = fw.join('_') === pw.join('_');
+    if (same && sameType(f.type, p.type)) {
+      offer(f.name, `same name ${p.name}${f.type ? ` (${f.type})` : ''}`, resolvable(f, p), 3);
+      continue;
+    }
+    // an array of ids feeds one id: message_ids -> message_id
+    if (
+      f.type === 'array' &&
+      p.type !== 'array' &&
+      sameType(f.items, p.type) &&
+      fw.length === pw.length &&
+      fw.slice(0, -1).join('_') === pw.slice(0, -1).join('_') &&
+      [`${pw[pw.length - 1]}s`, `${pw[pw.length - 1]}es`].includes(fw[fw.length - 1] as string)
+    ) {
+      offer(f.name, `${p.name} is one element of ${f.name}`, false, 2);
+      continue;
+    }
+    // head-word match: only with the qualifier in the other side's docs
+    if (!sameType(f.type, p.type) || fw.length === 0 || pw.length === 0) continue;
+    const headSame = stem(fw[fw.length - 1] as string) === stem(pw[pw.length - 1] as string);
+    if (!headSame || fw[fw.length - 1] === 'id') continue;
+    const fs = new Set(fw);
+    const ps = new Set(pw);
+    if (!(fw.every((t) => ps.has(t)) || pw.every((t) => fs.has(t)))) continue;
+    const extraField = fw.filter((t) => !ps.has(t));
+    const extraParam = pw.filter((t) => !fs.has(t));
+    const fieldText = new Set(tokens(`${f.description}`).map(stem));
+    const supported =
+      extraParam.every((t) => vText.has(stem(t)) || fieldText.has(stem(t))) &&
+      extraField.every((t) => uText.has(stem(t)));
+    if (supported)
+      offer(
+        f.name,
+        `head word ${fw[fw.length - 1]}, qualifier ${[...extraField, ...extraParam].join(' ')} in the docs`,
+        resolvable(f, p),
+        1,
+      );
+  }
+  // an entity's own id: tweet_id <- id of the tweet v returns (or of the tweets it lists)
+  if (!best && pw.length >= 2 && pw[pw.length - 1] === 'id') {
+    const entity = pw.slice(0, -1).map(stem);
+    for (const f of fields) {
+      if (f.name.toLowerCase() !== 'id' || !sameType(f.type, p.type)) continue;
+      const about = new Set(
+        tokens(`${f.description} ${f.within ?? ''} ${v.name}`)
+          .map(stem)
+          .filter((t) => t !== 'id'),
+      );
+      if (entity.every((t) => about.has(t))) {
+        offer(
+          f.within ? `${f.within}[].id` : f.name,
+          `${p.name} is the id of the ${entity.join(' ')} ${v.name} returns`,
+          false,
+          2,
+        );
+        break;
+      }
+    }
+  }
+  // a calculator's result feeds the next calculation: a lone numeric result into a generically named
+  // number (a, x, number, value), the chaining every sequence of arithmetic calls does
+  if (!best && p.required && p.type === 'number' && GENERIC_NUMBER.test(p.name)) {
+    const results = fields.filter((f) => !f.within && f.type === 'number');
+    const only = results.length === 1 ? results[0] : undefined;
+    if (only && GENERIC_RESULT.test(only.name))
+      offer(only.name, `a computed ${only.name} feeds the number ${p.name}`, resolvable(only, p), 0);
+  }
+  return best;
+}
+
+/**
+ * All the evidence that v comes before u, or undefined when there is none. `resolvable` says whether the
+ * offline translator can pass a field as a value (it matches names its own way); other data links become
+ * data-less edges whose reason carries the mapping.
+ */
+export function judgePair(
+  v: FunctionDef,
+  u: FunctionDef,
+  resolvable: (field: { name: string; type?: string; description: string }, p: Param) => boolean,
+): Evidence | undefined {
+  const vWords = nameWords(v);
+  const vVerb = vWords[0] ?? '';
+  const destroys = vWords.some((w) => DESTROY_VERBS.has(stem(w)));
+  const uWords = nameWords(u);
+  // what a deleting function returns may still be checked (is it gone?), not used
+  const uChecks =
+    /^(check|is|has|verify|validate|exists?)$/.test(uWords[0] ?? '') || /exist|valid|status/.test(u.name);
+
+  // 1. data
+  const fields = fieldsOf(v);
+  const feeds: Feed[] = [];
+  const links: string[] = [];
+  // feeds the offline pipeline can plan: it fills required parameters only, from fields its matcher sees
+  let requiredFeeds = 0;
+  // a login's parameters are credentials the user gives, never another function's output
+  const intoLogin = opens(u)?.state === SCOPES[0]?.state;
+  if ((!destroys || uChecks) && !intoLogin) {
+    for (const p of paramsOf(u)) {
+      const m = feedFor(v, fields, u, p, resolvable);
+      if (!m) continue;
+      const id = /(^|_)(id|ids|key|code|path|symbol|name|username)$/.test(tokens(p.name).join('_'));
+      if (!p.required && !id) continue;
+      if (m.data) {
+        feeds.push({ param: p.name, field: m.field });
+        if (p.required) requiredFeeds++;
+      }
+      links.push(`${m.field}->${p.name} (${m.why}${p.required ? '' : ', optional'})`);
+    }
+  }
+  if (requiredFeeds > 0) {
+    const fed = new Set(feeds.map((f) => f.param));
+    const all = u.parameters.required.every((r) => fed.has(r));
+    return { relation: all ? 'input' : 'partial_input', feeds, reason: `output ${links.join(', ')}` };
+  }
+  // A real data link the offline pipeline cannot plan as a value (an optional parameter, an element of an
+  // array, an entity's id): the order still holds, so it is an edge, without feeds (nothing nests on it).
+  if (links.length > 0)
+    return {
+      relation: 'precondition',
+      feeds: [],
+      reason: `output ${links.join(', ')}; order only: the offline translator does not pass it as a value`,
+    };
+
+  // 2. state preconditions
+  const scope = opens(v);
+  if (scope && opens(u) !== scope) {
+    const mark = scope.marks.exec(u.description);
+    return {
+      relation: 'precondition',
+      feeds: [],
+      reason: `${v.name} opens ${scope.state}${mark ? ` (${u.name}: ${quote(mark[0])})` : ''} that ${u.name} runs in`,
+    };
+  }
+  for (const s of SCOPES) {
+    if (observes(v, s) && s.marks.test(u.description) && !opens(u)) {
+      return {
+        relation: 'precondition',
+        feeds: [],
+        reason: `${v.name} checks ${s.state}, which ${u.name} needs (${quote((s.marks.exec(u.description) as RegExpExecArray)[0])})`,
+      };
+    }
+  }
+  const vObjects = vWords
+    .slice(1)
+    .map(stem)
+    .filter((w) => !GENERIC.has(w));
+  for (const sentence of cueSentences(u.description)) {
+    const words = new Set(tokens(sentence).map(stem));
+    // v's action produces the state the requirement names
+    if (!READ_VERBS.has(stem(vVerb))) {
+      const produced = [...producedStems(vVerb)].find((s) => words.has(s));
+      // "must exist" alone names no subject: v must also make the thing the sentence is about
+      const aboutV = vObjects.length === 0 || vObjects.some((o) => words.has(o));
+      if (produced && (produced !== stem(vVerb) ? aboutV : true))
+        return {
+          relation: 'precondition',
+          feeds: [],
+          reason: `${u.name} requires ${quote(sentence)}; ${v.name} (${vVerb}) brings it about`,
+        };
+    }
+    // v reports the state the requirement is about
+    if (OBSERVE_VERBS.has(stem(vVerb)) || /exist|valid|status|level/.test(v.name)) {
+      const subject = vObjects.find((o) => words.has(o));
+      if (subject)
+        return {
+          relation: 'precondition',
+          feeds: [],
+          reason: `${u.name} requires ${quote(sentence)}; ${v.name} reports the ${subject}`,
+        };
+    }
+  }
+  // v's own description puts it before u: "use before reading", "so that they can be messaged"
+  // the hit is u's verb, or u's object when u acts on it (sends a message; reading or deleting one is not
+  // what "so that they can be messaged" enables)
+  const uVerb = stem(uWords[0] ?? '');
+  const acts = !READ_VERBS.has(uVerb) && !DESTROY_VERBS.has(uVerb);
+  const uObjects = uWords
+    .slice(1)
+    .map(stem)
+    .filter((w) => !GENERIC.has(w) && w.length > 3);
+  for (const sentence of cueSentences(v.description, BEFORE)) {
+    const m = BEFORE.exec(sentence);
+    if (!m) continue;
+    const after = new Set(tokens(m[2] as string).map(stem));
+    if (after.has(uVerb) || (acts && uObjects.some((o) => after.has(o))))
+      return { relation: 'precondition', feeds: [], reason: `${v.name}: ${quote(sentence)}` };
+  }
+
+  // interlocks: securing something (press, lock, engage, fasten) comes before starting something in the
+  // same scope; docs rarely say it (a brake pressed before the engine starts), so this is the weakest rule
+  if (SECURE.test(vVerb) && START.test(uWords[0] ?? ''))
+    return {
+      relation: 'precondition',
+      feeds: [],
+      reason: `${v.name} secures a state (${vVerb}) before ${u.name} starts something (interlock; no data passes)`,
+    };
+
+  // creating something, then using it: v makes the thing named by a parameter u also requires
+  // (touch file_name -> cat file_name; mkdir dir_name -> cd folder)
+  if (CREATE_VERBS.test(vVerb) && !CREATE_VERBS.test(uWords[0] ?? '')) {
+    const made = Object.keys(v.parameters.properties).filter(identifies);
+    const used = u.parameters.required.find((r) => identifies(r) && made.some((m) => sameThing(m, r)));
+    if (used)
+      return {
+        relation: 'precondition',
+        feeds: [],
+        reason: `${v.name} (${vVerb}) makes the ${prose(used)} that ${u.name} uses`,
+      };
+  }
+
+  // 3. checks about a parameter u also takes
+  const checks =
+    /^(check|is|has|verify|validate|exists|can|ensure|test)$/.test(vVerb) ||
+    /_(exists|available|valid)$/.test(v.name) ||
+    fields.some((f) => f.type === 'boolean' && /exist|avail|valid|ok/.test(f.name));
+  const shared = Object.keys(v.parameters.properties).find((p) => p in u.parameters.properties);
+  if (checks && shared)
+    return {
+      relation: 'precondition',
+      feeds: [],
+      reason: `${v.name} checks ${shared} before ${u.name} uses it`,
+    };
+  return undefined;
+}
+
+/**
+ * How likely u is worth judging as v's successor beyond cheap text affinity: state preconditions carry no
+ * shared words, so candidate selection adds this to keep them among the candidates of large categories.
+ */
+export function preconditionHint(v: FunctionDef, u: FunctionDef): number {
+  const scope = opens(v);
+  if (scope && opens(u) !== scope) return 1;
+  if (SCOPES.some((s) => observes(v, s) && s.marks.test(u.description))) return 0.8;
+  return 0;
+}

@@ -1,0 +1,375 @@
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import {
+  LLM_ROLES,
+  priceOf,
+  resolveRole,
+  type LlmRole,
+  type ResolvedRole,
+  type RunInput,
+} from '../core/config';
+import { buildGraphOffline, Graph } from '../core/graph';
+import { indexPool } from '../core/pool';
+import { putJson } from '../io/artifacts';
+import { readJson, writeAtomic } from '../io/files';
+import { loadPool } from '../io/pool-files';
+import type { RoleInput } from '../roles';
+import {
+  conversationRequests,
+  conversationSeed,
+  DEFAULT_STUDENT_ERROR_RATE,
+  graphRequests,
+  nestedJudgeAnswer,
+  nestedJudgeTasks,
+  planOf,
+  Recorder,
+  sampleIndices,
+  type EstRequest,
+  type PlanEnv,
+} from './rules';
+import { countPrompt, countText, loadTokenizers, tokenizerFor, type Tokenizer } from './tokens';
+
+/** Conversations simulated request by request (their prompts built and counted); the rest are scaled. */
+export const DEFAULT_SAMPLE = 20;
+/**
+ * Conversations planned (cheap: no prompts) to count turns and the nested judge's distinct functions; a
+ * bigger run is extrapolated from them (the nested judge's functions are then all but saturated).
+ */
+export const PLAN_LIMIT = 5000;
+
+export const RoleEstimate = z.object({
+  role: z.string(),
+  provider: z.string(),
+  model: z.string(),
+  batch: z.boolean(),
+  tokenizer: z.string(),
+  requests: z.number(),
+  inputTokens: z.number(),
+  outputTokens: z.number(),
+  costUsd: z.number(),
+  /** Whether the price table has the model (no price: cost 0, flagged). */
+  priced: z.boolean(),
+});
+export type RoleEstimate = z.infer<typeof RoleEstimate>;
+
+export const ProviderEstimate = z.object({
+  provider: z.string(),
+  requestsPerSecond: z.number().optional(),
+  tokensPerMinute: z.number().optional(),
+  /** Requests and tokens paced by the provider's limits (batch requests are the provider's own work). */
+  requests: z.number(),
+  tokens: z.number(),
+  /** Seconds at the configured limits for the graph phase and the conversations; absent when unlimited. */
+  graphSeconds: z.number().optional(),
+  conversationSeconds: z.number().optional(),
+});
+export type ProviderEstimate = z.infer<typeof ProviderEstimate>;
+
+/** What `magnet estimate` prints and a run stores as `estimate.json`. */
+export const Estimate = z.object({
+  version: z.literal(1),
+  createdAt: z.string(),
+  conversations: z.number(),
+  /** Conversations simulated request by request, and planned. */
+  sampled: z.number(),
+  planned: z.number(),
+  turnsPerConversation: z.number(),
+  graph: z.enum(['built', 'given']),
+  /**
+   * The planned shape of the run (over the planned conversations, as shares): turns and function calls
+   * per conversation, and turn labels; the report sets the records' realised shape beside it.
+   */
+  plan: z
+    .object({
+      turns: z.record(z.string(), z.number()),
+      calls: z.record(z.string(), z.number()),
+      labels: z.record(z.string(), z.number()),
+    })
+    .optional(),
+  studentErrorRate: z.number().optional(),
+  roles: z.array(RoleEstimate),
+  providers: z.array(ProviderEstimate),
+  total: z.object({
+    requests: z.number(),
+    inputTokens: z.number(),
+    outputTokens: z.number(),
+    costUsd: z.number(),
+  }),
+  /**
+   * Expected wall time at the configured rate limits: the graph phase, then the conversations (providers in
+   * parallel, each at its slower limit). Absent when a provider in use has no configured rate.
+   */
+  durationSeconds: z.number().optional(),
+  /** Roles in batch mode: their answers come within the batch window (up to 24 h) instead. */
+  batchRoles: z.array(z.string()),
+  notes: z.array(z.string()),
+});
+export type Estimate = z.infer<typeof Estimate>;
+
+export interface EstimateOptions {
+  /** Conversations simulated request by request (default DEFAULT_SAMPLE). */
+  sample?: number;
+  /** How often a student sample is wrong (mDPO), default DEFAULT_STUDENT_ERROR_RATE. */
+  studentErrorRate?: number;
+}
+
+const round = (n: number): number => Math.round(n);
+
+/**
+ * The estimate of a prepared run (`prepareRun`): builds the graph (offline judge, unless the config gives
+ * one), plans the conversations, simulates a sample of them request by request with the offline backend
+ * standing in for the models, counts each request's tokens with its model's tokenizer and scales to the
+ * run. Calls no model and writes nothing but a scratch store, removed at the end.
+ */
+export async function estimateRun(input: RunInput, opts: EstimateOptions = {}): Promise<Estimate> {
+  const config = input.config;
+  const roles = {} as Record<LlmRole, ResolvedRole>;
+  for (const role of LLM_ROLES)
+    roles[role] = resolveRole(
+      config.llm,
+      role,
+      { cacheDir: input.cacheDir, ledgerFile: path.join(input.outDir, 'llm-calls.jsonl') },
+      input.prompts,
+    );
+  const pool = await loadPool(input.poolPaths);
+  const index = indexPool(pool);
+  const graph = input.graphPath
+    ? Graph.parse(await readJson(input.graphPath))
+    : buildGraphOffline(pool.functions, config.graphBuild);
+
+  // graph phase: exact (one request per function with candidates)
+  const graphRec = new Recorder(roles);
+  if (!input.graphPath) graphRequests(pool.functions, config.graphBuild, graphRec);
+
+  // plans: turns of every conversation (up to PLAN_LIMIT), and the nested judge's distinct functions
+  const env: PlanEnv = {
+    graph,
+    pool: index,
+    seed: config.seed,
+    ops: config.ops,
+    distractors: config.distractors,
+  };
+  const planned = Math.min(config.conversations, PLAN_LIMIT);
+  const planIdx = sampleIndices(config.conversations, planned);
+  let plannedTurns = 0;
+  const nestedRec = new Recorder(roles);
+  const nested = new Map<string, RoleInput<'nested_judge'>>();
+  const shape = {
+    turns: {} as Record<string, number>,
+    calls: {} as Record<string, number>,
+    labels: {} as Record<string, number>,
+  };
+  const bump = (m: Record<string, number>, k: string | number, by: number): void => {
+    m[k] = (m[k] ?? 0) + by;
+  };
+  for (const i of planIdx) {
+    const fsp = planOf(env, i).fsp;
+    plannedTurns += fsp.turns.length;
+    bump(shape.turns, fsp.turns.length, 1 / planIdx.length);
+    bump(
+      shape.calls,
+      fsp.turns.reduce((n, t) => n + t.functions.length, 0),
+      1 / planIdx.length,
+    );
+    for (const t of fsp.turns) for (const l of t.labels) bump(shape.labels, l, 1);
+    if (nestedRec.isLlm('nested_judge')) for (const [f, t] of nestedJudgeTasks(env, i)) nested.set(f, t);
+  }
+  for (const t of nested.values()) nestedRec.ask('nested_judge', t, nestedJudgeAnswer(t));
+  const turnsPerConversation = plannedTurns / planIdx.length;
+  // labels as shares of turns, like the turns and calls as shares of conversations
+  for (const l of Object.keys(shape.labels))
+    shape.labels[l] = (shape.labels[l] ?? 0) / Math.max(1, plannedTurns);
+
+  // turns: a sample simulated request by request in a scratch store
+  const sampleIdx = sampleIndices(config.conversations, opts.sample ?? DEFAULT_SAMPLE);
+  const studentErrorRate = opts.studentErrorRate ?? DEFAULT_STUDENT_ERROR_RATE;
+  const storeDir = await fs.mkdtemp(path.join(os.tmpdir(), 'magnet-estimate-'));
+  const turnRec = new Recorder(roles);
+  let sampleTurns = 0;
+  try {
+    const poolRef = await putJson(storeDir, pool);
+    const convEnv = {
+      storeDir,
+      poolRef,
+      pool: index,
+      execution: config.execution.mode,
+      negativeSamples: config.negatives.samples,
+      studentErrorRate,
+    };
+    for (const i of sampleIdx) {
+      const r = await conversationRequests(
+        convEnv,
+        conversationSeed(config.seed, i),
+        planOf(env, i),
+        turnRec,
+      );
+      sampleTurns += r.turns;
+    }
+  } finally {
+    await fs.rm(storeDir, { recursive: true, force: true });
+  }
+  // per-turn requests scale with the run's turns (known from the plans), not merely its conversations
+  const runTurns = turnsPerConversation * config.conversations;
+  const turnScale = sampleTurns > 0 ? runTurns / sampleTurns : 0;
+
+  const tokenizers = new Map<LlmRole, Tokenizer>();
+  for (const role of LLM_ROLES) {
+    const r = roles[role];
+    if (r.provider === 'llm') tokenizers.set(role, tokenizerFor(r.model, r.kind));
+  }
+  await loadTokenizers(tokenizers.values());
+
+  const sums = new Map<LlmRole, { requests: number; inputTokens: number; outputTokens: number }>();
+  const graphTokens = new Map<string, { requests: number; tokens: number }>();
+  const add = (reqs: EstRequest[], scale: number, phase: 'graph' | 'conversations'): void => {
+    // identical requests are paid once (the response cache answers the others)
+    const seen = new Set<string>();
+    for (const q of reqs) {
+      const key = `${q.role}\n${q.messages.join('\n')}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const tk = tokenizers.get(q.role) as Tokenizer;
+      const s = sums.get(q.role) ?? { requests: 0, inputTokens: 0, outputTokens: 0 };
+      const w = q.weight * scale;
+      const inTok = countPrompt(q.messages, tk);
+      const outTok = countText(q.answer, tk);
+      s.requests += w;
+      s.inputTokens += w * inTok;
+      s.outputTokens += w * outTok;
+      sums.set(q.role, s);
+      if (phase === 'graph') {
+        const r = roles[q.role] as Extract<ResolvedRole, { provider: 'llm' }>;
+        const g = graphTokens.get(r.providerName) ?? { requests: 0, tokens: 0 };
+        g.requests += w;
+        g.tokens += w * (inTok + outTok);
+        graphTokens.set(r.providerName, g);
+      }
+    }
+  };
+  add(graphRec.requests, 1, 'graph');
+  // the nested judge's distinct functions were counted over the planned conversations: a run bigger than
+  // PLAN_LIMIT meets few new ones, so no scaling
+  add(nestedRec.requests, 1, 'conversations');
+  add(turnRec.requests, turnScale, 'conversations');
+
+  const roleRows: RoleEstimate[] = [];
+  for (const role of LLM_ROLES) {
+    const r = roles[role];
+    const s = sums.get(role);
+    if (r.provider !== 'llm' || !s) continue;
+    const batch = r.batch !== undefined;
+    const inputTokens = round(s.inputTokens);
+    const outputTokens = round(s.outputTokens);
+    roleRows.push({
+      role,
+      provider: r.providerName,
+      model: r.model,
+      batch,
+      tokenizer: tokenizers.get(role) as string,
+      requests: round(s.requests),
+      inputTokens,
+      outputTokens,
+      costUsd: priceOf(r.price, inputTokens, outputTokens, batch),
+      priced: r.price !== undefined,
+    });
+  }
+
+  const providers: ProviderEstimate[] = [];
+  for (const name of new Set(roleRows.map((r) => r.provider))) {
+    const p = config.llm.providers[name];
+    const paced = roleRows.filter((r) => r.provider === name && !r.batch);
+    const requests = paced.reduce((n, r) => n + r.requests, 0);
+    const tokens = paced.reduce((n, r) => n + r.inputTokens + r.outputTokens, 0);
+    const g = graphTokens.get(name) ?? { requests: 0, tokens: 0 };
+    // batch requests are not paced: only the graph's own share of paced roles counts for the graph phase
+    const graphPaced = paced.some((r) => r.role === 'dependency_judge') ? g : { requests: 0, tokens: 0 };
+    const seconds = (req: number, tok: number): number | undefined => {
+      if (!p?.requestsPerSecond && !p?.tokensPerMinute) return req === 0 ? 0 : undefined;
+      return Math.max(
+        p.requestsPerSecond ? req / p.requestsPerSecond : 0,
+        p.tokensPerMinute ? (tok / p.tokensPerMinute) * 60 : 0,
+      );
+    };
+    providers.push({
+      provider: name,
+      requestsPerSecond: p?.requestsPerSecond,
+      tokensPerMinute: p?.tokensPerMinute,
+      requests,
+      tokens,
+      graphSeconds: seconds(graphPaced.requests, graphPaced.tokens),
+      conversationSeconds: seconds(requests - graphPaced.requests, tokens - graphPaced.tokens),
+    });
+  }
+  const phases = (pick: (p: ProviderEstimate) => number | undefined): number | undefined => {
+    const all = providers.map(pick);
+    return all.some((s) => s === undefined) ? undefined : Math.max(0, ...(all as number[]));
+  };
+  const graphSec = phases((p) => p.graphSeconds);
+  const convSec = phases((p) => p.conversationSeconds);
+
+  const notes: string[] = [
+    'answers are stood in for by the offline backend (same shape); a real model writes longer or shorter text',
+    'not counted: repair requests for invalid answers; answers already in the response cache (free)',
+  ];
+  if (roles.nested_judge.provider === 'llm')
+    notes.push(
+      'nested judge: one request per distinct walk function with feeding neighbours (cached per run)',
+    );
+  if (roles.student.provider === 'llm')
+    notes.push(
+      `mDPO: error judge and negative teacher assume a student error rate of ${studentErrorRate} per sample (--student-error-rate)`,
+    );
+  if (!input.graphPath && roles.dependency_judge.provider === 'llm')
+    notes.push("the plan uses the offline judge's graph; the LLM judge's edges change the walks a little");
+  for (const r of roleRows.filter((x) => !x.priced))
+    notes.push(`no price for ${r.model} in llm.prices: its cost counts as 0`);
+  if (roleRows.some((x) => x.tokenizer === 'chars/4'))
+    notes.push("tokens of models other than OpenAI's are approximated as characters / 4");
+
+  const total = roleRows.reduce(
+    (t, r) => ({
+      requests: t.requests + r.requests,
+      inputTokens: t.inputTokens + r.inputTokens,
+      outputTokens: t.outputTokens + r.outputTokens,
+      costUsd: t.costUsd + r.costUsd,
+    }),
+    { requests: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 },
+  );
+  return Estimate.parse({
+    version: 1,
+    createdAt: new Date().toISOString(),
+    conversations: config.conversations,
+    sampled: sampleIdx.length,
+    planned: planIdx.length,
+    turnsPerConversation,
+    graph: input.graphPath ? 'given' : 'built',
+    plan: shape,
+    studentErrorRate: roles.student.provider === 'llm' ? studentErrorRate : undefined,
+    roles: roleRows,
+    providers,
+    total,
+    durationSeconds: graphSec !== undefined && convSec !== undefined ? graphSec + convSec : undefined,
+    batchRoles: roleRows.filter((r) => r.batch).map((r) => r.role),
+    notes,
+  });
+}
+
+/** The run folder's estimate file (written when the run starts). */
+export function estimateFile(outDir: string): string {
+  return path.join(outDir, 'estimate.json');
+}
+
+export async function writeEstimate(outDir: string, e: Estimate): Promise<string> {
+  const file = estimateFile(outDir);
+  await writeAtomic(file, JSON.stringify(e, null, 2));
+  return file;
+}
+
+/** The run's stored estimate, or undefined when it has none (a run of an earlier release) or it is unreadable. */
+export async function readEstimate(outDir: string): Promise<Estimate | undefined> {
+  const raw = await readJson(estimateFile(outDir)).catch(() => undefined);
+  const parsed = Estimate.safeParse(raw);
+  return parsed.success ? parsed.data : undefined;
+}

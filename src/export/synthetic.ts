@@ -1,0 +1,177 @@
+import type { ConversationRecord, ExecutedCall, TurnRecord } from '../core/conversation';
+import type { TurnLabel } from '../core/ops';
+import type { FunctionDef, JsonSchemaT } from '../core/pool';
+import { createRng, deriveSeed, type Rng } from '../core/rng';
+
+/**
+ * Valid conversation records made up from a pool, without running the pipeline: for the export tests and
+ * the export bench (100,000 records in seconds). Every data kind an exporter meets is here: all labels,
+ * parallel and dependent calls, failed calls, empty turns, mDPO negatives, offline and LLM provenance, and
+ * text that is hard to escape (quotes, backslashes, newlines, non-ASCII).
+ */
+
+const TRICKY = [
+  "it's",
+  'say "hi"',
+  'back\\slash',
+  'two\nlines',
+  'tab\there',
+  'café ☕ 東京',
+  'both \' and "',
+  'ok',
+];
+
+/** A value that satisfies `schema` (the subset pools use: type, enum, properties, items, bounds). */
+export function sampleValue(schema: JsonSchemaT | undefined, rng: Rng): unknown {
+  if (!schema) return 'x';
+  if (schema.enum && schema.enum.length > 0) return rng.pick(schema.enum);
+  const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
+  const lo = typeof schema.minimum === 'number' ? schema.minimum : 0;
+  const hi = typeof schema.maximum === 'number' ? schema.maximum : lo + 100;
+  switch (type) {
+    case 'integer':
+      return Math.ceil(lo) + rng.int(Math.max(1, Math.floor(hi) - Math.ceil(lo) + 1));
+    case 'number':
+      return Math.round((lo + rng.next() * (hi - lo)) * 100) / 100;
+    case 'boolean':
+      return rng.chance(0.5);
+    case 'array': {
+      const min = typeof schema.minItems === 'number' ? schema.minItems : 0;
+      return Array.from({ length: min + rng.int(2) }, () => sampleValue(schema.items, rng));
+    }
+    case 'object': {
+      const out: Record<string, unknown> = {};
+      for (const [k, s] of Object.entries(schema.properties ?? {}))
+        if ((schema.required ?? []).includes(k) || rng.chance(0.5)) out[k] = sampleValue(s, rng);
+      return out;
+    }
+    case 'null':
+      return null;
+    default:
+      return rng.pick(TRICKY);
+  }
+}
+
+function call(def: FunctionDef, id: string, after: string[], rng: Rng): ExecutedCall {
+  const args = sampleValue(def.parameters as JsonSchemaT, rng) as Record<string, unknown>;
+  const failed = rng.chance(0.1);
+  return {
+    id,
+    name: def.name,
+    arguments: args,
+    sources: Object.fromEntries(Object.keys(args).map((k) => [k, { kind: 'query' as const, turn: 0 }])),
+    after,
+    output: failed
+      ? { error: 'not found' }
+      : { ok: true, value: rng.pick(TRICKY), n: rng.int(1000), list: [1, null] },
+    ...(failed ? { error: 'not found' } : {}),
+    executor: 'simulated',
+  };
+}
+
+/** Record `index` of a made-up run over `functions` (at least 4 of them). */
+export function syntheticRecord(
+  functions: readonly FunctionDef[],
+  index: number,
+  runId = 'synthetic',
+): ConversationRecord {
+  if (functions.length < 4) throw new RangeError('syntheticRecord needs at least 4 functions');
+  const rng = createRng(deriveSeed(7, 'synthetic', index));
+  const chosen = rng.shuffle(functions).slice(0, 4 + rng.int(Math.min(4, functions.length - 3)));
+  const [missing, ...offered] = chosen as [FunctionDef, ...FunctionDef[]];
+  const turns: TurnRecord[] = [];
+  const nTurns = 2 + rng.int(4);
+  let n = 0;
+  for (let h = 0; h < nTurns; h++) {
+    const kind = rng.int(6);
+    const labels: TurnLabel[] = [
+      (['walk', 'merge', 'insert_short', 'insert_long', 'miss_func', 'miss_params'] as const)[
+        kind
+      ] as TurnLabel,
+    ];
+    const calls: ExecutedCall[] = [];
+    const steps: string[] = [];
+    if (kind < 4) {
+      const a = call(rng.pick(offered), `call_${index}_${n++}`, [], rng);
+      calls.push(a);
+      steps.push(rng.chance(0.5) ? '' : `Let me check ${rng.pick(TRICKY)}.`);
+      if (kind === 1) calls.push(call(rng.pick(offered), `call_${index}_${n++}`, [], rng)); // parallel
+      if (kind === 2 || kind === 3) {
+        calls.push(call(rng.pick(offered), `call_${index}_${n++}`, [a.id], rng)); // depends on a
+        steps.push('Now the next step.');
+      }
+    }
+    const negatives =
+      kind < 4 && rng.chance(0.4)
+        ? [
+            {
+              sample: 0,
+              errors: [{ type: 'wrong_arguments', detail: 'a value differs' }],
+              calls: calls.map((c) => ({
+                ...c,
+                arguments: sampleValue(
+                  offered.find((f) => f.name === c.name)?.parameters as JsonSchemaT,
+                  rng,
+                ) as Record<string, unknown>,
+              })),
+              assistant: { steps: steps.map(() => 'Trying.'), final: 'Done, I think.' },
+            },
+          ]
+        : [];
+    turns.push({
+      index: h,
+      labels: h > 0 && turns[h - 1]?.labels.includes('miss_params') ? ['provides_missing'] : labels,
+      functions: calls.map((c) => ({ name: c.name, via: 'walk' as const })),
+      ...(kind === 4 ? { missing: { kind: 'miss_func' as const, function: missing.name } } : {}),
+      ...(kind === 5
+        ? { missing: { kind: 'miss_params' as const, function: offered[0]?.name ?? '', param: 'p' } }
+        : {}),
+      query: `Turn ${h}: please help with ${rng.pick(TRICKY)}`,
+      calls,
+      assistant: {
+        steps,
+        final: kind >= 4 ? `I cannot do that: ${rng.pick(TRICKY)}` : `Done: ${rng.pick(TRICKY)}`,
+      },
+      negatives,
+    });
+  }
+  const all = turns.flatMap((t) => t.calls);
+  const offline = index % 3 !== 0;
+  return {
+    id: `${runId}/conv-${String(index).padStart(5, '0')}`,
+    runId,
+    index,
+    kind: 'multi_turn',
+    fsp: {
+      walk: offered.map((f) => f.name),
+      turns: turns.map((t) => ({
+        functions: t.functions,
+        labels: t.labels,
+        ...(t.missing ? { missing: t.missing } : {}),
+      })),
+      trace: { mergeBoundaries: 0, merges: 0, insertsShort: 0, insertsLong: 0, split: 'none' },
+    },
+    tools: offered.map((f) => f.name),
+    turns,
+    stats: {
+      turns: turns.length,
+      calls: all.length,
+      failedCalls: all.filter((c) => c.error).length,
+      negatives: turns.reduce((k, t) => k + t.negatives.length, 0),
+    },
+    provenance: offline
+      ? {
+          backend: 'offline',
+          models: {},
+          seed: deriveSeed(7, index),
+          generator: 'magnet-offline/1',
+          note: 'placeholder text, not training data',
+        }
+      : {
+          backend: 'llm',
+          models: { teacher: 'gpt-4o-mini', student: 'my-sft' },
+          seed: deriveSeed(7, index),
+          generator: 'magnet-llm/1',
+        },
+  };
+}

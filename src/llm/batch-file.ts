@@ -1,0 +1,190 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { BatchSettings, LlmRole, Price } from '../core/config';
+import { Usage } from '../core/usage';
+import { CachedResponse } from './cache';
+
+/**
+ * Batch mode's data: what a waiting step tells the batcher, the batch files in OpenAI's format (JSONL of
+ * requests in, JSONL of results out) and where requests and results wait on disk. Pure, no I/O.
+ */
+
+/** One request of a step waiting for a batch, as signalled to the batcher: no body (it is on disk), no key. */
+export const BatchItem = z.object({
+  /** The request's cache key (sha256 hex): custom_id in the batch file, file name of its body and result. */
+  key: z.string().regex(/^[0-9a-f]{64}$/),
+  role: LlmRole,
+  model: z.string(),
+  price: Price.optional(),
+});
+export type BatchItem = z.infer<typeof BatchItem>;
+
+/**
+ * What the batcher of one run and provider needs (never a key: only the name of its variable). Request
+ * bodies and results are files under `cacheDir`, so the workflow's history holds only keys.
+ */
+export interface BatcherInput {
+  runId: string;
+  providerName: string;
+  baseURL?: string;
+  apiKeyEnv: string;
+  timeoutMs: number;
+  cacheDir: string;
+  ledgerFile: string;
+  /** Task queue of the batcher's activities. */
+  activityQueue: string;
+  settings: BatchSettings;
+  /** State carried over a continue-as-new. */
+  carry?: BatcherCarry;
+}
+
+/** An item with the number of batches it was sent in. */
+export interface PendingItem {
+  item: BatchItem;
+  attempts: number;
+}
+
+export interface InFlightBatch {
+  batchId: string;
+  items: PendingItem[];
+  status: string;
+}
+
+export interface BatcherCarry {
+  pending: PendingItem[];
+  inFlight: InFlightBatch[];
+  /** Submissions so far (names each submission, so a retried submit finds the batch it created). */
+  submissions: number;
+}
+
+/** The endpoint part of the batcher's input, which its activities receive. */
+export type BatchEndpoint = Omit<BatcherInput, 'carry' | 'settings' | 'activityQueue'>;
+
+/** How a batch ended for its items (a poll of a batch still running has no outcome). */
+export interface BatchPoll {
+  status: string;
+  counts?: { total: number; completed: number; failed: number };
+  /** Set when the batch has ended: the items answered and those to send again or to fail. */
+  outcome?: { answered: string[]; failed: { key: string; error: string }[] };
+}
+
+export const BATCH_STATUSES_DONE = ['completed', 'failed', 'expired', 'cancelled'] as const;
+
+/** The batcher of a run for a provider (one per run and provider). */
+export function batcherId(runId: string, providerName: string): string {
+  return `${runId}/batch/${providerName}`;
+}
+
+/** The run a step belongs to, from its workflow id (`<run>/conv-N`, `<run>/graph`, or the run itself). */
+export function runOfWorkflow(workflowId: string): string {
+  return /^(.+)\/(?:conv-\d+|graph)$/.exec(workflowId)?.[1] ?? workflowId;
+}
+
+/** Where a run's batch requests, results and bookkeeping live, under the cache folder. */
+export function batchPaths(
+  cacheDir: string,
+  runId: string,
+): {
+  request: (key: string) => string;
+  result: (key: string) => string;
+  submission: (name: string) => string;
+  collected: (batchId: string) => string;
+} {
+  const dir = path.join(cacheDir, 'batch', encodeURIComponent(runId));
+  return {
+    request: (key) => path.join(dir, 'requests', `${key}.json`),
+    result: (key) => path.join(dir, 'results', `${key}.json`),
+    submission: (name) => path.join(dir, 'submissions', `${encodeURIComponent(name)}.json`),
+    collected: (batchId) => path.join(dir, 'collected', `${encodeURIComponent(batchId)}`),
+  };
+}
+
+/** A request body as stored for its batch (the body of a chat completion). */
+export const BatchRequestFile = z.object({ body: z.record(z.string(), z.unknown()) });
+
+/** The answer of a batch item for its waiting step, or why it has none after its last attempt. */
+export const BatchResult = z.union([
+  z.object({ answer: CachedResponse, usage: Usage, batchId: z.string() }),
+  z.object({ error: z.string() }),
+]);
+export type BatchResult = z.infer<typeof BatchResult>;
+
+export const CHAT_ENDPOINT = '/v1/chat/completions';
+
+/** The batch input file: one line per request, `custom_id` the request's key. */
+export function batchJsonl(requests: { key: string; body: unknown }[]): string {
+  return requests
+    .map((r) => JSON.stringify({ custom_id: r.key, method: 'POST', url: CHAT_ENDPOINT, body: r.body }))
+    .join('\n')
+    .concat('\n');
+}
+
+/** A line of a batch's output or error file (OpenAI's BatchRequestOutput). */
+const OutputLine = z.object({
+  id: z.string().optional(),
+  custom_id: z.string(),
+  response: z
+    .object({
+      status_code: z.number(),
+      request_id: z.string().optional(),
+      body: z.unknown(),
+    })
+    .nullable()
+    .optional(),
+  error: z
+    .object({ code: z.string().nullable().optional(), message: z.string().nullable().optional() })
+    .nullable()
+    .optional(),
+});
+
+const ChatCompletion = z.object({
+  choices: z.array(z.object({ message: z.object({ content: z.string().nullable().optional() }) })).min(1),
+  usage: z.object({ prompt_tokens: z.number(), completion_tokens: z.number() }).optional(),
+});
+
+export type ItemOutcome =
+  { ok: true; text: string; inputTokens: number; outputTokens: number } | { ok: false; error: string };
+
+function errorOf(body: unknown): string | undefined {
+  const e = (body as { error?: { message?: unknown } } | null)?.error;
+  return typeof e?.message === 'string' ? e.message : undefined;
+}
+
+/**
+ * The outcome of each item in a batch's output and error files (JSONL), by custom_id. A line that is not
+ * a 200 chat completion is a failed item; an unreadable line is skipped (its item counts as missing).
+ */
+export function parseBatchOutput(...files: string[]): Map<string, ItemOutcome> {
+  const out = new Map<string, ItemOutcome>();
+  for (const text of files) {
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      let parsed;
+      try {
+        parsed = OutputLine.safeParse(JSON.parse(line));
+      } catch {
+        continue;
+      }
+      if (!parsed.success) continue;
+      const l = parsed.data;
+      if (l.error) {
+        out.set(l.custom_id, { ok: false, error: `${l.error.code ?? 'error'}: ${l.error.message ?? ''}` });
+        continue;
+      }
+      const status = l.response?.status_code;
+      const chat = ChatCompletion.safeParse(l.response?.body);
+      if (status !== 200 || !chat.success) {
+        const why = errorOf(l.response?.body) ?? (chat.success ? '' : 'not a chat completion');
+        out.set(l.custom_id, { ok: false, error: `HTTP ${status ?? '?'}${why ? `: ${why}` : ''}` });
+        continue;
+      }
+      out.set(l.custom_id, {
+        ok: true,
+        text: chat.data.choices[0]?.message.content ?? '',
+        inputTokens: chat.data.usage?.prompt_tokens ?? 0,
+        outputTokens: chat.data.usage?.completion_tokens ?? 0,
+      });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,423 @@
+import { callSteps, type ConversationRecord } from '../core/conversation';
+import type { ReportData, UsageRow } from './data';
+
+/**
+ * The run's report as one HTML page that needs nothing else: charts are inline SVG drawn here (no chart
+ * library, so nothing to fetch or inline), the style is inline, and there is no script. Every text that
+ * comes from a record, a model or a file goes through `esc`: LLM output may contain markup.
+ */
+
+export function esc(value: unknown): string {
+  return String(value)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}
+
+const int = (n: number): string => Math.round(n).toLocaleString('en-US');
+const usd = (n: number): string => `$${n < 1 ? n.toFixed(4) : n.toFixed(2)}`;
+const pct = (n: number): string => `${(n * 100).toFixed(1)}%`;
+
+const COLORS = ['#3b6fb6', '#e08a2e', '#4a9a5b', '#b04a4a', '#7a5cae'];
+
+interface Series {
+  name: string;
+  /** Value per category. */
+  values: Record<string, number>;
+}
+
+/**
+ * A grouped bar chart as inline SVG: one group per category, one bar per series. Values are drawn as
+ * given; `format` labels them (counts or shares).
+ */
+export function barChart(opts: {
+  id: string;
+  title: string;
+  categories: string[];
+  series: Series[];
+  format?: (n: number) => string;
+}): string {
+  const { categories, series } = opts;
+  const format = opts.format ?? int;
+  const max = Math.max(0, ...series.flatMap((s) => categories.map((c) => s.values[c] ?? 0)));
+  const group = Math.max(28, series.length * 18 + 10);
+  const left = 48;
+  const top = 24;
+  const height = 180;
+  const width = left + categories.length * group + 20;
+  const bar = (group - 10) / Math.max(1, series.length);
+  const y = (v: number): number => top + height - (max > 0 ? (v / max) * height : 0);
+  const parts: string[] = [];
+  parts.push(
+    `<svg class="chart" id="${esc(opts.id)}" role="img" aria-label="${esc(opts.title)}" width="${width}" height="${top + height + 60}" viewBox="0 0 ${width} ${top + height + 60}" xmlns="http://www.w3.org/2000/svg">`,
+  );
+  parts.push(`<title>${esc(opts.title)}</title>`);
+  for (const frac of [0, 0.5, 1]) {
+    const v = max * frac;
+    parts.push(
+      `<line x1="${left}" x2="${width - 10}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/><text x="${left - 4}" y="${y(v) + 4}" text-anchor="end" class="axis">${esc(format(v))}</text>`,
+    );
+  }
+  categories.forEach((c, i) => {
+    const x0 = left + i * group + 5;
+    series.forEach((s, k) => {
+      const v = s.values[c] ?? 0;
+      const yy = y(v);
+      parts.push(
+        `<rect x="${(x0 + k * bar).toFixed(1)}" y="${yy.toFixed(1)}" width="${Math.max(1, bar - 2).toFixed(1)}" height="${(top + height - yy).toFixed(1)}" fill="${COLORS[k % COLORS.length]}"><title>${esc(`${s.name} · ${c}: ${format(v)}`)}</title></rect>`,
+      );
+    });
+    parts.push(
+      `<text x="${x0 + (group - 10) / 2}" y="${top + height + 14}" text-anchor="end" transform="rotate(-35 ${x0 + (group - 10) / 2} ${top + height + 14})" class="axis">${esc(c)}</text>`,
+    );
+  });
+  parts.push('</svg>');
+  const legend = series
+    .map(
+      (s, k) =>
+        `<span class="key"><span class="swatch" style="background:${COLORS[k % COLORS.length]}"></span>${esc(s.name)}</span>`,
+    )
+    .join(' ');
+  return `<figure>${parts.join('')}<figcaption>${esc(opts.title)} ${legend}</figcaption></figure>`;
+}
+
+function table(head: string[], rows: (string | number)[][], cls = ''): string {
+  if (rows.length === 0) rows = [[`<span class="muted">none</span>`, ...head.slice(1).map(() => '')]];
+  return `<table class="${cls}"><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
+    .map((r) => `<tr>${r.map((c) => `<td>${typeof c === 'number' ? esc(int(c)) : c}</td>`).join('')}</tr>`)
+    .join('')}</tbody></table>`;
+}
+
+/** Shares of a histogram (counts by key). */
+function shares(counts: Record<string, number>): Record<string, number> {
+  const total = Object.values(counts).reduce((a, b) => a + b, 0);
+  return Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, total > 0 ? v / total : 0]));
+}
+
+function numericKeys(...maps: (Record<string, number> | undefined)[]): string[] {
+  const keys = new Set(maps.flatMap((m) => Object.keys(m ?? {})));
+  const nums = [...keys].map(Number).filter((n) => Number.isFinite(n));
+  if (nums.length === 0) return [];
+  const out: string[] = [];
+  for (let n = Math.min(...nums); n <= Math.max(...nums); n++) out.push(String(n));
+  return out;
+}
+
+/** The Temporal UI page of a workflow. */
+export function workflowLink(ui: string | undefined, namespace: string, id: string): string | undefined {
+  if (!ui) return undefined;
+  return `${ui.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(id)}`;
+}
+
+/** A value as compact JSON, cut at `max` characters (a tool may return a whole file). */
+function json(value: unknown, max = 1500): string {
+  const text = JSON.stringify(value) ?? 'null';
+  return esc(text.length > max ? `${text.slice(0, max)} … (${text.length} characters)` : text);
+}
+
+/** One conversation as a chat: per turn its labels, the user, the assistant's words, calls and results. */
+function chat(r: ConversationRecord, link: string | undefined, open: boolean): string {
+  const turns = r.turns.map((t) => {
+    const labels = t.labels.map((l) => `<span class="label">${esc(l)}</span>`).join(' ');
+    // the assistant's words for each step come before that step's calls (calls of a step run together)
+    const callHtml = (c: ConversationRecord['turns'][number]['calls'][number]): string =>
+      `<div class="msg call"><div class="who">tool call · ${esc(c.name)} <span class="exec">${esc(c.executor)}</span></div><pre>${json(c.arguments)}</pre></div>` +
+      `<div class="msg tool${c.error ? ' error' : ''}"><div class="who">result${c.error ? ' (error)' : ''}</div><pre>${c.error ? esc(c.error) : json(c.output)}</pre></div>`;
+    const groups = callSteps(t.calls);
+    const body = groups.map((g, i) => {
+      const said = t.assistant.steps[i]?.trim();
+      return `${said ? `<div class="msg assistant">${esc(said)}</div>` : ''}${g.map(callHtml).join('')}`;
+    });
+    // words for steps the calls do not have (a model may write more) are still shown
+    const extra = t.assistant.steps
+      .slice(groups.length)
+      .filter((x) => x.trim())
+      .map((x) => `<div class="msg assistant">${esc(x)}</div>`);
+    return (
+      `<div class="turn"><div class="turnhead">turn ${t.index + 1} ${labels}${t.missing ? ` <span class="missing">${esc(t.missing.kind)}: ${esc(t.missing.function)}${t.missing.param ? `.${esc(t.missing.param)}` : ''}</span>` : ''}</div>` +
+      `<div class="msg user"><div class="who">user</div>${esc(t.query)}</div>` +
+      body.join('') +
+      extra.join('') +
+      `<div class="msg assistant"><div class="who">assistant</div>${esc(t.assistant.final)}</div>` +
+      (t.negatives.length
+        ? `<div class="neg">${t.negatives.length} rejected version(s) for mDPO: ${esc(t.negatives.flatMap((n) => n.errors.map((e) => e.type)).join(', '))}</div>`
+        : '') +
+      '</div>'
+    );
+  });
+  const title = link ? `<a href="${esc(link)}">${esc(r.id)}</a>` : esc(r.id);
+  return `<details class="conv"${open ? ' open' : ''}><summary>${title} · ${r.turns.length} turns, ${r.stats.calls} calls · tools: ${esc(r.tools.join(', '))}</summary>${turns.join('')}</details>`;
+}
+
+const STYLE = `
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:1100px;padding:16px 24px;color:#222}
+h1{font-size:22px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ddd;padding-bottom:4px}
+table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}
+th{background:#f4f4f4}.muted{color:#777}.charts{display:flex;flex-wrap:wrap;gap:16px}
+figure{margin:0}figcaption{font-size:12px;color:#444}.axis{font-size:10px;fill:#555}
+.key{margin-left:8px;white-space:nowrap}.swatch{display:inline-block;width:10px;height:10px;margin-right:3px}
+.conv{border:1px solid #ddd;border-radius:6px;margin:10px 0;padding:6px 10px}.conv summary{cursor:pointer;font-weight:600}
+.turn{margin:8px 0;padding-left:8px;border-left:3px solid #ccd}.turnhead{font-size:12px;color:#555;margin:4px 0}
+.label{background:#eef;border-radius:3px;padding:0 4px;font-size:11px}.missing{color:#a55}
+.msg{margin:4px 0;padding:6px 10px;border-radius:8px;max-width:85%;white-space:pre-wrap}
+.user{background:#e8f0fe}.assistant{background:#f1f1f1}.call{background:#fff7e6}.tool{background:#eef8ee}.error{background:#fdecea}
+.who{font-size:11px;color:#666}.exec{color:#999}pre{margin:2px 0;white-space:pre-wrap;word-break:break-word;font-size:12px}
+.neg{font-size:12px;color:#a55}
+`;
+
+/** The page; `links` says where the Temporal UI is (default: what the run recorded when it started). */
+export function renderReport(d: ReportData, links: { ui?: string; namespace?: string } = {}): string {
+  const s = d.summary;
+  const e = d.estimate;
+  const r = d.realised;
+  const ns = links.namespace ?? d.info?.namespace ?? 'default';
+  const ui = links.ui ?? d.info?.ui;
+  const parts: string[] = [];
+  parts.push(
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">` +
+      `<title>magnet report · ${esc(d.runId)}</title><style>${STYLE}</style></head><body>`,
+  );
+  const runLink = workflowLink(ui, ns, d.runId);
+  parts.push(
+    `<h1>magnet run ${runLink ? `<a href="${esc(runLink)}">${esc(d.runId)}</a>` : esc(d.runId)}</h1>` +
+      `<p class="muted">${esc(d.dir)}${d.info ? ` · started ${esc(d.info.startedAt)}` : ''}${s ? ` · backend ${esc(s.backend)}` : ''}</p>`,
+  );
+  if (!s)
+    parts.push(
+      '<p class="muted">No report.json: the run has not exported yet; figures come from the files present.</p>',
+    );
+  if (d.unreadable.length)
+    parts.push(
+      `<p class="error">${d.unreadable.length} record(s) unreadable: ${d.unreadable
+        .slice(0, 5)
+        .map((u) => `${esc(u.file)} (${esc(u.problem)})`)
+        .join('; ')}</p>`,
+    );
+
+  // 1. conversations by kind and status
+  const status: Record<string, number> = {
+    completed: r.conversations,
+    failed: s?.failed ?? d.failures.length,
+    ...(s?.stopped
+      ? { 'not started (stopped)': s.stopped.notStarted, 'left waiting': s.stopped.waiting }
+      : {}),
+  };
+  const planned = d.info?.conversations ?? e?.conversations;
+  parts.push('<h2 id="status">Conversations</h2>');
+  parts.push(
+    table(
+      ['status', 'conversations'],
+      [
+        ...Object.entries(status).map(([k, v]) => [esc(k), v]),
+        ...(planned !== undefined ? [[esc('planned'), planned]] : []),
+      ],
+    ) +
+      `<p>by kind: ${
+        Object.entries(r.kinds)
+          .map(([k, v]) => `${esc(k)} ${int(v)}`)
+          .join(', ') || 'none'
+      }; turns ${int(r.totalTurns)}, calls ${int(Object.entries(r.calls).reduce((a, [k, v]) => a + Number(k) * v, 0))}, mDPO rejected turns ${int(r.negatives)}</p>`,
+  );
+
+  // 2. turns and calls per conversation, realised vs planned
+  parts.push('<h2 id="shape">Turns and calls per conversation</h2>');
+  parts.push(
+    `<p class="muted">Realised (the records) against the plan: the config's walk (${d.info ? `walkLength ${d.info.ops.walkLength}, minWalkLength ${d.info.ops.minWalkLength}` : 'settings unknown'}) and Merge/Insert/Split, the shape MAGNET's method gives, as the estimate planned it${e?.plan ? '' : ' (no estimate stored for this run: planned shape not shown)'}. Shares of conversations.</p>`,
+  );
+  const turnSeries: Series[] = [{ name: 'realised', values: shares(r.turns) }];
+  if (e?.plan) turnSeries.push({ name: 'planned', values: e.plan.turns });
+  const callSeries: Series[] = [{ name: 'realised', values: shares(r.calls) }];
+  if (e?.plan) callSeries.push({ name: 'planned', values: e.plan.calls });
+  parts.push(
+    `<div class="charts">${barChart({ id: 'turns-chart', title: 'turns per conversation', categories: numericKeys(r.turns, e?.plan?.turns), series: turnSeries, format: pct })}${barChart({ id: 'calls-chart', title: 'calls per conversation', categories: numericKeys(r.calls, e?.plan?.calls), series: callSeries, format: pct })}</div>`,
+  );
+
+  // 3. op labels planned vs realised
+  parts.push('<h2 id="ops">Operations and turn labels</h2>');
+  const labelShares = Object.fromEntries(
+    Object.entries(r.labels).map(([k, v]) => [k, r.totalTurns > 0 ? v / r.totalTurns : 0]),
+  );
+  const labelKeys = [...new Set([...Object.keys(labelShares), ...Object.keys(e?.plan?.labels ?? {})])].sort();
+  const labelSeries: Series[] = [{ name: 'realised', values: labelShares }];
+  if (e?.plan) labelSeries.push({ name: 'planned', values: e.plan.labels });
+  parts.push(
+    `<div class="charts">${barChart({ id: 'labels-chart', title: 'turn labels (share of turns)', categories: labelKeys, series: labelSeries, format: pct })}</div>`,
+  );
+  const t = r.trace;
+  const ops = d.info?.ops;
+  const opRow = (
+    name: string,
+    configured: number | undefined,
+    realised: number | undefined,
+    basis: string,
+  ): string[] => [
+    esc(name),
+    configured === undefined ? '-' : esc(pct(configured)),
+    realised === undefined ? '-' : esc(pct(realised)),
+    esc(basis),
+  ];
+  const ratio = (a: number, b: number): number | undefined => (b > 0 ? a / b : undefined);
+  parts.push(
+    table(
+      ['operation', 'config probability', 'realised', 'of'],
+      [
+        opRow(
+          'Merge',
+          ops?.mergeProb,
+          ratio(t.merges, t.mergeBoundaries),
+          `${int(t.mergeBoundaries)} boundaries between walk steps`,
+        ),
+        opRow(
+          'Insert (long share)',
+          ops?.longInsertProb,
+          ratio(t.insertsLong, t.insertsShort + t.insertsLong),
+          `${int(t.insertsShort + t.insertsLong)} inserts`,
+        ),
+        opRow(
+          'Split',
+          ops?.splitProb,
+          ratio(t.split, r.conversations),
+          `${int(r.conversations)} conversations`,
+        ),
+        opRow(
+          'Split: miss_func share',
+          ops?.missFuncProb,
+          ratio(t.missFunc, t.split),
+          `${int(t.split)} splits`,
+        ),
+      ],
+    ) +
+      `<p class="muted">Insert probability ${ops ? esc(pct(ops.insertProb)) : '-'} applies to turns whose last function has a nested neighbour; realised: ${int(t.insertsShort)} short and ${int(t.insertsLong)} long inserts.</p>`,
+  );
+
+  // 4. drops and failures
+  parts.push('<h2 id="failures">Failures and drops</h2>');
+  const byType: Record<string, number> = { ...(s?.failures ?? {}) };
+  if (!s) for (const f of d.failures) byType[f.type] = (byType[f.type] ?? 0) + 1;
+  const byStage: Record<string, number> = {};
+  for (const f of d.failures) byStage[f.stage ?? 'unknown'] = (byStage[f.stage ?? 'unknown'] ?? 0) + 1;
+  parts.push(
+    table(
+      ['failed conversations by reason', 'count'],
+      Object.entries(byType).map(([k, v]) => [esc(k), v]),
+    ) +
+      table(
+        ['failure records by stage', 'count'],
+        Object.entries(byStage).map(([k, v]) => [esc(k), v]),
+      ) +
+      table(
+        ['calls that returned an error, by function', 'count'],
+        Object.entries(r.callErrors)
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 15)
+          .map(([k, v]) => [esc(k), v]),
+      ) +
+      (d.failures.length
+        ? `<ul>${d.failures
+            .slice(0, 20)
+            .map((f) => {
+              const link = f.id ? workflowLink(ui, ns, f.id) : undefined;
+              const name = esc(f.id ?? `conversation ${f.index ?? '?'}`);
+              return `<li>${link ? `<a href="${esc(link)}">${name}</a>` : name}: turn ${(f.turn ?? 0) + 1} ${esc(f.stage ?? '')} · ${esc(f.type)}: ${esc(f.message)}</li>`;
+            })
+            .join('')}</ul>`
+        : '<p class="muted">No failure records.</p>') +
+      '<p class="muted">Answers that failed their checks were repaired once (a second paid request) or failed the step; a failed step is a failure record above.</p>',
+  );
+
+  // 5. tokens and cost by role and model, with the estimate beside
+  parts.push('<h2 id="usage">Tokens and cost by role and model</h2>');
+  const est = new Map((e?.roles ?? []).map((x) => [x.role, x]));
+  const beside = (a: number, x: number | undefined, f: (n: number) => string = int): string =>
+    `${esc(f(a))}${x !== undefined ? ` <span class="muted">(est. ${esc(f(x))})</span>` : ''}`;
+  const usageRows = d.usage.map((u: UsageRow) => {
+    const x = est.get(u.role);
+    return [
+      esc(u.role),
+      esc(u.model),
+      beside(u.requests, x?.requests),
+      beside(u.inputTokens, x?.inputTokens),
+      beside(u.outputTokens, x?.outputTokens),
+      beside(u.costUsd, x?.costUsd, usd),
+    ];
+  });
+  for (const x of e?.roles ?? [])
+    if (!d.usage.some((u) => u.role === x.role))
+      usageRows.push([
+        esc(x.role),
+        esc(`${x.provider}/${x.model}`),
+        beside(0, x.requests),
+        beside(0, x.inputTokens),
+        beside(0, x.outputTokens),
+        beside(0, x.costUsd, usd),
+      ]);
+  const paid = d.usage.reduce((a, u) => a + u.costUsd, 0);
+  parts.push(
+    usageRows.length
+      ? table(['role', 'model', 'requests', 'input tokens', 'output tokens', 'cost'], usageRows) +
+          `<p>paid ${esc(usd(paid))}${e ? ` · estimated ${esc(usd(e.total.costUsd))} before the run` : ' · no estimate stored for this run'}</p>`
+      : '<p class="muted">No paid LLM requests (offline backend).</p>',
+  );
+  if (d.usage.length) {
+    const roles = [...new Set(d.usage.map((u) => u.role))];
+    const actualTok: Record<string, number> = {};
+    for (const u of d.usage) actualTok[u.role] = (actualTok[u.role] ?? 0) + u.inputTokens + u.outputTokens;
+    const series: Series[] = [{ name: 'actual tokens', values: actualTok }];
+    if (e)
+      series.push({
+        name: 'estimated tokens',
+        values: Object.fromEntries(e.roles.map((x) => [x.role, x.inputTokens + x.outputTokens])),
+      });
+    parts.push(
+      `<div class="charts">${barChart({ id: 'usage-chart', title: 'tokens by role', categories: roles, series })}</div>`,
+    );
+  }
+
+  // 6. the graph's degree distribution
+  parts.push('<h2 id="graph">Dependency graph</h2>');
+  const g = d.graph;
+  if (g) {
+    const out: Record<string, number> = {};
+    const inn: Record<string, number> = {};
+    for (const n of g.nodes) {
+      out[n.name] = 0;
+      inn[n.name] = 0;
+    }
+    for (const edge of g.edges) {
+      out[edge.from] = (out[edge.from] ?? 0) + 1;
+      inn[edge.to] = (inn[edge.to] ?? 0) + 1;
+    }
+    const hist = (m: Record<string, number>): Record<string, number> => {
+      const h: Record<string, number> = {};
+      for (const v of Object.values(m)) h[v] = (h[v] ?? 0) + 1;
+      return h;
+    };
+    const ho = hist(out);
+    const hi = hist(inn);
+    parts.push(
+      `<p>${int(g.stats.nodes)} functions, ${int(g.stats.edges)} edges, ${int(g.stats.isolated)} isolated · judge ${esc(g.judge)}</p>` +
+        `<div class="charts">${barChart({
+          id: 'degree-chart',
+          title: 'degree distribution (functions by number of edges)',
+          categories: numericKeys(ho, hi),
+          series: [
+            { name: 'out-degree', values: ho },
+            { name: 'in-degree', values: hi },
+          ],
+        })}</div>`,
+    );
+  } else parts.push('<p class="muted">No graph.json in the run folder.</p>');
+
+  // 7. sample conversations
+  parts.push('<h2 id="samples">Sample conversations</h2>');
+  if (!ui) parts.push('<p class="muted">Temporal UI address unknown: conversations are not linked.</p>');
+  parts.push(
+    d.samples.length
+      ? d.samples.map((c, i) => chat(c, workflowLink(ui, ns, c.id), i < 2)).join('')
+      : '<p class="muted">No conversation records.</p>',
+  );
+  parts.push('</body></html>');
+  return parts.join('\n');
+}
