@@ -11,14 +11,20 @@ export type ExecutionMode = 'auto' | 'builtin' | 'simulated';
 const ajv = new Ajv({ allErrors: false, strict: false });
 const validators = new WeakMap<object, ValidateFunction>();
 
+/** A schema's compiled validator, compiled once per schema object (pools are loaded once per worker). */
+function validatorOf(schema: object): ValidateFunction {
+  let validate = validators.get(schema);
+  if (!validate) {
+    validate = ajv.compile(schema);
+    validators.set(schema, validate);
+  }
+  return validate;
+}
+
 /** Tool outputs come from outside the pipeline: check them against the declared output schema. */
 export function checkOutput(def: FunctionDef, output: unknown): string | undefined {
   if (!def.output) return undefined;
-  let validate = validators.get(def.output);
-  if (!validate) {
-    validate = ajv.compile(def.output);
-    validators.set(def.output, validate);
-  }
+  const validate = validatorOf(def.output);
   if (validate(output)) return undefined;
   const e = validate.errors?.[0];
   return `output does not match the output schema of ${def.name}: ${e?.instancePath || '/'} ${e?.message ?? ''}`.trim();
@@ -34,11 +40,7 @@ export interface TurnExecution {
 
 /** Why `args` do not fit `def`'s parameters (a required one missing, a wrong type), or undefined. */
 export function argumentProblem(def: FunctionDef, args: Record<string, unknown>): string | undefined {
-  let validate = validators.get(def.parameters);
-  if (!validate) {
-    validate = ajv.compile(def.parameters);
-    validators.set(def.parameters, validate);
-  }
+  const validate = validatorOf(def.parameters);
   if (validate(args)) return undefined;
   const e = validate.errors?.[0];
   const missing = (e?.params as { missingProperty?: string } | undefined)?.missingProperty;
