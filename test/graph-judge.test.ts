@@ -119,6 +119,19 @@ describe('the offline judge: generic evidence', () => {
     expect(e?.reason).not.toContain('content->');
   });
 
+  it('matches an id to a parameter whose description names its kind: user_id -> receiver_id', () => {
+    const who = fn('get_user_id', 'Get the id of a user.', { user: str() }, { user_id: str() });
+    const send = fn('send_message', 'Send a message.', {
+      receiver_id: str('User ID of the user to send to.'),
+      message: str(),
+    });
+    const order = fn('get_order', 'Get an order.', { order_id: str('ID of the order.') });
+    expect(judge(who, [who, send, order]).get('send_message')?.reason).toContain(
+      "receiver_id's description asks for a user id",
+    );
+    expect(judge(who, [who, send, order]).has('get_order')).toBe(false);
+  });
+
   it('feeds nothing from a function that deleted the thing', () => {
     expect(judge(deletePost, service).has('comment_on_post')).toBe(false);
   });
@@ -213,6 +226,37 @@ describe('the offline judge: generic evidence', () => {
     expect(judge(stats, pool).has('round_number')).toBe(false);
   });
 
+  it("a value the parameter's description asks for by the field's whole name", () => {
+    const zip = fn('get_zipcode', 'Gets the zipcode of a city.', { city: str() }, { zipcode: str() });
+    const dist = fn('estimate_distance', 'Distance between two cities.', {
+      cityA: str('The zipcode of the first city.'),
+      cityB: str('The zipcode of the second city.'),
+    });
+    const climate = fn('get_climate', 'Climate.', {}, { climate_mode: str() });
+    const lights = fn('set_lights', 'Set the lights.', { mode: str('The mode of the headlights.') });
+    expect(judge(zip, [zip, dist]).get('estimate_distance')?.reason).toContain(
+      "cityA's description asks for the zipcode",
+    );
+    expect(judge(climate, [climate, lights]).has('set_lights')).toBe(false);
+  });
+
+  it('one entry of a listing names the thing a later call takes', () => {
+    const ls = fn(
+      'ls',
+      'List the contents of the current directory.',
+      {},
+      {
+        current_directory_content: { type: 'array', items: { type: 'string' } },
+      },
+    );
+    const cat = fn('cat', 'Display a file.', { file_name: str() });
+    const sum = fn('sum', 'Add numbers.', { a: { type: 'number' } });
+    const e = judge(ls, [ls, cat, sum]).get('cat');
+    expect(e).toMatchObject({ relation: 'precondition', feeds: [] });
+    expect(e?.reason).toContain('file_name is one of the listed current_directory_content');
+    expect(judge(ls, [ls, cat, sum]).has('sum')).toBe(false);
+  });
+
   it('respects types and needs evidence for a head-word match', () => {
     const level = fn('get_level', 'Read the level.', {}, { level: str('Level name.') });
     const setLevel = fn('set_volume', 'Set the volume.', { level: int('Volume level 0-10.') });
@@ -270,6 +314,26 @@ describe('checking judged edges (LLM or offline)', () => {
       'get_post.content is string, comment.post_id is number',
     );
     expect(checkJudged(v, [u], [edge([{ param: 'post_id', field: 'id' }])]).edges).toHaveLength(1);
+    // a field inside a list of objects, however the judge spells the index
+    const list = fn(
+      'list_posts',
+      'List posts.',
+      {},
+      {
+        posts: { type: 'array', items: { type: 'object', properties: { id: int(), text: str() } } },
+      },
+    );
+    const from = (field: string): Edge => ({
+      from: list.name,
+      to: u.name,
+      relation: 'partial_input',
+      feeds: [{ param: 'post_id', field }],
+    });
+    expect(checkJudged(list, [u], [from('posts[].id')]).edges).toHaveLength(1);
+    expect(checkJudged(list, [u], [from('posts[0].id')]).edges).toHaveLength(1);
+    expect(checkJudged(list, [u], [from('posts[].text')]).rejected[0]?.reason).toBe(
+      'list_posts.posts[].text is string, comment.post_id is number',
+    );
     expect(checkJudged(v, [u], [edge([{ param: 'nope', field: 'id' }])]).rejected[0]?.reason).toBe(
       'comment has no parameter nope',
     );

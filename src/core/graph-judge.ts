@@ -200,6 +200,29 @@ function observes(v: FunctionDef, scope: (typeof SCOPES)[number]): boolean {
 const SECURE = /^(press|lock|engage|fasten|close|shut|secure|hold|arm)$/;
 const START = /^(start|launch|ignite|drive|depart|takeoff|run|begin)$/;
 
+const LISTING = /^(entries|contents?|names|files|folders|directories|items|children|members)$/;
+/** Field words too vague to be asked for by a description alone. */
+const VAGUE = new Set(
+  [
+    'path',
+    'url',
+    'status',
+    'mode',
+    'state',
+    'level',
+    'count',
+    'message',
+    'content',
+    'time',
+    'date',
+    'code',
+    'unit',
+    'amount',
+    'total',
+    'price',
+    'cost',
+  ].map(stem),
+);
 const GENERIC_RESULT = /^(result|value|output|answer)$/i;
 const GENERIC_NUMBER = /^(a|b|x|y|n|number|num|value|operand|base|input)$/i;
 
@@ -359,6 +382,55 @@ function feedFor(
         break;
       }
     }
+  }
+  // an id of a kind the parameter's description names: user_id -> receiver_id ("the user to send to")
+  if (!best && pw.length >= 2 && pw[pw.length - 1] === 'id') {
+    const said = new Set(tokens(p.description).map(stem));
+    for (const f of fields) {
+      const fw = tokens(f.name);
+      if (f.within || fw.length < 2 || fw[fw.length - 1] !== 'id' || !sameType(f.type, p.type)) continue;
+      const kind = fw.slice(0, -1).map(stem);
+      if (kind.every((t) => said.has(t) && t.length > 2)) {
+        offer(
+          f.name,
+          `${p.name}'s description asks for a ${fw.slice(0, -1).join(' ')} id`,
+          resolvable(f, p),
+          1,
+        );
+        break;
+      }
+    }
+  }
+  // a value the parameter's description asks for by the field's whole name ("The zipcode of the first
+  // city" <- zipcode); every word of the name must be there, so climate_mode never feeds "the mode of the
+  // headlights"
+  if (!best && p.required) {
+    const said = new Set(tokens(p.description).map(stem));
+    for (const f of fields) {
+      const fw = tokens(f.name).map(stem);
+      if (f.within || !sameType(f.type, p.type) || f.type === 'boolean') continue;
+      if (fw.some((t) => GENERIC.has(t) || VAGUE.has(t)) || !fw.some((t) => t.length > 3)) continue;
+      if (fw.every((t) => said.has(t))) {
+        offer(
+          f.name,
+          `${p.name}'s description asks for the ${tokens(f.name).join(' ')}`,
+          resolvable(f, p),
+          0,
+        );
+        break;
+      }
+    }
+  }
+  // one entry of a listing names the thing the next call takes (ls -> cd folder, cat file_name)
+  if (!best && p.required && identifies(p.name) && (p.type === undefined || p.type === 'string')) {
+    const listing = fields.find(
+      (f) =>
+        !f.within &&
+        f.type === 'array' &&
+        (f.items === undefined || f.items === 'string') &&
+        tokens(f.name).some((t) => LISTING.test(t)),
+    );
+    if (listing) offer(listing.name, `${p.name} is one of the listed ${listing.name}`, false, 0);
   }
   // a calculator's result feeds the next calculation: a lone numeric result into a generically named
   // number (a, x, number, value), the chaining every sequence of arithmetic calls does

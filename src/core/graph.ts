@@ -170,7 +170,7 @@ function feedProblem(v: FunctionDef, u: FunctionDef, feeds: readonly Feed[]): st
     const param = u.parameters.properties[f.param];
     if (!param) return `${u.name} has no parameter ${f.param}`;
     if (!v.output) continue;
-    const [head, ...rest] = f.field.split(/\[\]\.?|\./);
+    const [head, ...rest] = f.field.split(/\[\d*\]\.?|\./);
     let schema = top.get(head ?? '');
     if (!schema) return `${v.name}'s output has no field ${f.field}`;
     for (const part of rest.filter((x) => x.length > 0)) {
