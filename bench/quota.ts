@@ -10,7 +10,7 @@
  * flight at the provider (mean of 100-ms samples). Targets: >= 90% of the cap, < 2% 429s, 0 failed.
  *   MAGNET_BENCH_QUOTA_CONVERSATIONS (default 40), MAGNET_BENCH_CAP (8), MAGNET_BENCH_LATENCY_MS (400);
  *   MAGNET_BENCH_QUOTA_UNPACED=1 adds a third case, one worker without requestsPerSecond (AIMD alone; shown,
- *   not held to the targets).
+ *   not held to the targets); =only runs only that one.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -232,7 +232,7 @@ export async function quotaBench(): Promise<void> {
   try {
     const address = server.address;
     const client = new Client({ connection: await Connection.connect({ address }) });
-    for (const workers of [1, 2]) {
+    for (const workers of process.env.MAGNET_BENCH_QUOTA_UNPACED === 'only' ? [] : [1, 2]) {
       results.push(
         await runCase({ workers, unpaced: false, dir, address, client, fake, conversations, cap }),
       );

@@ -1,4 +1,5 @@
 import { livePollers } from '../src/llm/fleet';
+import { startFakeOpenAI } from './fakes';
 import {
   DECREASE,
   HEADROOM,
@@ -171,10 +172,38 @@ describe('request pacer', () => {
     }
     expect(pacedRate(p, none)).toBe(Number.POSITIVE_INFINITY);
     pacerRateLimited(p, none, 975, 1000, 200);
-    // 40 requests in the last 2 s observed: 20/s, cut to 14/s
-    expect(pacedRate(p, none)).toBeCloseTo(20 * DECREASE);
+    // 39 requests sent within the last second (the one at 0 ms is a second old): cut to 0.7 × 39/s
+    expect(pacedRate(p, none)).toBeCloseTo(39 * DECREASE);
     const after = drive(p, none, 30, 1200);
-    expect(maxInWindow(after, 1000)).toBeLessThanOrEqual(Math.ceil(20 * DECREASE) + 1);
+    expect(maxInWindow(after, 1000)).toBeLessThanOrEqual(Math.ceil(39 * DECREASE) + 1);
+  });
+
+  it('without a configured rate: finds a strict cap by probing, and uses most of it with few 429s', () => {
+    // a provider admitting 8 requests in any 1-s window, answering at once; a sender always ready
+    const p = newPacer();
+    const none: Limits = { workers: 1 };
+    const admitted: number[] = [];
+    let t = 0;
+    let ok = 0;
+    let refused = 0;
+    while (t < 300_000) {
+      t += Math.max(1, pacerWait(p, none, 1, t));
+      pacerTake(p, none, 1, t);
+      while (admitted.length > 0 && (admitted[0] as number) <= t - 1000) admitted.shift();
+      const counted = t >= 60_000; // after the first minute of learning
+      if (admitted.length >= 8) {
+        if (counted) refused++;
+        pacerRateLimited(p, none, t, t + 1, 1000);
+      } else {
+        admitted.push(t);
+        if (counted) ok++;
+        pacerSuccess(p, none, t);
+      }
+    }
+    // climbing fast all the way (as with a configured rate) uses 66% of the cap; probing slowly near the
+    // best answer rate seen, 91%
+    expect(ok / 240).toBeGreaterThan(0.88 * 8);
+    expect(refused / (ok + refused)).toBeLessThan(0.01);
   });
 
   it('tokens per minute: the share of the budget, until enough of the window expires', () => {
@@ -219,5 +248,28 @@ describe('live workers of a queue', () => {
         now,
       ),
     ).toBe(2);
+  });
+});
+
+describe('the fake provider’s cap (what the rate-limit e2e test and the quota bench run against)', () => {
+  it('refuses what exceeds capPerSecond within 1 s, with Retry-After, and admits again after', async () => {
+    const server = await startFakeOpenAI({ capPerSecond: 2 });
+    try {
+      const ask = (): Promise<Response> =>
+        fetch(`${server.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }),
+        });
+      const first = await Promise.all([ask(), ask(), ask(), ask(), ask()]);
+      const refused = first.filter((r) => r.status === 429);
+      expect(refused).toHaveLength(3);
+      expect(refused[0]?.headers.get('retry-after')).toBe('1');
+      await new Promise((r) => setTimeout(r, 1100));
+      expect((await ask()).status).not.toBe(429);
+      expect(server.log.filter((e) => e.outcome === '429')).toHaveLength(3);
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -13,7 +13,8 @@
  *   moves a few ms early, and each refusal costs a Retry-After pause.
  * - AIMD: a 429 multiplies the rate by DECREASE (once per congestion event: only a request sent after the
  *   last decrease can cause another), successes add back about ADDITIVE of the share per second, never above
- *   the share. Without a configured rate: no spacing until the first 429, then AIMD from the observed rate.
+ *   the share. Without a configured rate: no spacing until the first 429, then AIMD from the observed rate,
+ *   climbing fast up to near the best answer rate seen and slowly past it (the cap is found by probing).
  * - Retry-After and the `x-ratelimit-*` headers still pause every request of the process to that provider.
  *
  * The logic is pure (state in, `now` as a parameter), below; the process-wide queue of waiting requests
@@ -33,6 +34,10 @@ export const DECREASE = 0.7;
 export const ADDITIVE = 0.1;
 /** Additive increase per second (requests/s) at least, with no configured rate. */
 export const FREE_STEP = 1;
+/** With no configured rate: above this fraction of the last cut's rate (or the best answer rate), PROBE. */
+export const PROBE_FROM = 0.9;
+/** With no configured rate: the slow increase near the cap, as a fraction of it per second (0.9 to 1 in 40 s). */
+export const PROBE = 0.0025;
 /** The rate never drops below this (requests/s), so a provider that refused everything is asked again. */
 export const MIN_RATE = 0.1;
 /** Pause after a 429 that names no Retry-After. */
@@ -59,6 +64,8 @@ export interface PacerState {
   lastDecrease: number;
   /** The best answer rate seen (requests/s), the scale of the additive step when no rate is configured. */
   peak: number;
+  /** The rate at the last cut: where the provider refused, as far as we know (no configured rate). */
+  limit: number;
   /** Send times within OBSERVE_MS. */
   sent: number[];
   /** Send times of the answered requests within OBSERVE_MS. */
@@ -74,6 +81,7 @@ export function newPacer(): PacerState {
     coolUntil: 0,
     lastDecrease: Number.NEGATIVE_INFINITY,
     peak: 0,
+    limit: 0,
     sent: [],
     answered: [],
     spent: [],
@@ -92,9 +100,9 @@ export function pacedRate(p: PacerState, limits: Limits): number {
   return Math.min(p.rate, share(limits) * HEADROOM);
 }
 
+/** Requests sent within the last second (the rate before a first cut; a 2-s count halves a fresh burst). */
 function observedRate(p: PacerState, now: number): number {
-  const n = p.sent.filter((t) => now - t < OBSERVE_MS).length;
-  return Math.max(1, (n * 1000) / OBSERVE_MS);
+  return Math.max(1, p.sent.filter((t) => now - t < 1000).length);
 }
 
 function tokenWait(p: PacerState, tokens: number, tpm: number | undefined, now: number): number {
@@ -150,8 +158,15 @@ export function pacerSuccess(p: PacerState, limits: Limits, sentAt: number): voi
   if (!Number.isFinite(p.rate) || sentAt < p.lastDecrease) return;
   const cap = share(limits);
   // with no configured rate the scale is only what the provider has answered so far, which random refusals
-  // keep small: at least FREE_STEP then
-  const step = Number.isFinite(cap) ? ADDITIVE * cap : Math.max(FREE_STEP, ADDITIVE * p.peak);
+  // keep small: at least FREE_STEP then. Near the rate of the last cut or the best answer rate seen (the
+  // provider's cap, as far as we know) the rate only creeps up (PROBE): each probe past the cap costs a 429
+  // and a Retry-After pause, so they must be rare; a fast climb there ran into the cap every 4 s (67% of it
+  // used, 4.5% 429s). The best answer rate, which never decreases, keeps random 429s from lowering the bar.
+  const step = Number.isFinite(cap)
+    ? ADDITIVE * cap
+    : p.rate < PROBE_FROM * Math.max(p.peak, p.limit)
+      ? Math.max(FREE_STEP, ADDITIVE * p.peak)
+      : Math.max(MIN_RATE / 10, PROBE * Math.max(p.peak, p.limit));
   // about `step` per second while requests succeed at the current rate (one step per success below 1/s)
   p.rate = Math.min(cap * HEADROOM, p.rate + step / Math.max(1, p.rate));
 }
@@ -169,6 +184,7 @@ export function pacerRateLimited(
   const current = pacedRate(p, limits);
   const base = Number.isFinite(current) ? current : observedRate(p, now);
   p.rate = Math.max(Math.min(MIN_RATE, share(limits)), base * DECREASE);
+  p.limit = base;
   p.lastDecrease = now;
 }
 
