@@ -73,7 +73,7 @@ it('magnet run writes estimate.json and report.html; the report renders in Chrom
   // status sets the estimate beside the ledger
   const status = await magnetCli(['status', runId], env);
   expect(status.code).toBe(0);
-  expect(status.stdout).toContain('estimate vs actual (call ledger)');
+  expect(status.stdout).toContain('estimate vs actual (call ledger');
   expect(status.stdout).toMatch(/back_translate\s+\d+ \/ \d+/);
 
   // magnet report writes it again wherever asked
