@@ -58,6 +58,14 @@ describe('synthesis run on a real Temporal dev server (offline backend)', () => 
     expect(summary.conversations).toBe(16);
     expect(summary.failed).toBe(0);
     expect(summary.backend).toBe('offline');
+    // planned vs realised op rates, in the summary (and so in report.json)
+    expect(summary.ops?.map((o) => o.op)).toEqual([
+      'merge',
+      'insert_long_share',
+      'split',
+      'split_miss_func_share',
+    ]);
+    expect(summary.ops?.find((o) => o.op === 'split')).toMatchObject({ planned: 0.5, basis: 16 });
     expect(progress).toMatchObject({ phase: 'done', completed: 16, failed: 0, inFlight: 0, started: 16 });
 
     const pool = indexPool(await loadPool(input.poolPaths));

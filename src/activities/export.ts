@@ -3,6 +3,8 @@ import { heartbeat } from '@temporalio/activity';
 import type { Ref } from '../io/artifacts';
 import { writeAtomic } from '../io/files';
 import { readLedger } from '../io/ledger';
+import { addTrace, NO_TRACE, opRates, type OpRate } from '../core/op-rates';
+import type { OpsConfig } from '../core/ops';
 import { runLayout } from '../io/run-layout';
 import { provenanceOf, toOpenAIChat } from '../export/openai';
 import { toDpoPairs } from '../export/dpo';
@@ -28,6 +30,8 @@ export interface RunSummary {
   ledger: Usage & { byRole: Record<string, Usage> };
   /** mDPO pairs written (0 without a student model). */
   dpoPairs: number;
+  /** Planned (config) vs realised rate of each op over the written conversations. */
+  ops?: OpRate[];
   /** Set when `magnet stop` ended the run early: conversations never started, and those left waiting. */
   stopped?: { notStarted: number; waiting: number };
   files: { sft: string; dpo?: string; report: string; conversations: string; exports?: string[] };
@@ -55,6 +59,8 @@ export async function exportRunActivity(input: {
   stopped?: { notStarted: number; waiting: number };
   export?: RunExports;
   seed?: number;
+  /** The config's ops, to report planned vs realised rates (absent in inputs of earlier releases). */
+  ops?: OpsConfig;
 }): Promise<RunSummary> {
   const pool = await poolIndex(input.storeDir, input.poolRef);
   const layout = runLayout(input.outDir);
@@ -65,6 +71,7 @@ export async function exportRunActivity(input: {
   let calls = 0;
   let failedCalls = 0;
   const backends = new Set<string>();
+  let trace = NO_TRACE;
   const sft = await LineFile.open(layout.sft);
   const sftProvenance = await LineFile.open(provenanceFile(layout.sft));
   const dpo = await LineFile.open(layout.dpo);
@@ -79,6 +86,7 @@ export async function exportRunActivity(input: {
       failedCalls += rec.stats.failedCalls;
       backends.add(rec.provenance.backend);
       for (const t of rec.turns) for (const l of t.labels) labels[l] = (labels[l] ?? 0) + 1;
+      trace = addTrace(trace, rec.fsp.trace);
       if (i++ % 100 === 0) heartbeat({ exported: i });
     }
     await sft.close();
@@ -127,6 +135,7 @@ export async function exportRunActivity(input: {
     ledger,
     dpoPairs,
     ...(input.stopped ? { stopped: input.stopped } : {}),
+    ...(input.ops ? { ops: opRates(trace, input.ops) } : {}),
     files: {
       sft: layout.sft,
       ...(dpoPairs > 0 ? { dpo: layout.dpo } : {}),

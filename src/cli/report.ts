@@ -12,6 +12,8 @@ function pairs(counts: Record<string, number>): string {
     .join(' ');
 }
 
+const pct = (x: number): string => `${Math.round(x * 100)}%`;
+
 function step(f: Pick<TurnFailure, 'turn' | 'stage'> | undefined): string {
   return `turn ${(f?.turn ?? 0) + 1} ${f?.stage}`;
 }
@@ -27,6 +29,15 @@ export function printSummary(s: RunSummary | undefined): void {
     `  turns ${s.turns}, calls ${s.calls} (${s.failedCalls} returned errors), backend ${s.backend}`,
   );
   console.log(`  labels: ${pairs(s.labels)}`);
+  if (s.ops)
+    console.log(
+      `  ops planned/realised: ${s.ops
+        .map(
+          (o) =>
+            `${o.op} ${pct(o.planned)}/${o.realised === undefined ? '-' : pct(o.realised)} (of ${o.basis} ${o.of})`,
+        )
+        .join(', ')}`,
+    );
   console.log(`  SFT (OpenAI chat JSONL): ${s.files.sft}`);
   console.log(`  conversations: ${s.files.conversations}`);
   console.log(`  report: ${s.files.report}`);

@@ -328,6 +328,7 @@ export async function synthesisRun(
         // the formats the config lists (an input field only: no command changes, histories replay)
         export: config.export,
         seed: config.seed,
+        ops: config.ops,
         ...(stopped
           ? {
               stopped: {
