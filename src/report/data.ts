@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { ConversationRecord } from '../core/conversation';
+import { addTrace, NO_TRACE, type TraceTotals } from '../core/op-rates';
 import { OpsConfig } from '../core/ops';
 import { Price } from '../core/config';
 import { readEstimate, type Estimate } from '../estimate/estimate';
@@ -107,15 +108,7 @@ export interface Realised {
   labels: Record<string, number>;
   totalTurns: number;
   /** The ops as applied (sums of the FSPs' traces), to set beside the config's probabilities. */
-  trace: {
-    mergeBoundaries: number;
-    merges: number;
-    insertsShort: number;
-    insertsLong: number;
-    /** Conversations with a Split, and of them those whose empty turn is miss_func. */
-    split: number;
-    missFunc: number;
-  };
+  trace: TraceTotals;
   /** Calls that returned an error, by function. */
   callErrors: Record<string, number>;
   negatives: number;
@@ -171,7 +164,7 @@ export async function readReportData(dir: string): Promise<ReportData> {
     calls: {},
     labels: {},
     totalTurns: 0,
-    trace: { mergeBoundaries: 0, merges: 0, insertsShort: 0, insertsLong: 0, split: 0, missFunc: 0 },
+    trace: NO_TRACE,
     callErrors: {},
     negatives: 0,
   };
@@ -194,13 +187,7 @@ export async function readReportData(dir: string): Promise<ReportData> {
       for (const l of t.labels) bump(realised.labels, l);
       for (const c of t.calls) if (c.error) bump(realised.callErrors, c.name);
     }
-    const tr = r.fsp.trace;
-    realised.trace.mergeBoundaries += tr.mergeBoundaries;
-    realised.trace.merges += tr.merges;
-    realised.trace.insertsShort += tr.insertsShort;
-    realised.trace.insertsLong += tr.insertsLong;
-    if (tr.split !== 'none') realised.trace.split++;
-    if (tr.split === 'miss_func') realised.trace.missFunc++;
+    realised.trace = addTrace(realised.trace, r.fsp.trace);
     realised.negatives += r.stats.negatives;
     if (samples.length < SAMPLES) samples.push(r);
   }

@@ -1,4 +1,6 @@
 import { callSteps, type ConversationRecord } from '../core/conversation';
+import { opRates, type OpRate } from '../core/op-rates';
+import { OpsConfig } from '../core/ops';
 import type { ReportData, UsageRow } from './data';
 
 /**
@@ -247,47 +249,23 @@ export function renderReport(d: ReportData, links: { ui?: string; namespace?: st
   );
   const t = r.trace;
   const ops = d.info?.ops;
-  const opRow = (
-    name: string,
-    configured: number | undefined,
-    realised: number | undefined,
-    basis: string,
-  ): string[] => [
-    esc(name),
-    configured === undefined ? '-' : esc(pct(configured)),
-    realised === undefined ? '-' : esc(pct(realised)),
-    esc(basis),
-  ];
-  const ratio = (a: number, b: number): number | undefined => (b > 0 ? a / b : undefined);
+  const OP_NAMES: Record<OpRate['op'], string> = {
+    merge: 'Merge',
+    insert_long_share: 'Insert (long share)',
+    split: 'Split',
+    split_miss_func_share: 'Split: miss_func share',
+  };
+  // the rates come from the run's own trace sums; without the run's config the planned column stays empty
+  const rates = opRates(t, ops ?? OpsConfig.parse({}));
   parts.push(
     table(
       ['operation', 'config probability', 'realised', 'of'],
-      [
-        opRow(
-          'Merge',
-          ops?.mergeProb,
-          ratio(t.merges, t.mergeBoundaries),
-          `${int(t.mergeBoundaries)} boundaries between walk steps`,
-        ),
-        opRow(
-          'Insert (long share)',
-          ops?.longInsertProb,
-          ratio(t.insertsLong, t.insertsShort + t.insertsLong),
-          `${int(t.insertsShort + t.insertsLong)} inserts`,
-        ),
-        opRow(
-          'Split',
-          ops?.splitProb,
-          ratio(t.split, r.conversations),
-          `${int(r.conversations)} conversations`,
-        ),
-        opRow(
-          'Split: miss_func share',
-          ops?.missFuncProb,
-          ratio(t.missFunc, t.split),
-          `${int(t.split)} splits`,
-        ),
-      ],
+      rates.map((o) => [
+        esc(OP_NAMES[o.op]),
+        ops ? esc(pct(o.planned)) : '-',
+        o.realised === undefined ? '-' : esc(pct(o.realised)),
+        esc(`${int(o.basis)} ${o.of}`),
+      ]),
     ) +
       `<p class="muted">Insert probability ${ops ? esc(pct(ops.insertProb)) : '-'} applies to turns whose last function has a nested neighbour; realised: ${int(t.insertsShort)} short and ${int(t.insertsLong)} long inserts.</p>`,
   );
