@@ -152,12 +152,18 @@ export async function firstExecution(client: Client, runId: string): Promise<{ r
 
 /** The RunInput a run was started with (first event of its first execution): config, paths, queues. */
 export async function runInputOf(client: Client, runId: string): Promise<RunInput> {
-  const history = await client.workflow
-    .getHandle(runId, (await firstExecution(client, runId)).runId)
-    .fetchHistory();
+  const input = await startInput(
+    client.workflow.getHandle(runId, (await firstExecution(client, runId)).runId),
+  );
+  if (input === undefined) throw new ConfigError(`run ${runId}: no start event found`);
+  return RunInput.parse(input);
+}
+
+/** The first argument an execution was started with (its first event), undefined when there is none. */
+async function startInput(handle: WorkflowHandle): Promise<unknown> {
+  const history = await handle.fetchHistory();
   const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-  if (!payload) throw new ConfigError(`run ${runId}: no start event found`);
-  return RunInput.parse(defaultPayloadConverter.fromPayload(payload));
+  return payload ? defaultPayloadConverter.fromPayload(payload) : undefined;
 }
 
 export interface ConversationInfo {
@@ -370,25 +376,22 @@ export interface FailedConversation {
 
 /** The conversations of a run whose latest execution ended failed (their wait for a retry ran out). */
 export async function failedConversations(client: Client, runId: string): Promise<FailedConversation[]> {
-  const latest = new Map<string, { runId: string; start: Date }>();
-  const query = `WorkflowId STARTS_WITH '${runId}/conv-' AND ExecutionStatus = 'Completed'`;
-  for await (const wf of client.workflow.list({ query })) {
+  // every execution, whatever its status: a conversation whose latest execution is a rerun still under way
+  // is not failed (filtering on Completed would find its older, failed execution instead)
+  const latest = new Map<string, { runId: string; start: Date; status: string }>();
+  for await (const wf of client.workflow.list({ query: `WorkflowId STARTS_WITH '${runId}/conv-'` })) {
     const seen = latest.get(wf.workflowId);
     if (!seen || seen.start < wf.startTime)
-      latest.set(wf.workflowId, { runId: wf.runId, start: wf.startTime });
+      latest.set(wf.workflowId, { runId: wf.runId, start: wf.startTime, status: wf.status.name });
   }
   const out: FailedConversation[] = [];
-  for (const [id, { runId: execution }] of latest) {
+  for (const [id, { runId: execution, status }] of latest) {
+    if (status !== 'COMPLETED') continue;
     const handle = client.workflow.getHandle(id, execution);
-    // a rerun may be under way: only an execution that is itself the latest and ended failed counts
-    const desc = await handle.describe();
-    if (desc.status.name !== 'COMPLETED') continue;
     const result = (await handle.result()) as ConversationResult;
     if (result.status !== 'failed') continue;
-    const history = await handle.fetchHistory();
-    const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-    if (!payload) continue;
-    out.push({ id, input: defaultPayloadConverter.fromPayload(payload), failure: result.failure });
+    const input = (await startInput(handle)) as ConversationInput | undefined;
+    if (input) out.push({ id, input, failure: result.failure });
   }
   return out.sort((a, b) => (a.id < b.id ? -1 : 1));
 }
