@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { magnetCli } from './helpers/cli';
-import { makeRunDir, prepare, runToEnd } from './helpers/run';
+import { fakeLlm, makeRunDir, prepare, runToEnd } from './helpers/run';
 import { temporalAddress, withClientAndFakeOpenAI } from './helpers/temporal';
 
 /**
@@ -30,11 +30,7 @@ it('a run writes every configured format and magnet validate passes on each', as
     conversations: 6,
     negatives: { samples: 2 },
     export: { formats: FORMATS, split: 0.5 },
-    llm: {
-      providers: { fake: { kind: 'openai', baseURL: `${server.url}/v1`, apiKeyEnv: 'MAGNET_FAKE_KEY' } },
-      default: { provider: 'fake', model: 'm1' },
-      roles: { student: { provider: 'fake', model: 'student-1' } },
-    },
+    llm: fakeLlm(server, { student: true }),
   });
   const input = await prepare(home, configFile, `export-${Date.now()}`);
   const summary = await runToEnd(client, input);

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildGraphWithConfig } from '../src/cli/graph';
 import { Graph } from '../src/core/graph';
-import { makeRunDir, prepare } from './helpers/run';
+import { fakeLlm, makeRunDir, prepare } from './helpers/run';
 import { withClientAndFakeOpenAI, workflowBundle } from './helpers/temporal';
 
 /**
@@ -18,10 +18,7 @@ it('with an LLM judge on the fake server it sends one judge request per function
   const { home, configFile } = makeRunDir({
     seed: 5,
     conversations: 1,
-    llm: {
-      providers: { fake: { kind: 'openai', baseURL: `${server.url}/v1`, apiKeyEnv: 'MAGNET_FAKE_KEY' } },
-      default: { provider: 'fake', model: 'm1' },
-    },
+    llm: fakeLlm(server),
   });
   const before = process.env.MAGNET_HOME;
   process.env.MAGNET_HOME = home;

@@ -1,6 +1,6 @@
 import { retryFailed, runStatus } from '../src/client';
 import { stableStringify } from '../src/io/files';
-import { makeRunDir, prepare, readRecords, startRun } from './helpers/run';
+import { fakeLlm, makeRunDir, prepare, readRecords, startRun } from './helpers/run';
 import { until } from './helpers/cli';
 import { withClientAndFakeOpenAI } from './helpers/temporal';
 
@@ -17,10 +17,7 @@ it('a refused judge request waits for magnet retry, then the run completes', asy
   const { home, configFile } = makeRunDir({
     seed: 21,
     conversations: 3,
-    llm: {
-      providers: { fake: { kind: 'openai', baseURL: `${server.url}/v1`, apiKeyEnv: 'MAGNET_FAKE_KEY' } },
-      default: { provider: 'fake', model: 'm1' },
-    },
+    llm: fakeLlm(server),
   });
   const input = await prepare(home, configFile, `graph-retry-${Date.now()}`);
   // the first function the judge is asked about is refused until the test lets it through

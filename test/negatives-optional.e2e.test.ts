@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { makeRunDir, prepare, readRecords, runToEnd } from './helpers/run';
+import { fakeLlm, makeRunDir, prepare, readRecords, runToEnd } from './helpers/run';
 import { withClientAndFakeOpenAI } from './helpers/temporal';
 
 /**
@@ -15,11 +15,7 @@ it('a student that fails every answer still leaves every positive record written
     seed: 19,
     conversations: 3,
     negatives: { samples: 2 },
-    llm: {
-      providers: { fake: { kind: 'openai', baseURL: `${server.url}/v1`, apiKeyEnv: 'MAGNET_FAKE_KEY' } },
-      default: { provider: 'fake', model: 'm1' },
-      roles: { student: { provider: 'fake', model: 'student-1' } },
-    },
+    llm: fakeLlm(server, { student: true }),
   });
   server.setScript((req) => (req.role === 'student' ? { content: 'I refuse to answer in JSON' } : undefined));
   const input = await prepare(home, configFile, `negatives-${Date.now()}`);

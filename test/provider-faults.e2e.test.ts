@@ -1,4 +1,4 @@
-import { makeRunDir, prepare, readRecords, runToEnd } from './helpers/run';
+import { fakeLlm, makeRunDir, prepare, readRecords, runToEnd } from './helpers/run';
 import { withClientAndFakeOpenAI } from './helpers/temporal';
 
 /**
@@ -25,18 +25,8 @@ it('completes every conversation, graph and plans included, paying each whole an
     seed: 13,
     conversations: 6,
     concurrency: { conversations: 6 },
-    llm: {
-      providers: {
-        fake: {
-          kind: 'openai',
-          baseURL: `${server.url}/v1`,
-          apiKeyEnv: 'MAGNET_FAKE_KEY',
-          timeoutMs: 3000,
-        },
-      },
-      // every role on the flaky provider: the dependency judge (graph) and the nested judge (plan) too
-      default: { provider: 'fake', model: 'teacher-1' },
-    },
+    // every role on the flaky provider: the dependency judge (graph) and the nested judge (plan) too
+    llm: fakeLlm(server, { provider: { timeoutMs: 3000 }, model: 'teacher-1' }),
   });
   const input = await prepare(home, configFile, `faults-${Date.now()}`);
   const summary = await runToEnd(client, input);

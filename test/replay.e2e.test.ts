@@ -4,7 +4,7 @@ import { Worker } from '@temporalio/worker';
 import { progressQuery } from '../src/workflows/run';
 import { conversationStatusQuery } from '../src/workflows/conversation';
 import { answer } from './fakes';
-import { makeRunDir, prepare, readRecords, startRun } from './helpers/run';
+import { fakeLlm, makeRunDir, prepare, readRecords, startRun } from './helpers/run';
 import { temporalAddress, withClientAndFakeOpenAI, workflowBundle } from './helpers/temporal';
 import { magnetCli, until } from './helpers/cli';
 import type { Role } from '../src/llm/protocol';
@@ -19,10 +19,7 @@ describe('replaying failed turns', () => {
       seed: 5,
       conversations: 3,
       failedTurns: { waitSeconds: 600 },
-      llm: {
-        providers: { fake: { kind: 'openai', baseURL: `${server.url}/v1`, apiKeyEnv: 'MAGNET_FAKE_KEY' } },
-        default: { provider: 'fake', model: 'm1' },
-      },
+      llm: fakeLlm(server),
     });
     const runId = `replay-${Date.now()}`;
     const input = await prepare(home, configFile, runId);

@@ -1,6 +1,6 @@
 import { stableStringify } from '../src/io/files';
 import { magnetCli } from './helpers/cli';
-import { makeRunDir, prepare, readRecords, runToEnd } from './helpers/run';
+import { fakeLlm, makeRunDir, prepare, readRecords, runToEnd } from './helpers/run';
 import { temporalAddress, withClientAndFakeOpenAI } from './helpers/temporal';
 
 /**
@@ -16,10 +16,7 @@ it('turns a failed conversation into a completed one without paying its finished
   const { home, configFile } = makeRunDir({
     seed: 17,
     conversations: 3,
-    llm: {
-      providers: { fake: { kind: 'openai', baseURL: `${server.url}/v1`, apiKeyEnv: 'MAGNET_FAKE_KEY' } },
-      default: { provider: 'fake', model: 'm1' },
-    },
+    llm: fakeLlm(server),
   });
   const input = await prepare(home, configFile, `rerun-${Date.now()}`);
   // one conversation's second turn gets unusable answers (its repair too) until the test says otherwise

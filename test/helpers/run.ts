@@ -11,6 +11,7 @@ import { synthesisRun } from '../../src/workflows/run';
 import type { RunSummary } from '../../src/activities/export';
 import type { ConversationRecord } from '../../src/core/conversation';
 import { checkRecord } from './checks';
+import type { FakeServer } from '../fakes';
 import { temporalAddress, workflowBundle } from './temporal';
 
 export const ROOT = path.join(__dirname, '..', '..');
@@ -22,6 +23,23 @@ export function makeRunDir(config: object): { home: string; configFile: string }
   const configFile = path.join(home, 'run.json');
   writeFileSync(configFile, JSON.stringify({ pool: 'pool', ...config }, null, 2));
   return { home, configFile };
+}
+
+/**
+ * A run config's `llm` with every role on the fake OpenAI server (key in MAGNET_FAKE_KEY, model m1 unless told);
+ * `student` adds the student model, so the run makes mDPO negatives.
+ */
+export function fakeLlm(
+  server: FakeServer,
+  opts: { provider?: Record<string, unknown>; model?: string; student?: boolean } = {},
+): Record<string, unknown> {
+  return {
+    providers: {
+      fake: { kind: 'openai', baseURL: `${server.url}/v1`, apiKeyEnv: 'MAGNET_FAKE_KEY', ...opts.provider },
+    },
+    default: { provider: 'fake', model: opts.model ?? 'm1' },
+    ...(opts.student ? { roles: { student: { provider: 'fake', model: 'student-1' } } } : {}),
+  };
 }
 
 /** Prepares a run the way the CLI does, in a given data folder, on a private task queue. */

@@ -2,7 +2,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { conversationStatusQuery, retryTurnUpdate } from '../../src/workflows/conversation';
 import { until } from '../helpers/cli';
-import { makeRunDir, prepare, startRun } from '../helpers/run';
+import { fakeLlm, makeRunDir, prepare, startRun } from '../helpers/run';
 import { withClientAndFakeOpenAI } from '../helpers/temporal';
 
 /**
@@ -25,11 +25,7 @@ it(`records the histories of workflow version ${VERSION ?? '(set MAGNET_HISTORIE
     concurrency: { conversations: 2 },
     failedTurns: { waitSeconds: 600 },
     negatives: { samples: 1 },
-    llm: {
-      providers: { fake: { kind: 'openai', baseURL: `${server.url}/v1`, apiKeyEnv: 'MAGNET_FAKE_KEY' } },
-      default: { provider: 'fake', model: 'm1' },
-      roles: { student: { provider: 'fake', model: 'student-1' } },
-    },
+    llm: fakeLlm(server, { student: true }),
   });
   const runId = 'hist-run';
   const input = await prepare(home, configFile, runId);
