@@ -28,7 +28,7 @@ import { teacherTask } from '../roles/teacher';
 import { argumentProblem, executeTurn, type ExecutionMode } from '../tools/execute';
 import type { Json } from '../tools/types';
 import { nonRetryableOn } from './errors';
-import { graphFor, poolIndex } from './pool';
+import { graphFor, poolIndex, poolSources } from './pool';
 
 export async function planConversationActivity(input: {
   storeDir: string;
@@ -211,12 +211,23 @@ export async function executeActivity(input: {
         return r.value;
       };
     }
+    const sources = await poolSources(input.storeDir, input.poolRef);
+    // outside tools keep their own state: one scope per conversation, rebuilt from its calls when retried
+    const external = sources.length
+      ? {
+          sources,
+          scope: {
+            key: `${input.poolRef}/${input.seed}`,
+            history: await loadHistory(input.storeDir, input.previous),
+          },
+        }
+      : undefined;
     // the reference answer becomes training data: only calls whose arguments fit are made (strict)
     const {
       calls,
       states: next,
       skipped,
-    } = await executeTurn(input.calls, pool, states, input.seed, input.mode, simulate, true);
+    } = await executeTurn(input.calls, pool, states, input.seed, input.mode, simulate, true, external);
     return {
       callsRef: await putJson(input.storeDir, calls),
       stateRef: await putJson(input.storeDir, next),

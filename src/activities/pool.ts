@@ -1,5 +1,5 @@
 import { Graph, type GraphStats } from '../core/graph';
-import { indexPool, Pool, PoolError, type FunctionDef } from '../core/pool';
+import { indexPool, Pool, PoolError, type FunctionDef, type ToolSource } from '../core/pool';
 import { getJson, putJson, type Ref } from '../io/artifacts';
 import { readJson } from '../io/files';
 import { loadPool } from '../io/pool-files';
@@ -7,10 +7,12 @@ import { nonRetryableOn } from './errors';
 
 export async function loadPoolActivity(input: {
   poolPaths: string[];
+  /** Absent in inputs of earlier releases. */
+  poolSources?: ToolSource[];
   storeDir: string;
 }): Promise<{ poolRef: Ref; functions: number; categories: string[] }> {
   return nonRetryableOn(async () => {
-    const pool = await loadPool(input.poolPaths);
+    const pool = await loadPool(input.poolPaths, input.poolSources);
     const poolRef = await putJson(input.storeDir, pool);
     const categories = [...new Set(pool.functions.map((f) => f.category))].sort();
     return { poolRef, functions: pool.functions.length, categories };
@@ -38,14 +40,27 @@ export async function loadGraphActivity(input: {
   });
 }
 
-const indexes = new Map<string, Map<string, FunctionDef>>();
+const indexes = new Map<string, { index: Map<string, FunctionDef>; sources: ToolSource[] }>();
 
-export async function poolIndex(storeDir: string, ref: Ref): Promise<Map<string, FunctionDef>> {
+async function loadStoredPool(
+  storeDir: string,
+  ref: Ref,
+): Promise<{ index: Map<string, FunctionDef>; sources: ToolSource[] }> {
   const cached = indexes.get(ref);
   if (cached) return cached;
-  const index = indexPool(Pool.parse(await getJson(storeDir, ref)));
-  indexes.set(ref, index);
-  return index;
+  const pool = Pool.parse(await getJson(storeDir, ref));
+  const loaded = { index: indexPool(pool), sources: pool.sources ?? [] };
+  indexes.set(ref, loaded);
+  return loaded;
+}
+
+export async function poolIndex(storeDir: string, ref: Ref): Promise<Map<string, FunctionDef>> {
+  return (await loadStoredPool(storeDir, ref)).index;
+}
+
+/** The pool's MCP servers and OpenAPI services (none for a pool of files). */
+export async function poolSources(storeDir: string, ref: Ref): Promise<ToolSource[]> {
+  return (await loadStoredPool(storeDir, ref)).sources;
 }
 
 const graphs = new Map<string, Graph>();

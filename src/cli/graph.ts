@@ -14,6 +14,7 @@ import { ConfigError, loadConfig } from '../io/config-file';
 import { writeAtomic } from '../io/files';
 import { dataDir } from '../io/paths';
 import { loadPool } from '../io/pool-files';
+import { resolvePoolEntries } from '../tools/sources';
 import { homeLayout, runLayout } from '../io/run-layout';
 import { preflight } from '../llm/preflight';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
@@ -84,9 +85,9 @@ export async function buildGraphWithConfig(opts: {
   workerOptions?: Partial<WorkerOptions>;
 }): Promise<{ graph: Graph; usage: Usage; runId: string; ledger: string }> {
   const { config, baseDir } = await loadConfig(opts.config);
-  const poolPaths = opts.pool
-    ? opts.pool.map((p) => path.resolve(p))
-    : (Array.isArray(config.pool) ? config.pool : [config.pool]).map((p) => path.resolve(baseDir, p));
+  const { poolPaths, poolSources } = opts.pool
+    ? { poolPaths: opts.pool.map((p) => path.resolve(p)), poolSources: [] }
+    : resolvePoolEntries(config.pool, baseDir, opts.config);
   const graphConfig = GraphConfig.parse({
     ...config.graphBuild,
     ...(opts.maxCandidates !== undefined ? { maxCandidates: opts.maxCandidates } : {}),
@@ -120,7 +121,7 @@ export async function buildGraphWithConfig(opts: {
     prompts,
   );
   if (opts.preflight) await preflight(judgeOnly);
-  const { poolRef } = await loadPoolActivity({ poolPaths, storeDir: home.store });
+  const { poolRef } = await loadPoolActivity({ poolPaths, poolSources, storeDir: home.store });
 
   const { client, server } = await connect({ startLocal: true });
   const taskQueue = runTaskQueue(runId);

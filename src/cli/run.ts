@@ -9,6 +9,7 @@ import { ConfigError, loadConfig } from '../io/config-file';
 import { readJson } from '../io/files';
 import { dataDir } from '../io/paths';
 import { loadPool } from '../io/pool-files';
+import { resolvePoolEntries } from '../tools/sources';
 import { checkKeys } from '../llm/preflight';
 import { homeLayout } from '../io/run-layout';
 import { runTaskQueue } from '../temporal/task-queue';
@@ -36,10 +37,8 @@ export async function prepareRun(
     conversations: opts.conversations ?? loaded.conversations,
     llm: opts.noCache ? { ...loaded.llm, cache: false } : loaded.llm,
   };
-  const poolPaths = (Array.isArray(config.pool) ? config.pool : [config.pool]).map((p) =>
-    path.resolve(baseDir, p),
-  );
-  const pool = await loadPool(poolPaths);
+  const { poolPaths, poolSources } = resolvePoolEntries(config.pool, baseDir, configFile);
+  const pool = await loadPool(poolPaths, poolSources);
   let graphPath: string | undefined;
   if (config.graph) {
     graphPath = path.resolve(baseDir, config.graph);
@@ -66,6 +65,7 @@ export async function prepareRun(
     runId,
     config,
     poolPaths,
+    poolSources,
     graphPath,
     outDir,
     storeDir: home.store,

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { DEFAULT_SPLIT, EXPORT_FORMATS } from '../export/formats';
 import { GraphConfig } from './graph';
 import { OpsConfig } from './ops';
+import { ToolSource } from './pool';
+import { PoolEntry } from './pool-sources';
 
 export const LLM_ROLES = [
   'dependency_judge',
@@ -261,8 +263,11 @@ export const RunConfig = z
         'letters, digits, . _ - (max 64), starting with a letter or digit',
       )
       .optional(),
-    /** Pool files or folders, relative to the config file. */
-    pool: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    /**
+     * Pool files or folders (relative to the config file), and sources executed where they live:
+     * `{"mcp": {...}}` MCP servers, `{"openapi": {...}}` OpenAPI documents.
+     */
+    pool: z.union([PoolEntry, z.array(PoolEntry).min(1)]),
     /** A prebuilt graph (from `magnet graph`); built by the run when absent. */
     graph: z.string().optional(),
     /** Output folder; default <data>/runs/<run id>. */
@@ -369,6 +374,8 @@ export const RunInput = z.object({
   runId: z.string(),
   config: RunConfig,
   poolPaths: z.array(z.string()),
+  /** MCP servers and OpenAPI services of the pool (absent in inputs of earlier releases). */
+  poolSources: z.array(ToolSource).optional(),
   graphPath: z.string().optional(),
   outDir: z.string(),
   /** Artifact store root (content-addressed objects). */

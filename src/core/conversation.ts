@@ -29,7 +29,8 @@ export const ExecutedCall = z.object({
   after: z.array(z.string()),
   output: z.unknown(),
   error: z.string().optional(),
-  executor: z.enum(['builtin', 'simulated', 'mcp']),
+  /** Who executed it: builtin, simulated, http, or mcp:<server> (`mcp` alone in records of earlier releases). */
+  executor: z.union([z.enum(['builtin', 'simulated', 'http', 'mcp']), z.string().regex(/^mcp:.+$/)]),
 });
 export type ExecutedCall = z.infer<typeof ExecutedCall>;
 

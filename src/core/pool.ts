@@ -60,6 +60,22 @@ export const FunctionName = z
     'must start with a letter or _ and contain only letters, digits, _ . -',
   );
 
+/**
+ * Who executes a function, decided when the pool is loaded from where the definition came from, never from
+ * its name alone: a user's `place_order` must not run magnet's example code because the names match.
+ * `builtin`: magnet's own tool set `set` (only functions of the built-in pool). `simulated`: no implementation,
+ * outputs simulated from the output schema (or by the `simulate` role). `mcp`: tool `tool` of the MCP server
+ * `server` (a pool source). `http`: an operation of an OpenAPI source, called over HTTP.
+ */
+export const Impl = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('builtin'), set: z.string() }),
+  z.object({ kind: z.literal('simulated') }),
+  z.object({ kind: z.literal('mcp'), server: z.string(), tool: z.string() }),
+  // the operation binding (method, path, parameter locations) is defined by the OpenAPI source module
+  z.object({ kind: z.literal('http'), source: z.string() }).passthrough(),
+]);
+export type Impl = z.infer<typeof Impl>;
+
 export const FunctionDef = z.object({
   name: FunctionName,
   description: z.string().min(1, 'must not be empty'),
@@ -69,10 +85,29 @@ export const FunctionDef = z.object({
   category: z.string().min(1),
   /** Where the definition came from: file and item (index or line) for error messages and provenance. */
   source: z.object({ file: z.string(), item: z.string() }),
+  /** Who executes it; absent in pools stored by earlier releases (then: built-in code by name, as they did). */
+  impl: Impl.optional(),
+  /** `declared` by the source, or `inferred` (from sample outputs or by an LLM) where the source gave none. */
+  outputOrigin: z.enum(['declared', 'inferred']).optional(),
 });
 export type FunctionDef = z.infer<typeof FunctionDef>;
 
-export const Pool = z.object({ functions: z.array(FunctionDef) });
+/**
+ * A source that executes calls (an MCP server, an OpenAPI service): what a worker needs to reach it, by name.
+ * The fields beyond `kind` and `name` are defined by the source's module (src/tools/mcp, src/tools/openapi).
+ * Never holds a secret: credentials are named by environment variable.
+ */
+export const ToolSource = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('mcp'), name: z.string() }).passthrough(),
+  z.object({ kind: z.literal('openapi'), name: z.string() }).passthrough(),
+]);
+export type ToolSource = z.infer<typeof ToolSource>;
+
+export const Pool = z.object({
+  functions: z.array(FunctionDef),
+  /** Sources whose functions are executed by them; absent for pools of files only. */
+  sources: z.array(ToolSource).optional(),
+});
 export type Pool = z.infer<typeof Pool>;
 
 export class PoolError extends Error {

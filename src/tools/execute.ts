@@ -1,10 +1,13 @@
 import Ajv, { type ValidateFunction } from 'ajv';
 import type { ExecutedCall, PlannedCall } from '../core/conversation';
-import type { FunctionDef } from '../core/pool';
+import type { FunctionDef, ToolSource } from '../core/pool';
 import { deriveSeed } from '../core/rng';
-import { findToolSet } from './builtin';
+import { builtinToolSets, findToolSet } from './builtin';
+import { callMcp } from './mcp/execute';
+import { callHttp } from './openapi/execute';
+import { safeCall } from './safe';
 import { simulateOutput } from './simulate';
-import { ToolError, type Json } from './types';
+import { ToolError, type ExecScope, type Json, type ToolSet } from './types';
 
 export type ExecutionMode = 'auto' | 'builtin' | 'simulated';
 
@@ -28,6 +31,42 @@ export function checkOutput(def: FunctionDef, output: unknown): string | undefin
   if (validate(output)) return undefined;
   const e = validate.errors?.[0];
   return `output does not match the output schema of ${def.name}: ${e?.instancePath || '/'} ${e?.message ?? ''}`.trim();
+}
+
+/** Functions executed where they live (MCP servers, OpenAPI services): the pool's sources and the scope. */
+export interface ExternalExecution {
+  sources: readonly ToolSource[];
+  scope: ExecScope;
+}
+
+/**
+ * The built-in tool set that runs `def`: the one its `impl` names. A definition without `impl` comes from a
+ * pool stored by an earlier release, which bound built-in code by name.
+ */
+function builtinSetOf(def: FunctionDef | undefined, name: string): ToolSet | undefined {
+  if (!def?.impl) return findToolSet(name);
+  if (def.impl.kind !== 'builtin') return undefined;
+  const set = builtinToolSets.find((s) => s.name === (def.impl as { set: string }).set);
+  return set?.functions.includes(name) ? set : undefined;
+}
+
+/** Calls a function of an MCP server or an OpenAPI service, with a timeout and an output size cap. */
+async function callExternal(
+  def: FunctionDef,
+  args: Record<string, unknown>,
+  ext?: ExternalExecution,
+): Promise<{ output: Json; executor: ExecutedCall['executor'] }> {
+  const impl = def.impl;
+  if (impl?.kind !== 'mcp' && impl?.kind !== 'http') throw new Error(`${def.name} is not external`);
+  const name = impl.kind === 'mcp' ? impl.server : impl.source;
+  const source = ext?.sources.find((s) => s.name === name);
+  if (!source || !ext) throw new ToolError(`${def.name}: its source ${name} is not in the pool`);
+  if (impl.kind === 'mcp')
+    return {
+      output: await safeCall(() => callMcp(source, impl.tool, args, ext.scope)),
+      executor: `mcp:${name}`,
+    };
+  return { output: await safeCall(() => callHttp(source, def, args, ext.scope)), executor: 'http' };
 }
 
 export interface TurnExecution {
@@ -67,6 +106,8 @@ export async function executeTurn(
   /** An LLM playing functions without implementation; offline schema-based simulation when absent. */
   simulate?: (def: FunctionDef, args: Record<string, unknown>, done: ExecutedCall[]) => Promise<unknown>,
   strict = false,
+  /** Where functions of MCP servers and OpenAPI services run; absent, they fail as unreachable. */
+  external?: ExternalExecution,
 ): Promise<TurnExecution> {
   const next: Record<string, Json> = { ...states };
   const done = new Map<string, ExecutedCall>();
@@ -93,12 +134,22 @@ export async function executeTurn(
       }
     }
     let output: Json = null;
-    const set = mode === 'simulated' ? undefined : findToolSet(p.name);
-    const executor: ExecutedCall['executor'] = set ? 'builtin' : 'simulated';
+    const set = mode === 'simulated' ? undefined : builtinSetOf(def, p.name);
+    const ext = mode !== 'simulated' && (def?.impl?.kind === 'mcp' || def?.impl?.kind === 'http');
+    let executor: ExecutedCall['executor'] = set ? 'builtin' : 'simulated';
     if (!def) error = `unknown function ${p.name}`;
     if (!error && def) {
       if (mode === 'builtin' && !set) error = `no built-in implementation of ${p.name}`;
-      else if (set) {
+      else if (ext) {
+        try {
+          ({ output, executor } = await callExternal(def, args, external));
+        } catch (e) {
+          if (!(e instanceof ToolError)) throw e;
+          error = e.message;
+          output = { error: e.message };
+          executor = def.impl?.kind === 'mcp' ? `mcp:${def.impl.server}` : 'http';
+        }
+      } else if (set) {
         const state = next[set.name] ?? set.initialState(deriveSeed(seed, 'state', set.name));
         try {
           const r = set.call(state, p.name, args);

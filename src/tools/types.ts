@@ -44,3 +44,14 @@ export class ToolError extends Error {
     this.name = 'ToolError';
   }
 }
+
+/**
+ * What an executor that keeps state outside magnet (an MCP server) needs to keep conversations apart and to
+ * rebuild a conversation's state for a retried turn.
+ */
+export interface ExecScope {
+  /** One conversation (or one negative sample of it): calls of different scopes never share state. */
+  key: string;
+  /** The conversation's calls before this turn, in order, as recorded. */
+  history: readonly { name: string; arguments: Record<string, unknown>; output: unknown; error?: string }[];
+}

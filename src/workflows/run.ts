@@ -137,7 +137,8 @@ export async function synthesisRun(
     state = carry;
   } else {
     const pool = await local.loadPoolActivity.executeWithOptions({ summary: 'load and validate the pool' }, [
-      { poolPaths: input.poolPaths, storeDir: input.storeDir },
+      // an activity's arguments are not compared on replay: inputs of earlier releases carry no sources
+      { poolPaths: input.poolPaths, poolSources: input.poolSources, storeDir: input.storeDir },
     ]);
     progress.phase = 'graph';
     let usage = ZERO;

@@ -1,0 +1,32 @@
+import path from 'node:path';
+import type { FunctionDef, ToolSource } from '../core/pool';
+import { splitPoolEntries, type PoolEntry } from '../core/pool-sources';
+import { listMcpFunctions, mcpSource } from './mcp/source';
+import { listOpenApiFunctions, openApiSource } from './openapi/source';
+
+/**
+ * A config's pool entry for an MCP server or an OpenAPI document, checked and with its files made absolute
+ * (relative to `baseDir`, the config's folder): what workers need to list and execute its tools. Throws a
+ * PoolError naming `where` (the config file and field).
+ */
+export function toToolSource(entry: Exclude<PoolEntry, string>, baseDir: string, where: string): ToolSource {
+  return 'mcp' in entry ? mcpSource(entry.mcp, baseDir, where) : openApiSource(entry.openapi, baseDir, where);
+}
+
+/** The functions a source offers, each bound to it by `impl`. */
+export function loadSourceFunctions(source: ToolSource): Promise<FunctionDef[]> {
+  return source.kind === 'mcp' ? listMcpFunctions(source) : listOpenApiFunctions(source);
+}
+
+/** A config's `pool` as absolute file paths and checked sources (`where`: the config file, for errors). */
+export function resolvePoolEntries(
+  pool: PoolEntry | PoolEntry[],
+  baseDir: string,
+  where: string,
+): { poolPaths: string[]; poolSources: ToolSource[] } {
+  const entries = splitPoolEntries(Array.isArray(pool) ? pool : [pool]);
+  return {
+    poolPaths: entries.paths.map((p) => path.resolve(baseDir, p)),
+    poolSources: entries.sources.map((e) => toToolSource(e, baseDir, `${where} field pool`)),
+  };
+}
