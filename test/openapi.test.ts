@@ -140,6 +140,97 @@ describe('OpenAPI documents as a pool source: the petstore-expanded document (YA
   });
 });
 
+describe('the Swagger Petstore OpenAPI 3.0 document (swagger-api/swagger-petstore, YAML)', () => {
+  it('offers its operations by tag, skips the file upload, and needs a base URL for its relative server', async () => {
+    await expect(listOpenApiFunctions(source({ file: 'petstore3.yaml' }))).rejects.toThrow(
+      /OpenAPI source petstore3 \(.*petstore3\.yaml\): the server URL "\/v3" is relative: set baseURL/,
+    );
+    const src = source({
+      file: 'petstore3.yaml',
+      baseURL: 'http://127.0.0.1:8080/api/v3',
+      auth: { type: 'header', name: 'api_key', env: 'PETSTORE_API_KEY' },
+    });
+    const { functions, skipped } = await readOpenApi(src);
+    expect(skipped).toEqual([
+      {
+        operation: 'POST /pet/{petId}/uploadImage (uploadFile)',
+        reason: 'its request body is application/octet-stream, not JSON',
+      },
+    ]);
+    const fns = byName(functions);
+    expect(functions).toHaveLength(18);
+    const byCategory: Record<string, string[]> = {};
+    for (const f of functions) (byCategory[f.category] ??= []).push(f.name);
+    expect(byCategory).toEqual({
+      pet: [
+        'addPet',
+        'updatePet',
+        'findPetsByStatus',
+        'findPetsByTags',
+        'getPetById',
+        'updatePetWithForm',
+        'deletePet',
+      ],
+      store: ['getInventory', 'placeOrder', 'getOrderById', 'deleteOrder'],
+      user: [
+        'createUser',
+        'createUsersWithListInput',
+        'loginUser',
+        'logoutUser',
+        'getUserByName',
+        'updateUser',
+        'deleteUser',
+      ],
+    });
+    for (const f of functions) expect(FunctionDef.safeParse(f).success).toBe(true);
+
+    // Pet body flattened (required body: the schema's required fields are required); OpenAPI-only keywords gone
+    const add = fns.get('addPet') as FunctionDef;
+    expect(add.description).toBe('Add a new pet to the store');
+    expect(add.parameters.required).toEqual(['name', 'photoUrls']);
+    expect(Object.keys(add.parameters.properties)).toEqual([
+      'id',
+      'name',
+      'category',
+      'photoUrls',
+      'tags',
+      'status',
+    ]);
+    expect(add.parameters.properties.category).toEqual({
+      type: 'object',
+      properties: {
+        id: { type: 'integer', format: 'int64', examples: [1] },
+        name: { type: 'string', examples: ['Dogs'] },
+      },
+    });
+    expect(add.output).toMatchObject({ type: 'object', required: ['name', 'photoUrls'] });
+    // the credential's header is magnet's to send: deletePet's api_key parameter is not offered to the model
+    expect(fns.get('deletePet')?.parameters).toEqual({
+      type: 'object',
+      properties: { petId: { type: 'integer', format: 'int64', description: 'Pet id to delete' } },
+      required: ['petId'],
+    });
+    expect(fns.get('findPetsByStatus')?.parameters.properties.status).toMatchObject({
+      enum: ['available', 'pending', 'sold'],
+      default: 'available',
+    });
+    // an array body is one argument, optional as the document says
+    expect(fns.get('createUsersWithListInput')?.parameters).toMatchObject({
+      properties: { body: { type: 'array' } },
+      required: [],
+    });
+    // createUser declares only a `default` response: that is its output
+    expect(fns.get('createUser')?.output).toMatchObject({ properties: { username: { type: 'string' } } });
+    expect(fns.get('loginUser')?.output).toEqual({ type: 'string' });
+    expect(fns.get('getInventory')?.output).toEqual({
+      type: 'object',
+      additionalProperties: { type: 'integer', format: 'int32' },
+    });
+    expect(fns.get('logoutUser')?.output).toBeUndefined();
+    expect(fns.get('getPetById')?.impl).toMatchObject({ path: '/pet/{petId}', server: '/v3' });
+  });
+});
+
 describe('callHttp against a local server implementing petstore-expanded', () => {
   let store: PetstoreServer;
   let fns: Map<string, FunctionDef>;

@@ -134,9 +134,10 @@ export function operationsToFunctions(doc: unknown, source: OpenApiSource): Oper
   const seenFilter = new Set<string>();
   for (const [path, pathItem] of Object.entries(paths)) {
     if (!isObj(pathItem)) continue;
-    for (const method of HTTP_METHODS) {
-      const op = pathItem[method];
-      if (!isObj(op)) continue;
+    // in the document's order
+    for (const [key, op] of Object.entries(pathItem)) {
+      const method = HTTP_METHODS.find((m) => m === key);
+      if (!method || !isObj(op)) continue;
       const operationId = typeof op.operationId === 'string' ? op.operationId : undefined;
       const label = `${method.toUpperCase()} ${path}${operationId ? ` (${operationId})` : ''}`;
       const base =
