@@ -113,6 +113,17 @@ describe('OpenAPI documents as a pool source: the petstore-expanded document (YA
     expect(pool.functions.every((f) => f.impl?.kind === 'http' && f.impl.source === 'pets')).toBe(true);
   });
 
+  it('refuses two sources of one name (calls find their source by name)', () => {
+    const entry = { openapi: { file: 'petstore-expanded.yaml' } };
+    expect(() => resolvePoolEntries([entry, entry], FIXTURES, 'run.json')).toThrow(
+      new PoolError('run.json field pool: two sources are named petstore-expanded (give one a "name")'),
+    );
+    const renamed = { openapi: { file: 'petstore-expanded.yaml', name: 'pets2' } };
+    expect(resolvePoolEntries([entry, renamed], FIXTURES, 'run.json').poolSources.map((s) => s.name)).toEqual(
+      ['petstore-expanded', 'pets2'],
+    );
+  });
+
   it('says which config field is wrong, and never takes a credential in the config', () => {
     expect(() => source({ file: 'nope.yaml' })).toThrow(
       /run\.json field pool: OpenAPI source "nope\.yaml" field file: .*nope\.yaml does not exist/,
@@ -359,6 +370,7 @@ const EDGE_DOC = {
           { name: 'depth', in: 'query', schema: { type: 'integer', nullable: true, example: 2 } },
           { name: 'X-Trace', in: 'header', required: true, schema: { type: 'string' } },
           { name: 'session', in: 'cookie', schema: { type: 'string' } },
+          { name: 'filter[kind]', in: 'query', schema: { type: 'string' } },
         ],
         responses: {
           '200': {
@@ -435,6 +447,8 @@ describe('OpenAPI documents: what a real API throws at the converter', () => {
         nodeId: { type: 'string' },
         depth: { type: ['integer', 'null'], examples: [2] },
         'X-Trace': { type: 'string' },
+        // a name providers reject becomes a safe argument name; the request uses the real one
+        filter_kind_: { type: 'string' },
       },
       required: ['nodeId', 'X-Trace'],
     });
@@ -533,7 +547,15 @@ describe('callHttp: answers a service should not give', () => {
 
   it('caps the body while reading, passes text through, rejects broken JSON, excerpts error pages', async () => {
     await expect(get('big')).rejects.toThrow(/HTTP 200: answer over the 1000000-byte limit/);
-    expect(await get('text')).toBe('hello');
+    expect(
+      await callHttp(
+        src,
+        fns.get('get_node') as FunctionDef,
+        { nodeId: 'text', 'X-Trace': 't2', filter_kind_: 'leaf' },
+        scope,
+      ),
+    ).toBe('hello');
+    expect(sent.at(-1)).toBe('GET /api/nodes/text?filter%5Bkind%5D=leaf t2 edge-key');
     await expect(get('bad')).rejects.toThrow(/HTTP 200: the answer is not valid JSON: \{oops/);
     const err = await get('down').catch((e: Error) => e);
     expect(err).toBeInstanceOf(ToolError);

@@ -123,6 +123,18 @@ function successSchema(responses: unknown): unknown {
 
 class Skip extends Error {}
 
+/** Argument names providers accept (Anthropic's is the strictest); the binding keeps the real name. */
+const ARG_RE = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** A parameter's argument name: its own when providers accept it and it is free, else a safe, unique one. */
+function argName(name: string, where: string, taken: Record<string, unknown>): string {
+  let base = ARG_RE.test(name) ? name : name.replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 64) || where;
+  if (base in taken) base = `${base.slice(0, 56)}_${where}`;
+  let arg = base;
+  for (let i = 2; arg in taken; i++) arg = `${base.slice(0, 60)}_${i}`;
+  return arg;
+}
+
 export function operationsToFunctions(doc: unknown, source: OpenApiSource): OperationsResult {
   if (!isObj(doc) || typeof doc.openapi !== 'string' || !doc.openapi.startsWith('3.'))
     throw new Error('not an OpenAPI 3 document (no "openapi: 3.x" field)');
@@ -208,7 +220,7 @@ function toFunction(o: {
       schema.description = p.description.trim();
     if (schema.default === undefined && schema.enum === undefined && p.example !== undefined)
       schema.examples = [p.example];
-    const arg = name in properties ? `${name}_${where}` : name;
+    const arg = argName(name, where, properties);
     properties[arg] = schema;
     if (where === 'path' || p.required === true) required.push(arg);
     params[arg] = {
@@ -233,7 +245,7 @@ function toFunction(o: {
       !schema.oneOf &&
       !schema.anyOf &&
       !schema.allOf &&
-      Object.keys(props).every((k) => !(k in properties));
+      Object.keys(props).every((k) => ARG_RE.test(k) && !(k in properties));
     if (flat) {
       for (const [k, s] of Object.entries(props)) properties[k] = s;
       if (bodyRequired) required.push(...(schema.required ?? []));
