@@ -493,7 +493,46 @@ describe('OpenAPI documents: what a real API throws at the converter', () => {
     expect(ok.functions).toHaveLength(2);
   });
 
-  it('says which file is not an OpenAPI document', async () => {
+  it('resolves $refs to other files (YAML)', async () => {
+    writeFileSync(
+      path.join(dir, 'main.yaml'),
+      [
+        'openapi: 3.1.0',
+        'info: {title: split, version: "1"}',
+        'servers: [{url: "http://127.0.0.1:1"}]',
+        'paths:',
+        '  /things:',
+        '    post:',
+        '      operationId: makeThing',
+        '      requestBody: {required: true, content: {application/json: {schema: {$ref: "./schemas.yaml#/Thing"}}}}',
+        '      responses: {"201": {description: made, content: {application/json: {schema: {$ref: "./schemas.yaml#/Thing"}}}}}',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(
+      path.join(dir, 'schemas.yaml'),
+      'Thing:\n  type: object\n  required: [label]\n  properties:\n    id: {type: string, readOnly: true}\n    label: {type: [string, "null"]}\n',
+    );
+    const { functions } = await readOpenApi(openApiSource({ file: 'main.yaml' }, dir, 'x'));
+    expect(functions.map((f) => [f.name, f.parameters, f.output])).toEqual([
+      [
+        'makeThing',
+        { type: 'object', properties: { label: { type: ['string', 'null'] } }, required: ['label'] },
+        {
+          type: 'object',
+          required: ['label'],
+          properties: { id: { type: 'string', readOnly: true }, label: { type: ['string', 'null'] } },
+        },
+      ],
+    ]);
+  });
+
+  it('says which file is not an OpenAPI 3 document', async () => {
+    writeFileSync(path.join(dir, 'v2.json'), JSON.stringify({ swagger: '2.0', info: {}, paths: {} }));
+    await expect(readOpenApi(openApiSource({ file: 'v2.json' }, dir, 'x'))).rejects.toThrow(
+      /OpenAPI source v2 \(.*v2\.json\): a Swagger 2\.0 document: convert it to OpenAPI 3 first/,
+    );
+
     writeFileSync(path.join(dir, 'not.yaml'), 'just: [a, list\n');
     await expect(readOpenApi(openApiSource({ file: 'not.yaml' }, dir, 'x'))).rejects.toThrow(
       /OpenAPI source not \(.*not\.yaml\): cannot read the document/,

@@ -136,6 +136,8 @@ function argName(name: string, where: string, taken: Record<string, unknown>): s
 }
 
 export function operationsToFunctions(doc: unknown, source: OpenApiSource): OperationsResult {
+  if (isObj(doc) && doc.swagger !== undefined)
+    throw new Error(`a Swagger ${String(doc.swagger)} document: convert it to OpenAPI 3 first`);
   if (!isObj(doc) || typeof doc.openapi !== 'string' || !doc.openapi.startsWith('3.'))
     throw new Error('not an OpenAPI 3 document (no "openapi: 3.x" field)');
   const paths = isObj(doc.paths) ? doc.paths : {};
