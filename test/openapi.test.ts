@@ -371,6 +371,13 @@ const EDGE_DOC = {
           { name: 'X-Trace', in: 'header', required: true, schema: { type: 'string' } },
           { name: 'session', in: 'cookie', schema: { type: 'string' } },
           { name: 'filter[kind]', in: 'query', schema: { type: 'string' } },
+          {
+            name: 'where',
+            in: 'query',
+            content: {
+              'application/json': { schema: { type: 'object', properties: { depth: { type: 'integer' } } } },
+            },
+          },
         ],
         responses: {
           '200': {
@@ -449,6 +456,7 @@ describe('OpenAPI documents: what a real API throws at the converter', () => {
         'X-Trace': { type: 'string' },
         // a name providers reject becomes a safe argument name; the request uses the real one
         filter_kind_: { type: 'string' },
+        where: { type: 'object', properties: { depth: { type: 'integer' } } },
       },
       required: ['nodeId', 'X-Trace'],
     });
@@ -590,11 +598,13 @@ describe('callHttp: answers a service should not give', () => {
       await callHttp(
         src,
         fns.get('get_node') as FunctionDef,
-        { nodeId: 'text', 'X-Trace': 't2', filter_kind_: 'leaf' },
+        { nodeId: 'text', 'X-Trace': 't2', filter_kind_: 'leaf', where: { depth: 1 } },
         scope,
       ),
     ).toBe('hello');
-    expect(sent.at(-1)).toBe('GET /api/nodes/text?filter%5Bkind%5D=leaf t2 edge-key');
+    expect(sent.at(-1)).toBe(
+      'GET /api/nodes/text?filter%5Bkind%5D=leaf&where=%7B%22depth%22%3A1%7D t2 edge-key',
+    );
     await expect(get('bad')).rejects.toThrow(/HTTP 200: the answer is not valid JSON: \{oops/);
     const err = await get('down').catch((e: Error) => e);
     expect(err).toBeInstanceOf(ToolError);

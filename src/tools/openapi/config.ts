@@ -73,6 +73,8 @@ export const ParamBinding = z.object({
   /** OpenAPI `style` and `explode` (defaults: simple for path and header, form+explode for query). */
   style: z.string().optional(),
   explode: z.boolean().optional(),
+  /** A parameter described by `content` instead of `schema`: its value is sent as that media type (JSON). */
+  contentType: z.string().optional(),
 });
 export type ParamBinding = z.infer<typeof ParamBinding>;
 

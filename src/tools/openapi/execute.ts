@@ -95,7 +95,13 @@ export function buildRequest(
       if (b.in === 'path') throw new ToolError(`missing required argument ${arg} (path parameter ${b.name})`);
       continue;
     }
-    if (b.in === 'path') path = path.split(`{${b.name}}`).join(pathValue(b, value));
+    if (b.contentType) {
+      // a `content` parameter is one serialized value, not a styled list
+      const text = JSON.stringify(value);
+      if (b.in === 'path') path = path.split(`{${b.name}}`).join(encodeURIComponent(text));
+      else if (b.in === 'query') query.push([b.name, text]);
+      else headers[b.name.toLowerCase()] = text;
+    } else if (b.in === 'path') path = path.split(`{${b.name}}`).join(pathValue(b, value));
     else if (b.in === 'query') query.push(...queryPairs(b, value));
     else headers[b.name.toLowerCase()] = simple(value, b.explode ?? false, String);
   }

@@ -216,7 +216,10 @@ function toFunction(o: {
       continue;
     if (where === 'header' && ['accept', 'content-type', 'authorization'].includes(name.toLowerCase()))
       continue;
-    const raw = p.schema ?? jsonMedia(p.content)?.schema;
+    const media = p.schema === undefined ? jsonMedia(p.content) : undefined;
+    if (p.schema === undefined && isObj(p.content) && !media)
+      throw new Skip(`parameter ${name} is ${Object.keys(p.content).join(', ')}, not JSON`);
+    const raw = p.schema ?? media?.schema;
     const schema: JsonSchemaT = raw === undefined ? { type: 'string' } : converter.convert(raw, 'request');
     if (typeof p.description === 'string' && p.description.trim() && !schema.description)
       schema.description = p.description.trim();
@@ -230,6 +233,7 @@ function toFunction(o: {
       name,
       ...(typeof p.style === 'string' ? { style: p.style } : {}),
       ...(typeof p.explode === 'boolean' ? { explode: p.explode } : {}),
+      ...(media ? { contentType: media.type } : {}),
     };
   }
   let body: HttpImpl['body'];
