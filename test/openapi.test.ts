@@ -563,6 +563,9 @@ describe('callHttp: answers a service should not give', () => {
         for (let i = 0; i < 3000; i++) res.write('x'.repeat(1000));
         return res.end('"}');
       }
+      if (req.url?.startsWith('/api/nodes/moved'))
+        return res.writeHead(302, { location: 'http://attacker.example/steal' }).end();
+      if (req.url?.startsWith('/api/nodes/untyped')) return res.end('{"id":"untyped"}');
       if (req.url?.startsWith('/api/nodes/text'))
         return res.writeHead(200, { 'content-type': 'text/plain' }).end('hello');
       if (req.url?.startsWith('/api/nodes/bad'))
@@ -606,6 +609,11 @@ describe('callHttp: answers a service should not give', () => {
       'GET /api/nodes/text?filter%5Bkind%5D=leaf&where=%7B%22depth%22%3A1%7D t2 edge-key',
     );
     await expect(get('bad')).rejects.toThrow(/HTTP 200: the answer is not valid JSON: \{oops/);
+    expect(await get('untyped')).toEqual({ id: 'untyped' });
+    // the header credential is not carried to wherever a redirect points
+    await expect(get('moved')).rejects.toThrow(
+      'HTTP 302 Found: redirected to http://attacker.example/steal, not followed with a credential',
+    );
     const err = await get('down').catch((e: Error) => e);
     expect(err).toBeInstanceOf(ToolError);
     expect((err as Error).message).toMatch(/^HTTP 502 Bad Gateway: <html>gateway down gateway down/);

@@ -33,21 +33,35 @@ export async function callHttp(
       headers: request.headers,
       body: request.body,
       signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
+      // a header or query credential would follow a redirect to any host: with one, redirects are not followed
+      redirect: src.data.auth ? 'manual' : 'follow',
     });
   } catch (e) {
     const err = e as Error & { cause?: { message?: string } };
     throw new ToolError(`request to ${request.shown} failed: ${err.cause?.message ?? err.message}`);
   }
   const text = await readCapped(res, MAX_OUTPUT_BYTES);
-  if (!res.ok)
-    throw new ToolError(`HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}: ${excerpt(text)}`);
+  const status = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`;
+  if (res.status >= 300 && res.status < 400 && res.headers.has('location'))
+    throw new ToolError(
+      `${status}: redirected to ${res.headers.get('location')}, not followed with a credential`,
+    );
+  if (!res.ok) throw new ToolError(`${status}: ${excerpt(text)}`);
   if (text.trim() === '') return { status: res.status };
   const type = res.headers.get('content-type') ?? '';
-  if (!isJsonMedia(type) && type !== '') return text;
+  if (isJsonMedia(type)) {
+    try {
+      return JSON.parse(text) as Json;
+    } catch {
+      throw new ToolError(`HTTP ${res.status}: the answer is not valid JSON: ${excerpt(text)}`);
+    }
+  }
+  if (type !== '') return text;
+  // no content type: JSON if it parses, else the text as it is
   try {
     return JSON.parse(text) as Json;
   } catch {
-    throw new ToolError(`HTTP ${res.status}: the answer is not valid JSON: ${excerpt(text)}`);
+    return text;
   }
 }
 
