@@ -88,8 +88,8 @@ function mergeAllOf(s: Obj): Obj {
     p.allOf === undefined &&
     p.not === undefined;
   if (!parts.every(objectLike)) return s;
-  const { allOf: _allOf, ...rest } = s;
-  void _allOf;
+  const rest: Obj = { ...s };
+  delete rest.allOf;
   if (rest.type !== undefined && rest.type !== 'object') return s;
   const properties: Obj = { ...(isObj(rest.properties) ? rest.properties : {}) };
   const required = new Set<string>(Array.isArray(rest.required) ? (rest.required as string[]) : []);
