@@ -89,12 +89,15 @@ export function planSingleTurn(input: SingleTurnInput, kind: Exclude<Kind, 'mult
   }
   const x = rng.pick(names);
   const category = def(x).category;
-  // tools that do not fit: other categories when the pool has them, else other functions of the category
+  // tools that do not fit: other categories when the pool has them, else functions of the category that x
+  // does not lead to
   const foreign = [...pool.values()].filter((f) => f.category !== category).map((f) => f.name);
   const near = new Set((outEdges(graph).get(x) ?? []).map((e) => e.to));
   const unrelated = [...pool.values()].filter((f) => f.name !== x && !near.has(f.name)).map((f) => f.name);
+  // (a neighbour still cannot do what x does: the last resort on a tiny pool)
+  const others = [...pool.keys()].filter((n) => n !== x);
   const offer = createRng(deriveSeed(seed, 'tools'))
-    .shuffle((foreign.length > 0 ? foreign : unrelated).sort())
+    .shuffle((foreign.length > 0 ? foreign : unrelated.length > 0 ? unrelated : others).sort())
     .slice(0, Math.max(1, input.distractors));
   if (offer.length === 0) throw new Error(`irrelevance: the pool has no function besides ${x} to offer`);
   return plan({ functions: [], labels: ['miss_func'], missing: { kind: 'miss_func', function: x } }, offer);
