@@ -104,3 +104,8 @@ export function mixTally(planned: Record<Kind, number>, realised: Partial<Record
     KINDS.map((k) => [k, { planned: planned[k], realised: realised[k] ?? 0 }]),
   ) as MixTally;
 }
+
+/** The planned counts of a tally. */
+export function plannedOf(tally: MixTally): Record<Kind, number> {
+  return Object.fromEntries(KINDS.map((k) => [k, tally[k]?.planned ?? 0])) as Record<Kind, number>;
+}

@@ -15,7 +15,7 @@ import type { RunSummary } from '../activities/export';
 import { LLM_ROLES, resolveRole, type LlmRole, type ResolvedRole, type RunInput } from '../core/config';
 import { conversationId } from '../core/conversation';
 import type { GraphStats } from '../core/graph';
-import { kindAt, KINDS, mixCounts, mixOrder, type Kind, type MixConfig, type MixTally } from '../core/mix';
+import { kindAt, mixCounts, mixOrder, mixTally, type Kind, type MixConfig, type MixTally } from '../core/mix';
 import { deriveSeed } from '../core/rng';
 import { addUsage as add, NO_USAGE as ZERO, type Usage } from '../core/usage';
 import { conversation, type ConversationResult } from './conversation';
@@ -135,11 +135,7 @@ export async function synthesisRun(
     graph: carry?.graphStats,
   };
   const tally = (done: Partial<Record<Kind, number>> = {}): MixTally | undefined =>
-    planned
-      ? (Object.fromEntries(
-          KINDS.map((k) => [k, { planned: planned[k], realised: done[k] ?? 0 }]),
-        ) as MixTally)
-      : undefined;
+    planned ? mixTally(planned, done) : undefined;
   if (planned) progress.mix = tally(carry?.kinds);
   const waiting = new Set<number>();
   const orphans = new Set<number>(carry?.orphans ?? []);
