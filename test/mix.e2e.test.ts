@@ -3,16 +3,19 @@ import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { validatePath } from '../src/cli/validate';
 import { KINDS } from '../src/core/mix';
+import { conversationStatusQuery } from '../src/workflows/conversation';
 import type { OpenAIChatExample } from '../src/export/openai';
 import { provenanceFile } from '../src/export/stream';
 import { EXPORT_FORMATS } from '../src/export/formats';
-import { makeRunDir, prepare, readRecords, runToEnd } from './helpers/run';
-import { withClientAndFakeOpenAI, workflowBundle } from './helpers/temporal';
+import { magnetCli, until } from './helpers/cli';
+import { fakeLlm, makeRunDir, prepare, readRecords, runToEnd, startRun } from './helpers/run';
+import { temporalAddress, withClientAndFakeOpenAI, workflowBundle } from './helpers/temporal';
 
 /**
  * The mix (issue 11, part 3): a small offline run with every kind makes each one as its kind says, counts
  * planned and realised kinds in the summary, and every export format holds them validly.
  */
+process.env.MAGNET_FAKE_KEY = 'sk-mix';
 const ctx = withClientAndFakeOpenAI();
 
 it('a run with a mix makes every kind, counts them and exports them validly', async () => {
@@ -110,5 +113,57 @@ it('a run with a mix makes every kind, counts them and exports them validly', as
   for (const id of [input.runId, item.id]) {
     const history = await client.workflow.getHandle(id).fetchHistory();
     await Worker.runReplayHistory({ workflowBundle: bundle }, history, id);
+  }
+}, 300_000);
+
+it('a single-turn item whose step fails waits for `magnet retry` like a conversation turn', async () => {
+  const { client, server } = ctx;
+  const { home, configFile } = makeRunDir({
+    seed: 9,
+    conversations: 2,
+    mix: { parallel: 1, irrelevance: 1 },
+    failedTurns: { waitSeconds: 600 },
+    llm: fakeLlm(server),
+  });
+  const runId = `mix-retry-${Date.now()}`;
+  const input = await prepare(home, configFile, runId);
+  let broken = true;
+  server.setScript((req) => {
+    const turn = (req.input as { turn?: { labels?: string[] } }).turn;
+    if (broken && req.role === 'forth_translate' && turn?.labels?.includes('parallel'))
+      return { content: 'no calls today' };
+    return undefined;
+  });
+  const run = await startRun(client, input);
+  try {
+    const id = await until('the parallel item to wait', async () => {
+      for (const i of [0, 1]) {
+        const h = client.workflow.getHandle(`${runId}/conv-0000${i}`);
+        const s = await h.query(conversationStatusQuery).catch(() => undefined);
+        if (s?.waiting) return `${runId}/conv-0000${i}`;
+      }
+      return undefined;
+    });
+    const s = await client.workflow.getHandle(id).query(conversationStatusQuery);
+    expect(s.failure).toMatchObject({ turn: 0, stage: 'forth-translate', type: 'LlmInvalidOutput' });
+    const desc = await client.workflow.getHandle(id).describe();
+    expect(await desc.memo).toMatchObject({ kind: 'parallel' });
+    broken = false;
+    const env = { ...process.env, TEMPORAL_ADDRESS: temporalAddress(), MAGNET_HOME: home };
+    const r = await magnetCli(['retry', runId, '--failed', '--set', 'forth_translate.model=m2'], env);
+    expect({ code: r.code, out: r.stdout }).toMatchObject({ code: 0 });
+    expect(r.stdout).toContain(`retrying ${id}: turn 1 forth-translate runs again`);
+    const summary = await run.done;
+    expect(summary).toMatchObject({ conversations: 2, failed: 0 });
+    expect(summary.mix).toMatchObject({
+      parallel: { planned: 1, realised: 1 },
+      irrelevance: { planned: 1, realised: 1 },
+    });
+    const { records } = await readRecords(input);
+    const rec = records.find((x) => x.kind === 'parallel');
+    expect(rec?.turns[0]?.calls.length).toBeGreaterThanOrEqual(2);
+    expect(rec?.provenance.models.forth_translate).toBe('fake/m2');
+  } finally {
+    await run.stop();
   }
 }, 300_000);
