@@ -449,7 +449,12 @@ export async function startRerun(
           input: c.input,
           failureType: c.failure?.type ?? 'unknown',
         })),
-        before: { failed: before.failed, failures: before.failures, usage: before.usage },
+        before: {
+          failed: before.failed,
+          failures: before.failures,
+          usage: before.usage,
+          ...(before.mix ? { mix: before.mix } : {}),
+        },
         set: opts.set,
         concurrency: input.config.concurrency.conversations,
       },

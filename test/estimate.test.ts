@@ -125,4 +125,17 @@ describe('magnet estimate', () => {
     expect(await readEstimate(home)).toEqual(e);
     expect(await readEstimate(path.join(home, 'nope'))).toBeUndefined();
   });
+
+  it('plans the items of a mix as the run does: single-turn items have one turn and no nested judge', async () => {
+    const multi = await estimateOf(llmConfig({ conversations: 20 }), 4, 'multi');
+    const mixed = await estimateOf(
+      llmConfig({ conversations: 20, mix: { single: 1, parallel: 1, irrelevance: 1, multi_turn: 0 } }),
+      4,
+      'mixed',
+    );
+    expect(multi.turnsPerConversation).toBeGreaterThan(1);
+    expect(mixed.turnsPerConversation).toBe(1);
+    expect(mixed.roles.find((r) => r.role === 'nested_judge')).toBeUndefined();
+    expect(role(multi, 'nested_judge').requests).toBeGreaterThan(0);
+  });
 });

@@ -65,7 +65,16 @@ describe('synthesis run on a real Temporal dev server (offline backend)', () => 
       'split',
       'split_miss_func_share',
     ]);
-    expect(summary.ops?.find((o) => o.op === 'split')).toMatchObject({ planned: 0.5, basis: 16 });
+    // the demo makes the paper's mix (16 items: single 5, parallel 2, multiple 2, multi-turn 4, irrelevance 3);
+    // the ops' rates are over the multi-turn conversations
+    expect(summary.mix).toEqual({
+      single: { planned: 5, realised: 5 },
+      parallel: { planned: 2, realised: 2 },
+      multiple: { planned: 2, realised: 2 },
+      multi_turn: { planned: 4, realised: 4 },
+      irrelevance: { planned: 3, realised: 3 },
+    });
+    expect(summary.ops?.find((o) => o.op === 'split')).toMatchObject({ planned: 0.5, basis: 4 });
     expect(progress).toMatchObject({ phase: 'done', completed: 16, failed: 0, inFlight: 0, started: 16 });
 
     const pool = indexPool(await loadPool(input.poolPaths));

@@ -1,4 +1,4 @@
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, writeFileSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadPool } from '../src/io/pool-files';
@@ -8,7 +8,7 @@ import { toOpenAIChat } from '../src/export/openai';
 import { toTrlDpo, toTrlSft } from '../src/export/trl';
 import { toShareGpt } from '../src/export/sharegpt';
 import { toHfRow } from '../src/export/hf';
-import { toBfcl } from '../src/export/bfcl';
+import { toBfcl, toBfclSingle } from '../src/export/bfcl';
 import { checkRow, sniffFormat } from '../src/export/validate';
 import { validatePath } from '../src/cli/validate';
 import type { ConversationRecord } from '../src/core/conversation';
@@ -119,6 +119,49 @@ describe('magnet validate: each rule fails on a file that breaks it', () => {
     expect(checkRow('bfcl-answers', answer, { bfclTurns: 99 }).join('\n')).toMatch(
       /turns, the entry's question 99/,
     );
+  });
+
+  it('BFCL single-turn entries and answers: sniffed, and a call must fit the functions its entry offers', async () => {
+    const turn = { ...clone(rec.turns[0] as ConversationRecord['turns'][number]), negatives: [] };
+    const first = turn.calls[0] as ConversationRecord['turns'][number]['calls'][number];
+    turn.calls = [first, { ...first, id: 'call_1_9' }];
+    const single: ConversationRecord = {
+      ...clone(rec),
+      kind: 'parallel',
+      turns: [turn],
+      tools: [first.name],
+    };
+    const { category, entry, answer } = toBfclSingle(single, pool);
+    expect(category).toBe('parallel');
+    expect(sniffFormat(entry)).toBe('bfcl-single');
+    expect(sniffFormat(answer)).toBe('bfcl-single-answers');
+    expect(checkRow('bfcl-single', entry)).toEqual([]);
+    const tools = new Map((entry.function as Row[]).map((f) => [f.name as string, f.parameters as unknown]));
+    expect(checkRow('bfcl-single-answers', answer, { bfclTools: tools })).toEqual([]);
+    // a function the entry does not offer, a value that is not a list, a required argument left out
+    const bad = clone(answer) as Row;
+    bad.ground_truth[0] = { not_offered: {} };
+    bad.ground_truth[1] = { [first.name]: {} };
+    const problems = checkRow('bfcl-single-answers', bad, { bfclTools: tools });
+    expect(problems.join('\n')).toMatch(/not_offered, which is not among the offered tools/);
+    expect(problems.join('\n')).toMatch(/ground_truth\[1\]: arguments of .* do not match its schema/);
+    expect(checkRow('bfcl-single', { ...entry, question: [] })).toEqual([
+      'question is not one turn of messages',
+    ]);
+    // an irrelevance item has no ground truth; the file with an answer missing is caught by the CLI check
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bfcl-single-'));
+    writeFileSync(path.join(dir, 'e.json'), JSON.stringify(entry) + '\n');
+    expect((await validatePath(path.join(dir, 'e.json'))).map((r) => r.problems)).toEqual([[]]);
+    mkdirSync(path.join(dir, 'possible_answer'));
+    writeFileSync(
+      path.join(dir, 'possible_answer', 'e.json'),
+      JSON.stringify({ ...answer, id: 'other' }) + '\n',
+    );
+    const reports = await validatePath(path.join(dir, 'e.json'));
+    expect(reports[1]?.problems.map((p) => p.message).sort()).toEqual([
+      'answer other has no entry',
+      `entry ${entry.id} has no ground truth`,
+    ]);
   });
 
   it('the CLI names the lines of a broken file', async () => {

@@ -13,7 +13,9 @@ import type { ResolvedRole } from '../core/config';
 import { FailureType } from '../core/failures';
 import { outEdges } from '../core/graph';
 import type { Fsp, OpsConfig } from '../core/ops';
+import type { Kind } from '../core/mix';
 import { planConversation, sampleWalk, type Plan } from '../core/plan';
+import { planSingleTurn } from '../core/single-turn';
 import { deriveSeed } from '../core/rng';
 import { addUsage, NO_USAGE, type Usage } from '../llm/client';
 import { findToolSet } from '../tools/builtin';
@@ -38,12 +40,19 @@ export async function planConversationActivity(input: {
   ops: OpsConfig;
   distractors: number;
   nestedJudge?: ResolvedRole;
+  /** The item's kind in the mix; absent in inputs of earlier releases (multi-turn). */
+  kind?: Kind;
 }): Promise<Plan & { usage: Usage }> {
   return nonRetryableOn(async () => {
     const [pool, graph] = await Promise.all([
       poolIndex(input.storeDir, input.poolRef),
       graphFor(input.storeDir, input.graphRef),
     ]);
+    if (input.kind && input.kind !== 'multi_turn') {
+      // one-turn items need no walk and no nested judge (no Insert)
+      const item = { graph, pool, seed: input.seed, distractors: input.distractors };
+      return { ...planSingleTurn(item, input.kind), usage: NO_USAGE };
+    }
     const base = { graph, pool, seed: input.seed, ops: input.ops, distractors: input.distractors };
     const walk = sampleWalk(base);
     const judge = input.nestedJudge;
@@ -274,6 +283,8 @@ export async function writeConversationActivity(input: {
   poolRef?: Ref;
   /** Turns whose negatives could not be made; the positive record is written all the same. */
   negativeFailures?: NegativeFailure[];
+  /** The item's kind in the mix; absent in inputs of earlier releases (multi-turn). */
+  kind?: Kind;
 }): Promise<{ file: string; turns: number; calls: number; failedCalls: number }> {
   const turns: TurnRecord[] = [];
   for (const [i, t] of input.turns.entries()) {
@@ -305,7 +316,7 @@ export async function writeConversationActivity(input: {
     id: input.id,
     runId: input.runId,
     index: input.index,
-    kind: 'multi_turn',
+    kind: input.kind ?? 'multi_turn',
     fsp: input.fsp,
     tools: input.tools,
     turns,

@@ -3,6 +3,7 @@ import { heartbeat } from '@temporalio/activity';
 import type { Ref } from '../io/artifacts';
 import { writeAtomic } from '../io/files';
 import { readLedger } from '../io/ledger';
+import { mixTally, type Kind, type MixTally } from '../core/mix';
 import { addTrace, NO_TRACE, opRates, type OpRate } from '../core/op-rates';
 import type { OpsConfig } from '../core/ops';
 import { runLayout } from '../io/run-layout';
@@ -30,8 +31,10 @@ export interface RunSummary {
   ledger: Usage & { byRole: Record<string, Usage> };
   /** mDPO pairs written (0 without a student model). */
   dpoPairs: number;
-  /** Planned (config) vs realised rate of each op over the written conversations. */
+  /** Planned (config) vs realised rate of each op over the written multi-turn conversations. */
   ops?: OpRate[];
+  /** Items per kind: planned by the mix, and realised (records written); absent for runs without a mix. */
+  mix?: MixTally;
   /** Set when `magnet stop` ended the run early: conversations never started, and those left waiting. */
   stopped?: { notStarted: number; waiting: number };
   files: { sft: string; dpo?: string; report: string; conversations: string; exports?: string[] };
@@ -61,6 +64,8 @@ export async function exportRunActivity(input: {
   seed?: number;
   /** The config's ops, to report planned vs realised rates (absent in inputs of earlier releases). */
   ops?: OpsConfig;
+  /** Items per kind the run planned (absent in inputs of earlier releases and runs without a mix). */
+  mix?: Record<Kind, number>;
 }): Promise<RunSummary> {
   const pool = await poolIndex(input.storeDir, input.poolRef);
   const layout = runLayout(input.outDir);
@@ -72,6 +77,7 @@ export async function exportRunActivity(input: {
   let failedCalls = 0;
   const backends = new Set<string>();
   let trace = NO_TRACE;
+  const kinds: Partial<Record<Kind, number>> = {};
   const sft = await LineFile.open(layout.sft);
   const sftProvenance = await LineFile.open(provenanceFile(layout.sft));
   const dpo = await LineFile.open(layout.dpo);
@@ -86,7 +92,9 @@ export async function exportRunActivity(input: {
       failedCalls += rec.stats.failedCalls;
       backends.add(rec.provenance.backend);
       for (const t of rec.turns) for (const l of t.labels) labels[l] = (labels[l] ?? 0) + 1;
-      trace = addTrace(trace, rec.fsp.trace);
+      kinds[rec.kind] = (kinds[rec.kind] ?? 0) + 1;
+      // the ops shape multi-turn conversations only: single-turn items are not chances for them
+      if (rec.kind === 'multi_turn') trace = addTrace(trace, rec.fsp.trace);
       if (i++ % 100 === 0) heartbeat({ exported: i });
     }
     await sft.close();
@@ -136,6 +144,7 @@ export async function exportRunActivity(input: {
     dpoPairs,
     ...(input.stopped ? { stopped: input.stopped } : {}),
     ...(input.ops ? { ops: opRates(trace, input.ops) } : {}),
+    ...(input.mix ? { mix: mixTally(input.mix, kinds) } : {}),
     files: {
       sft: layout.sft,
       ...(dpoPairs > 0 ? { dpo: layout.dpo } : {}),

@@ -191,7 +191,9 @@ address, or MAGNET_TEMPORAL_UI_URL when set.`,
 
   magnet
     .command('demo')
-    .description('~20-conversation offline demo on the example pool (local dev server, worker in-process)')
+    .description(
+      "~20-item offline demo (the paper's mix of kinds) on the example pool (local dev server, worker in-process)",
+    )
     .addHelpText('after', examples('magnet demo', 'MAGNET_HOME=/tmp/magnet magnet demo'))
     .action(async () => {
       const config = path.join(packageRoot(), 'examples', 'demo.config.json');

@@ -1,5 +1,6 @@
 import type { RunSummary } from '../activities/export';
 import type { RetryOutcome, RunStatus } from '../client';
+import type { MixTally } from '../core/mix';
 import { describeFailure } from '../temporal/failure';
 import { formatEstimateVsActual } from './estimate';
 import type { TurnFailure } from '../workflows/conversation';
@@ -18,6 +19,14 @@ function step(f: Pick<TurnFailure, 'turn' | 'stage'> | undefined): string {
   return `turn ${(f?.turn ?? 0) + 1} ${f?.stage}`;
 }
 
+/** "single 6/6, parallel 2/2, ..." (planned/realised items per kind), kinds with nothing planned left out. */
+export function formatMix(mix: MixTally): string {
+  return Object.entries(mix)
+    .filter(([, t]) => t.planned > 0 || t.realised > 0)
+    .map(([k, t]) => `${k} ${t.planned}/${t.realised}`)
+    .join(', ');
+}
+
 export function printSummary(s: RunSummary | undefined): void {
   if (!s) return;
   console.log(`run ${s.runId}: ${s.conversations} conversations written, ${s.failed} failed`);
@@ -29,6 +38,7 @@ export function printSummary(s: RunSummary | undefined): void {
     `  turns ${s.turns}, calls ${s.calls} (${s.failedCalls} returned errors), backend ${s.backend}`,
   );
   console.log(`  labels: ${pairs(s.labels)}`);
+  if (s.mix) console.log(`  mix planned/realised: ${formatMix(s.mix)}`);
   if (s.ops)
     console.log(
       `  ops planned/realised: ${s.ops
@@ -58,6 +68,7 @@ export function printStatus(runId: string, s: RunStatus): void {
   console.log(
     `  conversations: ${s.completed} done, ${s.failed} failed, ${Math.max(0, s.inFlight - s.waiting.length)} running, ${s.waiting.length} waiting for retry, ${s.planned - s.started} not started (of ${s.planned})`,
   );
+  if (s.mix) console.log(`  mix planned/done: ${formatMix(s.mix)}`);
   if (Object.keys(s.failures).length) console.log(`  failures: ${pairs(s.failures)}`);
   for (const w of s.waiting)
     console.log(`  waiting: ${w.id} ${step(w.failure)}: ${w.failure?.type}: ${w.failure?.message}`);

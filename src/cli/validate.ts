@@ -2,7 +2,7 @@ import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { VALIDATE_FORMATS, type ValidateFormat } from '../export/formats';
-import { checkRow, sniffFormat } from '../export/validate';
+import { bfclSingleTools, checkRow, sniffFormat } from '../export/validate';
 import { ConfigError } from '../io/config-file';
 
 export interface FileReport {
@@ -96,6 +96,7 @@ export async function validatePath(target: string, format?: string): Promise<Fil
     throw new ConfigError(
       `${target}: cannot tell the format from its first row; name it with --format (${VALIDATE_FORMATS.join(', ')})`,
     );
+  if (fmt === 'bfcl-single') return checkBfclSingle(target);
   if (fmt !== 'bfcl') return [await checkFile(target, fmt)];
   const dir = path.dirname(target);
   const docs = await bfclDocs(dir);
@@ -124,6 +125,40 @@ export async function validatePath(target: string, format?: string): Promise<Fil
   });
   for (const id of entries.keys())
     if (!seen.has(id)) answerReport.problems.push({ line: 0, message: `entry ${id} has no ground truth` });
+  return [report, answerReport];
+}
+
+/**
+ * A single-turn BFCL entries file, with its possible_answer file when there is one (irrelevance has none):
+ * every expected call is checked against the functions its entry offers.
+ */
+async function checkBfclSingle(target: string): Promise<FileReport[]> {
+  const entries = new Map<string, Map<string, unknown>>();
+  const report = await checkFile(target, 'bfcl-single', undefined, (row) => {
+    if (typeof row.id === 'string') entries.set(row.id, bfclSingleTools(row));
+  });
+  const answers = path.join(path.dirname(target), 'possible_answer', path.basename(target));
+  if (
+    !(await fs.stat(answers).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return [report];
+  const seen = new Set<string>();
+  const orphans: string[] = [];
+  const answerReport = await checkFile(answers, 'bfcl-single-answers', (row) => {
+    const tools = typeof row.id === 'string' ? entries.get(row.id) : undefined;
+    if (!tools) {
+      if (typeof row.id === 'string') orphans.push(row.id);
+      return {};
+    }
+    seen.add(String(row.id));
+    return { bfclTools: tools };
+  });
+  for (const id of entries.keys())
+    if (!seen.has(id)) answerReport.problems.push({ line: 0, message: `entry ${id} has no ground truth` });
+  for (const id of orphans) answerReport.problems.push({ line: 0, message: `answer ${id} has no entry` });
   return [report, answerReport];
 }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_SPLIT, EXPORT_FORMATS } from '../export/formats';
 import { GraphConfig } from './graph';
+import { MixConfig, PAPER_MIX } from './mix';
 import { OpsConfig } from './ops';
 import { ToolSource } from './pool';
 import { PoolEntry } from './pool-sources';
@@ -278,7 +279,14 @@ export const RunConfig = z
       .min(0)
       .max(2 ** 32 - 1)
       .default(1),
+    /** Items the run makes, of every kind together (the mix splits them): one record each. */
     conversations: z.number().int().positive().max(10_000_000),
+    /**
+     * Weights per kind (single, parallel, multiple, multi_turn, irrelevance); default the paper's SFT mix
+     * (core/mix.ts PAPER_MIX). `{"multi_turn": 1}` makes only multi-turn conversations, as releases before
+     * the mix did. Absent from the inputs of runs started by those releases: they stay all multi-turn.
+     */
+    mix: MixConfig.default(PAPER_MIX),
     /** Conversations in flight; when absent, derived from the providers' rates (conversationsInFlight). */
     concurrency: z
       .object({ conversations: z.number().int().positive().max(10_000).optional() })

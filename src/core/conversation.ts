@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Kind } from './mix';
 import { Fsp, Missing, TurnFunction, TurnLabel } from './ops';
 
 /** Where an argument value came from; dependencies are what MAGNET is about, so we keep them explicit. */
@@ -86,7 +87,8 @@ export const ConversationRecord = z.object({
   id: z.string(),
   runId: z.string(),
   index: z.number().int(),
-  kind: z.literal('multi_turn'),
+  /** What the item is in the mix (core/mix.ts); records of earlier releases are all multi_turn. */
+  kind: Kind,
   fsp: Fsp,
   tools: z.array(z.string()),
   turns: z.array(TurnRecord),

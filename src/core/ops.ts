@@ -15,6 +15,8 @@ export const TurnLabel = z.enum([
   'miss_func', // empty turn: the needed function is not offered
   'miss_params', // empty turn: a required value is missing from the request
   'provides_missing', // the turn after a miss_params turn, where the user supplies the value
+  'parallel', // a single-turn item: one function called with several argument sets
+  'multiple', // a single-turn item: several different functions called in one turn
 ]);
 export type TurnLabel = z.infer<typeof TurnLabel>;
 

@@ -11,6 +11,7 @@ import {
   type RunInput,
 } from '../core/config';
 import { buildGraphOffline, Graph } from '../core/graph';
+import { kindAt, mixOrder } from '../core/mix';
 import { indexPool } from '../core/pool';
 import { putJson } from '../io/artifacts';
 import { readJson, writeAtomic } from '../io/files';
@@ -164,8 +165,10 @@ export async function estimateRun(input: RunInput, opts: EstimateOptions = {}): 
   const bump = (m: Record<string, number>, k: string | number, by: number): void => {
     m[k] = (m[k] ?? 0) + by;
   };
+  // each item's kind, as the run lays the mix out (single-turn items have one turn and no nested judge)
+  const kinds = mixOrder(config.mix, config.conversations, config.seed);
   for (const i of planIdx) {
-    const fsp = planOf(env, i).fsp;
+    const fsp = planOf(env, i, kindAt(kinds, i)).fsp;
     plannedTurns += fsp.turns.length;
     bump(shape.turns, fsp.turns.length, 1 / planIdx.length);
     bump(
@@ -174,7 +177,8 @@ export async function estimateRun(input: RunInput, opts: EstimateOptions = {}): 
       1 / planIdx.length,
     );
     for (const t of fsp.turns) for (const l of t.labels) bump(shape.labels, l, 1);
-    if (nestedRec.isLlm('nested_judge')) for (const [f, t] of nestedJudgeTasks(env, i)) nested.set(f, t);
+    if (nestedRec.isLlm('nested_judge') && kindAt(kinds, i) === 'multi_turn')
+      for (const [f, t] of nestedJudgeTasks(env, i)) nested.set(f, t);
   }
   for (const t of nested.values()) nestedRec.ask('nested_judge', t, nestedJudgeAnswer(t));
   const turnsPerConversation = plannedTurns / planIdx.length;
@@ -202,7 +206,7 @@ export async function estimateRun(input: RunInput, opts: EstimateOptions = {}): 
       const r = await conversationRequests(
         convEnv,
         conversationSeed(config.seed, i),
-        planOf(env, i),
+        planOf(env, i, kindAt(kinds, i)),
         turnRec,
       );
       sampleTurns += r.turns;

@@ -25,7 +25,9 @@ import { callSteps, type ExecutedCall, type PlannedCall } from '../core/conversa
 import type { LlmRole, ResolvedRole } from '../core/config';
 import { offlineJudge, outEdges, selectCandidates, type GraphConfig } from '../core/graph';
 import type { Fsp } from '../core/ops';
+import type { Kind } from '../core/mix';
 import { planConversation, sampleWalk, type Plan, type PlanInput } from '../core/plan';
+import { planSingleTurn } from '../core/single-turn';
 import type { FunctionDef } from '../core/pool';
 import { deriveSeed } from '../core/rng';
 import { putJson, type Ref } from '../io/artifacts';
@@ -124,9 +126,10 @@ export function conversationSeed(runSeed: number, index: number): number {
   return deriveSeed(runSeed, 'conversation', index);
 }
 
-/** A conversation's plan (offline planning rule: every feeding neighbour counts as nested). */
-export function planOf(env: PlanEnv, index: number): Plan {
-  return planConversation({ ...env, seed: conversationSeed(env.seed, index) });
+/** An item's plan as the run makes it (offline planning rule: every feeding neighbour counts as nested). */
+export function planOf(env: PlanEnv, index: number, kind: Kind = 'multi_turn'): Plan {
+  const seed = conversationSeed(env.seed, index);
+  return kind === 'multi_turn' ? planConversation({ ...env, seed }) : planSingleTurn({ ...env, seed }, kind);
 }
 
 /**

@@ -83,3 +83,68 @@ export function bfclFunctionDoc(def: FunctionDef): Record<string, unknown> {
     ...(def.output ? { response: def.output } : {}),
   };
 }
+
+/**
+ * BFCL's category of a record. Multi-turn conversations are `multi_turn` entries (above). Single-turn items
+ * take BFCL's non-live categories, decided by what is offered and called: one call with one function
+ * offered is `simple`, with several offered `multiple`; one function called several times, offered alone,
+ * is `parallel`; several calls among several offered functions `parallel_multiple`; no call is `irrelevance`
+ * (a miss_params item too: BFCL has no single-turn category for a missing value, and the answer to score
+ * is the same, no call).
+ */
+export type BfclCategory =
+  'multi_turn' | 'simple' | 'multiple' | 'parallel' | 'parallel_multiple' | 'irrelevance';
+
+export function bfclCategory(rec: ConversationRecord): BfclCategory {
+  if (rec.kind === 'multi_turn') return 'multi_turn';
+  const calls = rec.turns.flatMap((t) => t.calls);
+  if (calls.length === 0) return 'irrelevance';
+  if (calls.length === 1) return rec.tools.length > 1 ? 'multiple' : 'simple';
+  return rec.tools.length > 1 ? 'parallel_multiple' : 'parallel';
+}
+
+/** BFCL's file of a category (its .json files hold JSON lines). */
+export function bfclFile(category: BfclCategory): string {
+  return `BFCL_v3_${category}_magnet.json`;
+}
+
+/** A single-turn BFCL entry: the question and the functions offered (docs inline, as BFCL's non-live sets). */
+export interface BfclSingleEntry {
+  id: string;
+  question: { role: 'user'; content: string }[][];
+  function: Record<string, unknown>[];
+}
+
+/** Its possible answer: per expected call, `{function: {param: [accepted values]}}` (no file for irrelevance). */
+export interface BfclSingleAnswer {
+  id: string;
+  ground_truth: Record<string, Record<string, unknown[]>>[];
+}
+
+export function toBfclSingle(
+  rec: ConversationRecord,
+  pool: ReadonlyMap<string, FunctionDef>,
+): { category: BfclCategory; entry: BfclSingleEntry; answer?: BfclSingleAnswer } {
+  const category = bfclCategory(rec);
+  const id = `${category}_magnet_${rec.index}`;
+  const docs = rec.tools.map((n) => {
+    const def = pool.get(n);
+    if (!def) throw new Error(`${rec.id}: tool ${n} is not in the pool`);
+    return bfclFunctionDoc(def);
+  });
+  const calls = rec.turns.flatMap((t) => t.calls);
+  return {
+    category,
+    entry: { id, question: rec.turns.map((t) => [{ role: 'user', content: t.query }]), function: docs },
+    ...(category === 'irrelevance'
+      ? {}
+      : {
+          answer: {
+            id,
+            ground_truth: calls.map((c) => ({
+              [c.name]: Object.fromEntries(Object.entries(c.arguments).map(([k, v]) => [k, [v]])),
+            })),
+          },
+        }),
+  };
+}

@@ -15,6 +15,9 @@ export const VALIDATE_FORMATS = [
   'hf',
   'bfcl',
   'bfcl-answers',
+  // BFCL's single-turn (non-live) categories: entries with their functions inline, answers as value lists
+  'bfcl-single',
+  'bfcl-single-answers',
 ] as const;
 export type ValidateFormat = (typeof VALIDATE_FORMATS)[number];
 

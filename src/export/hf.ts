@@ -18,6 +18,8 @@ export interface HfRow {
   id: string;
   run_id: string;
   index: number;
+  /** The item's kind in the mix: single, parallel, multiple, multi_turn or irrelevance. */
+  kind: string;
   messages: HfMessage[];
   /** JSON text of the OpenAI `tools` list. */
   tools: string;
@@ -64,6 +66,7 @@ export function toHfRow(rec: ConversationRecord, pool: ReadonlyMap<string, Funct
     id: rec.id,
     run_id: rec.runId,
     index: rec.index,
+    kind: rec.kind,
     messages: chat.messages.map(toHfMessage),
     tools: JSON.stringify(chat.tools),
     parallel_tool_calls: chat.parallel_tool_calls,
@@ -114,6 +117,7 @@ export function sftFeaturesYaml(indent: string): string {
     scalar('id', 'string', indent),
     scalar('run_id', 'string', indent),
     scalar('index', 'int64', indent),
+    scalar('kind', 'string', indent),
     MESSAGES_YAML('messages', indent),
     scalar('tools', 'string', indent),
     scalar('parallel_tool_calls', 'bool', indent),
@@ -154,6 +158,7 @@ export class CardStats {
   dpoValidation = 0;
   offline = 0;
   readonly labels = new Map<string, number>();
+  readonly kinds = new Map<string, number>();
   readonly categories = new Map<string, number>();
   readonly models = new Map<string, number>();
   readonly backends = new Map<string, number>();
@@ -171,6 +176,7 @@ export class CardStats {
     bump(this.backends, rec.provenance.backend);
     this.generators.add(rec.provenance.generator);
     for (const t of rec.turns) for (const l of t.labels) bump(this.labels, l);
+    bump(this.kinds, rec.kind);
     const cats = new Set(
       rec.fsp.turns.flatMap((t) => t.functions.map((f) => pool.get(f.name)?.category ?? '?')),
     );
@@ -271,6 +277,13 @@ ${table(
 )}
 
 Split: whole conversations, ${Math.round(opts.split * 100)}% train, seeded (seed ${opts.seed}).
+
+## Kinds (single, parallel, multiple, multi-turn, irrelevance)
+
+${table(
+  sorted(s.kinds).map(([k, n]): [string, string] => [k, `${n} (${pct(n, s.conversations)})`]),
+  ['kind', 'rows'],
+)}
 
 ## Mix (conversations touching each function category)
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { ConversationRecord } from '../core/conversation';
 import type { FunctionDef } from '../core/pool';
 import { writeAtomic } from '../io/files';
-import { bfclFunctionDoc, bfclProblem, toBfcl } from './bfcl';
+import { bfclFile, bfclFunctionDoc, bfclProblem, toBfcl, toBfclSingle, type BfclCategory } from './bfcl';
 import { toDpoPairs } from './dpo';
 import type { ExportFormat } from './formats';
 import { CardStats, datasetCard, toHfMessage, toHfRow, type HfDpoRow } from './hf';
@@ -236,18 +236,39 @@ export async function exportRecords(opts: ExportOptions): Promise<ExportResult> 
   }
   if (formats.has('bfcl')) {
     // BFCL's file names; its .json files hold JSON lines
-    const name = (): string => 'BFCL_v3_multi_turn_magnet.json';
+    const name = (): string => bfclFile('multi_turn');
     const entries = new SplitFiles('bfcl', dir('bfcl'), name, true);
     const answers = new SplitFiles('bfcl', path.join(dir('bfcl'), 'possible_answer'), name, false);
     const classes = new Map<string, Map<string, FunctionDef>>();
     // BFCL evaluates held-out conversations: with a split, only the validation side becomes entries
     const wanted = (side: Side): boolean => opts.split >= 1 || side === 'validation';
+    // single-turn items of the mix: one entries file (and answers file) per BFCL category
+    const single = new Map<BfclCategory, { entries: SplitFiles; answers: SplitFiles }>();
+    const singleFiles = (cat: BfclCategory): { entries: SplitFiles; answers: SplitFiles } => {
+      let f = single.get(cat);
+      if (!f) {
+        const file = (): string => bfclFile(cat);
+        f = {
+          entries: new SplitFiles('bfcl', dir('bfcl'), file, true),
+          answers: new SplitFiles('bfcl', path.join(dir('bfcl'), 'possible_answer'), file, false),
+        };
+        single.set(cat, f);
+      }
+      return f;
+    };
     writers.push({
       async add(rec, side) {
         if (!wanted(side)) return;
         const problem = bfclProblem(rec);
         if (problem) {
           skipped.push({ format: 'bfcl', id: rec.id, reason: problem });
+          return;
+        }
+        if (rec.kind !== 'multi_turn') {
+          const item = toBfclSingle(rec, pool);
+          const f = singleFiles(item.category);
+          await f.entries.write('train', item.entry, rec);
+          if (item.answer) await f.answers.write('train', item.answer, rec);
           return;
         }
         const { entry, answer } = toBfcl(rec, pool);
@@ -261,10 +282,18 @@ export async function exportRecords(opts: ExportOptions): Promise<ExportResult> 
           m.set(name, def);
         }
       },
-      close: async () => [...(await entries.close()), ...(await answers.close())],
+      close: async () => {
+        const out = [...(await entries.close()), ...(await answers.close())];
+        for (const f of single.values()) out.push(...(await f.entries.close()), ...(await f.answers.close()));
+        return out;
+      },
       abort: async () => {
         await entries.abort();
         await answers.abort();
+        for (const f of single.values()) {
+          await f.entries.abort();
+          await f.answers.abort();
+        }
       },
     });
     after.push(async () => {

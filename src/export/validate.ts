@@ -338,6 +338,62 @@ function checkBfclAnswer(
   });
 }
 
+/** A single-turn BFCL entry: one user turn and the functions offered, inline. */
+function checkBfclSingleEntry(row: Obj, problems: string[]): void {
+  onlyKeys(row, ['id', 'question', 'function'], problems);
+  if (typeof row.id !== 'string') problems.push('id is not text');
+  const q = row.question;
+  if (!Array.isArray(q) || q.length !== 1 || !Array.isArray(q[0]) || q[0].length === 0)
+    problems.push('question is not one turn of messages');
+  else
+    (q[0] as unknown[]).forEach((m, k) => {
+      if (!isObj(m) || !['user', 'system'].includes(String(m.role)) || typeof m.content !== 'string')
+        problems.push(`question[0][${k}] is not a user message`);
+    });
+  if (!Array.isArray(row.function) || row.function.length === 0)
+    problems.push('function is not a non-empty list of function docs');
+  else
+    row.function.forEach((f, i) => {
+      if (!isObj(f) || typeof f.name !== 'string' || !isObj(f.parameters))
+        problems.push(`function[${i}] has no name or parameters`);
+    });
+}
+
+/** BFCL's function docs of a single-turn entry, by name (its parameters). */
+export function bfclSingleTools(row: Obj): Map<string, unknown> {
+  const tools = new Map<string, unknown>();
+  if (Array.isArray(row.function))
+    for (const f of row.function) if (isObj(f) && typeof f.name === 'string') tools.set(f.name, f.parameters);
+  return tools;
+}
+
+/** Single-turn ground truth: per call `{name: {param: [accepted values]}}`; the first value is checked. */
+function checkBfclSingleAnswer(row: Obj, problems: string[], tools?: ReadonlyMap<string, unknown>): void {
+  onlyKeys(row, ['id', 'ground_truth'], problems);
+  if (typeof row.id !== 'string') problems.push('id is not text');
+  const gt = row.ground_truth;
+  if (!Array.isArray(gt) || gt.length === 0) {
+    problems.push('ground_truth is not a non-empty list of calls');
+    return;
+  }
+  gt.forEach((c, j) => {
+    const at = `ground_truth[${j}]`;
+    const entries = isObj(c) ? Object.entries(c) : [];
+    const [name, params] = entries[0] ?? [];
+    if (entries.length !== 1 || !isObj(params)) {
+      problems.push(`${at} is not {function: {param: [values]}}`);
+      return;
+    }
+    const args: Obj = {};
+    for (const [k, v] of Object.entries(params)) {
+      if (!Array.isArray(v) || v.length === 0)
+        problems.push(`${at}.${name}.${k} is not a non-empty list of values`);
+      else args[k] = v[0];
+    }
+    if (tools) checkCall(name, args, tools, at, problems);
+  });
+}
+
 export interface RowContext {
   /** BFCL: function docs by name, and the question's turn count for the answers file. */
   bfclTools?: ReadonlyMap<string, unknown>;
@@ -419,6 +475,12 @@ export function checkRow(format: ValidateFormat, row: unknown, ctx: RowContext =
     case 'bfcl-answers':
       checkBfclAnswer(row, problems, ctx.bfclTools, ctx.bfclTurns);
       break;
+    case 'bfcl-single':
+      checkBfclSingleEntry(row, problems);
+      break;
+    case 'bfcl-single-answers':
+      checkBfclSingleAnswer(row, problems, ctx.bfclTools);
+      break;
   }
   return problems;
 }
@@ -429,7 +491,11 @@ export function sniffFormat(row: unknown): ValidateFormat | undefined {
   if ('input' in row && 'preferred_output' in row) return 'openai-dpo';
   if ('conversations' in row) return 'sharegpt';
   if ('question' in row && 'initial_config' in row) return 'bfcl';
-  if ('ground_truth' in row) return 'bfcl-answers';
+  if ('question' in row && 'function' in row) return 'bfcl-single';
+  if ('ground_truth' in row)
+    return Array.isArray(row.ground_truth) && row.ground_truth.some((c) => isObj(c))
+      ? 'bfcl-single-answers'
+      : 'bfcl-answers';
   if ('prompt' in row && 'chosen' in row) return 'trl-dpo';
   if ('messages' in row) {
     if (typeof row.tools === 'string' || 'run_id' in row) return 'hf';

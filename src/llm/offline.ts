@@ -48,10 +48,19 @@ type Source =
  * (short dependency) or an earlier turn's output (long dependency)? Back- and forth-translation both use
  * this, so the query states exactly the values the calls cannot get elsewhere.
  */
-function planSources(defs: readonly FunctionDef[], history: readonly ExecutedCall[]): Map<string, Source>[] {
+function planSources(
+  defs: readonly FunctionDef[],
+  history: readonly ExecutedCall[],
+  independent = false,
+): Map<string, Source>[] {
   return defs.map((def, i) => {
     const m = new Map<string, Source>();
     for (const param of def.parameters.required) {
+      // a parallel or multiple item's calls are independent: the user says every value
+      if (independent) {
+        m.set(param, { kind: 'user' });
+        continue;
+      }
       const schema = def.parameters.properties[param] ?? {};
       const p = { name: param, type: typeOfSchema(schema), description: schema.description ?? '' };
       let src: Source | undefined;
@@ -128,12 +137,13 @@ function userMentions(
   def: FunctionDef,
   sources: Map<string, Source>,
   skip?: string,
+  seed = ctx.seed,
 ): string[] {
   const out: string[] = [];
   for (const [param, src] of sources) {
     if (param === skip) continue;
     if (src.kind === 'user')
-      out.push(mention(param, userValue(ctx.seed, param, def.parameters.properties[param] ?? {}, ctx.hints)));
+      out.push(mention(param, userValue(seed, param, def.parameters.properties[param] ?? {}, ctx.hints)));
     else if (src.kind === 'earlier') out.push(`the ${words(param)} from before`);
   }
   return out;
@@ -172,16 +182,28 @@ export function offlineBackTranslate(ctx: TurnContext): string {
     const args = userMentions(ctx, def, sources, missing.param);
     return opener.replace('{}', `${action(def)}${args.length ? ` using ${listJoin(args)}` : ''}`);
   }
-  const sources = planSources(ctx.defs, ctx.history);
+  const sources = planSources(ctx.defs, ctx.history, isIndependent(ctx.turn));
   const explicit: string[] = [];
   const nested: string[] = [];
+  const said = new Set<string>();
   ctx.defs.forEach((def, i) => {
-    const args = userMentions(ctx, def, sources[i] as Map<string, Source>);
+    let args = userMentions(ctx, def, sources[i] as Map<string, Source>);
+    // a parallel item calls one function with several argument sets: each call gets values of its own
+    for (let a = 0; ctx.turn.labels.includes('parallel') && said.has(args.join()) && a < 8; a++)
+      args = userMentions(
+        ctx,
+        def,
+        sources[i] as Map<string, Source>,
+        undefined,
+        deriveSeed(ctx.seed, 'set', i, a),
+      );
+    said.add(args.join());
     const via = ctx.turn.functions[i]?.via ?? 'walk';
     if (via === 'walk') explicit.push(`${action(def)}${args.length ? ` using ${listJoin(args)}` : ''}`);
     else nested.push(`${implied(def)}${args.length ? ` (${listJoin(args)})` : ''}`);
   });
-  let query = explicit.length ? opener.replace('{}', explicit.join(', and then ')) : '';
+  const joiner = isIndependent(ctx.turn) ? '; and also ' : ', and then ';
+  let query = explicit.length ? opener.replace('{}', explicit.join(joiner)) : '';
   if (nested.length) query = `${query} ${nested.map((n) => `${n}.`).join(' ')}`.trim();
   // The user answers the clarifying question by restating the request with the value they left out.
   if (ctx.turn.labels.includes('provides_missing')) query = `Sorry, I left that out. ${query}`;
@@ -205,11 +227,25 @@ function valueFromQueries(
   return undefined;
 }
 
+/** A single-turn item whose calls are independent of each other (parallel or multiple). */
+function isIndependent(turn: FspTurn): boolean {
+  return turn.labels.includes('parallel') || turn.labels.includes('multiple');
+}
+
+/** The n-th `the <param words> "<value>"` of one query (from 0). */
+function nthValue(param: string, query: string, n: number): string | undefined {
+  const re = new RegExp(`the ${escape(words(param))} "([^"]*)"`, 'gi');
+  return [...query.matchAll(re)][n]?.[1];
+}
+
 /** Forth-translation: query + functions + earlier outputs -> calls with every required argument filled. */
 export function offlineForthTranslate(ctx: TurnContext, query: string): PlannedCall[] {
-  const sources = planSources(ctx.defs, ctx.history);
+  const independent = isIndependent(ctx.turn);
+  const sources = planSources(ctx.defs, ctx.history, independent);
   const queries = [...ctx.previousQueries, query];
   const calls: PlannedCall[] = [];
+  // in a parallel or multiple item the k-th call needing a parameter takes the k-th value said for it
+  const seen = new Map<string, number>();
   ctx.defs.forEach((def, i) => {
     const id = `call_${ctx.turnIndex + 1}_${i + 1}`;
     const args: Record<string, unknown> = {};
@@ -227,7 +263,10 @@ export function offlineForthTranslate(ctx: TurnContext, query: string): PlannedC
         src[param] = { kind: 'call', call: plan.call.id, field: plan.field };
         continue;
       }
-      const found = valueFromQueries(param, queries);
+      const k = seen.get(param) ?? 0;
+      seen.set(param, k + 1);
+      const nth = independent ? nthValue(param, query, k) : undefined;
+      const found = nth !== undefined ? { text: nth, turn: ctx.turnIndex } : valueFromQueries(param, queries);
       if (!found) {
         throw new TranslationError(
           `cannot fill required argument "${param}" of ${def.name}: not in the query, not in earlier outputs`,

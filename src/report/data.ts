@@ -187,7 +187,8 @@ export async function readReportData(dir: string): Promise<ReportData> {
       for (const l of t.labels) bump(realised.labels, l);
       for (const c of t.calls) if (c.error) bump(realised.callErrors, c.name);
     }
-    realised.trace = addTrace(realised.trace, r.fsp.trace);
+    // the ops shape multi-turn conversations only (single-turn items of the mix are not chances for them)
+    if (r.kind === 'multi_turn') realised.trace = addTrace(realised.trace, r.fsp.trace);
     realised.negatives += r.stats.negatives;
     if (samples.length < SAMPLES) samples.push(r);
   }

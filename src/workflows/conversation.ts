@@ -19,6 +19,7 @@ import { MagnetCategories, MagnetErrorType, MagnetStatus, MagnetTurns } from './
 import type { TurnRef } from '../activities/conversation';
 import type { LlmRole, ResolvedRole } from '../core/config';
 import type { NegativeFailure } from '../core/conversation';
+import type { Kind } from '../core/mix';
 import type { OpsConfig } from '../core/ops';
 import { addUsage as add, NO_USAGE as ZERO, type Usage } from '../core/usage';
 import type { ExecutionMode } from '../tools/execute';
@@ -44,6 +45,11 @@ export interface ConversationInput {
   negativeSamples: number;
   /** Whether magnet's search attributes are registered on the namespace (see search-attributes.ts). */
   searchAttributes: boolean;
+  /**
+   * The item's kind in the run's mix: a single-turn kind plans a one-turn FSP and runs the same steps.
+   * Absent in inputs of earlier releases (and of runs without a mix): a multi-turn conversation.
+   */
+  kind?: Kind;
 }
 
 export interface TurnFailure {
@@ -68,6 +74,8 @@ export interface ConversationResult {
   failure?: TurnFailure;
   /** Turns that failed and later succeeded after a retryTurn signal. */
   retried: number;
+  /** The item's kind, when the run has a mix. */
+  kind?: Kind;
 }
 
 export interface ConversationStatus {
@@ -218,7 +226,9 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     // The activity summary is what the Temporal UI shows for each step of the conversation.
     const summary =
       stage === 'plan'
-        ? 'plan the FSP'
+        ? input.kind && input.kind !== 'multi_turn'
+          ? `plan the FSP (${input.kind})`
+          : 'plan the FSP'
         : stage === 'write'
           ? 'write the record'
           : `turn ${turn + 1}/${status.turns} · ${stage}`;
@@ -273,6 +283,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
         ops: input.ops,
         distractors: input.distractors,
         nestedJudge: roles.nested_judge,
+        ...(input.kind ? { kind: input.kind } : {}),
       },
     ]),
   ).catch((e: unknown) => {
@@ -283,7 +294,12 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   count(planned);
   const { fsp } = planned;
   status.turns = fsp.turns.length;
-  upsertMemo({ run: input.runId, turns: fsp.turns.length, labels: fsp.turns.map((t) => t.labels.join('+')) });
+  upsertMemo({
+    run: input.runId,
+    turns: fsp.turns.length,
+    labels: fsp.turns.map((t) => t.labels.join('+')),
+    ...(input.kind ? { kind: input.kind } : {}),
+  });
   if (input.searchAttributes) {
     upsertSearchAttributes([
       { key: MagnetTurns, value: fsp.turns.length },
@@ -436,6 +452,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
           provenance: { backend: Object.keys(models).length > 0 ? 'llm' : 'offline', models },
           poolRef: input.poolRef,
           ...(negativeFailures.length ? { negativeFailures } : {}),
+          ...(input.kind ? { kind: input.kind } : {}),
         },
       ]),
     );
@@ -450,6 +467,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       calls: written.calls,
       usage: status.usage,
       retried,
+      ...(input.kind ? { kind: input.kind } : {}),
     });
   } catch (err) {
     if (err instanceof TurnFailed) return failed(err.failure);
@@ -473,7 +491,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       failure
         ? `${failure.where ?? `turn ${failure.turn + 1}`} failed (${failure.type}): ${failure.message}\n` +
             (state === 'waiting' ? 'waiting for `magnet retry <run> --failed`' : 'gave up')
-        : `${state}${status.turns ? `, ${status.turns} turns` : ''}`,
+        : `${state}${input.kind ? ` · ${input.kind}` : ''}${status.turns ? `, ${status.turns} turns` : ''}`,
     );
     if (!input.searchAttributes) return;
     upsertSearchAttributes([
@@ -494,6 +512,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       usage: status.usage,
       failure,
       retried,
+      ...(input.kind ? { kind: input.kind } : {}),
     });
   }
 

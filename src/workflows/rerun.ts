@@ -7,6 +7,7 @@ import {
   type ConversationInput,
   type ConversationResult,
 } from './conversation';
+import { plannedOf } from '../core/mix';
 import { local } from './proxies';
 import { MagnetRun, MagnetStatus } from './search-attributes';
 
@@ -18,7 +19,7 @@ export interface RerunInput {
   /** The failed conversations: the input of each one's failed execution and the failure type it ended with. */
   conversations: { input: ConversationInput; failureType: string }[];
   /** What the run reported at its end: the failures the rerun may turn into records. */
-  before: Pick<RunSummary, 'failed' | 'failures' | 'usage'>;
+  before: Pick<RunSummary, 'failed' | 'failures' | 'usage' | 'mix'>;
   /** `role.field` -> value overrides for every rerun conversation (as `magnet retry --set`). */
   set?: Record<string, string>;
   concurrency: number;
@@ -84,6 +85,8 @@ export async function rerunConversations(input: RerunInput): Promise<RerunResult
         failed: Math.max(0, failed),
         failures,
         usage,
+        // the run's planned mix, so the summary after the rerun sets the records beside it again
+        ...(input.before.mix ? { mix: plannedOf(input.before.mix) } : {}),
       },
     ],
   );

@@ -8,12 +8,14 @@ import {
   defineSignal,
   executeChild,
   ParentClosePolicy,
+  patched,
   setHandler,
 } from '@temporalio/workflow';
 import type { RunSummary } from '../activities/export';
 import { LLM_ROLES, resolveRole, type LlmRole, type ResolvedRole, type RunInput } from '../core/config';
 import { conversationId } from '../core/conversation';
 import type { GraphStats } from '../core/graph';
+import { kindAt, mixCounts, mixOrder, mixTally, type Kind, type MixConfig, type MixTally } from '../core/mix';
 import { deriveSeed } from '../core/rng';
 import { addUsage as add, NO_USAGE as ZERO, type Usage } from '../core/usage';
 import { conversation, type ConversationResult } from './conversation';
@@ -42,6 +44,8 @@ export interface RunCarry {
   orphans?: number[];
   /** `magnet stop` was asked before the run continued as new. */
   stopped?: boolean;
+  /** Completed items per kind (runs with a mix). */
+  kinds?: Partial<Record<Kind, number>>;
 }
 
 export interface RunProgress {
@@ -63,6 +67,8 @@ export interface RunProgress {
   retried: number;
   usage: Usage;
   graph?: GraphStats;
+  /** Items per kind: planned by the mix, and completed so far (runs with a mix). */
+  mix?: MixTally;
   summary?: RunSummary;
 }
 
@@ -75,6 +81,13 @@ export const resumeSignal = defineSignal('resume');
  * retryable; their records are written when they end). A handler adds no command: no patch needed.
  */
 export const stopSignal = defineSignal('stop');
+
+/**
+ * The patch after which a run whose config has a mix makes items of every kind (single, parallel, multiple,
+ * multi-turn, irrelevance); before it, and for inputs recorded by earlier releases (no mix), every item is a
+ * multi-turn conversation.
+ */
+export const MIX_KINDS = 'mix-kinds';
 
 /** Children started per workflow execution before continuing as new, so the history stays small. */
 const DEFAULT_BATCH = 500;
@@ -97,6 +110,11 @@ export async function synthesisRun(
 ): Promise<RunSummary> {
   const { runId, config } = input;
   const roles = runRoles(input);
+  // a config of an earlier release has no mix (its recorded input replays as all multi-turn)
+  const mixConfig = (config as { mix?: MixConfig }).mix;
+  const mix =
+    mixConfig && patched(MIX_KINDS) ? mixOrder(mixConfig, config.conversations, config.seed) : undefined;
+  const planned = mixConfig && mix ? mixCounts(mixConfig, config.conversations) : undefined;
   let paused = false;
   let stopped = carry?.stopped ?? false;
   const progress: RunProgress = {
@@ -116,6 +134,9 @@ export async function synthesisRun(
     usage: carry?.usage ?? ZERO,
     graph: carry?.graphStats,
   };
+  const tally = (done: Partial<Record<Kind, number>> = {}): MixTally | undefined =>
+    planned ? mixTally(planned, done) : undefined;
+  if (planned) progress.mix = tally(carry?.kinds);
   const waiting = new Set<number>();
   const orphans = new Set<number>(carry?.orphans ?? []);
   setHandler(progressQuery, () => ({
@@ -195,6 +216,7 @@ export async function synthesisRun(
       state.completed++;
       state.turns += r.turns;
       state.calls += r.calls;
+      if (r.kind) state.kinds = { ...state.kinds, [r.kind]: (state.kinds?.[r.kind] ?? 0) + 1 };
     } else {
       state.failed++;
       const key = r.failure?.type ?? 'unknown';
@@ -223,6 +245,7 @@ export async function synthesisRun(
       calls: state.calls,
       retried: state.retried,
       usage: state.usage,
+      ...(planned ? { mix: tally(state.kinds) } : {}),
     });
   }
   const active = new Set<number>();
@@ -261,13 +284,17 @@ export async function synthesisRun(
       active.add(index);
       sync();
       const id = conversationId(runId, index);
+      const kind = mix ? kindAt(mix, index) : undefined;
       void executeChild(conversation, {
         workflowId: id,
-        staticSummary: `conversation ${index + 1} of ${config.conversations}`,
+        staticSummary:
+          kind && kind !== 'multi_turn'
+            ? `${kind} item ${index + 1} of ${config.conversations}`
+            : `conversation ${index + 1} of ${config.conversations}`,
         // abandoned, not cancelled, when this execution continues as new (see orphans); a cancelled run still
         // cancels them through its cancellation scope
         parentClosePolicy: ParentClosePolicy.ABANDON,
-        memo: { run: runId, index },
+        memo: { run: runId, index, ...(kind ? { kind } : {}) },
         ...(input.searchAttributes
           ? {
               typedSearchAttributes: [
@@ -294,6 +321,7 @@ export async function synthesisRun(
             failedTurnWaitMs: config.failedTurns.waitSeconds * 1000,
             searchAttributes: input.searchAttributes,
             negativeSamples: config.negatives.samples,
+            ...(kind ? { kind } : {}),
           },
         ],
       })
@@ -330,6 +358,7 @@ export async function synthesisRun(
         export: config.export,
         seed: config.seed,
         ops: config.ops,
+        ...(planned ? { mix: planned } : {}),
         ...(stopped
           ? {
               stopped: {

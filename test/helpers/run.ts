@@ -16,12 +16,16 @@ import { temporalAddress, workflowBundle } from './temporal';
 
 export const ROOT = path.join(__dirname, '..', '..');
 
-/** A fresh data folder and a config file in it (pool copied next to it). */
+/**
+ * A fresh data folder and a config file in it (pool copied next to it). Multi-turn conversations only unless
+ * the config sets a mix: these tests are about conversations (turns, retries, negatives); the mix of kinds has
+ * its own test (mix.e2e.test.ts).
+ */
 export function makeRunDir(config: object): { home: string; configFile: string } {
   const home = mkdtempSync(path.join(os.tmpdir(), 'magnet-run-'));
   cpSync(path.join(ROOT, 'examples', 'pool'), path.join(home, 'pool'), { recursive: true });
   const configFile = path.join(home, 'run.json');
-  writeFileSync(configFile, JSON.stringify({ pool: 'pool', ...config }, null, 2));
+  writeFileSync(configFile, JSON.stringify({ pool: 'pool', mix: { multi_turn: 1 }, ...config }, null, 2));
   return { home, configFile };
 }
 
