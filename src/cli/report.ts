@@ -34,7 +34,8 @@ export function printSummary(s: RunSummary | undefined): void {
       `  ops planned/realised: ${s.ops
         .map(
           (o) =>
-            `${o.op} ${pct(o.planned)}/${o.realised === undefined ? '-' : pct(o.realised)} (of ${o.basis} ${o.of})`,
+            `${o.op} ${pct(o.planned)}/${o.realised === undefined ? '-' : pct(o.realised)} (of ${o.basis} ${o.of}` +
+            `${o.unapplied ? `; ${o.unapplied.count} not applied as drawn: ${o.unapplied.why}` : ''})`,
         )
         .join(', ')}`,
     );

@@ -264,7 +264,9 @@ export function renderReport(d: ReportData, links: { ui?: string; namespace?: st
         esc(OP_NAMES[o.op]),
         ops ? esc(pct(o.planned)) : '-',
         o.realised === undefined ? '-' : esc(pct(o.realised)),
-        esc(`${int(o.basis)} ${o.of}`),
+        esc(
+          `${int(o.basis)} ${o.of}${o.unapplied ? `; ${int(o.unapplied.count)} not applied as drawn (${o.unapplied.why})` : ''}`,
+        ),
       ]),
     ) +
       `<p class="muted">Insert probability ${ops ? esc(pct(ops.insertProb)) : '-'} applies to turns whose last function has a nested neighbour; realised: ${int(t.insertsShort)} short and ${int(t.insertsLong)} long inserts.</p>`,
