@@ -5,6 +5,9 @@ import { writeAtomic } from '../io/files';
 import { readLedger } from '../io/ledger';
 import { addTrace, NO_TRACE, opRates, type OpRate } from '../core/op-rates';
 import type { OpsConfig } from '../core/ops';
+import { countDrops, type QualityConfig } from '../core/quality';
+import { QueryDedup, type DedupCounts } from '../export/dedup';
+import type { ConversationRecord } from '../core/conversation';
 import { runLayout } from '../io/run-layout';
 import { provenanceOf, toOpenAIChat } from '../export/openai';
 import { toDpoPairs } from '../export/dpo';
@@ -32,6 +35,18 @@ export interface RunSummary {
   dpoPairs: number;
   /** Planned (config) vs realised rate of each op over the written conversations. */
   ops?: OpRate[];
+  /**
+   * The per-turn quality filter: turns judged, turns removed by cause (`low_quality:<check>` per failed
+   * check), and conversations it emptied (kept in filtered/, not exported). Absent when nothing was judged.
+   */
+  quality?: {
+    judged: number;
+    dropped: Record<string, number>;
+    turnsDropped: number;
+    conversationsFiltered: number;
+  };
+  /** Turns left out of the exports because their query repeats an earlier one (config quality.dedup). */
+  duplicates?: DedupCounts;
   /** Set when `magnet stop` ended the run early: conversations never started, and those left waiting. */
   stopped?: { notStarted: number; waiting: number };
   files: { sft: string; dpo?: string; report: string; conversations: string; exports?: string[] };
@@ -61,6 +76,8 @@ export async function exportRunActivity(input: {
   seed?: number;
   /** The config's ops, to report planned vs realised rates (absent in inputs of earlier releases). */
   ops?: OpsConfig;
+  /** The config's quality settings (absent in inputs of earlier releases: no dedup then). */
+  quality?: Pick<QualityConfig, 'dedup'>;
 }): Promise<RunSummary> {
   const pool = await poolIndex(input.storeDir, input.poolRef);
   const layout = runLayout(input.outDir);
@@ -75,12 +92,28 @@ export async function exportRunActivity(input: {
   const sft = await LineFile.open(layout.sft);
   const sftProvenance = await LineFile.open(provenanceFile(layout.sft));
   const dpo = await LineFile.open(layout.dpo);
+  // the filter's counts come from every record, exported or not; dedup applies to what is exported
+  let judged = 0;
+  let dropped: Record<string, number> = {};
+  let turnsDropped = 0;
+  const tally = (q: ConversationRecord['quality']): void => {
+    judged += q?.scores.length ?? 0;
+    dropped = countDrops(dropped, q?.dropped ?? []);
+    turnsDropped += q?.dropped.length ?? 0;
+  };
+  const filtered = await recordFiles(layout.filtered);
+  for await (const rec of streamRecords(filtered)) tally(rec.quality);
+  const dedup = input.quality?.dedup ? new QueryDedup() : undefined;
   try {
     let i = 0;
     for await (const rec of streamRecords(files)) {
-      await sft.writeJson(toOpenAIChat(rec, pool));
-      await sftProvenance.writeJson(provenanceOf(rec, sft.lines));
-      for (const pair of toDpoPairs(rec, pool)) await dpo.writeJson(pair);
+      tally(rec.quality);
+      const exported = dedup ? dedup.apply(rec) : rec;
+      if (exported) {
+        await sft.writeJson(toOpenAIChat(exported, pool));
+        await sftProvenance.writeJson(provenanceOf(exported, sft.lines));
+        for (const pair of toDpoPairs(exported, pool)) await dpo.writeJson(pair);
+      }
       turns += rec.stats.turns;
       calls += rec.stats.calls;
       failedCalls += rec.stats.failedCalls;
@@ -115,6 +148,7 @@ export async function exportRunActivity(input: {
           split: input.export?.split ?? DEFAULT_SPLIT,
           seed: input.seed ?? 0,
           license: input.export?.license ?? 'unknown',
+          dedup: !!dedup,
           onProgress: (done) => {
             if (done % 100 === 0) heartbeat({ exported: done });
           },
@@ -136,6 +170,10 @@ export async function exportRunActivity(input: {
     dpoPairs,
     ...(input.stopped ? { stopped: input.stopped } : {}),
     ...(input.ops ? { ops: opRates(trace, input.ops) } : {}),
+    ...(judged > 0
+      ? { quality: { judged, dropped, turnsDropped, conversationsFiltered: filtered.length } }
+      : {}),
+    ...(dedup ? { duplicates: dedup.counts } : {}),
     files: {
       sft: layout.sft,
       ...(dpoPairs > 0 ? { dpo: layout.dpo } : {}),

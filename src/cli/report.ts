@@ -39,6 +39,14 @@ export function printSummary(s: RunSummary | undefined): void {
         )
         .join(', ')}`,
     );
+  if (s.quality)
+    console.log(
+      `  quality filter: ${s.quality.judged} turns judged, ${s.quality.turnsDropped} removed (${pairs(s.quality.dropped) || 'none'}), ${s.quality.conversationsFiltered} conversations emptied`,
+    );
+  if (s.duplicates)
+    console.log(
+      `  duplicates (${s.duplicates.method}): ${s.duplicates.turns} repeated queries left out of the exports, with ${s.duplicates.dependents} turns that depended on them; ${s.duplicates.conversations} conversations left out whole`,
+    );
   console.log(`  SFT (OpenAI chat JSONL): ${s.files.sft}`);
   console.log(`  conversations: ${s.files.conversations}`);
   console.log(`  report: ${s.files.report}`);

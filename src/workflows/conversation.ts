@@ -20,6 +20,7 @@ import type { TurnRef } from '../activities/conversation';
 import type { LlmRole, ResolvedRole } from '../core/config';
 import type { NegativeFailure } from '../core/conversation';
 import type { OpsConfig } from '../core/ops';
+import type { QualityConfig } from '../core/quality';
 import { addUsage as add, NO_USAGE as ZERO, type Usage } from '../core/usage';
 import type { ExecutionMode } from '../tools/execute';
 import { llm, local } from './proxies';
@@ -44,6 +45,8 @@ export interface ConversationInput {
   negativeSamples: number;
   /** Whether magnet's search attributes are registered on the namespace (see search-attributes.ts). */
   searchAttributes: boolean;
+  /** The per-turn quality filter; absent in inputs of earlier releases (no judge step then). */
+  quality?: QualityConfig;
 }
 
 export interface TurnFailure {
@@ -99,6 +102,9 @@ export const NEGATIVES_OPTIONAL = 'negatives-optional';
 
 /** The patch that moved the plan step onto the nested judge's provider queue when that judge is an LLM. */
 export const PLAN_ON_PROVIDER_QUEUE = 'plan-on-provider-queue';
+
+/** The patch that added the quality judge's step after distillation (one activity per turn). */
+export const QUALITY_JUDGE = 'quality-judge';
 
 export const conversationStatusQuery = defineQuery<ConversationStatus>('conversationStatus');
 /** Kept for conversations and clients of the first release; `retryTurnUpdate` is the way to ask. */
@@ -356,6 +362,29 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       count({ usage });
       t.assistant = assistant;
     }
+    // Inputs of earlier releases have neither the judge's role nor the filter's settings: no step for them.
+    const judge = (roles as Partial<typeof roles>).quality_judge;
+    if (judge && input.quality && patched(QUALITY_JUDGE)) {
+      for (let h = 0; h < turns.length; h++) {
+        const t = turns[h] as TurnRef;
+        const { verdict } = count(
+          await step('quality', h, (summary) =>
+            llmFor('quality_judge').qualityJudgeActivity.executeWithOptions({ summary }, [
+              {
+                ...common,
+                turnIndex: h,
+                previous: turns.slice(0, h),
+                callsRef: t.callsRef,
+                query: t.query,
+                assistant: t.assistant as NonNullable<TurnRef['assistant']>,
+                llm: judge,
+              },
+            ]),
+          ),
+        );
+        t.quality = verdict;
+      }
+    }
     if (roles.student.provider === 'llm') {
       // mDPO negatives: sample the student per turn, judge its errors, let the teacher word each wrong answer.
       // Negatives are optional: a student or negative step that fails for good costs that turn its negatives,
@@ -436,6 +465,9 @@ export async function conversation(input: ConversationInput): Promise<Conversati
           provenance: { backend: Object.keys(models).length > 0 ? 'llm' : 'offline', models },
           poolRef: input.poolRef,
           ...(negativeFailures.length ? { negativeFailures } : {}),
+          ...(turns.some((t) => t.quality) && input.quality
+            ? { quality: { threshold: input.quality.threshold, onLow: input.quality.onLow } }
+            : {}),
         },
       ]),
     );

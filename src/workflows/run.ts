@@ -293,6 +293,8 @@ export async function synthesisRun(
             failedTurnWaitMs: config.failedTurns.waitSeconds * 1000,
             searchAttributes: input.searchAttributes,
             negativeSamples: config.negatives.samples,
+            // absent in configs of earlier releases: their conversations get no judge step
+            ...(config.quality ? { quality: config.quality } : {}),
           },
         ],
       })
@@ -329,6 +331,7 @@ export async function synthesisRun(
         export: config.export,
         seed: config.seed,
         ops: config.ops,
+        ...(config.quality ? { quality: { dedup: config.quality.dedup } } : {}),
         ...(stopped
           ? {
               stopped: {
