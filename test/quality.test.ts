@@ -238,7 +238,17 @@ describe('dedup of repeated queries', () => {
     expect(out[1]?.turns.map((t) => t.index)).toEqual([2]);
     expect(out[1]?.stats.turns).toBe(1);
     expect(out[2]).toBeUndefined();
-    expect(counts).toEqual({ method: 'normalised-exact', turns: 2, dependents: 1, conversations: 1 });
+    expect(counts).toEqual({
+      method: 'normalised-exact',
+      applied: true,
+      turns: 2,
+      dependents: 1,
+      conversations: 1,
+    });
     expect(run().counts).toEqual(counts);
+    // counting only: every record comes back whole, the counts say what removal would do
+    const count = new QueryDedup(false);
+    expect(records.map((r) => count.apply(r))).toEqual(records);
+    expect(count.counts).toEqual({ ...counts, applied: false });
   });
 });

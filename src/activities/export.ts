@@ -45,7 +45,7 @@ export interface RunSummary {
     turnsDropped: number;
     conversationsFiltered: number;
   };
-  /** Turns left out of the exports because their query repeats an earlier one (config quality.dedup). */
+  /** Turns whose query repeats an earlier one, left out of the exports when config quality.dedup is set. */
   duplicates?: DedupCounts;
   /** Set when `magnet stop` ended the run early: conversations never started, and those left waiting. */
   stopped?: { notStarted: number; waiting: number };
@@ -103,12 +103,13 @@ export async function exportRunActivity(input: {
   };
   const filtered = await recordFiles(layout.filtered);
   for await (const rec of streamRecords(filtered)) tally(rec.quality);
-  const dedup = input.quality?.dedup ? new QueryDedup() : undefined;
+  // repeats are always counted; they leave the exports only when the config says so
+  const dedup = new QueryDedup(input.quality?.dedup ?? false);
   try {
     let i = 0;
     for await (const rec of streamRecords(files)) {
       tally(rec.quality);
-      const exported = dedup ? dedup.apply(rec) : rec;
+      const exported = dedup.apply(rec);
       if (exported) {
         await sft.writeJson(toOpenAIChat(exported, pool));
         await sftProvenance.writeJson(provenanceOf(exported, sft.lines));
@@ -148,7 +149,7 @@ export async function exportRunActivity(input: {
           split: input.export?.split ?? DEFAULT_SPLIT,
           seed: input.seed ?? 0,
           license: input.export?.license ?? 'unknown',
-          dedup: !!dedup,
+          dedup: dedup.counts.applied,
           onProgress: (done) => {
             if (done % 100 === 0) heartbeat({ exported: done });
           },
@@ -173,7 +174,7 @@ export async function exportRunActivity(input: {
     ...(judged > 0
       ? { quality: { judged, dropped, turnsDropped, conversationsFiltered: filtered.length } }
       : {}),
-    ...(dedup ? { duplicates: dedup.counts } : {}),
+    duplicates: dedup.counts,
     files: {
       sft: layout.sft,
       ...(dpoPairs > 0 ? { dpo: layout.dpo } : {}),

@@ -6,6 +6,8 @@ import { normaliseQuery, withDependents, type DroppedTurn } from '../core/qualit
 export interface DedupCounts {
   /** How queries are compared: exact match of the normalised text, by its SHA-1. */
   method: 'normalised-exact';
+  /** Whether the turns counted here were left out of the exports (config quality.dedup), or only counted. */
+  applied: boolean;
   /** Turns whose query repeats an earlier exported one. */
   turns: number;
   /** Turns removed with them: they used their outputs or values, or were the other half of their pair. */
@@ -22,9 +24,16 @@ export interface DedupCounts {
  */
 export class QueryDedup {
   private readonly seen = new Set<string>();
-  readonly counts: DedupCounts = { method: 'normalised-exact', turns: 0, dependents: 0, conversations: 0 };
+  readonly counts: DedupCounts;
 
-  /** The record as exported: without its repeated turns, or undefined when none is left. */
+  constructor(apply = true) {
+    this.counts = { method: 'normalised-exact', applied: apply, turns: 0, dependents: 0, conversations: 0 };
+  }
+
+  /**
+   * The record as exported: without its repeated turns, or undefined when none is left; unchanged when the
+   * repeats are only counted (the counts are what removing them would do).
+   */
   apply(rec: ConversationRecord): ConversationRecord | undefined {
     const key = (q: string): string => createHash('sha1').update(normaliseQuery(q)).digest('base64');
     const here = new Set<string>();
@@ -37,14 +46,13 @@ export class QueryDedup {
     const removed = dup.size > 0 ? withDependents(rec.turns, dup) : [];
     const gone = new Set(removed.map((d) => d.turn));
     const turns = rec.turns.filter((t) => !gone.has(t.index));
+    // the kept turns' queries, in both modes: counting alone gives the very numbers removal would
     for (const t of turns) this.seen.add(key(t.query));
     this.counts.turns += dup.size;
     this.counts.dependents += removed.length - dup.size;
-    if (turns.length === 0) {
-      this.counts.conversations++;
-      return undefined;
-    }
-    if (removed.length === 0) return rec;
+    if (turns.length === 0) this.counts.conversations++;
+    if (!this.counts.applied || removed.length === 0) return rec;
+    if (turns.length === 0) return undefined;
     const calls = turns.flatMap((t) => t.calls);
     return {
       ...rec,
