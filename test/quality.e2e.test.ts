@@ -9,26 +9,34 @@ import { fakeLlm, makeRunDir, prepare, readRecords, runToEnd } from './helpers/r
 import { withClientAndFakeOpenAI } from './helpers/temporal';
 
 /**
- * The per-turn quality filter and the removal of repeated queries, end to end: a teacher that invents a number
- * in every second turn's answer gets those turns dropped by the (rule-based) judge for faithfulness, and a
- * query repeated across conversations is left out of the export; both are counted in report.json.
+ * The per-turn quality filter and the removal of repeated queries, end to end: a teacher (on the fake OpenAI
+ * server) that invents a number in every sixth turn's answer gets that turn dropped by the rule-based judge for
+ * faithfulness, and the conversation cut there; the offline backend's template queries repeat across
+ * conversations, and the repeats are left out of the export. Both are counted in report.json.
  */
 process.env.MAGNET_FAKE_KEY = 'sk-quality';
 const ctx = withClientAndFakeOpenAI();
 const INVENTED = '987654';
+const LOW_TURN = 5;
 
-it('drops turns whose answer invents a value, removes repeated queries, and counts both', async () => {
+it('cuts a conversation at a turn whose answer invents a value, removes repeated queries, counts both', async () => {
   const { client, server } = ctx;
+  const fake = fakeLlm(server) as { providers: Record<string, unknown> };
+  // seed 7: among the first 12 conversations two ask the same query (turns before LOW_TURN)
   const { home, configFile } = makeRunDir({
-    seed: 3,
-    conversations: 8,
+    seed: 7,
+    conversations: 12,
     concurrency: { conversations: 4 },
-    llm: fakeLlm(server),
-    quality: { threshold: 0.5, onLow: 'drop_turn', dedup: true },
+    llm: {
+      providers: fake.providers,
+      default: { provider: 'offline' },
+      roles: { teacher: { provider: 'fake', model: 'm1' } },
+    },
+    quality: { threshold: 0.5, onLow: 'cut', dedup: true },
   });
   server.setScript((req) => {
     const task = req.input as { turnIndex?: number; steps?: unknown[] } | undefined;
-    if (req.role !== 'teacher' || task?.turnIndex !== 1) return undefined;
+    if (req.role !== 'teacher' || task?.turnIndex !== LOW_TURN) return undefined;
     const steps = (task.steps ?? []).map(() => 'Working on it.');
     return { content: JSON.stringify({ steps, final: `Done: ${INVENTED} items changed.` }) };
   });
@@ -36,28 +44,31 @@ it('drops turns whose answer invents a value, removes repeated queries, and coun
   const summary = await runToEnd(client, input);
   expect(summary.failed).toBe(0);
 
-  // every record, exported or emptied by the filter, lost its turn 1 for faithfulness (if it had one)
+  // every record that had a turn LOW_TURN lost it for faithfulness, and the turns after it to the cut
   const { records } = await readRecords(input);
   const emptied = await Promise.all(
     (await recordFiles(path.join(input.outDir, 'filtered'))).map(async (f) =>
       ConversationRecord.parse(JSON.parse(readFileSync(f, 'utf8'))),
     ),
   );
-  const all = [...records, ...emptied];
-  expect(all).toHaveLength(8);
-  const withTurn1 = all.filter((r) => r.fsp.turns.length > 1);
-  expect(withTurn1.length).toBeGreaterThan(0);
-  for (const r of withTurn1) {
-    expect(r.turns.map((t) => t.index)).not.toContain(1);
-    expect(r.quality?.dropped).toContainEqual(
-      expect.objectContaining({ turn: 1, cause: 'low_quality', reasons: ['faithfulness'] }),
-    );
+  expect(emptied).toEqual([]);
+  expect(records).toHaveLength(12);
+  const long = records.filter((r) => r.fsp.turns.length > LOW_TURN);
+  expect(long.length).toBeGreaterThan(0);
+  for (const r of long) {
+    expect(r.turns.map((t) => t.index)).toEqual(Array.from({ length: LOW_TURN }, (_, i) => i));
+    expect(r.quality?.dropped[0]).toMatchObject({
+      turn: LOW_TURN,
+      cause: 'low_quality',
+      reasons: ['faithfulness'],
+    });
+    expect(r.quality?.dropped.slice(1).every((d) => d.cause === 'cut')).toBe(true);
   }
   const report = JSON.parse(readFileSync(summary.files.report, 'utf8')) as RunSummary;
-  expect(report.quality?.dropped['low_quality:faithfulness']).toBe(withTurn1.length);
-  expect(report.quality?.judged).toBe(all.reduce((n, r) => n + r.fsp.turns.length, 0));
-  expect(report.quality?.turnsDropped).toBe(all.reduce((n, r) => n + (r.quality?.dropped.length ?? 0), 0));
-  expect(report.quality?.conversationsFiltered).toBe(emptied.length);
+  expect(report.quality?.dropped['low_quality:faithfulness']).toBe(long.length);
+  expect(report.quality?.dropped.cut).toBe(long.reduce((n, r) => n + r.fsp.turns.length - LOW_TURN - 1, 0));
+  expect(report.quality?.judged).toBe(records.reduce((n, r) => n + r.fsp.turns.length, 0));
+  expect(report.quality?.conversationsFiltered).toBe(0);
 
   // the records repeat some queries; the export holds each once, and report.json says how many went
   const queries = records.flatMap((r) => r.turns.map((t) => normaliseQuery(t.query)));
