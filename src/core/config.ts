@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { DEFAULT_SPLIT, EXPORT_FORMATS } from '../export/formats';
+import { QualityConfig } from './quality';
 import { GraphConfig } from './graph';
 import { OpsConfig } from './ops';
-import { QualityConfig } from './quality';
 
 export const LLM_ROLES = [
   'dependency_judge',
