@@ -161,7 +161,8 @@ describe('node operations', () => {
         }
         expect(t.functions).toEqual([]);
         expect(t.labels).toEqual([t.missing.kind]);
-        expect(i).toBeGreaterThan(0);
+        // miss_func follows a turn; miss_params may open the conversation (the value comes in the next turn)
+        if (t.missing.kind === 'miss_func') expect(i).toBeGreaterThan(0);
         seen = { ...seen, [t.missing.kind]: seen[t.missing.kind] + 1 };
         if (t.missing.kind === 'miss_func') {
           expect(fspNames.has(t.missing.function)).toBe(false);
@@ -180,11 +181,68 @@ describe('node operations', () => {
     expect(seen.miss_params).toBeGreaterThan(50);
   });
 
-  it('split leaves FSPs of one turn alone', () => {
-    const turns: FspTurn[] = [{ functions: [{ name: 'x', via: 'walk' }], labels: ['walk'] }];
-    const r = applySplit(turns, new Map(), new Map(), createRng(1), { splitProb: 1, missFuncProb: 0.5 });
-    expect(r.split).toBe('none');
-    expect(r.turns).toEqual(turns);
+  it('a one-turn FSP can still miss a function (after its turn) or a value (before it)', () => {
+    const pool = indexPool({ functions: examplePool() });
+    const [a, b] = [...pool.keys()].sort() as [string, string];
+    const turns: FspTurn[] = [{ functions: [{ name: a, via: 'walk' }], labels: ['walk'] }];
+    const func = applySplit(turns, pool, new Map(), createRng(1), { splitProb: 1, missFuncProb: 1 });
+    expect(func).toMatchObject({ split: 'miss_func', wanted: 'miss_func' });
+    expect(func.turns[1]?.missing?.function).not.toBe(a);
+    const params = applySplit(turns, pool, new Map(), createRng(1), { splitProb: 1, missFuncProb: 0 });
+    expect(params).toMatchObject({ split: 'miss_params', wanted: 'miss_params' });
+    expect(params.turns.map((t) => t.labels)).toEqual([['miss_params'], ['walk', 'provides_missing']]);
+    // nothing outside the FSP and no required value: neither kind is possible, and the result says so
+    const bare = new Map([
+      [
+        b,
+        {
+          ...(pool.get(b) as FunctionDef),
+          parameters: { type: 'object' as const, properties: {}, required: [] },
+        },
+      ],
+    ]);
+    const none = applySplit(
+      [{ functions: [{ name: b, via: 'walk' }], labels: ['walk'] }],
+      bare,
+      new Map(),
+      createRng(1),
+      {
+        splitProb: 1,
+        missFuncProb: 0.5,
+      },
+    );
+    expect(none.split).toBe('none');
+    expect(none.wanted).toBeDefined();
+  });
+
+  it('applies Split and its kinds at the configured rates on the example pool', () => {
+    const pool = examplePool();
+    const index = indexPool({ functions: pool });
+    const g = buildGraphOffline(pool, graphConfig);
+    for (const [splitProb, missFuncProb] of [
+      [0.5, 0.5],
+      [0.3, 0.8],
+    ] as const) {
+      let split = 0;
+      let missFunc = 0;
+      const n = 1000;
+      for (let s = 0; s < n; s++) {
+        const { trace } = planConversation({
+          graph: g,
+          pool: index,
+          seed: deriveSeed(11, s),
+          ops: { ...ops, splitProb, missFuncProb },
+          distractors: 3,
+        }).fsp;
+        if (trace.split !== 'none') split++;
+        if (trace.split === 'miss_func') missFunc++;
+      }
+      // binomial: 4 standard deviations of n draws (so the test fails on a real bias, not by chance)
+      const within = (k: number, m: number, p: number): void =>
+        expect(Math.abs(k / m - p)).toBeLessThan(4 * Math.sqrt((p * (1 - p)) / m) + 0.02);
+      within(split, n, splitProb);
+      within(missFunc, split, missFuncProb);
+    }
   });
 });
 

@@ -16,3 +16,18 @@ it('takes each rate over its own basis, and says when an op had no chance', () =
   // no conversation, no rate: undefined, not 0
   expect(opRates(NO_TRACE, ops).every((r) => r.realised === undefined && r.basis === 0)).toBe(true);
 });
+
+it('counts the Splits that could not be applied as drawn, and why', () => {
+  const ops = OpsConfig.parse({});
+  const base = { mergeBoundaries: 2, merges: 0, insertsShort: 0, insertsLong: 0 };
+  let t = NO_TRACE;
+  t = addTrace(t, { ...base, split: 'miss_func', splitWanted: 'miss_params' });
+  t = addTrace(t, { ...base, split: 'none', splitWanted: 'miss_func' });
+  t = addTrace(t, { ...base, split: 'miss_params', splitWanted: 'miss_params' });
+  // records of earlier releases have no splitWanted: nothing is counted as unapplied for them
+  t = addTrace(t, { ...base, split: 'none' });
+  const rates = Object.fromEntries(opRates(t, ops).map((r) => [r.op, r]));
+  expect(rates.split).toMatchObject({ realised: 0.5, basis: 4, unapplied: { count: 1 } });
+  expect(rates.split_miss_func_share).toMatchObject({ realised: 0.5, basis: 2, unapplied: { count: 1 } });
+  expect(rates.merge?.unapplied).toBeUndefined();
+});

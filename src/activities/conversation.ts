@@ -22,11 +22,13 @@ import { findToolSet } from '../tools/builtin';
 import type { FunctionDef } from '../core/pool';
 import { getJson, putJson, type Ref } from '../io/artifacts';
 import { writeAtomic } from '../io/files';
-import { conversationFile, failureFile } from '../io/run-layout';
+import { conversationFile, failureFile, filteredFile } from '../io/run-layout';
 import { OFFLINE_GENERATOR, OFFLINE_NOTE, TranslationError, type TurnContext } from '../llm/offline';
 import { ROLES, runRole } from '../roles';
 import { historyCalls, lite, turnTask } from '../roles/common';
 import { teacherTask } from '../roles/teacher';
+import { qualityTask } from '../roles/quality_judge';
+import { filterTurns, QualityVerdict, type QualityConfig, type QualityRecord } from '../core/quality';
 import { argumentProblem, executeTurn, type ExecutionMode } from '../tools/execute';
 import type { Json } from '../tools/types';
 import { nonRetryableOn } from './errors';
@@ -82,6 +84,8 @@ export interface TurnRef {
   assistant?: AssistantTurn;
   /** Tool state before the turn (negative trajectories re-run wrong calls from it). */
   stateBefore?: Ref;
+  /** The quality judge's verdict (absent when the run has no judge step: inputs of earlier releases). */
+  quality?: QualityVerdict;
   /** Rejected versions of the turn for mDPO. */
   negatives?: {
     sample: number;
@@ -251,12 +255,19 @@ export async function executeActivity(input: {
   });
 }
 
+/** A finished turn's context and its executed calls (none for an empty turn). */
+async function turnAndCalls(
+  input: TurnInput & { callsRef?: Ref },
+): Promise<{ ctx: TurnContext; calls: ExecutedCall[] }> {
+  const ctx = await context(input);
+  return { ctx, calls: input.callsRef ? await loadCalls(input.storeDir, input.callsRef) : [] };
+}
+
 export async function distillActivity(
   input: TurnInput & { callsRef?: Ref; query: string; llm: ResolvedRole },
 ): Promise<AssistantTurn & { usage: Usage }> {
   return nonRetryableOn(async () => {
-    const ctx = await context(input);
-    const calls = input.callsRef ? await loadCalls(input.storeDir, input.callsRef) : [];
+    const { ctx, calls } = await turnAndCalls(input);
     const r = await runRole(
       input.llm,
       ROLES.teacher,
@@ -264,6 +275,22 @@ export async function distillActivity(
       ctx.seed,
     );
     return { ...r.value, usage: r.usage };
+  });
+}
+
+/** The quality judge on one distilled turn: a score per check (rules offline, a model when configured). */
+export async function qualityJudgeActivity(
+  input: TurnInput & { callsRef?: Ref; query: string; assistant: AssistantTurn; llm: ResolvedRole },
+): Promise<{ verdict: QualityVerdict; usage: Usage }> {
+  return nonRetryableOn(async () => {
+    const { ctx, calls } = await turnAndCalls(input);
+    const r = await runRole(
+      input.llm,
+      ROLES.quality_judge,
+      qualityTask(ctx, input.query, calls, input.assistant),
+      ctx.seed,
+    );
+    return { verdict: r.value, usage: r.usage };
   });
 }
 
@@ -285,8 +312,10 @@ export async function writeConversationActivity(input: {
   negativeFailures?: NegativeFailure[];
   /** The item's kind in the mix; absent in inputs of earlier releases (multi-turn). */
   kind?: Kind;
-}): Promise<{ file: string; turns: number; calls: number; failedCalls: number }> {
-  const turns: TurnRecord[] = [];
+  /** The quality filter's settings, when the turns were judged (absent in inputs of earlier releases). */
+  quality?: Pick<QualityConfig, 'threshold' | 'onLow'>;
+}): Promise<{ file: string; turns: number; calls: number; failedCalls: number; filtered?: boolean }> {
+  let turns: TurnRecord[] = [];
   for (const [i, t] of input.turns.entries()) {
     const fspTurn = input.fsp.turns[i];
     if (!fspTurn || !t.assistant) throw new Error(`turn ${i} of ${input.id} is incomplete`);
@@ -311,6 +340,17 @@ export async function writeConversationActivity(input: {
   }
   if (input.poolRef)
     refuseInvalidCalls(input.id, turns, input.tools, await poolIndex(input.storeDir, input.poolRef));
+  // the quality filter: low turns (and what depends on them) leave the record; the record says which and why
+  let quality: QualityRecord | undefined;
+  if (input.quality) {
+    const verdicts = new Map(
+      input.turns.flatMap((t, i) => (t.quality ? [[i, QualityVerdict.parse(t.quality)] as const] : [])),
+    );
+    const f = filterTurns(turns, verdicts, input.quality);
+    quality = { ...input.quality, ...f };
+    const gone = new Set(f.dropped.map((d) => d.turn));
+    turns = turns.filter((t) => !gone.has(t.index));
+  }
   const calls = turns.flatMap((t) => t.calls);
   const record = ConversationRecord.parse({
     id: input.id,
@@ -327,6 +367,7 @@ export async function writeConversationActivity(input: {
       negatives: turns.reduce((n, t) => n + t.negatives.length, 0),
     },
     ...(input.negativeFailures?.length ? { negativeFailures: input.negativeFailures } : {}),
+    ...(quality ? { quality } : {}),
     provenance: {
       ...input.provenance,
       seed: input.seed,
@@ -334,11 +375,15 @@ export async function writeConversationActivity(input: {
       note: input.provenance.backend === 'offline' ? OFFLINE_NOTE : undefined,
     },
   });
-  const file = conversationFile(input.outDir, input.index);
+  // a conversation the filter emptied is kept aside (for counting and inspection), never exported; a rerun
+  // that writes it again replaces whichever of the two files an earlier attempt left
+  const filtered = turns.length === 0;
+  const file = (filtered ? filteredFile : conversationFile)(input.outDir, input.index);
   await writeAtomic(file, JSON.stringify(record, null, 1));
+  await fs.rm((filtered ? conversationFile : filteredFile)(input.outDir, input.index), { force: true });
   // the conversation made it (possibly after a replay or a reset): an old failure record no longer applies
   await fs.rm(failureFile(input.outDir, input.index), { force: true });
-  return { file, ...record.stats };
+  return { file, ...record.stats, ...(filtered ? { filtered } : {}) };
 }
 
 /**

@@ -6,6 +6,9 @@ import { readLedger } from '../io/ledger';
 import { mixTally, type Kind, type MixTally } from '../core/mix';
 import { addTrace, NO_TRACE, opRates, type OpRate } from '../core/op-rates';
 import type { OpsConfig } from '../core/ops';
+import { countDrops, type QualityConfig } from '../core/quality';
+import { QueryDedup, type DedupCounts } from '../export/dedup';
+import type { ConversationRecord } from '../core/conversation';
 import { runLayout } from '../io/run-layout';
 import { provenanceOf, toOpenAIChat } from '../export/openai';
 import { toDpoPairs } from '../export/dpo';
@@ -35,6 +38,18 @@ export interface RunSummary {
   ops?: OpRate[];
   /** Items per kind: planned by the mix, and realised (records written); absent for runs without a mix. */
   mix?: MixTally;
+  /**
+   * The per-turn quality filter: turns judged, turns removed by cause (`low_quality:<check>` per failed
+   * check), and conversations it emptied (kept in filtered/, not exported). Absent when nothing was judged.
+   */
+  quality?: {
+    judged: number;
+    dropped: Record<string, number>;
+    turnsDropped: number;
+    conversationsFiltered: number;
+  };
+  /** Turns whose query repeats an earlier one, left out of the exports when config quality.dedup is set. */
+  duplicates?: DedupCounts;
   /** Set when `magnet stop` ended the run early: conversations never started, and those left waiting. */
   stopped?: { notStarted: number; waiting: number };
   files: { sft: string; dpo?: string; report: string; conversations: string; exports?: string[] };
@@ -66,6 +81,8 @@ export async function exportRunActivity(input: {
   ops?: OpsConfig;
   /** Items per kind the run planned (absent in inputs of earlier releases and runs without a mix). */
   mix?: Record<Kind, number>;
+  /** The config's quality settings (absent in inputs of earlier releases: no dedup then). */
+  quality?: Pick<QualityConfig, 'dedup'>;
 }): Promise<RunSummary> {
   const pool = await poolIndex(input.storeDir, input.poolRef);
   const layout = runLayout(input.outDir);
@@ -81,12 +98,29 @@ export async function exportRunActivity(input: {
   const sft = await LineFile.open(layout.sft);
   const sftProvenance = await LineFile.open(provenanceFile(layout.sft));
   const dpo = await LineFile.open(layout.dpo);
+  // the filter's counts come from every record, exported or not; dedup applies to what is exported
+  let judged = 0;
+  let dropped: Record<string, number> = {};
+  let turnsDropped = 0;
+  const tally = (q: ConversationRecord['quality']): void => {
+    judged += q?.scores.length ?? 0;
+    dropped = countDrops(dropped, q?.dropped ?? []);
+    turnsDropped += q?.dropped.length ?? 0;
+  };
+  const filtered = await recordFiles(layout.filtered);
+  for await (const rec of streamRecords(filtered)) tally(rec.quality);
+  // repeats are always counted; they leave the exports only when the config says so
+  const dedup = new QueryDedup(input.quality?.dedup ?? false);
   try {
     let i = 0;
     for await (const rec of streamRecords(files)) {
-      await sft.writeJson(toOpenAIChat(rec, pool));
-      await sftProvenance.writeJson(provenanceOf(rec, sft.lines));
-      for (const pair of toDpoPairs(rec, pool)) await dpo.writeJson(pair);
+      tally(rec.quality);
+      const exported = dedup.apply(rec);
+      if (exported) {
+        await sft.writeJson(toOpenAIChat(exported, pool));
+        await sftProvenance.writeJson(provenanceOf(exported, sft.lines));
+        for (const pair of toDpoPairs(exported, pool)) await dpo.writeJson(pair);
+      }
       turns += rec.stats.turns;
       calls += rec.stats.calls;
       failedCalls += rec.stats.failedCalls;
@@ -123,6 +157,7 @@ export async function exportRunActivity(input: {
           split: input.export?.split ?? DEFAULT_SPLIT,
           seed: input.seed ?? 0,
           license: input.export?.license ?? 'unknown',
+          dedup: dedup.counts.applied,
           onProgress: (done) => {
             if (done % 100 === 0) heartbeat({ exported: done });
           },
@@ -145,6 +180,10 @@ export async function exportRunActivity(input: {
     ...(input.stopped ? { stopped: input.stopped } : {}),
     ...(input.ops ? { ops: opRates(trace, input.ops) } : {}),
     ...(input.mix ? { mix: mixTally(input.mix, kinds) } : {}),
+    ...(judged > 0
+      ? { quality: { judged, dropped, turnsDropped, conversationsFiltered: filtered.length } }
+      : {}),
+    duplicates: dedup.counts,
     files: {
       sft: layout.sft,
       ...(dpoPairs > 0 ? { dpo: layout.dpo } : {}),

@@ -52,7 +52,15 @@ export function parseFormats(values: readonly string[]): ExportFormat[] {
 
 export async function exportRun(
   run: string,
-  opts: { format: string[]; split: number; out?: string; pool?: string[]; seed: number; license: string },
+  opts: {
+    format: string[];
+    split: number;
+    out?: string;
+    pool?: string[];
+    seed: number;
+    license: string;
+    dedup?: boolean;
+  },
 ): Promise<ExportResult> {
   if (!(opts.split > 0 && opts.split <= 1))
     throw new ConfigError(`--split ${opts.split}: expected a share in (0, 1]`);
@@ -68,6 +76,7 @@ export async function exportRun(
     split: opts.split,
     seed: opts.seed,
     license: opts.license,
+    dedup: opts.dedup ?? false,
   });
   printExport(result, outDir);
   return result;
@@ -80,6 +89,10 @@ function printExport(r: ExportResult, outDir: string): void {
   for (const f of r.files)
     console.log(`  ${f.format}\t${f.rows}\t${path.relative(process.cwd(), f.file) || f.file}`);
   for (const s of r.skipped) console.log(`  skipped in ${s.format}: ${s.id}: ${s.reason}`);
+  if (r.duplicates)
+    console.log(
+      `  left out ${r.duplicates.turns} turn(s) repeating an earlier query, ${r.duplicates.dependents} depending on them, ${r.duplicates.conversations} conversation(s) whole`,
+    );
   if (r.offline > 0)
     console.log(
       `warning: ${r.offline} conversation(s) come from the offline backend: placeholder text, not training data (each file's provenance says so)`,

@@ -391,6 +391,10 @@ have ended; a conversation still waiting is retried with "magnet retry". This pr
     )
     .addOption(typedOption('--seed <n>', 'seed of the train/validation split', nonNegativeInt).default(0))
     .option('--license <id>', 'licence the dataset card states (a Hugging Face licence id)', 'unknown')
+    .option(
+      '--dedup',
+      'leave out turns whose user query repeats an earlier one (as the run config quality.dedup does)',
+    )
     .addHelpText(
       'after',
       examples(
@@ -403,7 +407,15 @@ Provenance (backend, models, seed) goes into <file>.provenance.jsonl beside each
     .action(
       async (
         run: string,
-        o: { format: string[]; split: number; out?: string; pool?: string[]; seed: number; license: string },
+        o: {
+          format: string[];
+          split: number;
+          out?: string;
+          pool?: string[];
+          seed: number;
+          license: string;
+          dedup?: boolean;
+        },
       ) => {
         await exportRun(run, o);
       },

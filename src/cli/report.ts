@@ -44,9 +44,22 @@ export function printSummary(s: RunSummary | undefined): void {
       `  ops planned/realised: ${s.ops
         .map(
           (o) =>
-            `${o.op} ${pct(o.planned)}/${o.realised === undefined ? '-' : pct(o.realised)} (of ${o.basis} ${o.of})`,
+            `${o.op} ${pct(o.planned)}/${o.realised === undefined ? '-' : pct(o.realised)} (of ${o.basis} ${o.of}` +
+            `${o.unapplied ? `; ${o.unapplied.count} not applied as drawn: ${o.unapplied.why}` : ''})`,
         )
         .join(', ')}`,
+    );
+  if (s.quality)
+    console.log(
+      `  quality filter: ${s.quality.judged} turns judged, ${s.quality.turnsDropped} removed (${pairs(s.quality.dropped) || 'none'}), ${s.quality.conversationsFiltered} conversations emptied`,
+    );
+  if (s.duplicates?.applied)
+    console.log(
+      `  duplicates (${s.duplicates.method}): ${s.duplicates.turns} repeated queries left out of the exports, with ${s.duplicates.dependents} turns that depended on them; ${s.duplicates.conversations} conversations left out whole`,
+    );
+  else if (s.duplicates)
+    console.log(
+      `  duplicates (${s.duplicates.method}): ${s.duplicates.turns} queries repeat an earlier one (kept: set quality.dedup to leave them out)`,
     );
   console.log(`  SFT (OpenAI chat JSONL): ${s.files.sft}`);
   console.log(`  conversations: ${s.files.conversations}`);

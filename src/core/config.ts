@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_SPLIT, EXPORT_FORMATS } from '../export/formats';
+import { QualityConfig } from './quality';
 import { GraphConfig } from './graph';
 import { MixConfig, PAPER_MIX } from './mix';
 import { OpsConfig } from './ops';
@@ -16,6 +17,7 @@ export const LLM_ROLES = [
   'student',
   'error_judge',
   'negative_teacher',
+  'quality_judge',
 ] as const;
 export const LlmRole = z.enum(LLM_ROLES);
 export type LlmRole = z.infer<typeof LlmRole>;
@@ -168,8 +170,11 @@ export const LlmConfig = z
   });
 export type LlmConfig = z.infer<typeof LlmConfig>;
 
-/** Roles that run only when configured explicitly (the student is a model you trained, not the teacher). */
-const EXPLICIT_ROLES: readonly LlmRole[] = ['student'];
+/**
+ * Roles that use a model only when configured explicitly: the student is a model you trained, not the
+ * teacher; the quality judge runs its rule checks unless a model is asked for (a request per turn).
+ */
+const EXPLICIT_ROLES: readonly LlmRole[] = ['student', 'quality_judge'];
 
 export function resolveRoleSettings(llm: Pick<LlmConfig, 'default' | 'roles'>, role: LlmRole): RoleSettings {
   if (EXPLICIT_ROLES.includes(role) && !llm.roles[role]?.provider) return { provider: 'offline' };
@@ -329,6 +334,8 @@ export const RunConfig = z
       .strict()
       .default({ waitSeconds: 0 }),
     execution: ExecutionConfig.default(ExecutionConfig.parse({})),
+    /** The per-turn quality filter (role quality_judge) and the removal of repeated queries from exports. */
+    quality: QualityConfig.default(QualityConfig.parse({})),
     /** Training and evaluation formats the run writes into <run>/export/ at its end (as `magnet export`). */
     export: z
       .object({

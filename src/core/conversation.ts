@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Kind } from './mix';
 import { Fsp, Missing, TurnFunction, TurnLabel } from './ops';
+import { QualityRecord } from './quality';
 
 /** Where an argument value came from; dependencies are what MAGNET is about, so we keep them explicit. */
 export const ArgSource = z.union([
@@ -101,6 +102,8 @@ export const ConversationRecord = z.object({
   provenance: Provenance,
   /** mDPO negatives that failed: the positive record is kept without them, and says which are missing. */
   negativeFailures: z.array(NegativeFailure).optional(),
+  /** The quality filter's scores and the turns it removed (absent when the turns were not judged). */
+  quality: QualityRecord.optional(),
 });
 export type ConversationRecord = z.infer<typeof ConversationRecord>;
 

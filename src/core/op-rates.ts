@@ -11,6 +11,9 @@ export interface TraceTotals {
   /** Conversations with a Split, and of them those whose empty turn is miss_func. */
   split: number;
   missFunc: number;
+  /** Conversations that drew a Split kind no turn allowed: the other kind was used (fallback), or none. */
+  splitFallback: number;
+  splitImpossible: number;
 }
 
 export const NO_TRACE: TraceTotals = {
@@ -21,6 +24,8 @@ export const NO_TRACE: TraceTotals = {
   insertsLong: 0,
   split: 0,
   missFunc: 0,
+  splitFallback: 0,
+  splitImpossible: 0,
 };
 
 export function addTrace(t: TraceTotals, trace: z.infer<typeof OpsTrace>): TraceTotals {
@@ -32,6 +37,10 @@ export function addTrace(t: TraceTotals, trace: z.infer<typeof OpsTrace>): Trace
     insertsLong: t.insertsLong + trace.insertsLong,
     split: t.split + (trace.split !== 'none' ? 1 : 0),
     missFunc: t.missFunc + (trace.split === 'miss_func' ? 1 : 0),
+    splitFallback:
+      t.splitFallback +
+      (trace.splitWanted && trace.split !== 'none' && trace.split !== trace.splitWanted ? 1 : 0),
+    splitImpossible: t.splitImpossible + (trace.splitWanted && trace.split === 'none' ? 1 : 0),
   };
 }
 
@@ -44,6 +53,8 @@ export interface OpRate {
   /** How many chances the op had, and of what. */
   basis: number;
   of: string;
+  /** Chances where the op was drawn but could not be applied as drawn, and why (absent when none). */
+  unapplied?: { count: number; why: string };
 }
 
 /**
@@ -75,6 +86,9 @@ export function opRates(t: TraceTotals, ops: OpsConfig): OpRate[] {
       realised: ratio(t.split, t.conversations),
       basis: t.conversations,
       of: 'conversations',
+      ...(t.splitImpossible > 0
+        ? { unapplied: { count: t.splitImpossible, why: 'no turn allowed either kind of split' } }
+        : {}),
     },
     {
       op: 'split_miss_func_share',
@@ -82,6 +96,14 @@ export function opRates(t: TraceTotals, ops: OpsConfig): OpRate[] {
       realised: ratio(t.missFunc, t.split),
       basis: t.split,
       of: 'splits',
+      ...(t.splitFallback > 0
+        ? {
+            unapplied: {
+              count: t.splitFallback,
+              why: 'no turn allowed the drawn kind: the other kind was used',
+            },
+          }
+        : {}),
     },
   ];
 }

@@ -48,6 +48,11 @@ export const OpsTrace = z.object({
   insertsShort: z.number().int(),
   insertsLong: z.number().int(),
   split: z.enum(['none', 'miss_func', 'miss_params']),
+  /**
+   * The kind the Split drew, when it drew one (absent in records of earlier releases): differs from `split`
+   * when no turn allowed it (the other kind was used, or none).
+   */
+  splitWanted: z.enum(['miss_func', 'miss_params']).optional(),
 });
 
 export const Fsp = z.object({ walk: z.array(z.string()), turns: z.array(FspTurn), trace: OpsTrace });
@@ -153,9 +158,16 @@ export function userParams(
 }
 
 /**
- * Split: after a random turn h, insert an empty turn. miss_func: the user asks for something only a function
- * that is not offered could do (a neighbour of turn h outside the FSP). miss_params: the user asks for turn
- * h+1's first function but leaves out a required value, supplied in the following turn.
+ * Split: insert an empty turn. miss_func: after a turn h, the user asks for something only a function that is
+ * not offered could do (a graph neighbour of turn h outside the FSP; failing that, a function of the FSP's
+ * categories, then any function, outside the FSP). miss_params: before a turn j, the user asks for turn j's
+ * first walk function that needs a value from the user but leaves that value out; turn j supplies it (j > 0
+ * when some later turn allows it, else the first turn).
+ *
+ * The kind is drawn first and the place is chosen among the turns where that kind is possible, so each kind
+ * happens at its configured rate instead of whenever one random turn happens to allow it. Only when no turn
+ * allows the drawn kind is the other one used (`splitFallback`), and only when neither is possible is there no
+ * split (`splitWanted` set, `split` none): the run reports both.
  */
 export function applySplit(
   turns: readonly FspTurn[],
@@ -163,32 +175,64 @@ export function applySplit(
   adjacency: ReadonlyMap<string, readonly Edge[]>,
   rng: Rng,
   config: Pick<OpsConfig, 'splitProb' | 'missFuncProb'>,
-): { turns: FspTurn[]; split: 'none' | 'miss_func' | 'miss_params' } {
+): {
+  turns: FspTurn[];
+  split: 'none' | 'miss_func' | 'miss_params';
+  wanted?: 'miss_func' | 'miss_params';
+} {
   const out = turns.map((t) => ({ ...t, functions: t.functions.slice(), labels: t.labels.slice() }));
-  if (out.length < 2 || !rng.chance(config.splitProb)) return { turns: out, split: 'none' };
-  const h = rng.int(out.length - 1);
+  if (out.length === 0 || !rng.chance(config.splitProb)) return { turns: out, split: 'none' };
+  const wanted = rng.chance(config.missFuncProb) ? 'miss_func' : 'miss_params';
   const inFsp = new Set(out.flatMap((t) => t.functions.map((f) => f.name)));
-  const missFunc = (): Missing | undefined => {
-    const near = (out[h] as FspTurn).functions.flatMap((f) => (adjacency.get(f.name) ?? []).map((e) => e.to));
-    const options = [...new Set(near)].filter((n) => !inFsp.has(n)).sort();
-    return options.length > 0 ? { kind: 'miss_func', function: rng.pick(options) } : undefined;
-  };
-  const missParams = (): Missing | undefined => {
-    const next = out[h + 1] as FspTurn;
-    const earlier = out.slice(0, h + 1).flatMap((t) => t.functions.map((f) => f.name));
-    for (const f of next.functions) {
-      if (f.via !== 'walk') continue;
-      const def = pool.get(f.name);
-      const params = def ? userParams(def, earlier, adjacency) : [];
-      if (params.length > 0) return { kind: 'miss_params', function: f.name, param: rng.pick(params) };
-      earlier.push(f.name);
+  const missFunc = (): { at: number; missing: Missing } | undefined => {
+    // graph neighbours first: what a user of these functions plausibly asks for next
+    const near = out.map((t) =>
+      [...new Set(t.functions.flatMap((f) => (adjacency.get(f.name) ?? []).map((e) => e.to)))]
+        .filter((n) => !inFsp.has(n))
+        .sort(),
+    );
+    const places = near.flatMap((options, h) => (options.length > 0 ? [h] : []));
+    if (places.length > 0) {
+      const h = rng.pick(places);
+      return { at: h + 1, missing: { kind: 'miss_func', function: rng.pick(near[h] as string[]) } };
     }
-    return undefined;
+    const categories = new Set([...inFsp].map((n) => pool.get(n)?.category));
+    const outside = [...pool.keys()].filter((n) => !inFsp.has(n)).sort();
+    const related = outside.filter((n) => categories.has(pool.get(n)?.category));
+    const options = related.length > 0 ? related : outside;
+    if (options.length === 0) return undefined;
+    return { at: rng.int(out.length) + 1, missing: { kind: 'miss_func', function: rng.pick(options) } };
   };
-  const wantFunc = rng.chance(config.missFuncProb);
-  const missing = wantFunc ? (missFunc() ?? missParams()) : (missParams() ?? missFunc());
-  if (!missing) return { turns: out, split: 'none' };
-  out.splice(h + 1, 0, { functions: [], labels: [missing.kind], missing });
-  if (missing.kind === 'miss_params') (out[h + 2] as FspTurn).labels.push('provides_missing');
-  return { turns: out, split: missing.kind };
+  const missParams = (): { at: number; missing: Missing } | undefined => {
+    const places: { at: number; function: string; params: string[] }[] = [];
+    // after a turn first, as the paper puts it; before the first turn only when no later turn allows it
+    // (walks follow edges that feed the next function, so often only the first function needs user values)
+    for (let j = 1; j < out.length; j++) {
+      const earlier = out.slice(0, j).flatMap((t) => t.functions.map((f) => f.name));
+      for (const f of (out[j] as FspTurn).functions) {
+        const def = f.via === 'walk' ? pool.get(f.name) : undefined;
+        const params = def ? userParams(def, earlier, adjacency) : [];
+        if (params.length > 0) {
+          places.push({ at: j, function: f.name, params });
+          break;
+        }
+        earlier.push(f.name);
+      }
+    }
+    if (places.length === 0) {
+      const first = (out[0] as FspTurn).functions.find((f) => f.via === 'walk');
+      const def = first ? pool.get(first.name) : undefined;
+      if (def && def.parameters.required.length > 0)
+        places.push({ at: 0, function: def.name, params: def.parameters.required.slice() });
+    }
+    if (places.length === 0) return undefined;
+    const p = rng.pick(places);
+    return { at: p.at, missing: { kind: 'miss_params', function: p.function, param: rng.pick(p.params) } };
+  };
+  const chosen = wanted === 'miss_func' ? (missFunc() ?? missParams()) : (missParams() ?? missFunc());
+  if (!chosen) return { turns: out, split: 'none', wanted };
+  const { at, missing } = chosen;
+  out.splice(at, 0, { functions: [], labels: [missing.kind], missing });
+  if (missing.kind === 'miss_params') (out[at + 1] as FspTurn).labels.push('provides_missing');
+  return { turns: out, split: missing.kind, wanted };
 }

@@ -61,6 +61,7 @@ export function planConversation(input: PlanInput, walk = sampleWalk(input)): Pl
       insertsShort: inserted.short,
       insertsLong: inserted.long,
       split: split.split,
+      ...(split.wanted ? { splitWanted: split.wanted } : {}),
     },
   };
   const categories = [...new Set(walk.map((n) => pool.get(n)?.category ?? ''))].filter((c) => c).sort();

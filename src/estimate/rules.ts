@@ -10,7 +10,8 @@
  * - each turn (src/workflows/conversation.ts): back-translate; forth-translate unless the turn is an empty
  *   (missing-information) turn; one simulate request per call of a function without a built-in
  *   implementation (every call in "simulated" mode), only when the simulator is an LLM;
- * - then one teacher request per turn (distillation);
+ * - then one teacher request per turn (distillation), and one quality-judge request per turn when the judge
+ *   is a model (by default it runs its rule checks, for free);
  * - with an LLM student (mDPO): `negatives.samples` student requests per turn; an error-judge request per
  *   sample that differs from the reference, and a negative-teacher request per judged-wrong sample.
  *
@@ -21,7 +22,7 @@
  * (an answer that fails its checks gets one; a good model rarely needs it) and retries of transient errors
  * (they are not paid). Answers already in the response cache are free, which the estimate does not know.
  */
-import { callSteps, type ExecutedCall, type PlannedCall } from '../core/conversation';
+import { callSteps, type AssistantTurn, type ExecutedCall, type PlannedCall } from '../core/conversation';
 import type { LlmRole, ResolvedRole } from '../core/config';
 import { offlineJudge, outEdges, selectCandidates, type GraphConfig } from '../core/graph';
 import type { Fsp } from '../core/ops';
@@ -36,6 +37,7 @@ import { roleLine } from '../llm/protocol';
 import { ROLES, type RoleInput } from '../roles';
 import { historyCalls, lite, turnTask } from '../roles/common';
 import { promptFor } from '../roles/runner';
+import { qualityTask } from '../roles/quality_judge';
 import { teacherTask } from '../roles/teacher';
 import { executeTurn, type ExecutionMode } from '../tools/execute';
 import type { Json } from '../tools/types';
@@ -227,7 +229,11 @@ export async function conversationRequests(
     const t = turns[h] as TurnRef;
     const ctx = await context({ ...common, turnIndex: h, previous: turns.slice(0, h) });
     const task = teacherTask(ctx, t.query, callSteps(callsOf[h] ?? []));
-    rec.ask('teacher', task, offline('teacher', task, seed));
+    const answer = offline('teacher', task, seed) as AssistantTurn;
+    rec.ask('teacher', task, answer);
+    // the quality judge: one request per turn after its distillation, when a model plays it
+    const judged = qualityTask(ctx, t.query, callsOf[h] ?? [], answer);
+    rec.ask('quality_judge', judged, offline('quality_judge', judged, seed));
   }
   if (rec.isLlm('student')) await negativeRequests(env, seed, plan, turns, callsOf, rec);
   return { turns: turns.length, calls: callsOf.flat().length };

@@ -12,6 +12,7 @@ import { toOpenAIPreference } from './openai-dpo';
 import { shareGptDatasetInfo, toShareGpt } from './sharegpt';
 import { validationSet } from './split';
 import { LineFile, provenanceFile, recordFiles, streamRecords } from './stream';
+import { dedupRecords, QueryDedup, type DedupCounts } from './dedup';
 import { toTrlDpo, toTrlSft } from './trl';
 
 export interface ExportOptions {
@@ -26,6 +27,8 @@ export interface ExportOptions {
   split: number;
   seed: number;
   license: string;
+  /** Leave out turns whose query repeats an earlier one (see dedup.ts); absent: every turn is exported. */
+  dedup?: boolean;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -44,6 +47,8 @@ export interface ExportResult {
   files: ExportedFile[];
   /** Conversations a format could not hold, with the reason. */
   skipped: { format: ExportFormat; id: string; reason: string }[];
+  /** What the removal of repeated queries did, when asked for. */
+  duplicates?: DedupCounts;
 }
 
 type Side = 'train' | 'validation';
@@ -311,8 +316,9 @@ export async function exportRecords(opts: ExportOptions): Promise<ExportResult> 
   let done = 0;
   let offline = 0;
   const out: ExportedFile[] = [];
+  const dedup = opts.dedup ? new QueryDedup() : undefined;
   try {
-    for await (const rec of streamRecords(files)) {
+    for await (const rec of dedupRecords(streamRecords(files), dedup)) {
       const side: Side = validation.has(done) ? 'validation' : 'train';
       for (const w of writers) await w.add(rec, side);
       if (rec.provenance.backend === 'offline') offline++;
@@ -332,6 +338,7 @@ export async function exportRecords(opts: ExportOptions): Promise<ExportResult> 
     offline,
     files: out.map((f) => ({ ...f, file: path.resolve(f.file) })),
     skipped,
+    ...(dedup ? { duplicates: dedup.counts } : {}),
   };
 }
 

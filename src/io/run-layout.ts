@@ -31,6 +31,8 @@ export interface RunLayout {
   conversations: string;
   /** conv-NNNNN.json: why a conversation failed or waits for a retry. */
   failed: string;
+  /** conv-NNNNN.json: records the quality filter emptied (every turn removed): counted, never exported. */
+  filtered: string;
   sft: string;
   dpo: string;
   report: string;
@@ -46,6 +48,7 @@ export function runLayout(runDir: string): RunLayout {
     dir: runDir,
     conversations: path.join(runDir, 'conversations'),
     failed: path.join(runDir, 'failed'),
+    filtered: path.join(runDir, 'filtered'),
     sft: path.join(runDir, 'sft.openai.jsonl'),
     dpo: path.join(runDir, 'dpo.jsonl'),
     report: path.join(runDir, 'report.json'),
@@ -67,4 +70,9 @@ export function conversationFile(runDir: string, index: number): string {
 /** The failure record of conversation `index` of the run in `runDir`. */
 export function failureFile(runDir: string, index: number): string {
   return path.join(runLayout(runDir).failed, conversationName(index));
+}
+
+/** The record of conversation `index` when the quality filter removed all its turns. */
+export function filteredFile(runDir: string, index: number): string {
+  return path.join(runLayout(runDir).filtered, conversationName(index));
 }

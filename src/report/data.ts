@@ -80,6 +80,26 @@ const Summary = z
     failures: z.record(z.string(), z.number()).default({}),
     dpoPairs: z.number().default(0),
     stopped: z.object({ notStarted: z.number(), waiting: z.number() }).optional(),
+    quality: z
+      .object({
+        judged: z.number(),
+        dropped: z.record(z.string(), z.number()),
+        turnsDropped: z.number(),
+        conversationsFiltered: z.number(),
+      })
+      .optional()
+      // a summary of another release with another shape here still shows the rest
+      .catch(undefined),
+    duplicates: z
+      .object({
+        method: z.string(),
+        applied: z.boolean(),
+        turns: z.number(),
+        dependents: z.number(),
+        conversations: z.number(),
+      })
+      .optional()
+      .catch(undefined),
   })
   .loose();
 export type Summary = z.infer<typeof Summary>;

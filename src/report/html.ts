@@ -264,7 +264,9 @@ export function renderReport(d: ReportData, links: { ui?: string; namespace?: st
         esc(OP_NAMES[o.op]),
         ops ? esc(pct(o.planned)) : '-',
         o.realised === undefined ? '-' : esc(pct(o.realised)),
-        esc(`${int(o.basis)} ${o.of}`),
+        esc(
+          `${int(o.basis)} ${o.of}${o.unapplied ? `; ${int(o.unapplied.count)} not applied as drawn (${o.unapplied.why})` : ''}`,
+        ),
       ]),
     ) +
       `<p class="muted">Insert probability ${ops ? esc(pct(ops.insertProb)) : '-'} applies to turns whose last function has a nested neighbour; realised: ${int(t.insertsShort)} short and ${int(t.insertsLong)} long inserts.</p>`,
@@ -304,6 +306,18 @@ export function renderReport(d: ReportData, links: { ui?: string; namespace?: st
         : '<p class="muted">No failure records.</p>') +
       '<p class="muted">Answers that failed their checks were repaired once (a second paid request) or failed the step; a failed step is a failure record above.</p>',
   );
+  if (s?.quality)
+    parts.push(
+      table(
+        ['turns removed by the quality filter, by cause', 'count'],
+        Object.entries(s.quality.dropped).map(([k, v]) => [esc(k), v]),
+      ) +
+        `<p class="muted">${int(s.quality.judged)} turns judged, ${int(s.quality.turnsDropped)} removed; ${int(s.quality.conversationsFiltered)} conversations left with no turn (not exported).</p>`,
+    );
+  if (s?.duplicates)
+    parts.push(
+      `<p class="muted">Repeated queries (${esc(s.duplicates.method)}): ${int(s.duplicates.turns)} turns${s.duplicates.applied ? `, left out of the exports with ${int(s.duplicates.dependents)} turns depending on them and ${int(s.duplicates.conversations)} whole conversations` : ' (counted, kept: quality.dedup is off)'}.</p>`,
+    );
 
   // 5. tokens and cost by role and model, with the estimate beside
   parts.push('<h2 id="usage">Tokens and cost by role and model</h2>');

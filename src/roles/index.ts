@@ -8,6 +8,7 @@ import { forthTranslate } from './forth_translate';
 import { negativeTeacher } from './negative_teacher';
 import { nestedJudge } from './nested_judge';
 import { promptFor } from './runner';
+import { qualityJudge } from './quality_judge';
 import { simulate } from './simulate';
 import type { RoleSpec } from './spec';
 import { student } from './student';
@@ -27,6 +28,7 @@ export const ROLES = {
   student,
   error_judge: errorJudge,
   negative_teacher: negativeTeacher,
+  quality_judge: qualityJudge,
 } satisfies { [N in LlmRole]: RoleSpec<N, z.ZodType, z.ZodType, unknown> };
 
 export type RoleInput<N extends LlmRole> = z.output<(typeof ROLES)[N]['input']>;

@@ -21,6 +21,7 @@ import type { LlmRole, ResolvedRole } from '../core/config';
 import type { NegativeFailure } from '../core/conversation';
 import type { Kind } from '../core/mix';
 import type { OpsConfig } from '../core/ops';
+import type { QualityConfig } from '../core/quality';
 import { addUsage as add, NO_USAGE as ZERO, type Usage } from '../core/usage';
 import type { ExecutionMode } from '../tools/execute';
 import { llm, local } from './proxies';
@@ -50,6 +51,8 @@ export interface ConversationInput {
    * Absent in inputs of earlier releases (and of runs without a mix): a multi-turn conversation.
    */
   kind?: Kind;
+  /** The per-turn quality filter; absent in inputs of earlier releases (no judge step then). */
+  quality?: QualityConfig;
 }
 
 export interface TurnFailure {
@@ -107,6 +110,9 @@ export const NEGATIVES_OPTIONAL = 'negatives-optional';
 
 /** The patch that moved the plan step onto the nested judge's provider queue when that judge is an LLM. */
 export const PLAN_ON_PROVIDER_QUEUE = 'plan-on-provider-queue';
+
+/** The patch that added the quality judge's step after distillation (one activity per turn). */
+export const QUALITY_JUDGE = 'quality-judge';
 
 export const conversationStatusQuery = defineQuery<ConversationStatus>('conversationStatus');
 /** Kept for conversations and clients of the first release; `retryTurnUpdate` is the way to ask. */
@@ -372,6 +378,29 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       count({ usage });
       t.assistant = assistant;
     }
+    // Inputs of earlier releases have neither the judge's role nor the filter's settings: no step for them.
+    const judge = (roles as Partial<typeof roles>).quality_judge;
+    if (judge && input.quality && patched(QUALITY_JUDGE)) {
+      for (let h = 0; h < turns.length; h++) {
+        const t = turns[h] as TurnRef;
+        const { verdict } = count(
+          await step('quality', h, (summary) =>
+            llmFor('quality_judge').qualityJudgeActivity.executeWithOptions({ summary }, [
+              {
+                ...common,
+                turnIndex: h,
+                previous: turns.slice(0, h),
+                callsRef: t.callsRef,
+                query: t.query,
+                assistant: t.assistant as NonNullable<TurnRef['assistant']>,
+                llm: judge,
+              },
+            ]),
+          ),
+        );
+        t.quality = verdict;
+      }
+    }
     if (roles.student.provider === 'llm') {
       // mDPO negatives: sample the student per turn, judge its errors, let the teacher word each wrong answer.
       // Negatives are optional: a student or negative step that fails for good costs that turn its negatives,
@@ -453,6 +482,9 @@ export async function conversation(input: ConversationInput): Promise<Conversati
           poolRef: input.poolRef,
           ...(negativeFailures.length ? { negativeFailures } : {}),
           ...(input.kind ? { kind: input.kind } : {}),
+          ...(turns.some((t) => t.quality) && input.quality
+            ? { quality: { threshold: input.quality.threshold, onLow: input.quality.onLow } }
+            : {}),
         },
       ]),
     );

@@ -322,6 +322,8 @@ export async function synthesisRun(
             searchAttributes: input.searchAttributes,
             negativeSamples: config.negatives.samples,
             ...(kind ? { kind } : {}),
+            // absent in configs of earlier releases: their conversations get no judge step
+            ...(config.quality ? { quality: config.quality } : {}),
           },
         ],
       })
@@ -359,6 +361,7 @@ export async function synthesisRun(
         seed: config.seed,
         ops: config.ops,
         ...(planned ? { mix: planned } : {}),
+        ...(config.quality ? { quality: { dedup: config.quality.dedup } } : {}),
         ...(stopped
           ? {
               stopped: {

@@ -114,6 +114,7 @@ const ANSWERS: { [N in LlmRole]: (input: RoleInput<N>) => RoleOutput<N> } = {
       ],
     };
   },
+  quality_judge: (input) => offline(ROLES.quality_judge)(input, 0),
   negative_teacher: (input) => ({
     steps: offline(ROLES.teacher)(input, turnSeed(input)).steps,
     final: 'I completed the request.',

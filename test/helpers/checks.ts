@@ -10,11 +10,16 @@ import type { OpenAIChatExample } from '../../src/export/openai';
  */
 export function checkRecord(raw: unknown, pool: ReadonlyMap<string, FunctionDef>): ConversationRecord {
   const rec = ConversationRecord.parse(raw);
-  expect(rec.turns.length).toBe(rec.fsp.turns.length);
+  // every planned turn is in the record, unless the quality filter removed it (the record says so)
+  const removed = new Set(rec.quality?.dropped.map((d) => d.turn));
+  expect(rec.turns.map((t) => t.index)).toEqual(
+    rec.fsp.turns.map((_, i) => i).filter((i) => !removed.has(i)),
+  );
   const fspFns = rec.fsp.turns.flatMap((t) => t.functions.map((f) => f.name));
   for (const f of fspFns) expect(rec.tools).toContain(f);
   const allCalls = new Map<string, { call: ExecutedCall; turn: number }>();
-  rec.turns.forEach((turn, h) => {
+  rec.turns.forEach((turn) => {
+    const h = turn.index;
     const planned = rec.fsp.turns[h];
     expect(turn.labels).toEqual(planned?.labels);
     expect(turn.query.length).toBeGreaterThan(10);
@@ -68,7 +73,8 @@ export function checkRecord(raw: unknown, pool: ReadonlyMap<string, FunctionDef>
       const call = turn.calls.find((c) => c.name === f.name);
       // unless the call it depends on failed, a nested call takes some argument from an earlier output
       const from = f.nestedFrom;
-      const source = from && rec.turns[from.turn]?.calls.find((c) => c.name === from.name);
+      const source =
+        from && rec.turns.find((t) => t.index === from.turn)?.calls.find((c) => c.name === from.name);
       if (call && source && !source.error)
         expect(Object.values(call.sources).some((s) => s.kind === 'call')).toBe(true);
     });

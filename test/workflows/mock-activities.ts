@@ -82,6 +82,11 @@ export function mockActivities(log: MockLog): Partial<Acts> {
       step('distill', input.turnIndex);
       return { steps: ['calling'], final: 'done', usage: USAGE };
     },
+    // every turn passes (not logged: the tests here look at the other steps' order)
+    qualityJudgeActivity: async () => {
+      const pass = { score: 1, reason: 'fine' };
+      return { verdict: { intent: pass, grounding: pass, faithfulness: pass }, usage: NO_USAGE };
+    },
     writeConversationActivity: async (input) => {
       step('write', input.index);
       return {
