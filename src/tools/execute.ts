@@ -176,6 +176,8 @@ export async function executeTurn(
       executor,
     };
     if (error) call.error = error;
+    // the executor had to rebuild the conversation's state on a fresh server for this call: say so
+    if (ext && external?.scope.rebuilt?.length) call.rebuilt = external.scope.rebuilt.splice(0);
     done.set(p.id, call);
     calls.push(call);
   }
