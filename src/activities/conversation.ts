@@ -25,7 +25,7 @@ import { OFFLINE_GENERATOR, OFFLINE_NOTE, TranslationError, type TurnContext } f
 import { ROLES, runRole } from '../roles';
 import { historyCalls, lite, turnTask } from '../roles/common';
 import { teacherTask } from '../roles/teacher';
-import { argumentProblem, executeTurn, type ExecutionMode } from '../tools/execute';
+import { argumentProblem, executeTurn, type ExecutionMode, type ExternalExecution } from '../tools/execute';
 import type { Json } from '../tools/types';
 import { nonRetryableOn } from './errors';
 import { graphFor, poolIndex, poolSources } from './pool';
@@ -175,6 +175,19 @@ export async function forthTranslateActivity(
   });
 }
 
+/**
+ * The pool's outside sources (MCP servers, OpenAPI services) and the state scope `key` with the calls of the
+ * earlier turns (to rebuild it on a fresh server); undefined for a pool of files only.
+ */
+export async function externalFor(
+  input: { storeDir: string; poolRef: Ref; previous: TurnRef[] },
+  key: string,
+): Promise<ExternalExecution | undefined> {
+  const sources = await poolSources(input.storeDir, input.poolRef);
+  if (!sources.length) return undefined;
+  return { sources, scope: { key, history: await loadHistory(input.storeDir, input.previous) } };
+}
+
 export async function executeActivity(input: {
   storeDir: string;
   poolRef: Ref;
@@ -186,6 +199,8 @@ export async function executeActivity(input: {
   simulator: ResolvedRole;
   /** Calls of earlier turns, for a simulator that must stay consistent with them. */
   previous: TurnRef[];
+  /** The conversation's id: its state scope on MCP servers (absent in inputs of earlier releases). */
+  scopeKey?: string;
 }): Promise<{
   callsRef: Ref;
   stateRef: Ref;
@@ -211,17 +226,8 @@ export async function executeActivity(input: {
         return r.value;
       };
     }
-    const sources = await poolSources(input.storeDir, input.poolRef);
     // outside tools keep their own state: one scope per conversation, rebuilt from its calls when retried
-    const external = sources.length
-      ? {
-          sources,
-          scope: {
-            key: `${input.poolRef}/${input.seed}`,
-            history: await loadHistory(input.storeDir, input.previous),
-          },
-        }
-      : undefined;
+    const external = await externalFor(input, input.scopeKey ?? `${input.poolRef}/${input.seed}`);
     // the reference answer becomes training data: only calls whose arguments fit are made (strict)
     const {
       calls,
