@@ -229,11 +229,23 @@ export async function executeActivity(input: {
     // outside tools keep their own state: one scope per conversation, rebuilt from its calls when retried
     const external = await externalFor(input, input.scopeKey ?? `${input.poolRef}/${input.seed}`);
     // the reference answer becomes training data: only calls whose arguments fit are made (strict)
+    // outside calls may take a while (a server started, its state rebuilt, a hung one restarted): heartbeat,
+    // so a live worker keeps the step and a dead one's step moves elsewhere within the heartbeat timeout
+    const beat = external ? setInterval(() => heartbeat(), 5_000) : undefined;
     const {
       calls,
       states: next,
       skipped,
-    } = await executeTurn(input.calls, pool, states, input.seed, input.mode, simulate, true, external);
+    } = await executeTurn(
+      input.calls,
+      pool,
+      states,
+      input.seed,
+      input.mode,
+      simulate,
+      true,
+      external,
+    ).finally(() => clearInterval(beat));
     return {
       callsRef: await putJson(input.storeDir, calls),
       stateRef: await putJson(input.storeDir, next),
