@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -5,10 +6,10 @@ import type { PlannedCall } from '../src/core/conversation';
 import type { FunctionDef, ToolSource } from '../src/core/pool';
 import { executeTurn } from '../src/tools/execute';
 import { callMcp } from '../src/tools/mcp/execute';
-import { closeAll, closeScope, liveCount } from '../src/tools/mcp/sessions';
+import { closeAll, closeScope, limits, liveCount } from '../src/tools/mcp/sessions';
 import { listMcpFunctions, mcpSource } from '../src/tools/mcp/source';
 import { ToolError, type ExecScope } from '../src/tools/types';
-import { filesystemEntry, memoryEntry, notesEntry } from './helpers/mcp';
+import { filesystemEntry, memoryEntry, notesEntry, NOTES_SERVER } from './helpers/mcp';
 
 const CFG = '/cfg/run.json field pool';
 const BASE = os.tmpdir();
@@ -73,7 +74,7 @@ describe('inferred output schemas (notes test server: no output schemas)', () =>
     const fns = new Map((await listMcpFunctions(source(notesEntry()))).map((f) => [f.name, f]));
     expect(fns.get('list_notes')).toMatchObject({
       outputOrigin: 'inferred',
-      output: { type: 'object', properties: { notes: { type: 'array' }, count: { type: 'integer' } } },
+      output: { type: 'object', properties: { notes: { type: 'array' }, count: { type: 'number' } } },
     });
     // refuses the sample arguments (no note "example"): no guessed schema
     expect(fns.get('get_note')?.output).toBeUndefined();
@@ -212,6 +213,81 @@ describe('faults and environment (notes test server)', () => {
     } finally {
       delete process.env.MAGNET_TEST_SECRET;
       delete process.env.MAGNET_TEST_TOKEN;
+    }
+  });
+});
+
+describe('pooling per worker', () => {
+  test('over the cap, the least recently used instance closes; its scope comes back rebuilt', async () => {
+    const notes = source(notesEntry({}, 'capped'));
+    const max = limits.MAX_LIVE;
+    await closeAll();
+    limits.MAX_LIVE = 1;
+    try {
+      const a = scope('lru-a');
+      const out = await callMcp(notes, 'create_note', { title: 'a' }, a);
+      await callMcp(notes, 'list_notes', {}, scope('lru-b'));
+      expect(liveCount()).toBe(1);
+      // conversation a's next turn: its instance was closed, a fresh one gets its recorded call again
+      const next = scope('lru-a', [{ name: 'create_note', arguments: { title: 'a' }, output: out }]);
+      expect(await callMcp(notes, 'list_notes', {}, next)).toMatchObject({
+        count: 1,
+        notes: [{ title: 'a' }],
+      });
+      expect(next.rebuilt).toEqual([{ source: 'capped', calls: 1, differences: [] }]);
+    } finally {
+      limits.MAX_LIVE = max;
+    }
+  });
+});
+
+describe('streamable HTTP server (notes test server over HTTP)', () => {
+  let server: ChildProcess;
+  let url = '';
+  beforeAll(async () => {
+    server = spawn(process.execPath, [NOTES_SERVER, '--http', '0'], {
+      env: { PATH: process.env.PATH, NOTES_KEY: 'k-123' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const line = await new Promise<string>((resolve) =>
+      server.stdout?.once('data', (b: Buffer) => resolve(String(b))),
+    );
+    url = `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}/mcp`;
+  });
+  afterAll(() => void server?.kill());
+
+  test('one session per conversation; a secret header comes from a named worker variable', async () => {
+    process.env.MAGNET_TEST_NOTES_KEY = 'k-123';
+    try {
+      const notes = source({
+        name: 'web',
+        url,
+        headersFrom: { 'x-api-key': 'MAGNET_TEST_NOTES_KEY' },
+      } as never);
+      expect(JSON.stringify(notes)).not.toContain('k-123');
+      const fns = await listMcpFunctions(notes);
+      expect(fns.find((f) => f.name === 'create_note')?.impl).toEqual({
+        kind: 'mcp',
+        server: 'web',
+        tool: 'create_note',
+      });
+      const a = scope('http-a');
+      expect(await callMcp(notes, 'create_note', { title: 'in a' }, a)).toEqual({
+        note_id: 'note-1',
+        title: 'in a',
+      });
+      expect(await callMcp(notes, 'create_note', { title: 'in b' }, scope('http-b'))).toEqual({
+        note_id: 'note-1',
+        title: 'in b',
+      });
+      expect(await callMcp(notes, 'list_notes', {}, a)).toMatchObject({
+        count: 1,
+        notes: [{ title: 'in a' }],
+      });
+      const wrongKey = source({ name: 'web2', url } as never);
+      await expect(callMcp(wrongKey, 'list_notes', {}, scope('http-c'))).rejects.toThrow(/did not start/);
+    } finally {
+      delete process.env.MAGNET_TEST_NOTES_KEY;
     }
   });
 });

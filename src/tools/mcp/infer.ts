@@ -2,10 +2,11 @@ import type { JsonSchemaT } from '../../core/pool';
 
 /**
  * The JSON schema of a value (types and object fields, array items from the first item): the output schema
- * of a tool that declares none, inferred from a real output. Nothing more is claimed than the value shows.
+ * of a tool that declares none, inferred from one real output. It claims no more than one sample shows: no
+ * required fields, numbers as `number`, nothing said of a null (the next output may have a value there).
  */
 export function schemaOfValue(value: unknown): JsonSchemaT {
-  if (value === null) return { type: 'null' };
+  if (value === null) return {};
   if (Array.isArray(value))
     return value.length ? { type: 'array', items: schemaOfValue(value[0]) } : { type: 'array' };
   if (typeof value === 'object') {
@@ -13,7 +14,7 @@ export function schemaOfValue(value: unknown): JsonSchemaT {
     for (const [k, v] of Object.entries(value)) properties[k] = schemaOfValue(v);
     return { type: 'object', properties };
   }
-  if (typeof value === 'number') return { type: Number.isInteger(value) ? 'integer' : 'number' };
+  if (typeof value === 'number') return { type: 'number' };
   return { type: typeof value };
 }
 
