@@ -99,7 +99,8 @@ async function hintsFor(input: TurnInput, defs: FunctionDef[]): Promise<Record<s
   const hints: Record<string, unknown[]> = {};
   const seen = new Set<string>();
   for (const def of defs) {
-    const set = findToolSet(def.name);
+    // bound by source, not name: an MCP server's read_file gets no hints from magnet's example file system
+    const set = !def.impl || def.impl.kind === 'builtin' ? findToolSet(def.name) : undefined;
     if (!set?.valueHints || seen.has(set.name)) continue;
     seen.add(set.name);
     const state = states[set.name] ?? set.initialState(deriveSeed(input.seed, 'state', set.name));
