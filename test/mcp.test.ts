@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { PlannedCall } from '../src/core/conversation';
 import type { FunctionDef, ToolSource } from '../src/core/pool';
+import { context } from '../src/activities/conversation';
+import { putJson } from '../src/io/artifacts';
 import { executeTurn } from '../src/tools/execute';
 import { callMcp } from '../src/tools/mcp/execute';
 import { closeAll, closeScope, limits, liveCount } from '../src/tools/mcp/sessions';
@@ -290,4 +292,19 @@ describe('streamable HTTP server (notes test server over HTTP)', () => {
       delete process.env.MAGNET_TEST_NOTES_KEY;
     }
   });
+});
+
+test('an MCP tool named like a built-in one gets no value hints from the built-in tool set', async () => {
+  const fns = await listMcpFunctions(source(filesystemEntry()));
+  const readFile = fns.find((f) => f.name === 'read_file') as FunctionDef;
+  const storeDir = mkdtempSync(path.join(os.tmpdir(), 'magnet-mcp-store-'));
+  const turn = { functions: [{ name: 'read_file', via: 'walk' as const }], labels: [] };
+  const fsp = { walk: ['read_file'], turns: [turn], trace: {} } as never;
+  const input = { storeDir, seed: 1, fsp, turnIndex: 0, previous: [] };
+  const mcpPool = await putJson(storeDir, { functions: [readFile] });
+  expect((await context({ ...input, poolRef: mcpPool })).hints).toEqual({});
+  // the same name from the built-in pool (no impl: a pool of an earlier release) does get them
+  const { impl: _i, ...builtinLike } = readFile;
+  const oldPool = await putJson(storeDir, { functions: [{ ...builtinLike, category: 'filesystem' }] });
+  expect(Object.keys((await context({ ...input, poolRef: oldPool })).hints ?? {})).toContain('path');
 });
