@@ -85,6 +85,14 @@ describe('inferred output schemas (notes test server: no output schemas)', () =>
     expect(liveCount()).toBe(0);
   });
 
+  test('a tool name providers reject fails the listing, naming the server and the tool', async () => {
+    await expect(
+      listMcpFunctions(source(notesEntry({ env: { EXTRA_TOOL: 'weather.get' } }))),
+    ).rejects.toThrow(
+      'MCP server notes: tool weather.get: the name does not fit what providers accept (^[a-zA-Z0-9_-]{1,64}$)',
+    );
+  });
+
   test('inferOutputs "all" samples every tool; "none" no tool', async () => {
     const all = new Map(
       (await listMcpFunctions(source(notesEntry({ inferOutputs: 'all' })))).map((f) => [f.name, f]),
