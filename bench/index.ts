@@ -1,15 +1,18 @@
 /**
  * `npm run bench [-- --only <name>]`: `offline` (the default: a large offline run, throughput and history
  * sizes), `quota` (a capped fake provider: the share of its quota a run uses, with one and two workers) or
- * `export` (100,000 records in every export format: rows/s and peak RSS).
+ * `export` (100,000 records in every export format: rows/s and peak RSS) or `mcp` (a conversation's own MCP
+ * server: start, call, rebuild).
  */
 import { benchExport } from './export';
+import { mcpBench } from './mcp';
 import { offlineBench } from './offline';
 import { quotaBench } from './quota';
 
 const BENCHES: Record<string, () => Promise<void>> = {
   offline: offlineBench,
   quota: quotaBench,
+  mcp: mcpBench,
   export: async () => {
     const r = await benchExport();
     if (r.peakRssMiB >= 512) process.exitCode = 1;

@@ -29,7 +29,7 @@ import { historyCalls, lite, turnTask } from '../roles/common';
 import { teacherTask } from '../roles/teacher';
 import { qualityTask } from '../roles/quality_judge';
 import { filterTurns, QualityVerdict, type QualityConfig, type QualityRecord } from '../core/quality';
-import { argumentProblem, executeTurn, type ExecutionMode } from '../tools/execute';
+import { argumentProblem, executeTurn, type ExecutionMode, type ExternalExecution } from '../tools/execute';
 import type { Json } from '../tools/types';
 import { nonRetryableOn } from './errors';
 import { graphFor, poolIndex, poolSources } from './pool';
@@ -112,7 +112,8 @@ async function hintsFor(input: TurnInput, defs: FunctionDef[]): Promise<Record<s
   const hints: Record<string, unknown[]> = {};
   const seen = new Set<string>();
   for (const def of defs) {
-    const set = findToolSet(def.name);
+    // bound by source, not name: an MCP server's read_file gets no hints from magnet's example file system
+    const set = !def.impl || def.impl.kind === 'builtin' ? findToolSet(def.name) : undefined;
     if (!set?.valueHints || seen.has(set.name)) continue;
     seen.add(set.name);
     const state = states[set.name] ?? set.initialState(deriveSeed(input.seed, 'state', set.name));
@@ -188,6 +189,19 @@ export async function forthTranslateActivity(
   });
 }
 
+/**
+ * The pool's outside sources (MCP servers, OpenAPI services) and the state scope `key` with the calls of the
+ * earlier turns (to rebuild it on a fresh server); undefined for a pool of files only.
+ */
+export async function externalFor(
+  input: { storeDir: string; poolRef: Ref; previous: TurnRef[] },
+  key: string,
+): Promise<ExternalExecution | undefined> {
+  const sources = await poolSources(input.storeDir, input.poolRef);
+  if (!sources.length) return undefined;
+  return { sources, scope: { key, history: await loadHistory(input.storeDir, input.previous) } };
+}
+
 export async function executeActivity(input: {
   storeDir: string;
   poolRef: Ref;
@@ -199,6 +213,8 @@ export async function executeActivity(input: {
   simulator: ResolvedRole;
   /** Calls of earlier turns, for a simulator that must stay consistent with them. */
   previous: TurnRef[];
+  /** The conversation's id: its state scope on MCP servers (absent in inputs of earlier releases). */
+  scopeKey?: string;
 }): Promise<{
   callsRef: Ref;
   stateRef: Ref;
@@ -224,23 +240,26 @@ export async function executeActivity(input: {
         return r.value;
       };
     }
-    const sources = await poolSources(input.storeDir, input.poolRef);
     // outside tools keep their own state: one scope per conversation, rebuilt from its calls when retried
-    const external = sources.length
-      ? {
-          sources,
-          scope: {
-            key: `${input.poolRef}/${input.seed}`,
-            history: await loadHistory(input.storeDir, input.previous),
-          },
-        }
-      : undefined;
+    const external = await externalFor(input, input.scopeKey ?? `${input.poolRef}/${input.seed}`);
     // the reference answer becomes training data: only calls whose arguments fit are made (strict)
+    // outside calls may take a while (a server started, its state rebuilt, a hung one restarted): heartbeat,
+    // so a live worker keeps the step and a dead one's step moves elsewhere within the heartbeat timeout
+    const beat = external ? setInterval(() => heartbeat(), 5_000) : undefined;
     const {
       calls,
       states: next,
       skipped,
-    } = await executeTurn(input.calls, pool, states, input.seed, input.mode, simulate, true, external);
+    } = await executeTurn(
+      input.calls,
+      pool,
+      states,
+      input.seed,
+      input.mode,
+      simulate,
+      true,
+      external,
+    ).finally(() => clearInterval(beat));
     return {
       callsRef: await putJson(input.storeDir, calls),
       stateRef: await putJson(input.storeDir, next),

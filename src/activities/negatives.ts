@@ -10,7 +10,8 @@ import type { JudgedError } from '../roles/error_judge';
 import type { StudentAnswer } from '../roles/student';
 import { teacherTask } from '../roles/teacher';
 import { executeTurn, type ExecutionMode } from '../tools/execute';
-import { context, loadCalls, loadStates, type TurnInput } from './conversation';
+import { closeScope } from '../tools/mcp/sessions';
+import { context, externalFor, loadCalls, loadStates, type TurnInput } from './conversation';
 import { nonRetryableOn } from './errors';
 import { poolIndex } from './pool';
 
@@ -92,7 +93,14 @@ export async function studentTurnActivity(
  * (so results are what the mistake would produce), then the teacher writes the turn around them.
  */
 export async function negativeTurnActivity(
-  input: TurnInput & { query: string; wrong: WrongAnswer; mode: ExecutionMode; teacher: ResolvedRole },
+  input: TurnInput & {
+    query: string;
+    wrong: WrongAnswer;
+    mode: ExecutionMode;
+    teacher: ResolvedRole;
+    /** The conversation's id (absent in inputs of earlier releases). */
+    scopeKey?: string;
+  },
 ): Promise<{ callsRef: Ref; assistant: AssistantTurn; usage: Usage }> {
   return nonRetryableOn(async () => {
     if (input.teacher.provider !== 'llm')
@@ -116,7 +124,25 @@ export async function negativeTurnActivity(
       }
       return { id: id(i), name: c.name, arguments: args, refs, sources: {} };
     });
-    const { calls } = await executeTurn(planned, pool, states, input.seed, input.mode);
+    // the wrong calls run on outside servers in a scope of their own, rebuilt from the conversation's calls
+    // before the turn, so they never touch the state the positive conversation goes on with
+    const key = `${input.scopeKey ?? `${input.poolRef}/${input.seed}`}/negative-${input.turnIndex}-${input.wrong.sample}`;
+    const external = await externalFor(input, key);
+    let calls;
+    try {
+      ({ calls } = await executeTurn(
+        planned,
+        pool,
+        states,
+        input.seed,
+        input.mode,
+        undefined,
+        false,
+        external,
+      ));
+    } finally {
+      if (external) await closeScope(key);
+    }
     const task = { ...teacherTask(ctx, input.query, callSteps(calls)), errors: input.wrong.errors };
     const r = await runRole(input.teacher, ROLES.negative_teacher, task);
     return { callsRef: await putJson(input.storeDir, calls), assistant: r.value, usage: r.usage };

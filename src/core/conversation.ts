@@ -33,6 +33,13 @@ export const ExecutedCall = z.object({
   error: z.string().optional(),
   /** Who executed it: builtin, simulated, http, or mcp:<server> (`mcp` alone in records of earlier releases). */
   executor: z.union([z.enum(['builtin', 'simulated', 'http', 'mcp']), z.string().regex(/^mcp:.+$/)]),
+  /**
+   * Before this call, the conversation's state on an outside server was rebuilt (a retried turn, another
+   * worker): its recorded calls ran again on a fresh server; `differences` where it answered otherwise.
+   */
+  rebuilt: z
+    .array(z.object({ source: z.string(), calls: z.number().int(), differences: z.array(z.string()) }))
+    .optional(),
 });
 export type ExecutedCall = z.infer<typeof ExecutedCall>;
 

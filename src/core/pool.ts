@@ -89,6 +89,8 @@ export const FunctionDef = z.object({
   impl: Impl.optional(),
   /** `declared` by the source, or `inferred` (from sample outputs or by an LLM) where the source gave none. */
   outputOrigin: z.enum(['declared', 'inferred']).optional(),
+  /** Hints a source gives about the function (MCP tool annotations: readOnlyHint, destructiveHint...). */
+  annotations: z.record(z.string(), z.unknown()).optional(),
 });
 export type FunctionDef = z.infer<typeof FunctionDef>;
 

@@ -26,7 +26,8 @@ function validatorOf(schema: object): ValidateFunction {
 
 /** Tool outputs come from outside the pipeline: check them against the declared output schema. */
 export function checkOutput(def: FunctionDef, output: unknown): string | undefined {
-  if (!def.output) return undefined;
+  // an inferred schema is magnet's guess from a sample output, for the graph: no contract to hold a tool to
+  if (!def.output || def.outputOrigin === 'inferred') return undefined;
   const validate = validatorOf(def.output);
   if (validate(output)) return undefined;
   const e = validate.errors?.[0];
@@ -176,6 +177,8 @@ export async function executeTurn(
       executor,
     };
     if (error) call.error = error;
+    // the executor had to rebuild the conversation's state on a fresh server for this call: say so
+    if (ext && external?.scope.rebuilt?.length) call.rebuilt = external.scope.rebuilt.splice(0);
     done.set(p.id, call);
     calls.push(call);
   }

@@ -54,4 +54,16 @@ export interface ExecScope {
   key: string;
   /** The conversation's calls before this turn, in order, as recorded. */
   history: readonly { name: string; arguments: Record<string, unknown>; output: unknown; error?: string }[];
+  /**
+   * Set by an executor that had no live state for the scope (a retried turn, another worker after a crash)
+   * and rebuilt it by executing the history again: the record says so on the next call.
+   */
+  rebuilt?: ScopeRebuild[];
+}
+
+/** A scope's state rebuilt on a fresh server: how many recorded calls ran again, and where answers differed. */
+export interface ScopeRebuild {
+  source: string;
+  calls: number;
+  differences: string[];
 }

@@ -352,6 +352,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
                 mode: input.execution,
                 simulator: roles.simulate,
                 previous: turns.slice(),
+                scopeKey: input.id,
               },
             ]),
           ),
@@ -449,7 +450,13 @@ export async function conversation(input: ConversationInput): Promise<Conversati
         for (const w of sampled ? count(sampled).wrong : []) {
           const neg = await negativeStep('negative', h, (summary) =>
             llmFor('negative_teacher').negativeTurnActivity.executeWithOptions({ summary }, [
-              { ...base, wrong: w, mode: input.execution, teacher: roles.negative_teacher },
+              {
+                ...base,
+                wrong: w,
+                mode: input.execution,
+                teacher: roles.negative_teacher,
+                scopeKey: input.id,
+              },
             ]),
           );
           if (!neg) continue;

@@ -1,16 +1,47 @@
+import { McpError, ErrorCode, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolSource } from '../../core/pool';
 import { ToolError, type ExecScope, type Json } from '../types';
+import type { McpInstance } from './connect';
+import { toolOutput } from './output';
+import { callInScope } from './sessions';
 
-// Placeholder of the MCP executor (issue 10): replaced by the MCP module.
+/** A failure of the server rather than of the call: it crashed, closed, hung, or is gone. */
+function isServerFailure(e: unknown): boolean {
+  if (e instanceof ToolError) return false;
+  if (e instanceof McpError)
+    return (
+      e.code === (ErrorCode.ConnectionClosed as number) || e.code === (ErrorCode.RequestTimeout as number)
+    );
+  return true;
+}
+
+/** One call on an instance; protocol errors the server answers (unknown tool, bad arguments) are tool errors. */
+async function execute(instance: McpInstance, tool: string, args: Record<string, unknown>): Promise<Json> {
+  if (!instance.alive()) throw new McpError(ErrorCode.ConnectionClosed, 'the server is not running');
+  let result: CallToolResult;
+  try {
+    result = (await instance.client.callTool({ name: tool, arguments: args }, undefined, {
+      timeout: instance.timeoutMs,
+    })) as CallToolResult;
+  } catch (e) {
+    if (e instanceof McpError && !isServerFailure(e)) throw new ToolError(e.message);
+    throw e;
+  }
+  return toolOutput(result);
+}
+
+/**
+ * Executes `tool` of the MCP server `source` in the conversation scope `scope` (its own server process or
+ * session, rebuilt from `scope.history` when this worker has none for it). The tool's `isError` results
+ * and refused calls are ToolErrors (tool errors in the record).
+ */
 export function callMcp(
   source: ToolSource,
   tool: string,
   args: Record<string, unknown>,
   scope: ExecScope,
 ): Promise<Json> {
-  void args;
-  void scope;
-  return Promise.reject(
-    new ToolError(`MCP server ${source.name}: cannot execute ${tool} (not supported yet)`),
-  );
+  return callInScope(source, scope, tool, args, execute, isServerFailure);
 }
+
+export { execute as executeOnInstance };

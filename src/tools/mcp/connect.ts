@@ -1,0 +1,127 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { PoolError, type ToolSource } from '../../core/pool';
+import { mcpConfigOf, type McpConfig } from './config';
+
+/** How long a server may take to start and answer `initialize`. */
+export const CONNECT_TIMEOUT_MS = 20_000;
+
+/** One running server (stdio) or session (HTTP): the state of one conversation. */
+export interface McpInstance {
+  server: string;
+  client: Client;
+  /** The server's tools, by name. */
+  tools: Map<string, Tool>;
+  /** Closes the client, stops the process or ends the session, removes its scope folder. */
+  close(): Promise<void>;
+  /** How long a call may take before the server counts as hung. */
+  timeoutMs: number;
+  /** False once the process exited or the connection closed. */
+  alive(): boolean;
+}
+
+/** A worker variable named by the config (a secret); missing is a configuration error naming it. */
+function fromWorkerEnv(server: string, field: string, key: string, variable: string): string {
+  const value = process.env[variable];
+  if (value === undefined)
+    throw new PoolError(
+      `MCP server ${server}: ${field}.${key} names ${variable}, which is not set on the worker`,
+    );
+  return value;
+}
+
+function fillScopeDir(text: string, dir: string): string {
+  return text.split('${scopeDir}').join(dir);
+}
+
+/** Server stderr goes to the worker log line by line, prefixed with the server's name. */
+function logStderr(server: string, stream: NodeJS.ReadableStream | null): void {
+  if (!stream) return;
+  let rest = '';
+  stream.on('data', (chunk: Buffer) => {
+    const lines = (rest + chunk.toString('utf8')).split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) if (line.trim()) process.stderr.write(`[mcp ${server}] ${line}\n`);
+  });
+  stream.on('end', () => {
+    if (rest.trim()) process.stderr.write(`[mcp ${server}] ${rest}\n`);
+  });
+}
+
+function transportFor(
+  server: string,
+  config: McpConfig,
+  dir: string,
+): StdioClientTransport | StreamableHTTPClientTransport {
+  if ('command' in config) {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(config.env)) env[k] = fillScopeDir(v, dir);
+    for (const [k, v] of Object.entries(config.envFrom)) env[k] = fromWorkerEnv(server, 'envFrom', k, v);
+    // the SDK adds only HOME, LOGNAME, PATH, SHELL, TERM and USER of the worker to `env`: no worker secrets
+    const t = new StdioClientTransport({
+      command: config.command,
+      args: config.args.map((a) => fillScopeDir(a, dir)),
+      env,
+      cwd: fillScopeDir(config.cwd ?? process.cwd(), dir),
+      stderr: 'pipe',
+    });
+    logStderr(server, t.stderr as NodeJS.ReadableStream | null);
+    return t;
+  }
+  const headers: Record<string, string> = { ...config.headers };
+  for (const [k, v] of Object.entries(config.headersFrom))
+    headers[k] = fromWorkerEnv(server, 'headersFrom', k, v);
+  return new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers } });
+}
+
+/** Every tool of a server (pages of `tools/list` followed). */
+async function listAllTools(client: Client): Promise<Tool[]> {
+  const tools: Tool[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await client.listTools(cursor ? { cursor } : undefined, { timeout: CONNECT_TIMEOUT_MS });
+    tools.push(...page.tools);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return tools;
+}
+
+/**
+ * Starts a fresh instance of the source's server (stdio: a new process in a new `${scopeDir}`; HTTP: a new
+ * session) and lists its tools. Throws if it does not start or answer in time.
+ */
+export async function startInstance(source: ToolSource): Promise<McpInstance> {
+  const config = mcpConfigOf(source);
+  const dir = mkdtempSync(path.join(os.tmpdir(), `magnet-mcp-${source.name}-`));
+  const transport = transportFor(source.name, config, dir);
+  const client = new Client({ name: 'magnet', version: '1' });
+  let open = true;
+  const close = async (): Promise<void> => {
+    open = false;
+    if (transport instanceof StreamableHTTPClientTransport)
+      await transport.terminateSession().catch(() => undefined);
+    await client.close().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  client.onclose = () => void (open = false);
+  try {
+    await client.connect(transport, { timeout: CONNECT_TIMEOUT_MS });
+    const tools = new Map((await listAllTools(client)).map((t) => [t.name, t]));
+    return {
+      server: source.name,
+      client,
+      tools,
+      close,
+      alive: () => open,
+      timeoutMs: config.timeoutSeconds * 1000,
+    };
+  } catch (e) {
+    await close();
+    throw new Error(`MCP server ${source.name} did not start: ${(e as Error).message}`);
+  }
+}

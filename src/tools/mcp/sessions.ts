@@ -1,0 +1,204 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { ToolSource } from '../../core/pool';
+import type { ExecScope, Json, ScopeRebuild } from '../types';
+import { startInstance, type McpInstance } from './connect';
+
+/**
+ * Server instances of this worker process, one per (server, conversation scope), so conversations never
+ * see each other's data. Closed after `IDLE_MS` without calls, and the least recently used one when more
+ * than `MAX_LIVE` run (its conversation, if it comes back, gets a fresh instance rebuilt from its history).
+ */
+export const limits = { MAX_LIVE: 16, IDLE_MS: 5 * 60_000 };
+
+interface Live {
+  instance: McpInstance;
+  /** Every call this instance executed, in order: the state it holds. */
+  log: { name: string; arguments: Record<string, unknown> }[];
+  /** The scope object (one per activity attempt) of the last call: a new one means a new turn or attempt. */
+  scope?: ExecScope;
+  lastUsed: number;
+}
+
+type Call = ExecScope['history'][number];
+
+const live = new Map<string, Live>();
+/** Calls each attempt (scope object) made so far, by server: a server replaced mid-turn gets them again. */
+const attempts = new WeakMap<ExecScope, Map<string, Call[]>>();
+
+function attemptCalls(scope: ExecScope, server: string): Call[] {
+  let byServer = attempts.get(scope);
+  if (!byServer) attempts.set(scope, (byServer = new Map()));
+  let calls = byServer.get(server);
+  if (!calls) byServer.set(server, (calls = []));
+  return calls;
+}
+const locks = new Map<string, Promise<unknown>>();
+let sweeper: NodeJS.Timeout | undefined;
+
+function liveKey(source: ToolSource, scope: ExecScope): string {
+  return `${source.name}\u0000${scope.key}`;
+}
+
+/** Runs `fn` after every earlier task of the same key: one scope's calls never interleave. */
+export function withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const prev = locks.get(key) ?? Promise.resolve();
+  const next = prev.catch(() => undefined).then(fn);
+  const tail = next.catch(() => undefined);
+  locks.set(key, tail);
+  void tail.then(() => locks.get(key) === tail && locks.delete(key));
+  return next;
+}
+
+async function drop(key: string): Promise<void> {
+  const l = live.get(key);
+  if (!l) return;
+  live.delete(key);
+  await l.instance.close();
+}
+
+function sweep(): void {
+  const now = Date.now();
+  for (const [key, l] of live) if (now - l.lastUsed > limits.IDLE_MS) void withLock(key, () => drop(key));
+  if (live.size === 0 && sweeper) {
+    clearInterval(sweeper);
+    sweeper = undefined;
+  }
+}
+
+async function makeRoom(): Promise<void> {
+  while (live.size >= limits.MAX_LIVE) {
+    const [oldest] = [...live.entries()].sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+    if (!oldest) return;
+    // another scope's instance: its own lock keeps a call of it from running while it closes
+    await withLock(oldest[0], () => drop(oldest[0]));
+  }
+}
+
+/** The scope's recorded calls that this server executed (by tool name; the pool's names are unique). */
+function recorded(instance: McpInstance, scope: ExecScope): ExecScope['history'] {
+  return scope.history.filter((c) => instance.tools.has(c.name));
+}
+
+function sameLog(log: Live['log'], calls: ExecScope['history']): boolean {
+  return (
+    log.length === calls.length &&
+    log.every((c, i) => c.name === calls[i]?.name && isDeepStrictEqual(c.arguments, calls[i]?.arguments))
+  );
+}
+
+/**
+ * A fresh instance with the scope's state: the conversation's recorded calls of this server executed again,
+ * in order. Where the server now answers differently than recorded, `scope.rebuilt` says so.
+ */
+async function rebuild(
+  source: ToolSource,
+  scope: ExecScope,
+  execute: (instance: McpInstance, name: string, args: Record<string, unknown>) => Promise<Json>,
+): Promise<Live> {
+  await makeRoom();
+  const instance = await startInstance(source);
+  const l: Live = { instance, log: [], lastUsed: Date.now() };
+  const calls = [...recorded(instance, scope), ...attemptCalls(scope, source.name)];
+  const differences: string[] = [];
+  for (const [i, c] of calls.entries()) {
+    let output: unknown;
+    let error: string | undefined;
+    try {
+      output = await execute(instance, c.name, c.arguments);
+    } catch (e) {
+      error = (e as Error).message;
+    }
+    l.log.push({ name: c.name, arguments: c.arguments });
+    if ((error === undefined) !== (c.error === undefined))
+      differences.push(
+        `call ${i + 1} (${c.name}): ${error === undefined ? 'succeeded, recorded as failed' : `failed (${error}), recorded as succeeded`}`,
+      );
+    else if (error === undefined && !isDeepStrictEqual(output, c.output))
+      differences.push(`call ${i + 1} (${c.name}): output differs from the recorded one`);
+  }
+  if (calls.length > 0)
+    (scope.rebuilt ??= []).push({
+      source: source.name,
+      calls: calls.length,
+      differences,
+    } satisfies ScopeRebuild);
+  return l;
+}
+
+/**
+ * The scope's instance, holding exactly the state of the scope's history (and of the calls this attempt
+ * already made): a live one if it executed just those calls, else a fresh one rebuilt from the history
+ * (first use on this worker, a retried turn whose failed attempt left calls behind, a crashed server).
+ */
+async function instanceFor(
+  source: ToolSource,
+  scope: ExecScope,
+  execute: (instance: McpInstance, name: string, args: Record<string, unknown>) => Promise<Json>,
+): Promise<Live> {
+  const key = liveKey(source, scope);
+  let l = live.get(key);
+  if (l && (!l.instance.alive() || (l.scope !== scope && !sameLog(l.log, recorded(l.instance, scope))))) {
+    await drop(key);
+    l = undefined;
+  }
+  if (!l) {
+    l = await rebuild(source, scope, execute);
+    live.set(key, l);
+    sweeper ??= setInterval(sweep, Math.min(limits.IDLE_MS, 30_000)).unref();
+  }
+  l.scope = scope;
+  l.lastUsed = Date.now();
+  return l;
+}
+
+/**
+ * Executes one call in the scope's instance. A server that crashed or hung (`execute` throws a non-tool
+ * error) is replaced by a fresh instance, rebuilt, and the call tried once more.
+ */
+export function callInScope(
+  source: ToolSource,
+  scope: ExecScope,
+  name: string,
+  args: Record<string, unknown>,
+  execute: (instance: McpInstance, name: string, args: Record<string, unknown>) => Promise<Json>,
+  isServerFailure: (e: unknown) => boolean,
+): Promise<Json> {
+  const key = liveKey(source, scope);
+  return withLock(key, async () => {
+    for (let attempt = 0; ; attempt++) {
+      const l = await instanceFor(source, scope, execute);
+      try {
+        const output = await execute(l.instance, name, args);
+        l.log.push({ name, arguments: args });
+        attemptCalls(scope, source.name).push({ name, arguments: args, output });
+        return output;
+      } catch (e) {
+        if (!isServerFailure(e)) {
+          l.log.push({ name, arguments: args });
+          attemptCalls(scope, source.name).push({ name, arguments: args, output: null, error: String(e) });
+          throw e;
+        }
+        process.stderr.write(
+          `[mcp ${source.name}] ${name} failed (${(e as Error).message}): restarting the server\n`,
+        );
+        await drop(key);
+        if (attempt >= 1) throw e;
+      }
+    }
+  });
+}
+
+/** Closes a scope's instances (a negative sample's throwaway scope, once done). */
+export async function closeScope(key: string): Promise<void> {
+  for (const k of [...live.keys()]) if (k.endsWith(`\u0000${key}`)) await withLock(k, () => drop(k));
+}
+
+/** Closes every instance of this worker (worker shutdown, tests). */
+export async function closeAll(): Promise<void> {
+  await Promise.all([...live.keys()].map((k) => withLock(k, () => drop(k))));
+}
+
+/** How many instances run (for tests and the worker log). */
+export function liveCount(): number {
+  return live.size;
+}
