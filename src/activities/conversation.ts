@@ -16,7 +16,7 @@ import type { Fsp, OpsConfig } from '../core/ops';
 import { planConversation, sampleWalk, type Plan } from '../core/plan';
 import { deriveSeed } from '../core/rng';
 import { addUsage, NO_USAGE, type Usage } from '../llm/client';
-import { findToolSet } from '../tools/builtin';
+import { toolSetOf } from '../tools/builtin';
 import type { FunctionDef } from '../core/pool';
 import { getJson, putJson, type Ref } from '../io/artifacts';
 import { writeAtomic } from '../io/files';
@@ -99,7 +99,7 @@ async function hintsFor(input: TurnInput, defs: FunctionDef[]): Promise<Record<s
   const hints: Record<string, unknown[]> = {};
   const seen = new Set<string>();
   for (const def of defs) {
-    const set = findToolSet(def.name);
+    const set = toolSetOf(def);
     if (!set?.valueHints || seen.has(set.name)) continue;
     seen.add(set.name);
     const state = states[set.name] ?? set.initialState(deriveSeed(input.seed, 'state', set.name));

@@ -8,6 +8,7 @@ import { ConfigError } from '../io/config-file';
 import { readJson } from '../io/files';
 import { dataDir } from '../io/paths';
 import { loadPool } from '../io/pool-files';
+import { resolvePoolPath } from '../io/pool-paths';
 import { homeLayout, runLayout } from '../io/run-layout';
 
 /** A run folder given as a path, or a run id under $MAGNET_HOME/runs. */
@@ -29,7 +30,7 @@ async function poolOf(
   poolPaths: readonly string[] | undefined,
 ): Promise<Map<string, FunctionDef>> {
   if (poolPaths && poolPaths.length > 0)
-    return indexPool(await loadPool(poolPaths.map((p) => path.resolve(p))));
+    return indexPool(await loadPool(poolPaths.map((p) => resolvePoolPath(p))));
   const file = runPoolFile(runDir);
   const raw = await readJson(file).catch(() => undefined);
   if (raw === undefined)

@@ -2,12 +2,12 @@ import Ajv, { type ValidateFunction } from 'ajv';
 import type { ExecutedCall, PlannedCall } from '../core/conversation';
 import type { FunctionDef, ToolSource } from '../core/pool';
 import { deriveSeed } from '../core/rng';
-import { builtinToolSets, findToolSet } from './builtin';
+import { toolSetOf } from './builtin';
 import { callMcp } from './mcp/execute';
 import { callHttp } from './openapi/execute';
 import { safeCall } from './safe';
 import { simulateOutput } from './simulate';
-import { ToolError, type ExecScope, type Json, type ToolSet } from './types';
+import { ToolError, type ExecScope, type Json } from './types';
 
 export type ExecutionMode = 'auto' | 'builtin' | 'simulated';
 
@@ -37,17 +37,6 @@ export function checkOutput(def: FunctionDef, output: unknown): string | undefin
 export interface ExternalExecution {
   sources: readonly ToolSource[];
   scope: ExecScope;
-}
-
-/**
- * The built-in tool set that runs `def`: the one its `impl` names. A definition without `impl` comes from a
- * pool stored by an earlier release, which bound built-in code by name.
- */
-function builtinSetOf(def: FunctionDef | undefined, name: string): ToolSet | undefined {
-  if (!def?.impl) return findToolSet(name);
-  if (def.impl.kind !== 'builtin') return undefined;
-  const set = builtinToolSets.find((s) => s.name === (def.impl as { set: string }).set);
-  return set?.functions.includes(name) ? set : undefined;
 }
 
 /** Calls a function of an MCP server or an OpenAPI service, with a timeout and an output size cap. */
@@ -134,7 +123,7 @@ export async function executeTurn(
       }
     }
     let output: Json = null;
-    const set = mode === 'simulated' ? undefined : builtinSetOf(def, p.name);
+    const set = mode === 'simulated' || !def ? undefined : toolSetOf(def);
     const ext = mode !== 'simulated' && (def?.impl?.kind === 'mcp' || def?.impl?.kind === 'http');
     let executor: ExecutedCall['executor'] = set ? 'builtin' : 'simulated';
     if (!def) error = `unknown function ${p.name}`;

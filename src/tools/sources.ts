@@ -1,6 +1,6 @@
-import path from 'node:path';
 import type { FunctionDef, ToolSource } from '../core/pool';
 import { splitPoolEntries, type PoolEntry } from '../core/pool-sources';
+import { resolvePoolPath } from '../io/pool-paths';
 import { listMcpFunctions, mcpSource } from './mcp/source';
 import { listOpenApiFunctions, openApiSource } from './openapi/source';
 
@@ -26,7 +26,7 @@ export function resolvePoolEntries(
 ): { poolPaths: string[]; poolSources: ToolSource[] } {
   const entries = splitPoolEntries(Array.isArray(pool) ? pool : [pool]);
   return {
-    poolPaths: entries.paths.map((p) => path.resolve(baseDir, p)),
+    poolPaths: entries.paths.map((p) => resolvePoolPath(p, baseDir)),
     poolSources: entries.sources.map((e) => toToolSource(e, baseDir, `${where} field pool`)),
   };
 }
