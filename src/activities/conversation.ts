@@ -26,6 +26,7 @@ import { ROLES, runRole } from '../roles';
 import { historyCalls, lite, turnTask } from '../roles/common';
 import { teacherTask } from '../roles/teacher';
 import { argumentProblem, executeTurn, type ExecutionMode } from '../tools/execute';
+import type { CallLimits } from '../tools/safe';
 import type { Json } from '../tools/types';
 import { nonRetryableOn } from './errors';
 import { graphFor, poolIndex, poolSources } from './pool';
@@ -182,6 +183,8 @@ export async function executeActivity(input: {
   calls: PlannedCall[];
   stateRef?: Ref;
   mode: ExecutionMode;
+  /** Timeout and output cap of outside tools' calls (absent in inputs of earlier releases: defaults). */
+  limits?: CallLimits;
   /** Who plays functions that have no implementation. */
   simulator: ResolvedRole;
   /** Calls of earlier turns, for a simulator that must stay consistent with them. */
@@ -220,6 +223,8 @@ export async function executeActivity(input: {
             key: `${input.poolRef}/${input.seed}`,
             history: await loadHistory(input.storeDir, input.previous),
           },
+          limits: input.limits,
+          heartbeat: () => heartbeat({ waiting: 'tool' }),
         }
       : undefined;
     // the reference answer becomes training data: only calls whose arguments fit are made (strict)

@@ -5,7 +5,7 @@ import { deriveSeed } from '../core/rng';
 import { toolSetOf } from './builtin';
 import { callMcp } from './mcp/execute';
 import { callHttp } from './openapi/execute';
-import { safeCall } from './safe';
+import { safeCall, type CallLimits } from './safe';
 import { simulateOutput } from './simulate';
 import { ToolError, type ExecScope, type Json } from './types';
 
@@ -37,6 +37,10 @@ export function checkOutput(def: FunctionDef, output: unknown): string | undefin
 export interface ExternalExecution {
   sources: readonly ToolSource[];
   scope: ExecScope;
+  /** Timeout and output cap of each call (the run config's `execution`); defaults when absent. */
+  limits?: Partial<CallLimits>;
+  /** Called while waiting for a slow tool (an activity's heartbeat). */
+  heartbeat?: () => void;
 }
 
 /** Calls a function of an MCP server or an OpenAPI service, with a timeout and an output size cap. */
@@ -50,12 +54,17 @@ async function callExternal(
   const name = impl.kind === 'mcp' ? impl.server : impl.source;
   const source = ext?.sources.find((s) => s.name === name);
   if (!source || !ext) throw new ToolError(`${def.name}: its source ${name} is not in the pool`);
+  const opts = { heartbeat: ext.heartbeat };
+  // once callMcp/callHttp take safeCall's context (abort signal, output cap), pass it on: (ctx) => call(..., ctx)
   if (impl.kind === 'mcp')
     return {
-      output: await safeCall(() => callMcp(source, impl.tool, args, ext.scope)),
+      output: await safeCall(() => callMcp(source, impl.tool, args, ext.scope), ext.limits, opts),
       executor: `mcp:${name}`,
     };
-  return { output: await safeCall(() => callHttp(source, def, args, ext.scope)), executor: 'http' };
+  return {
+    output: await safeCall(() => callHttp(source, def, args, ext.scope), ext.limits, opts),
+    executor: 'http',
+  };
 }
 
 export interface TurnExecution {
