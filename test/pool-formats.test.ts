@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PoolError } from '../src/core/pool';
+import { Pool, PoolError, StoredPool } from '../src/core/pool';
 import { loadPool } from '../src/io/pool-files';
 
 // Every format and every error read from real files, through the loader a run uses.
@@ -134,5 +134,21 @@ describe('function names providers accept', () => {
     const ok = ['g'.repeat(64), '1st-tool', '_private'];
     const f = file('ok-names.json', JSON.stringify(ok.map(tool)));
     expect((await loadPool([f])).functions.map((d) => d.name).sort()).toEqual([...ok].sort());
+  });
+
+  it('a pool stored by an earlier release (dotted names) still reads as a stored pool', () => {
+    const stored = {
+      functions: [
+        {
+          name: 'w.get',
+          description: 'Get weather',
+          parameters: { type: 'object', properties: {}, required: [] },
+          category: 'weather',
+          source: { file: 'weather.jsonl', item: 'line 1' },
+        },
+      ],
+    };
+    expect(StoredPool.parse(stored).functions[0]?.name).toBe('w.get');
+    expect(Pool.safeParse(stored).success).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { indexPool, Pool, type FunctionDef } from '../core/pool';
+import { indexPool, StoredPool, type FunctionDef } from '../core/pool';
 import { EXPORT_FORMATS, type ExportFormat } from '../export/formats';
 import { defaultExportDir, exportRecords, runPoolFile, type ExportResult } from '../export/run';
 import { ConfigError } from '../io/config-file';
@@ -35,7 +35,7 @@ async function poolOf(
   const raw = await readJson(file).catch(() => undefined);
   if (raw === undefined)
     throw new ConfigError(`${file} is missing (the run has not exported yet): name the pool with --pool`);
-  const parsed = Pool.safeParse(raw);
+  const parsed = StoredPool.safeParse(raw);
   if (!parsed.success)
     throw new ConfigError(`${file}: not a magnet pool (${parsed.error.issues[0]?.message})`);
   return indexPool(parsed.data);

@@ -116,6 +116,15 @@ export const Pool = z.object({
 });
 export type Pool = z.infer<typeof Pool>;
 
+/**
+ * A pool magnet stored (a run's pool artifact, a run folder's pool.json), read as it was written: an earlier
+ * release accepted names with dots and up to 128 characters, and its runs must keep going after an upgrade.
+ * New pools are checked with `FunctionName` when they are loaded.
+ */
+export const StoredPool = Pool.extend({
+  functions: z.array(FunctionDef.extend({ name: z.string().min(1) })),
+});
+
 export class PoolError extends Error {
   constructor(message: string) {
     super(message);
