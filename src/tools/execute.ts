@@ -55,14 +55,14 @@ async function callExternal(
   const source = ext?.sources.find((s) => s.name === name);
   if (!source || !ext) throw new ToolError(`${def.name}: its source ${name} is not in the pool`);
   const opts = { heartbeat: ext.heartbeat };
-  // once callMcp/callHttp take safeCall's context (abort signal, output cap), pass it on: (ctx) => call(..., ctx)
+  // callHttp takes safeCall's context (abort signal, output cap); callMcp should too, then pass it on
   if (impl.kind === 'mcp')
     return {
       output: await safeCall(() => callMcp(source, impl.tool, args, ext.scope), ext.limits, opts),
       executor: `mcp:${name}`,
     };
   return {
-    output: await safeCall(() => callHttp(source, def, args, ext.scope), ext.limits, opts),
+    output: await safeCall((ctx) => callHttp(source, def, args, ext.scope, ctx), ext.limits, opts),
     executor: 'http',
   };
 }

@@ -1,4 +1,4 @@
-import type { FunctionDef, ToolSource } from '../core/pool';
+import { PoolError, type FunctionDef, type ToolSource } from '../core/pool';
 import { splitPoolEntries, type PoolEntry } from '../core/pool-sources';
 import { resolvePoolPath } from '../io/pool-paths';
 import { listMcpFunctions, mcpSource } from './mcp/source';
@@ -25,8 +25,9 @@ export function resolvePoolEntries(
   where: string,
 ): { poolPaths: string[]; poolSources: ToolSource[] } {
   const entries = splitPoolEntries(Array.isArray(pool) ? pool : [pool]);
-  return {
-    poolPaths: entries.paths.map((p) => resolvePoolPath(p, baseDir)),
-    poolSources: entries.sources.map((e) => toToolSource(e, baseDir, `${where} field pool`)),
-  };
+  const poolSources = entries.sources.map((e) => toToolSource(e, baseDir, `${where} field pool`));
+  // calls find their source by name: two sources of one name would send calls to the wrong one
+  const dup = poolSources.find((s, i) => poolSources.findIndex((o) => o.name === s.name) !== i);
+  if (dup) throw new PoolError(`${where} field pool: two sources are named ${dup.name} (give one a "name")`);
+  return { poolPaths: entries.paths.map((p) => resolvePoolPath(p, baseDir)), poolSources };
 }

@@ -1,13 +1,79 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { dereference } from '@readme/openapi-parser';
+import type { z } from 'zod';
 import { PoolError, type FunctionDef, type ToolSource } from '../../core/pool';
+import { OpenApiEntryConfig, OpenApiSource } from './config';
+import { operationsToFunctions, type OperationsResult } from './operations';
 
-// Placeholder of the OpenAPI pool source (issue 10): replaced by the OpenAPI module.
-export function openApiSource(entry: { file: string }, baseDir: string, where: string): ToolSource {
-  void baseDir;
-  throw new PoolError(`${where}: OpenAPI document ${entry.file}: OpenAPI sources are not supported yet`);
+function issueText(err: z.ZodError): string {
+  const first = err.issues[0];
+  const field = first?.path.map(String).join('.') ?? '';
+  const more = err.issues.length > 1 ? ` (+${err.issues.length - 1} more)` : '';
+  return `${field ? `field ${field}: ` : ''}${first?.message ?? 'invalid'}${more}`;
 }
 
-export function listOpenApiFunctions(source: ToolSource): Promise<FunctionDef[]> {
-  return Promise.reject(
-    new PoolError(`OpenAPI source ${source.name}: OpenAPI sources are not supported yet`),
-  );
+/**
+ * A config's `{"openapi": {...}}` entry, checked, as a pool source (document path made absolute against the
+ * config's folder `baseDir`). `where` names the config file and field for errors.
+ */
+export function openApiSource(entry: { file: string }, baseDir: string, where: string): ToolSource {
+  const label = `${where}: OpenAPI source ${JSON.stringify(entry.file ?? '?')}`;
+  const parsed = OpenApiEntryConfig.safeParse(entry);
+  if (!parsed.success) {
+    const key = parsed.error.issues.find((i) => i.code === 'unrecognized_keys');
+    // a pasted key must not go unnoticed: the config is copied into workflow inputs
+    const hint = key ? ' (credentials go by environment variable name: auth.env)' : '';
+    throw new PoolError(`${label} ${issueText(parsed.error)}${hint}`);
+  }
+  const cfg = parsed.data;
+  const file = path.resolve(baseDir, cfg.file);
+  if (!existsSync(file)) throw new PoolError(`${label} field file: ${file} does not exist`);
+  const name =
+    cfg.name ??
+    path
+      .basename(file)
+      .replace(/\.(ya?ml|json)$/i, '')
+      .replace(/[^A-Za-z0-9_-]+/g, '_')
+      .slice(0, 32);
+  return OpenApiSource.parse({
+    kind: 'openapi',
+    name,
+    file,
+    ...(cfg.baseURL ? { baseURL: cfg.baseURL } : {}),
+    ...(cfg.auth ? { auth: cfg.auth } : {}),
+    ...(cfg.operations ? { operations: cfg.operations } : {}),
+  });
+}
+
+/**
+ * Reads the document (JSON or YAML; `$ref`s, also circular and to other files, resolved by
+ * @readme/openapi-parser) and turns its operations into functions bound to the source.
+ */
+export async function readOpenApi(source: ToolSource): Promise<OperationsResult> {
+  const checked = OpenApiSource.safeParse(source);
+  if (!checked.success) throw new PoolError(`OpenAPI source ${source.name}: ${issueText(checked.error)}`);
+  const src = checked.data;
+  let doc: unknown;
+  try {
+    doc = await dereference(src.file, { dereference: { circular: true } });
+  } catch (e) {
+    throw new PoolError(
+      `OpenAPI source ${src.name} (${src.file}): cannot read the document: ${(e as Error).message}`,
+    );
+  }
+  try {
+    return operationsToFunctions(doc, src);
+  } catch (e) {
+    throw new PoolError(`OpenAPI source ${src.name} (${src.file}): ${(e as Error).message}`);
+  }
+}
+
+/** The functions of an OpenAPI source; the operations left out are listed on stderr with the reason. */
+export async function listOpenApiFunctions(source: ToolSource): Promise<FunctionDef[]> {
+  const { functions, skipped } = await readOpenApi(source);
+  for (const s of skipped) console.warn(`OpenAPI source ${source.name}: skipped ${s.operation}: ${s.reason}`);
+  if (functions.length === 0)
+    throw new PoolError(`OpenAPI source ${source.name} (${String(source.file)}): no operation left to offer`);
+  return functions;
 }
