@@ -41,7 +41,7 @@ describe('pool loading', () => {
   it('reads BFCL function docs (JSON lines, "dict" types, response schemas)', () => {
     const text = [
       JSON.stringify({
-        name: 'w.get',
+        name: 'w_get',
         description: 'Get weather',
         parameters: {
           type: 'dict',
@@ -52,7 +52,7 @@ describe('pool loading', () => {
       }),
       '',
       JSON.stringify({
-        name: 'w.alert',
+        name: 'w_alert',
         description: 'Alert',
         parameters: { type: 'dict', properties: {}, required: [] },
       }),
@@ -66,7 +66,11 @@ describe('pool loading', () => {
   });
 
   it.each([
-    ['bad JSON', '[{"type":', /bad\.json: invalid JSON/],
+    [
+      'bad JSON',
+      '[{"type":',
+      /bad\.json: cannot read it as JSON \(line 1 column 10: Unexpected end of JSON input\) or as YAML \(line 1 column 10: /,
+    ],
     [
       'missing description',
       JSON.stringify([
@@ -83,7 +87,7 @@ describe('pool loading', () => {
     [
       'bad JSON line',
       `${JSON.stringify({ name: 'a', description: 'x', parameters: { type: 'dict', properties: {} } })}\n{oops`,
-      /bad\.json line 2: invalid JSON/,
+      /bad\.json: cannot read it as JSON \(line 2 column 1: .*\), as JSON lines \(line 2 column 2: Expected property name or '}'\) or as YAML \(line 2 column 1: /,
     ],
     ['not an object', '[1]', /bad\.json item 0: expected an object/],
   ])('rejects %s naming file, item and field', async (_what, text, message) => {

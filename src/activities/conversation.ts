@@ -18,7 +18,7 @@ import { planConversation, sampleWalk, type Plan } from '../core/plan';
 import { planSingleTurn } from '../core/single-turn';
 import { deriveSeed } from '../core/rng';
 import { addUsage, NO_USAGE, type Usage } from '../llm/client';
-import { findToolSet } from '../tools/builtin';
+import { toolSetOf } from '../tools/builtin';
 import type { FunctionDef } from '../core/pool';
 import { getJson, putJson, type Ref } from '../io/artifacts';
 import { writeAtomic } from '../io/files';
@@ -30,6 +30,7 @@ import { teacherTask } from '../roles/teacher';
 import { qualityTask } from '../roles/quality_judge';
 import { filterTurns, QualityVerdict, type QualityConfig, type QualityRecord } from '../core/quality';
 import { argumentProblem, executeTurn, type ExecutionMode, type ExternalExecution } from '../tools/execute';
+import type { CallLimits } from '../tools/safe';
 import type { Json } from '../tools/types';
 import { nonRetryableOn } from './errors';
 import { graphFor, poolIndex, poolSources } from './pool';
@@ -112,8 +113,7 @@ async function hintsFor(input: TurnInput, defs: FunctionDef[]): Promise<Record<s
   const hints: Record<string, unknown[]> = {};
   const seen = new Set<string>();
   for (const def of defs) {
-    // bound by source, not name: an MCP server's read_file gets no hints from magnet's example file system
-    const set = !def.impl || def.impl.kind === 'builtin' ? findToolSet(def.name) : undefined;
+    const set = toolSetOf(def);
     if (!set?.valueHints || seen.has(set.name)) continue;
     seen.add(set.name);
     const state = states[set.name] ?? set.initialState(deriveSeed(input.seed, 'state', set.name));
@@ -196,10 +196,16 @@ export async function forthTranslateActivity(
 export async function externalFor(
   input: { storeDir: string; poolRef: Ref; previous: TurnRef[] },
   key: string,
+  limits?: CallLimits,
 ): Promise<ExternalExecution | undefined> {
   const sources = await poolSources(input.storeDir, input.poolRef);
   if (!sources.length) return undefined;
-  return { sources, scope: { key, history: await loadHistory(input.storeDir, input.previous) } };
+  return {
+    sources,
+    scope: { key, history: await loadHistory(input.storeDir, input.previous) },
+    limits,
+    heartbeat: () => heartbeat({ waiting: 'tool' }),
+  };
 }
 
 export async function executeActivity(input: {
@@ -209,6 +215,8 @@ export async function executeActivity(input: {
   calls: PlannedCall[];
   stateRef?: Ref;
   mode: ExecutionMode;
+  /** Timeout and output cap of outside tools' calls (absent in inputs of earlier releases: defaults). */
+  limits?: CallLimits;
   /** Who plays functions that have no implementation. */
   simulator: ResolvedRole;
   /** Calls of earlier turns, for a simulator that must stay consistent with them. */
@@ -241,7 +249,7 @@ export async function executeActivity(input: {
       };
     }
     // outside tools keep their own state: one scope per conversation, rebuilt from its calls when retried
-    const external = await externalFor(input, input.scopeKey ?? `${input.poolRef}/${input.seed}`);
+    const external = await externalFor(input, input.scopeKey ?? `${input.poolRef}/${input.seed}`, input.limits);
     // the reference answer becomes training data: only calls whose arguments fit are made (strict)
     // outside calls may take a while (a server started, its state rebuilt, a hung one restarted): heartbeat,
     // so a live worker keeps the step and a dead one's step moves elsewhere within the heartbeat timeout

@@ -1,5 +1,5 @@
 import { Graph, type GraphStats } from '../core/graph';
-import { indexPool, Pool, PoolError, type FunctionDef, type ToolSource } from '../core/pool';
+import { indexPool, PoolError, StoredPool, type FunctionDef, type ToolSource } from '../core/pool';
 import { getJson, putJson, type Ref } from '../io/artifacts';
 import { readJson } from '../io/files';
 import { loadPool } from '../io/pool-files';
@@ -48,7 +48,7 @@ async function loadStoredPool(
 ): Promise<{ index: Map<string, FunctionDef>; sources: ToolSource[] }> {
   const cached = indexes.get(ref);
   if (cached) return cached;
-  const pool = Pool.parse(await getJson(storeDir, ref));
+  const pool = StoredPool.parse(await getJson(storeDir, ref));
   const loaded = { index: indexPool(pool), sources: pool.sources ?? [] };
   indexes.set(ref, loaded);
   return loaded;

@@ -1,13 +1,14 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { indexPool, Pool, type FunctionDef } from '../core/pool';
+import { indexPool, StoredPool, type FunctionDef } from '../core/pool';
 import { EXPORT_FORMATS, type ExportFormat } from '../export/formats';
 import { defaultExportDir, exportRecords, runPoolFile, type ExportResult } from '../export/run';
 import { ConfigError } from '../io/config-file';
 import { readJson } from '../io/files';
 import { dataDir } from '../io/paths';
 import { loadPool } from '../io/pool-files';
+import { resolvePoolPath } from '../io/pool-paths';
 import { homeLayout, runLayout } from '../io/run-layout';
 
 /** A run folder given as a path, or a run id under $MAGNET_HOME/runs. */
@@ -29,12 +30,12 @@ async function poolOf(
   poolPaths: readonly string[] | undefined,
 ): Promise<Map<string, FunctionDef>> {
   if (poolPaths && poolPaths.length > 0)
-    return indexPool(await loadPool(poolPaths.map((p) => path.resolve(p))));
+    return indexPool(await loadPool(poolPaths.map((p) => resolvePoolPath(p))));
   const file = runPoolFile(runDir);
   const raw = await readJson(file).catch(() => undefined);
   if (raw === undefined)
     throw new ConfigError(`${file} is missing (the run has not exported yet): name the pool with --pool`);
-  const parsed = Pool.safeParse(raw);
+  const parsed = StoredPool.safeParse(raw);
   if (!parsed.success)
     throw new ConfigError(`${file}: not a magnet pool (${parsed.error.issues[0]?.message})`);
   return indexPool(parsed.data);

@@ -14,6 +14,7 @@ import { ConfigError, loadConfig } from '../io/config-file';
 import { writeAtomic } from '../io/files';
 import { dataDir } from '../io/paths';
 import { loadPool } from '../io/pool-files';
+import { resolvePoolPath } from '../io/pool-paths';
 import { resolvePoolEntries } from '../tools/sources';
 import { homeLayout, runLayout } from '../io/run-layout';
 import { preflight } from '../llm/preflight';
@@ -34,7 +35,7 @@ export async function buildGraphFile(opts: {
   maxCandidates?: number;
 }): Promise<void> {
   const config = GraphConfig.parse({ maxCandidates: opts.maxCandidates });
-  const poolPaths = opts.pool.map((p) => path.resolve(p));
+  const poolPaths = opts.pool.map((p) => resolvePoolPath(p));
   const pool = await loadPool(poolPaths);
   const graph = { ...buildGraphOffline(pool.functions, config), pool: poolPaths };
   await writeAtomic(path.resolve(opts.out), JSON.stringify(graph, null, 1));
@@ -86,7 +87,7 @@ export async function buildGraphWithConfig(opts: {
 }): Promise<{ graph: Graph; usage: Usage; runId: string; ledger: string }> {
   const { config, baseDir } = await loadConfig(opts.config);
   const { poolPaths, poolSources } = opts.pool
-    ? { poolPaths: opts.pool.map((p) => path.resolve(p)), poolSources: [] }
+    ? { poolPaths: opts.pool.map((p) => resolvePoolPath(p)), poolSources: [] }
     : resolvePoolEntries(config.pool, baseDir, opts.config);
   const graphConfig = GraphConfig.parse({
     ...config.graphBuild,
@@ -172,7 +173,7 @@ export async function printPaths(opts: {
   json?: boolean;
 }): Promise<void> {
   const parsed = await readGraphFile(opts.graph);
-  const poolPaths = opts.pool?.map((p) => path.resolve(p)) ?? parsed.pool;
+  const poolPaths = opts.pool?.map((p) => resolvePoolPath(p)) ?? parsed.pool;
   if (!poolPaths) throw new ConfigError('--pool is required (the graph does not record its pool)');
   const pool = indexPool(await loadPool(poolPaths));
   const ops = OpsConfig.parse({});

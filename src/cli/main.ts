@@ -19,6 +19,7 @@ import { attachRun, launchRun, prepareRun, writeRunReport } from './run';
 import { estimateRun } from '../estimate/estimate';
 import { formatEstimate, rateOf } from './estimate';
 import { writeHtmlReport } from './html-report';
+import { addPoolCommands } from './pool';
 
 const TEMPORAL_NOTE = `
 Temporal: the server of TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / TEMPORAL_API_KEY / TEMPORAL_TLS* or of a
@@ -524,6 +525,8 @@ result, roles come in an order the format allows (OpenAI's keys; LLaMA-Factory's
     .action(async (file: string, o: { html: string; category?: string }) => {
       await drawGraphFile({ graph: file, ...o });
     });
+
+  addPoolCommands(magnet, examples);
 
   magnet
     .command('paths')

@@ -256,6 +256,10 @@ export const ExecutionConfig = z
   .object({
     /** builtin: only built-in tool sets; simulated: always simulate; auto: built-in when one exists. */
     mode: z.enum(['auto', 'builtin', 'simulated']).default('auto'),
+    /** How long one call of an outside tool (MCP server, HTTP service) may take before it is a tool error. */
+    timeoutSeconds: z.number().positive().max(120).default(30),
+    /** The largest output (JSON text) an outside tool may return; a bigger one is a tool error. */
+    maxOutputBytes: z.number().int().min(1000).max(50_000_000).default(1_000_000),
   })
   .strict();
 

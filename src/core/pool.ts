@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { readPoolItems, type PoolItem } from './pool-formats';
 
 /**
  * A JSON schema as found in tool definitions. Only the parts MAGNET reasons about are typed; the rest is
@@ -53,11 +54,16 @@ export const ParametersSchema = z
     }
   });
 
+/**
+ * What OpenAI, Anthropic and Gemini all accept as a tool name: a pool with other names would synthesize data
+ * no provider can serve (BFCL's dotted names such as `math.factorial` included: rename them, e.g.
+ * `math_factorial`).
+ */
 export const FunctionName = z
   .string()
   .regex(
-    /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/,
-    'must start with a letter or _ and contain only letters, digits, _ . -',
+    /^[A-Za-z0-9_-]{1,64}$/,
+    'must be 1 to 64 letters, digits, _ or - (what model providers accept in tool names)',
   );
 
 /**
@@ -111,6 +117,15 @@ export const Pool = z.object({
   sources: z.array(ToolSource).optional(),
 });
 export type Pool = z.infer<typeof Pool>;
+
+/**
+ * A pool magnet stored (a run's pool artifact, a run folder's pool.json), read as it was written: an earlier
+ * release accepted names with dots and up to 128 characters, and its runs must keep going after an upgrade.
+ * New pools are checked with `FunctionName` when they are loaded.
+ */
+export const StoredPool = Pool.extend({
+  functions: z.array(FunctionDef.extend({ name: z.string().min(1) })),
+});
 
 export class PoolError extends Error {
   constructor(message: string) {
@@ -184,34 +199,17 @@ function fixDict(v: unknown): unknown {
 }
 
 /**
- * Parses one pool file's text. JSON arrays are OpenAI tool lists (`{type:"function", function:{...}}`) or
- * bare function docs; other text is read as JSON lines (BFCL function docs, one object per line, or a BFCL
- * entry `{function:[...]}`).
+ * Parses one pool file's text: OpenAI tool lists (`{type:"function", function:{...}}`), bare function docs,
+ * BFCL function docs or entries (`{function:[...]}`), as one JSON value, JSON lines or YAML (see
+ * pool-formats.ts).
  */
 export function parsePoolText(text: string, file: string, defaultCategory: string): FunctionDef[] {
-  const trimmed = text.trim();
-  if (trimmed === '') throw new PoolError(`${file}: file is empty`);
-  const items: { value: unknown; item: string }[] = [];
-  if (trimmed.startsWith('[')) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(trimmed);
-    } catch (e) {
-      throw new PoolError(`${file}: invalid JSON: ${(e as Error).message}`);
-    }
-    (parsed as unknown[]).forEach((value, i) => items.push({ value, item: `item ${i}` }));
-  } else if (trimmed.startsWith('{') && !trimmed.includes('\n')) {
-    items.push({ value: JSON.parse(trimmed), item: 'line 1' });
-  } else {
-    const lines = text.split('\n');
-    lines.forEach((line, i) => {
-      if (line.trim() === '') return;
-      try {
-        items.push({ value: JSON.parse(line), item: `line ${i + 1}` });
-      } catch (e) {
-        throw new PoolError(`${file} line ${i + 1}: invalid JSON: ${(e as Error).message}`);
-      }
-    });
+  if (text.trim() === '') throw new PoolError(`${file}: file is empty`);
+  let items: PoolItem[];
+  try {
+    items = readPoolItems(text, file);
+  } catch (e) {
+    throw new PoolError((e as Error).message);
   }
   const out: FunctionDef[] = [];
   for (const { value, item } of items) {

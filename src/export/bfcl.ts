@@ -1,7 +1,7 @@
 import type { ConversationRecord } from '../core/conversation';
 import type { FunctionDef } from '../core/pool';
 import { deriveSeed } from '../core/rng';
-import { findToolSet } from '../tools/builtin';
+import { toolSetOf } from '../tools/builtin';
 import { isPythonIdentifier, pyCall } from './pyrepr';
 
 /**
@@ -57,7 +57,8 @@ export function toBfcl(
   const initial: Record<string, unknown> = {};
   for (const t of rec.turns)
     for (const c of t.calls) {
-      const set = c.executor === 'builtin' ? findToolSet(c.name) : undefined;
+      const def = pool.get(c.name);
+      const set = c.executor === 'builtin' && def ? toolSetOf(def) : undefined;
       if (set && !(category(c.name) in initial))
         initial[category(c.name)] = set.initialState(deriveSeed(rec.provenance.seed, 'state', set.name));
     }

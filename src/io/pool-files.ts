@@ -1,13 +1,24 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { mergeFunctions, parsePoolText, PoolError, type Pool, type ToolSource } from '../core/pool';
+import {
+  mergeFunctions,
+  parsePoolText,
+  PoolError,
+  type FunctionDef,
+  type Pool,
+  type ToolSource,
+} from '../core/pool';
+import { findToolSet } from '../tools/builtin';
 import { loadSourceFunctions } from '../tools/sources';
+import { stableStringify } from './files';
+import { builtinPoolDir } from './pool-paths';
 
-const POOL_EXT = new Set(['.json', '.jsonl', '.ndjson']);
+const POOL_EXT = /\.(json|jsonl|ndjson|ya?ml)$/i;
 
 /**
  * Loads a pool from files and folders (recursively; a file's category defaults to its base name) and from
  * sources that execute their own tools (MCP servers, OpenAPI services), which the pool keeps for workers.
+ * Every function says who executes it (`impl`, see bindFile).
  */
 export async function loadPool(paths: readonly string[], sources: readonly ToolSource[] = []): Promise<Pool> {
   const files: string[] = [];
@@ -22,16 +33,53 @@ export async function loadPool(paths: readonly string[], sources: readonly ToolS
     else files.push(p);
   }
   if (files.length === 0 && sources.length === 0)
-    throw new PoolError(`${paths.join(', ')}: no .json/.jsonl pool files found`);
+    throw new PoolError(`${paths.join(', ')}: no .json/.jsonl/.yaml pool files found`);
+  const builtin = await builtinDefinitions();
   const lists = [];
-  for (const file of files) {
-    const text = await fs.readFile(file, 'utf8');
-    const category = path.basename(file).replace(/\.(json|jsonl|ndjson)$/, '');
-    lists.push(parsePoolText(text, file, category));
-  }
+  for (const file of files) lists.push((await readPoolFile(file)).map((f) => bindFile(f, builtin)));
   for (const source of sources) lists.push(await loadSourceFunctions(source));
   const pool = mergeFunctions(lists);
   return sources.length > 0 ? { ...pool, sources: [...sources] } : pool;
+}
+
+async function readPoolFile(file: string): Promise<FunctionDef[]> {
+  const text = await fs.readFile(file, 'utf8');
+  return parsePoolText(text, file, path.basename(file).replace(POOL_EXT, ''));
+}
+
+let builtinCache: Promise<Map<string, FunctionDef>> | undefined;
+
+/** The built-in pool's definitions by name (read once per process). */
+function builtinDefinitions(): Promise<Map<string, FunctionDef>> {
+  builtinCache ??= (async () => {
+    const defs = new Map<string, FunctionDef>();
+    for (const file of await listPoolFiles(builtinPoolDir()))
+      for (const f of await readPoolFile(file)) defs.set(f.name, f);
+    return defs;
+  })();
+  return builtinCache;
+}
+
+/** What decides that a file's function is the built-in one: its name, parameters and output schema. */
+function signature(f: FunctionDef): string {
+  return stableStringify({ name: f.name, parameters: f.parameters, output: f.output ?? null });
+}
+
+/**
+ * Who executes a function read from a file. Built-in code runs only a definition of the built-in pool (the
+ * `builtin` entry, examples/pool, or a copy of one of its definitions with the same name, parameters and
+ * output), so configs pointing at copies of the examples keep their real outputs; any other function — a
+ * user's `place_order` with its own parameters included — is simulated, never run by the example code that
+ * happens to share its name.
+ */
+function bindFile(f: FunctionDef, builtin: ReadonlyMap<string, FunctionDef>): FunctionDef {
+  const own = builtin.get(f.name);
+  const set = own && signature(own) === signature(f) ? findToolSet(f.name) : undefined;
+  return {
+    ...f,
+    impl: set ? { kind: 'builtin', set: set.name } : { kind: 'simulated' },
+    ...(f.output ? { outputOrigin: 'declared' as const } : {}),
+  };
 }
 
 async function listPoolFiles(dir: string): Promise<string[]> {
@@ -41,7 +89,7 @@ async function listPoolFiles(dir: string): Promise<string[]> {
   )) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) out.push(...(await listPoolFiles(full)));
-    else if (POOL_EXT.has(path.extname(entry.name))) out.push(full);
+    else if (POOL_EXT.test(entry.name)) out.push(full);
   }
   return out;
 }

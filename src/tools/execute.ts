@@ -2,12 +2,12 @@ import Ajv, { type ValidateFunction } from 'ajv';
 import type { ExecutedCall, PlannedCall } from '../core/conversation';
 import type { FunctionDef, ToolSource } from '../core/pool';
 import { deriveSeed } from '../core/rng';
-import { builtinToolSets, findToolSet } from './builtin';
+import { toolSetOf } from './builtin';
 import { callMcp } from './mcp/execute';
 import { callHttp } from './openapi/execute';
-import { safeCall } from './safe';
+import { safeCall, type CallLimits } from './safe';
 import { simulateOutput } from './simulate';
-import { ToolError, type ExecScope, type Json, type ToolSet } from './types';
+import { ToolError, type ExecScope, type Json } from './types';
 
 export type ExecutionMode = 'auto' | 'builtin' | 'simulated';
 
@@ -38,17 +38,10 @@ export function checkOutput(def: FunctionDef, output: unknown): string | undefin
 export interface ExternalExecution {
   sources: readonly ToolSource[];
   scope: ExecScope;
-}
-
-/**
- * The built-in tool set that runs `def`: the one its `impl` names. A definition without `impl` comes from a
- * pool stored by an earlier release, which bound built-in code by name.
- */
-function builtinSetOf(def: FunctionDef | undefined, name: string): ToolSet | undefined {
-  if (!def?.impl) return findToolSet(name);
-  if (def.impl.kind !== 'builtin') return undefined;
-  const set = builtinToolSets.find((s) => s.name === (def.impl as { set: string }).set);
-  return set?.functions.includes(name) ? set : undefined;
+  /** Timeout and output cap of each call (the run config's `execution`); defaults when absent. */
+  limits?: Partial<CallLimits>;
+  /** Called while waiting for a slow tool (an activity's heartbeat). */
+  heartbeat?: () => void;
 }
 
 /** Calls a function of an MCP server or an OpenAPI service, with a timeout and an output size cap. */
@@ -62,12 +55,17 @@ async function callExternal(
   const name = impl.kind === 'mcp' ? impl.server : impl.source;
   const source = ext?.sources.find((s) => s.name === name);
   if (!source || !ext) throw new ToolError(`${def.name}: its source ${name} is not in the pool`);
+  const opts = { heartbeat: ext.heartbeat };
+  // callHttp takes safeCall's context (abort signal, output cap); callMcp should too, then pass it on
   if (impl.kind === 'mcp')
     return {
-      output: await safeCall(() => callMcp(source, impl.tool, args, ext.scope)),
+      output: await safeCall(() => callMcp(source, impl.tool, args, ext.scope), ext.limits, opts),
       executor: `mcp:${name}`,
     };
-  return { output: await safeCall(() => callHttp(source, def, args, ext.scope)), executor: 'http' };
+  return {
+    output: await safeCall((ctx) => callHttp(source, def, args, ext.scope, ctx), ext.limits, opts),
+    executor: 'http',
+  };
 }
 
 export interface TurnExecution {
@@ -135,7 +133,7 @@ export async function executeTurn(
       }
     }
     let output: Json = null;
-    const set = mode === 'simulated' ? undefined : builtinSetOf(def, p.name);
+    const set = mode === 'simulated' || !def ? undefined : toolSetOf(def);
     const ext = mode !== 'simulated' && (def?.impl?.kind === 'mcp' || def?.impl?.kind === 'http');
     let executor: ExecutedCall['executor'] = set ? 'builtin' : 'simulated';
     if (!def) error = `unknown function ${p.name}`;

@@ -1,32 +1,81 @@
 import { ToolError, type Json } from './types';
 
-/** How long one call of an outside tool may take, and how big its output may be (JSON text). */
-export const CALL_TIMEOUT_MS = 60_000;
-export const MAX_OUTPUT_BYTES = 1_000_000;
+/** Limits of one call of a tool magnet does not control (the run config's `execution` section). */
+export interface CallLimits {
+  /** How long one call may take (ms). */
+  timeoutMs: number;
+  /** How big its output may be, as JSON text (bytes). */
+  maxOutputBytes: number;
+}
+
+export const DEFAULT_LIMITS: CallLimits = { timeoutMs: 30_000, maxOutputBytes: 1_000_000 };
+
+/** What an executor gets to stop early: abort on `signal` (timeout), stop reading past `maxOutputBytes`. */
+export interface CallContext {
+  signal: AbortSignal;
+  maxOutputBytes: number;
+}
 
 /**
- * Runs a call of a tool magnet does not control. A tool that throws, hangs or answers megabytes becomes a
- * tool error in the record (ToolError), never a crashed or stalled worker.
+ * Runs a call of a tool magnet does not control (an MCP server, an HTTP service). A tool that throws, hangs
+ * or answers megabytes becomes a ToolError — a tool error in the record — never a crashed or stalled worker:
+ *
+ * - after `timeoutMs` the call is given up and `signal` aborts, so an executor that passes it on (fetch, an
+ *   MCP request, a child process) drops the connection or kills the process; the activity goes on either
+ *   way, so a promise that never settles does not hold the activity slot. What cannot be stopped is a
+ *   synchronous infinite loop in this process (JavaScript cannot pre-empt it): outside tools run in other
+ *   processes (MCP servers) or machines (HTTP), where a hang is only a promise that does not settle.
+ * - an output over `maxOutputBytes` of JSON is refused (executors may stop reading earlier: `maxOutputBytes`
+ *   is passed on); an output that is not JSON (a BigInt, a cycle) is refused; the output returned is the
+ *   JSON round trip of what the tool gave (no `undefined`, dates as strings), as it will be stored.
+ * - `heartbeat` is called every `heartbeatMs` while waiting: an activity that waits for a slow tool must
+ *   still tell Temporal it is alive, or its heartbeat timeout would start a second attempt beside it.
  */
 export async function safeCall(
-  fn: () => Promise<Json>,
-  limits: { timeoutMs?: number; maxOutputBytes?: number } = {},
+  fn: (ctx: CallContext) => Promise<unknown>,
+  limits: Partial<CallLimits> = {},
+  opts: { heartbeat?: () => void; heartbeatMs?: number } = {},
 ): Promise<Json> {
-  const timeoutMs = limits.timeoutMs ?? CALL_TIMEOUT_MS;
-  const maxBytes = limits.maxOutputBytes ?? MAX_OUTPUT_BYTES;
+  const { timeoutMs, maxOutputBytes } = { ...DEFAULT_LIMITS, ...limits };
+  const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ToolError(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
+    timer = setTimeout(() => {
+      const e = new ToolError(`no answer within ${seconds(timeoutMs)}`);
+      controller.abort(e);
+      reject(e);
+    }, timeoutMs);
   });
+  const beat = opts.heartbeat ? setInterval(opts.heartbeat, opts.heartbeatMs ?? 5000) : undefined;
   try {
-    const output = await Promise.race([fn(), timeout]);
-    const size = Buffer.byteLength(JSON.stringify(output) ?? 'null');
-    if (size > maxBytes) throw new ToolError(`output of ${size} bytes is over the ${maxBytes}-byte limit`);
-    return output;
+    // a synchronous throw inside fn becomes a rejection here
+    const output = await Promise.race([
+      Promise.resolve().then(() => fn({ signal: controller.signal, maxOutputBytes })),
+      timeout,
+    ]);
+    let text: string;
+    try {
+      text = JSON.stringify(output) ?? 'null';
+    } catch (e) {
+      throw new ToolError(`the output is not JSON: ${messageOf(e)}`);
+    }
+    const size = Buffer.byteLength(text);
+    if (size > maxOutputBytes)
+      throw new ToolError(`output of ${size} bytes is over the ${maxOutputBytes}-byte limit`);
+    return JSON.parse(text) as Json;
   } catch (e) {
     if (e instanceof ToolError) throw e;
-    throw new ToolError(`the tool failed: ${(e as Error).message ?? String(e)}`);
+    throw new ToolError(`the tool failed: ${messageOf(e)}`);
   } finally {
     clearTimeout(timer);
+    if (beat) clearInterval(beat);
   }
+}
+
+function seconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))} s`;
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }

@@ -1,6 +1,6 @@
-import path from 'node:path';
 import { PoolError, type FunctionDef, type ToolSource } from '../core/pool';
 import { splitPoolEntries, type PoolEntry } from '../core/pool-sources';
+import { resolvePoolPath } from '../io/pool-paths';
 import { listMcpFunctions, mcpSource } from './mcp/source';
 import { listOpenApiFunctions, openApiSource } from './openapi/source';
 
@@ -29,5 +29,5 @@ export function resolvePoolEntries(
   // calls find their source by name: two sources of one name would send calls to the wrong one
   const dup = poolSources.find((s, i) => poolSources.findIndex((o) => o.name === s.name) !== i);
   if (dup) throw new PoolError(`${where} field pool: two sources are named ${dup.name} (give one a "name")`);
-  return { poolPaths: entries.paths.map((p) => path.resolve(baseDir, p)), poolSources };
+  return { poolPaths: entries.paths.map((p) => resolvePoolPath(p, baseDir)), poolSources };
 }

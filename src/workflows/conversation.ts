@@ -24,6 +24,7 @@ import type { OpsConfig } from '../core/ops';
 import type { QualityConfig } from '../core/quality';
 import { addUsage as add, NO_USAGE as ZERO, type Usage } from '../core/usage';
 import type { ExecutionMode } from '../tools/execute';
+import type { CallLimits } from '../tools/safe';
 import { llm, local } from './proxies';
 
 export interface ConversationInput {
@@ -38,6 +39,8 @@ export interface ConversationInput {
   ops: OpsConfig;
   distractors: number;
   execution: ExecutionMode;
+  /** Timeout and output cap of outside tools' calls (absent in inputs of earlier releases: defaults). */
+  executionLimits?: CallLimits;
   taskQueue: string;
   roles: Record<LlmRole, ResolvedRole>;
   /** How long a failed turn waits for a `retryTurn` signal before the conversation ends as failed (ms). */
@@ -350,6 +353,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
                 calls,
                 stateRef,
                 mode: input.execution,
+                limits: input.executionLimits,
                 simulator: roles.simulate,
                 previous: turns.slice(),
                 scopeKey: input.id,

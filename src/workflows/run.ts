@@ -316,6 +316,11 @@ export async function synthesisRun(
             ops: config.ops,
             distractors: config.distractors,
             execution: config.execution.mode,
+            // an argument, not a command: recorded histories replay without a patch
+            executionLimits: {
+              timeoutMs: config.execution.timeoutSeconds * 1000,
+              maxOutputBytes: config.execution.maxOutputBytes,
+            },
             taskQueue: input.taskQueue,
             roles,
             failedTurnWaitMs: config.failedTurns.waitSeconds * 1000,

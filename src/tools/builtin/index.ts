@@ -1,3 +1,4 @@
+import type { FunctionDef } from '../../core/pool';
 import { ToolSet } from '../types';
 import { filesystemTools } from './filesystem';
 import { mathUnitsTools } from './math_units';
@@ -22,4 +23,17 @@ const byFunction = new Map<string, ToolSet>(
 
 export function findToolSet(functionName: string): ToolSet | undefined {
   return byFunction.get(functionName);
+}
+
+/**
+ * The built-in tool set that runs `def`: the one its `impl` names (see src/io/pool-files.ts for which
+ * functions get one). A definition without `impl` comes from a pool stored by an earlier release, which bound
+ * built-in code by name.
+ */
+export function toolSetOf(def: FunctionDef): ToolSet | undefined {
+  if (!def.impl) return findToolSet(def.name);
+  const impl = def.impl;
+  if (impl.kind !== 'builtin') return undefined;
+  const set = builtinToolSets.find((s) => s.name === impl.set);
+  return set?.functions.includes(def.name) ? set : undefined;
 }

@@ -1,5 +1,5 @@
 import type { FunctionDef, ToolSource } from '../../core/pool';
-import { CALL_TIMEOUT_MS, MAX_OUTPUT_BYTES } from '../safe';
+import { DEFAULT_LIMITS, type CallContext } from '../safe';
 import { ToolError, type ExecScope, type Json } from '../types';
 import { HttpImpl, OpenApiSource, type ParamBinding } from './config';
 import { isJsonMedia } from './operations';
@@ -17,6 +17,8 @@ export async function callHttp(
   def: FunctionDef,
   args: Record<string, unknown>,
   scope: ExecScope,
+  /** safeCall's: aborted at the call's timeout; the output cap (the run config's `execution`). */
+  ctx?: CallContext,
 ): Promise<Json> {
   void scope; // the service keeps its own state; nothing to rebuild on magnet's side
   const src = OpenApiSource.safeParse(source);
@@ -32,7 +34,7 @@ export async function callHttp(
       method: impl.data.method.toUpperCase(),
       headers: request.headers,
       body: request.body,
-      signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
+      signal: ctx?.signal ?? AbortSignal.timeout(DEFAULT_LIMITS.timeoutMs),
       // a header or query credential would follow a redirect to any host: with one, redirects are not followed
       redirect: src.data.auth ? 'manual' : 'follow',
     });
@@ -40,7 +42,7 @@ export async function callHttp(
     const err = e as Error & { cause?: { message?: string } };
     throw new ToolError(`request to ${request.shown} failed: ${err.cause?.message ?? err.message}`);
   }
-  const text = await readCapped(res, MAX_OUTPUT_BYTES);
+  const text = await readCapped(res, ctx?.maxOutputBytes ?? DEFAULT_LIMITS.maxOutputBytes);
   const status = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`;
   if (res.status >= 300 && res.status < 400 && res.headers.has('location'))
     throw new ToolError(

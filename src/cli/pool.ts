@@ -1,0 +1,154 @@
+import path from 'node:path';
+import { Argument, type Command } from 'commander';
+import type { FunctionDef, Pool } from '../core/pool';
+import { ConfigError, loadConfig } from '../io/config-file';
+import { writeAtomic } from '../io/files';
+import { builtinPoolDir, resolvePoolPath } from '../io/pool-paths';
+import { loadPool } from '../io/pool-files';
+import { resolvePoolEntries } from '../tools/sources';
+
+/** Who produces a function's outputs: real ones from its implementation, or simulated. */
+function executorOf(f: FunctionDef): string {
+  const impl = f.impl;
+  if (!impl) return 'unbound';
+  if (impl.kind === 'builtin') return `builtin:${impl.set}`;
+  if (impl.kind === 'mcp') return `mcp:${impl.server}`;
+  if (impl.kind === 'http') return `http:${impl.source}`;
+  return 'simulated';
+}
+
+/** One function as `magnet pool inspect` shows it. */
+export interface InspectedFunction {
+  name: string;
+  category: string;
+  /** builtin:<set>, mcp:<server>, http:<source> (real outputs) or simulated. */
+  executor: string;
+  outputs: 'real' | 'simulated';
+  /** The output schema: declared by the source, inferred, or none. */
+  outputSchema: 'declared' | 'inferred' | 'none';
+  source: string;
+}
+
+export function inspectPool(pool: Pool, cwd = process.cwd()): InspectedFunction[] {
+  return pool.functions.map((f) => {
+    const executor = executorOf(f);
+    const file = path.isAbsolute(f.source.file) ? path.relative(cwd, f.source.file) : f.source.file;
+    return {
+      name: f.name,
+      category: f.category,
+      executor,
+      outputs: executor === 'simulated' || executor === 'unbound' ? 'simulated' : 'real',
+      outputSchema: f.output ? (f.outputOrigin ?? 'declared') : 'none',
+      source: `${file.startsWith('..') ? f.source.file : file} ${f.source.item}`,
+    };
+  });
+}
+
+/** The listing: functions by category, then the totals. */
+export function formatInspection(fns: InspectedFunction[]): string {
+  const lines: string[] = [];
+  const categories = [...new Set(fns.map((f) => f.category))].sort();
+  const width = Math.max(...fns.map((f) => f.name.length), 8);
+  const execWidth = Math.max(...fns.map((f) => f.executor.length), 9);
+  for (const c of categories) {
+    const inCat = fns.filter((f) => f.category === c);
+    lines.push(`${c} (${inCat.length} function${inCat.length === 1 ? '' : 's'})`);
+    for (const f of inCat)
+      lines.push(
+        `  ${f.name.padEnd(width)}  ${f.outputs.padEnd(9)}  ${f.executor.padEnd(execWidth)}  schema ${f.outputSchema.padEnd(8)}  ${f.source}`,
+      );
+  }
+  const count = (p: (f: InspectedFunction) => boolean): number => fns.filter(p).length;
+  lines.push(
+    `${fns.length} functions in ${categories.length} categories: ${count((f) => f.outputs === 'real')} with real outputs, ` +
+      `${count((f) => f.outputs === 'simulated')} simulated; output schemas: ${count((f) => f.outputSchema === 'declared')} declared, ` +
+      `${count((f) => f.outputSchema === 'inferred')} inferred, ${count((f) => f.outputSchema === 'none')} none`,
+  );
+  return lines.join('\n');
+}
+
+/**
+ * The built-in pool as one file of OpenAI tools with output schemas and categories. Loaded again as a pool
+ * it runs built-in code: its definitions are the built-in ones (see bindFile in src/io/pool-files.ts).
+ */
+export async function builtinPoolText(): Promise<string> {
+  const pool = await loadPool([builtinPoolDir()]);
+  const tools = pool.functions.map((f) => ({
+    type: 'function',
+    function: {
+      name: f.name,
+      description: f.description,
+      parameters: f.parameters,
+      ...(f.output ? { output: f.output } : {}),
+      category: f.category,
+    },
+  }));
+  return `${JSON.stringify(tools, null, 2)}\n`;
+}
+
+/** `magnet pool inspect` and `magnet pool export`. */
+export function addPoolCommands(magnet: Command, examples: (...lines: string[]) => string): void {
+  const pool = magnet
+    .command('pool')
+    .description('look at a function pool: who executes each function, where it came from')
+    .helpCommand(false)
+    .addHelpText(
+      'after',
+      examples(
+        'magnet pool inspect examples/pool my-tools.yaml',
+        'magnet pool export builtin --out builtin.json',
+      ),
+    );
+  pool
+    .command('inspect')
+    .description(
+      'list functions per category with their source and whether their outputs are real (builtin, mcp, http) or simulated, and their output schema (declared, inferred, none)',
+    )
+    .argument(
+      '[sources...]',
+      'pool files or folders; "builtin" or "builtin:<category>" for the built-in pool',
+    )
+    .option(
+      '--config <file>',
+      'also the pool of a run config (files, folders, MCP servers, OpenAPI documents)',
+    )
+    .option('--json', 'one JSON array of the functions')
+    .addHelpText(
+      'after',
+      examples(
+        'magnet pool inspect examples/pool',
+        'magnet pool inspect builtin:travel my-tools.yaml',
+        'magnet pool inspect --config my-run.json --json',
+      ),
+    )
+    .action(async (sources: string[], o: { config?: string; json?: boolean }) => {
+      const paths = sources.map((s) => resolvePoolPath(s));
+      const entries = {
+        poolPaths: paths,
+        poolSources: [] as ReturnType<typeof resolvePoolEntries>['poolSources'],
+      };
+      if (o.config) {
+        const { config, baseDir } = await loadConfig(o.config);
+        const fromConfig = resolvePoolEntries(config.pool, baseDir, o.config);
+        entries.poolPaths.push(...fromConfig.poolPaths);
+        entries.poolSources.push(...fromConfig.poolSources);
+      }
+      if (entries.poolPaths.length === 0 && entries.poolSources.length === 0)
+        throw new ConfigError('magnet pool inspect: name pool files or folders, or --config <file>');
+      const fns = inspectPool(await loadPool(entries.poolPaths, entries.poolSources));
+      console.log(o.json ? JSON.stringify(fns, null, 2) : formatInspection(fns));
+    });
+  pool
+    .command('export')
+    .description('write a pool magnet ships (the built-in pool: loadable again, it runs built-in code)')
+    .addArgument(new Argument('<what>', 'the pool to write').choices(['builtin']))
+    .option('--out <file>', 'the file to write (default: standard output)')
+    .addHelpText('after', examples('magnet pool export builtin --out builtin.json'))
+    .action(async (_what: string, o: { out?: string }) => {
+      const text = await builtinPoolText();
+      if (o.out) {
+        await writeAtomic(path.resolve(o.out), text);
+        console.log(`wrote ${o.out}`);
+      } else process.stdout.write(text);
+    });
+}

@@ -1,0 +1,113 @@
+import { LineCounter, parseDocument } from 'yaml';
+
+/**
+ * Reading a pool file's text, whatever its format: one JSON value over any number of lines (a list of tools,
+ * one tool, `{"tools": [...]}`), JSON lines (one value per line, as BFCL ships its function docs), or YAML.
+ * The format is told by the content, not by the file's extension: people pretty-print JSON into `.jsonl`
+ * files and name YAML `.json`. When no format reads the text, the error says where each one failed, so a
+ * broken JSON file does not get blamed as bad JSON lines (or the other way round).
+ */
+
+/** A value read from the file and where it sits (`item 3`, `line 12`), for error messages. */
+export interface PoolItem {
+  value: unknown;
+  item: string;
+}
+
+type Failure = { ok: false; format: string; where: string };
+type Attempt = { ok: true; items: PoolItem[] } | Failure;
+
+/** The items of a pool file; throws `Error` with one line naming every format tried and where it failed. */
+export function readPoolItems(text: string, file: string): PoolItem[] {
+  const attempts: Failure[] = [];
+  const yamlFirst = /\.ya?ml$/i.test(file);
+  const order = yamlFirst ? [readYaml, readJson, readJsonLines] : [readJson, readJsonLines, readYaml];
+  for (const read of order) {
+    const attempt = read(text);
+    if (!attempt) continue;
+    if (attempt.ok) return attempt.items;
+    attempts.push(attempt);
+  }
+  const tried = attempts.map((a) => `as ${a.format} (${a.where})`);
+  const list = tried.length > 1 ? `${tried.slice(0, -1).join(', ')} or ${tried.at(-1)}` : tried[0];
+  throw new Error(`${file}: cannot read it ${list}`);
+}
+
+/** The items of one parsed value: a list, a `{"tools": [...]}` wrapper, or a single function or tool. */
+function itemsOf(value: unknown, single: string): PoolItem[] {
+  if (Array.isArray(value)) return value.map((v, i) => ({ value: v, item: `item ${i}` }));
+  if (value && typeof value === 'object' && Array.isArray((value as { tools?: unknown }).tools))
+    return ((value as { tools: unknown[] }).tools ?? []).map((v, i) => ({ value: v, item: `tools[${i}]` }));
+  return [{ value, item: single }];
+}
+
+function readJson(text: string): Attempt {
+  try {
+    // a one-line object is also a JSON-lines file of one line: keep the name its items always had
+    return { ok: true, items: itemsOf(JSON.parse(text), text.trim().includes('\n') ? 'item 0' : 'line 1') };
+  } catch (e) {
+    return { ok: false, format: 'JSON', where: jsonError(text, (e as Error).message) };
+  }
+}
+
+/** JSON lines; not tried on a single line (the JSON attempt covered it). */
+function readJsonLines(text: string): Attempt | undefined {
+  const lines = text.split('\n');
+  if (lines.filter((l) => l.trim() !== '').length < 2) return undefined;
+  const items: PoolItem[] = [];
+  for (const [i, line] of lines.entries()) {
+    if (line.trim() === '') continue;
+    try {
+      items.push({ value: JSON.parse(line), item: `line ${i + 1}` });
+    } catch (e) {
+      return { ok: false, format: 'JSON lines', where: jsonError(line, (e as Error).message, i + 1) };
+    }
+  }
+  return { ok: true, items };
+}
+
+function readYaml(text: string): Attempt {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, lineCounter });
+  const error = doc.errors[0];
+  if (error) {
+    const pos = lineCounter.linePos(error.pos[0]);
+    const at = `line ${pos.line} column ${pos.col}: `;
+    return { ok: false, format: 'YAML', where: `${at}${firstLine(error.message)}` };
+  }
+  const value: unknown = doc.toJS({ maxAliasCount: 100 });
+  // any text is a YAML scalar: only a list or a mapping can describe functions
+  if (!value || typeof value !== 'object')
+    return {
+      ok: false,
+      format: 'YAML',
+      where: `the document is ${describe(value)}, not a list or a mapping`,
+    };
+  return { ok: true, items: itemsOf(value, 'item 0') };
+}
+
+function describe(v: unknown): string {
+  return v === null || v === undefined ? 'empty' : `a ${typeof v}`;
+}
+
+function firstLine(message: string): string {
+  return (message.split('\n')[0] ?? message).replace(/:$/, '');
+}
+
+/** V8's JSON error with the position as line and column (`line` offsets a single line of a JSON-lines file). */
+function jsonError(text: string, message: string, line?: number): string {
+  const m = /^(.*?)(?: in JSON)? at position (\d+)/.exec(message);
+  const at =
+    m && m[2] !== undefined
+      ? Number(m[2])
+      : message.startsWith('Unexpected end of JSON input')
+        ? text.length
+        : undefined;
+  // V8 quotes the whole text in some messages: keep the reason only
+  const reason = (m?.[1] ?? message).replace(/, ".*is not valid JSON$/s, '');
+  if (at === undefined) return line === undefined ? reason : `line ${line}: ${reason}`;
+  const before = text.slice(0, at).split('\n');
+  const l = (line ?? 1) + before.length - 1;
+  const col = (before.at(-1)?.length ?? 0) + 1;
+  return `line ${l} column ${col}: ${reason}`;
+}
