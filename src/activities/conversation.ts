@@ -249,7 +249,11 @@ export async function executeActivity(input: {
       };
     }
     // outside tools keep their own state: one scope per conversation, rebuilt from its calls when retried
-    const external = await externalFor(input, input.scopeKey ?? `${input.poolRef}/${input.seed}`, input.limits);
+    const external = await externalFor(
+      input,
+      input.scopeKey ?? `${input.poolRef}/${input.seed}`,
+      input.limits,
+    );
     // the reference answer becomes training data: only calls whose arguments fit are made (strict)
     // outside calls may take a while (a server started, its state rebuilt, a hung one restarted): heartbeat,
     // so a live worker keeps the step and a dead one's step moves elsewhere within the heartbeat timeout
