@@ -22,7 +22,7 @@ import type { NegativeFailure } from '../core/conversation';
 import type { OpsConfig } from '../core/ops';
 import { addUsage as add, NO_USAGE as ZERO, type Usage } from '../core/usage';
 import type { ExecutionMode } from '../tools/execute';
-import { llm, local } from './proxies';
+import { local, stepsFor } from './proxies';
 
 export interface ConversationInput {
   runId: string;
@@ -207,7 +207,10 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       },
     },
   );
-  const llmFor = (role: LlmRole): ReturnType<typeof llm> => llm(input.taskQueue, roles[role]);
+  // where a role's steps run (a local activity for the offline backend, its provider's queue for an LLM)
+  const llmFor = (role: LlmRole): ReturnType<typeof stepsFor> => stepsFor(input.taskQueue, roles[role]);
+  // steps of no role (records, failures): local activities after the patch, the workflow's queue before
+  const records = (): ReturnType<typeof stepsFor> => stepsFor(input.taskQueue);
   const count = <T extends { usage: Usage }>(r: T): T => {
     status.usage = add(status.usage, r.usage);
     return r;
@@ -231,7 +234,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
           status.failure = undefined;
           retried++;
           mark('running');
-          await local.clearFailureActivity.executeWithOptions({ summary: 'clear failure record' }, [
+          await records().clearFailureActivity.executeWithOptions({ summary: 'clear failure record' }, [
             { outDir: input.outDir, index: input.index },
           ]);
         }
@@ -243,7 +246,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
         status.usage = add(status.usage, paidUsage(err));
         status.failure = failure;
         mark('waiting', failure);
-        await local.writeFailureActivity.executeWithOptions({ summary: `record failure: ${summary}` }, [
+        await records().writeFailureActivity.executeWithOptions({ summary: `record failure: ${summary}` }, [
           { outDir: input.outDir, id: input.id, index: input.index, failure },
         ]);
         status.waiting = true;
@@ -261,9 +264,11 @@ export async function conversation(input: ConversationInput): Promise<Conversati
 
   const planned = await step('plan', 0, (summary) =>
     // An LLM nested judge makes the plan step a provider call: its queue's rate limit and retry rules apply.
-    (roles.nested_judge.provider === 'llm' && patched(PLAN_ON_PROVIDER_QUEUE)
-      ? llmFor('nested_judge')
-      : local
+    (roles.nested_judge.provider === 'llm'
+      ? patched(PLAN_ON_PROVIDER_QUEUE)
+        ? llmFor('nested_judge')
+        : local
+      : records()
     ).planConversationActivity.executeWithOptions({ summary }, [
       {
         storeDir: input.storeDir,
@@ -422,7 +427,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     for (const [role, r] of Object.entries(roles))
       if (r.provider === 'llm') models[role] = `${r.providerName}/${r.model}`;
     const written = await step('write', turns.length, (summary) =>
-      local.writeConversationActivity.executeWithOptions({ summary }, [
+      records().writeConversationActivity.executeWithOptions({ summary }, [
         {
           storeDir: input.storeDir,
           outDir: input.outDir,
