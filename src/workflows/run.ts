@@ -8,6 +8,7 @@ import {
   defineSignal,
   executeChild,
   ParentClosePolicy,
+  patched,
   setHandler,
 } from '@temporalio/workflow';
 import type { RunSummary } from '../activities/export';
@@ -76,8 +77,22 @@ export const resumeSignal = defineSignal('resume');
  */
 export const stopSignal = defineSignal('stop');
 
-/** Children started per workflow execution before continuing as new, so the history stays small. */
-const DEFAULT_BATCH = 500;
+/**
+ * Children started per workflow execution before continuing as new, so the history stays small: about 3 KB and
+ * 8 events per child, so 200 children keep a history near 600 KB and its replay (after the worker evicted the
+ * run from its cache) short. 500 gave 1.5 MB and a 13 s workflow task, over the 10 s timeout, on 2 busy cores.
+ * `continueAsNewEvery` in the config sets it.
+ */
+export const DEFAULT_BATCH = 200;
+/** Before the patch; an execution of a run that started then keeps it (continue-as-new passes it on). */
+const PREVIOUS_BATCH = 500;
+/** The patch that made the run continue as new every DEFAULT_BATCH children (was PREVIOUS_BATCH). */
+export const SMALLER_RUN_EXECUTIONS = 'run-continue-as-new-200';
+/**
+ * The patch after which a conversation waiting for `magnet retry` holds no slot of `concurrency.conversations`:
+ * before it, as many waiting conversations as the concurrency stalled the run until their wait ran out.
+ */
+export const WAITING_HOLDS_NO_SLOT = 'waiting-holds-no-slot';
 
 export function runRoles(input: RunInput): Record<LlmRole, ResolvedRole> {
   const paths = { cacheDir: input.cacheDir, ledgerFile: `${input.outDir}/llm-calls.jsonl` };
@@ -93,9 +108,14 @@ export function runRoles(input: RunInput): Record<LlmRole, ResolvedRole> {
 export async function synthesisRun(
   input: RunInput,
   carry?: RunCarry,
-  batch = DEFAULT_BATCH,
+  batchArg?: number,
 ): Promise<RunSummary> {
   const { runId, config } = input;
+  // an execution that continued as new got its size from the first; a new run from its config or the default
+  const batch =
+    batchArg ??
+    config.continueAsNewEvery ??
+    (patched(SMALLER_RUN_EXECUTIONS) ? DEFAULT_BATCH : PREVIOUS_BATCH);
   const roles = runRoles(input);
   let paused = false;
   let stopped = carry?.stopped ?? false;
@@ -242,6 +262,8 @@ export async function synthesisRun(
   }
 
   async function fanOut(): Promise<void> {
+    const waitingFree = patched(WAITING_HOLDS_NO_SLOT);
+    const busy = (): number => (waitingFree ? inFlight - waiting.size : inFlight);
     while (state.next < config.conversations) {
       if (startedHere >= batch) {
         // Conversations waiting for a replay must not hold up the run: they are handed over.
@@ -252,7 +274,7 @@ export async function synthesisRun(
           batch,
         );
       }
-      await condition(() => stopped || (!paused && inFlight < max));
+      await condition(() => stopped || (!paused && busy() < max));
       if (stopped) break;
       const index = state.next++;
       startedHere++;
