@@ -12,6 +12,7 @@ import { cpSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { tsToMs } from '@temporalio/common/lib/time';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { loadGraphActivity, loadPoolActivity } from '../src/activities/pool';
 import { prepareRun } from '../src/cli/run';
@@ -126,6 +127,19 @@ export async function offlineBench(opts: OfflineBenchOptions = {}): Promise<void
       }
       if (events > largest.events) largest = { id: `${wf.workflowId} (${wf.runId})`, events, bytes };
     }
+    // the longest workflow task of the run's executions (the default timeout is 10 s) and any that timed out
+    let longestTask = 0;
+    let timedOut = 0;
+    for await (const wf of client.workflow.list({ query: `WorkflowId = '${input.runId}'` })) {
+      const history = await client.workflow.getHandle(input.runId, wf.runId).fetchHistory();
+      let started = 0;
+      for (const e of history.events ?? []) {
+        if (e.workflowTaskStartedEventAttributes) started = tsToMs(e.eventTime);
+        if (e.workflowTaskCompletedEventAttributes)
+          longestTask = Math.max(longestTask, tsToMs(e.eventTime) - started);
+        if (e.workflowTaskTimedOutEventAttributes) timedOut++;
+      }
+    }
     const files = readdirSync(runLayout(input.outDir).conversations).length;
     const perSecond = summary.conversations / seconds;
     console.log(
@@ -167,6 +181,9 @@ export async function offlineBench(opts: OfflineBenchOptions = {}): Promise<void
     }
     console.log(
       `run executions (continue-as-new every ${batch ?? 'default'}): ${parentExecutions}, largest parent history: ${parentMax.events} events, ${(parentMax.bytes / 1024).toFixed(0)} KiB`,
+    );
+    console.log(
+      `longest workflow task of the run: ${(longestTask / 1000).toFixed(2)} s (timeout 10 s), ${timedOut} timed out`,
     );
     console.log(
       `largest workflow history: ${largest.events} events, ${(largest.bytes / 1024).toFixed(0)} KiB (${largest.id}); limit checked: < 10000 -> ${largest.events < 10_000 ? 'OK' : 'EXCEEDED'}`,
