@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- --only <name>] [--quick]`: `offline` (the default: a large offline run, throughput against
  * the in-process baseline, history sizes), `memory` (10,000 offline conversations: worker RSS at 2,000 and
- * 10,000), `quota` (a capped fake provider: the share of its quota a run uses, with one and two workers) or
+ * 10,000), `llm` (every role on a zero-latency fake provider: LLM steps per second), `quota` (a capped fake provider: the share of its quota a run uses, with one and two workers) or
  * `export` (100,000 records in every export format: rows/s and peak RSS). `--quick`: the offline bench at a
  * small size (< 3 min), failing only on errors: what CI runs.
  */
@@ -12,6 +12,7 @@ import { quotaBench } from './quota';
 const BENCHES: Record<string, (quick: boolean) => Promise<void>> = {
   offline: (quick) => offlineBench({ quick }),
   memory: (quick) => offlineBench({ quick, conversations: quick ? 200 : 10_000, baseline: false }),
+  llm: (quick) => offlineBench({ quick, llm: true }),
   quota: () => quotaBench(),
   export: async () => {
     const r = await benchExport();

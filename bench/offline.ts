@@ -4,6 +4,7 @@
  * (the baseline, and the ratio: what orchestration costs), the size of the largest workflow history (the limit
  * that continue-as-new and child workflows guard) and the process's RSS.
  * `--only memory`: 10,000 conversations, RSS of the worker process at 2,000 and at 10,000 (the growth).
+ * `--only llm`: the same with every role on a zero-latency fake OpenAI server (LLM steps are normal activities).
  * `--quick`: a small run (< 3 min) that fails only on errors, for CI.
  *   MAGNET_BENCH_CONVERSATIONS (default 2000; memory 10000; quick 60), MAGNET_BENCH_CONCURRENCY (default 32),
  *   MAGNET_BENCH_BATCH (children per run execution; default: the run's own), MAGNET_BENCH_BASELINE (200)
@@ -23,6 +24,7 @@ import { createWorkers } from '../src/worker';
 import { runRoles, synthesisRun, progressQuery } from '../src/workflows/run';
 import { inProcessBaseline } from './in-process';
 import { machine } from './machine';
+import { startFakeOpenAI } from '../test/fakes';
 import { startBenchServer } from './server';
 
 export interface OfflineBenchOptions {
@@ -31,7 +33,15 @@ export interface OfflineBenchOptions {
   conversations?: number;
   /** Skip the in-process baseline (the memory bench measures the worker only). */
   baseline?: boolean;
+  /**
+   * Every role on a fake OpenAI server answering at once (no latency, no cap, no requestsPerSecond): what
+   * orchestration allows for LLM steps, each a normal activity on the provider's queue. No baseline (the
+   * in-process steps would be answered by the LLM cache the run filled).
+   */
+  llm?: boolean;
 }
+
+const LLM_KEY_ENV = 'MAGNET_BENCH_LLM_KEY';
 
 const MiB = (b: number): string => `${(b / 1024 / 1024).toFixed(0)} MiB`;
 
@@ -46,6 +56,8 @@ export async function offlineBench(opts: OfflineBenchOptions = {}): Promise<void
   console.log(`machine: ${machine()}`);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'magnet-bench-'));
   const server = await startBenchServer(dir);
+  process.env[LLM_KEY_ENV] = 'sk-bench-llm';
+  const fake = opts.llm ? await startFakeOpenAI({ latencyMs: 0 }) : undefined;
   try {
     const address = server.address;
     cpSync(path.join(__dirname, '..', '..', 'examples', 'pool'), path.join(dir, 'pool'), { recursive: true });
@@ -58,6 +70,16 @@ export async function offlineBench(opts: OfflineBenchOptions = {}): Promise<void
         seed: 1,
         conversations,
         concurrency: { conversations: concurrency },
+        ...(fake
+          ? {
+              llm: {
+                providers: {
+                  fake: { kind: 'openai', baseURL: `${fake.url}/v1`, apiKeyEnv: LLM_KEY_ENV },
+                },
+                default: { provider: 'fake', model: 'bench-model' },
+              },
+            }
+          : {}),
       }),
     );
     process.env.MAGNET_HOME = dir;
@@ -146,9 +168,9 @@ export async function offlineBench(opts: OfflineBenchOptions = {}): Promise<void
       `conversations: ${summary.conversations} written (${files} files), ${summary.failed} failed, ${summary.turns} turns, ${summary.calls} calls`,
     );
     console.log(
-      `Temporal (dev server): ${seconds.toFixed(1)} s, ${perSecond.toFixed(2)} conversations/s, ${(activityCount / seconds).toFixed(1)} activities/s (${activityCount} activities, concurrency ${concurrency})`,
+      `Temporal (dev server${fake ? ', every role on a zero-latency fake OpenAI server' : ', offline roles'}): ${seconds.toFixed(1)} s, ${perSecond.toFixed(2)} conversations/s, ${(activityCount / seconds).toFixed(1)} activities/s (${activityCount} activities, concurrency ${concurrency})`,
     );
-    if (opts.baseline !== false && baselineN > 0) {
+    if (opts.baseline !== false && !opts.llm && baselineN > 0) {
       // the run's own pool and graph (content-addressed: the same refs the run used)
       const { poolRef } = await loadPoolActivity({ poolPaths: input.poolPaths, storeDir: input.storeDir });
       const graph = await loadGraphActivity({
@@ -203,6 +225,7 @@ export async function offlineBench(opts: OfflineBenchOptions = {}): Promise<void
     if (summary.conversations + summary.failed !== conversations || summary.failed > 0) process.exitCode = 1;
     if (!opts.quick && largest.events >= 10_000) process.exitCode = 1;
   } finally {
+    await fake?.close();
     server.stop();
   }
 }

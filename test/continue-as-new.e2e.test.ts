@@ -84,7 +84,14 @@ describe('a run continuing as new every 50 children', () => {
         ),
       );
       expect([...scheduled]).toEqual(['forthTranslateActivity']);
-      expect((history.events ?? []).filter((e) => e.markerRecordedEventAttributes).length).toBeGreaterThan(3);
+      // ... each with its summary, as the Temporal UI shows it
+      const summaries = (history.events ?? []).flatMap((e) => {
+        const data = e.markerRecordedEventAttributes ? e.userMetadata?.summary?.data : undefined;
+        return data ? [JSON.parse(new TextDecoder().decode(data)) as string] : [];
+      });
+      expect(summaries[0]).toBe('plan the FSP');
+      expect(summaries[summaries.length - 1]).toBe('write the record');
+      expect(summaries.some((x) => / · back-translate$/.test(x))).toBe(true);
     } finally {
       await run.handle.terminate().catch(() => undefined);
       await run.stop();
