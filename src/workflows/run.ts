@@ -10,6 +10,7 @@ import {
   ParentClosePolicy,
   patched,
   setHandler,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { RunSummary } from '../activities/export';
 import { LLM_ROLES, resolveRole, type LlmRole, type ResolvedRole, type RunInput } from '../core/config';
@@ -93,6 +94,14 @@ export const SMALLER_RUN_EXECUTIONS = 'run-continue-as-new-200';
  * before it, as many waiting conversations as the concurrency stalled the run until their wait ran out.
  */
 export const WAITING_HOLDS_NO_SLOT = 'waiting-holds-no-slot';
+/**
+ * The patch after which the run also continues as new when its history passes HISTORY_BYTES (or the server
+ * suggests it): a child's share of the history grows with the roles' settings (about 3 KB offline, 5 KB with
+ * every role on an LLM provider), so a count alone cannot keep every execution well under 1 MB.
+ */
+export const CONTINUE_AS_NEW_BY_SIZE = 'run-continue-as-new-by-size';
+/** History bytes after which an execution of the run hands over to the next one. */
+export const HISTORY_BYTES = 512 * 1024;
 
 export function runRoles(input: RunInput): Record<LlmRole, ResolvedRole> {
   const paths = { cacheDir: input.cacheDir, ledgerFile: `${input.outDir}/llm-calls.jsonl` };
@@ -263,9 +272,15 @@ export async function synthesisRun(
 
   async function fanOut(): Promise<void> {
     const waitingFree = patched(WAITING_HOLDS_NO_SLOT);
+    const bySize = patched(CONTINUE_AS_NEW_BY_SIZE);
+    const full = (): boolean =>
+      startedHere >= batch ||
+      (bySize &&
+        startedHere > 0 &&
+        (workflowInfo().historySize > HISTORY_BYTES || workflowInfo().continueAsNewSuggested));
     const busy = (): number => (waitingFree ? inFlight - waiting.size : inFlight);
     while (state.next < config.conversations) {
-      if (startedHere >= batch) {
+      if (full()) {
         // Conversations waiting for a replay must not hold up the run: they are handed over.
         await condition(() => inFlight === waiting.size);
         await continueAsNew<typeof synthesisRun>(
