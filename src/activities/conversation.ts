@@ -1,5 +1,5 @@
 import { promises as fs } from 'node:fs';
-import { ApplicationFailure, heartbeat } from '@temporalio/activity';
+import { ApplicationFailure, Context, heartbeat } from '@temporalio/activity';
 import {
   callSteps,
   ConversationRecord,
@@ -347,6 +347,9 @@ export async function writeConversationActivity(input: {
   quality?: Pick<QualityConfig, 'threshold' | 'onLow'>;
 }): Promise<{ file: string; turns: number; calls: number; failedCalls: number; filtered?: boolean }> {
   let turns: TurnRecord[] = [];
+  // a local activity (the workflow's choice for this cheap step) has no heartbeat: the server knows it not
+  const ctx = Context.current();
+  const beat = ctx.info.isLocal ? (): void => undefined : (): void => ctx.heartbeat();
   for (const [i, t] of input.turns.entries()) {
     const fspTurn = input.fsp.turns[i];
     if (!fspTurn || !t.assistant) throw new Error(`turn ${i} of ${input.id} is incomplete`);
@@ -367,7 +370,7 @@ export async function writeConversationActivity(input: {
         })),
       ),
     });
-    heartbeat();
+    beat();
   }
   if (input.poolRef)
     refuseInvalidCalls(input.id, turns, input.tools, await poolIndex(input.storeDir, input.poolRef));

@@ -314,6 +314,12 @@ export const RunConfig = z
       })
       .strict()
       .default({ activities: 32, workflowTasks: 40 }),
+    /**
+     * Conversations (child workflows) one execution of the run starts before it continues as new, so its
+     * history stays small (about 3 KB per child: 200 keep it near 600 KB, well under the 1 MB a workflow task
+     * reads comfortably). Absent: the run's default (200; 500 for runs started before the patch).
+     */
+    continueAsNewEvery: z.number().int().positive().max(2000).optional(),
     /** Same-category functions offered besides the FSP's, so the model must choose. */
     distractors: z.number().int().min(0).max(100).default(3),
     llm: LlmConfig.default(LlmConfig.parse({})),

@@ -25,7 +25,7 @@ import type { QualityConfig } from '../core/quality';
 import { addUsage as add, NO_USAGE as ZERO, type Usage } from '../core/usage';
 import type { ExecutionMode } from '../tools/execute';
 import type { CallLimits } from '../tools/safe';
-import { llm, local } from './proxies';
+import { local, stepsFor } from './proxies';
 
 export interface ConversationInput {
   runId: string;
@@ -54,6 +54,8 @@ export interface ConversationInput {
    * Absent in inputs of earlier releases (and of runs without a mix): a multi-turn conversation.
    */
   kind?: Kind;
+  /** The pool has MCP servers or OpenAPI services: executing calls is network I/O (absent: it has none). */
+  externalTools?: boolean;
   /** The per-turn quality filter; absent in inputs of earlier releases (no judge step then). */
   quality?: QualityConfig;
 }
@@ -224,7 +226,14 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       },
     },
   );
-  const llmFor = (role: LlmRole): ReturnType<typeof llm> => llm(input.taskQueue, roles[role]);
+  // where a role's steps run (a local activity for the offline backend, its provider's queue for an LLM)
+  const llmFor = (role: LlmRole): ReturnType<typeof stepsFor> => stepsFor(input.taskQueue, roles[role]);
+  // steps that execute calls of MCP servers or HTTP services do network I/O and may take a while (a server
+  // started, its state rebuilt): never local activities, which cannot heartbeat or move to another worker
+  const toolsFor = (role: LlmRole): ReturnType<typeof stepsFor> =>
+    input.externalTools && roles[role].provider === 'offline' ? local : llmFor(role);
+  // steps of no role (records, failures): local activities after the patch, the workflow's queue before
+  const records = (): ReturnType<typeof stepsFor> => stepsFor(input.taskQueue);
   const count = <T extends { usage: Usage }>(r: T): T => {
     status.usage = add(status.usage, r.usage);
     return r;
@@ -250,7 +259,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
           status.failure = undefined;
           retried++;
           mark('running');
-          await local.clearFailureActivity.executeWithOptions({ summary: 'clear failure record' }, [
+          await records().clearFailureActivity.executeWithOptions({ summary: 'clear failure record' }, [
             { outDir: input.outDir, index: input.index },
           ]);
         }
@@ -262,7 +271,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
         status.usage = add(status.usage, paidUsage(err));
         status.failure = failure;
         mark('waiting', failure);
-        await local.writeFailureActivity.executeWithOptions({ summary: `record failure: ${summary}` }, [
+        await records().writeFailureActivity.executeWithOptions({ summary: `record failure: ${summary}` }, [
           { outDir: input.outDir, id: input.id, index: input.index, failure },
         ]);
         status.waiting = true;
@@ -280,9 +289,11 @@ export async function conversation(input: ConversationInput): Promise<Conversati
 
   const planned = await step('plan', 0, (summary) =>
     // An LLM nested judge makes the plan step a provider call: its queue's rate limit and retry rules apply.
-    (roles.nested_judge.provider === 'llm' && patched(PLAN_ON_PROVIDER_QUEUE)
-      ? llmFor('nested_judge')
-      : local
+    (roles.nested_judge.provider === 'llm'
+      ? patched(PLAN_ON_PROVIDER_QUEUE)
+        ? llmFor('nested_judge')
+        : local
+      : records()
     ).planConversationActivity.executeWithOptions({ summary }, [
       {
         storeDir: input.storeDir,
@@ -347,7 +358,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       if (calls.length > 0) {
         const ex = count(
           await step('execute', h, (summary) =>
-            llmFor('simulate').executeActivity.executeWithOptions({ summary }, [
+            toolsFor('simulate').executeActivity.executeWithOptions({ summary }, [
               {
                 ...common,
                 calls,
@@ -453,7 +464,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
         t.negatives = [];
         for (const w of sampled ? count(sampled).wrong : []) {
           const neg = await negativeStep('negative', h, (summary) =>
-            llmFor('negative_teacher').negativeTurnActivity.executeWithOptions({ summary }, [
+            toolsFor('negative_teacher').negativeTurnActivity.executeWithOptions({ summary }, [
               {
                 ...base,
                 wrong: w,
@@ -478,7 +489,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     for (const [role, r] of Object.entries(roles))
       if (r.provider === 'llm') models[role] = `${r.providerName}/${r.model}`;
     const written = await step('write', turns.length, (summary) =>
-      local.writeConversationActivity.executeWithOptions({ summary }, [
+      records().writeConversationActivity.executeWithOptions({ summary }, [
         {
           storeDir: input.storeDir,
           outDir: input.outDir,

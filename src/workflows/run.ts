@@ -10,6 +10,7 @@ import {
   ParentClosePolicy,
   patched,
   setHandler,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { RunSummary } from '../activities/export';
 import { LLM_ROLES, resolveRole, type LlmRole, type ResolvedRole, type RunInput } from '../core/config';
@@ -89,8 +90,30 @@ export const stopSignal = defineSignal('stop');
  */
 export const MIX_KINDS = 'mix-kinds';
 
-/** Children started per workflow execution before continuing as new, so the history stays small. */
-const DEFAULT_BATCH = 500;
+/**
+ * Children started per workflow execution before continuing as new, so the history stays small: about 3 KB and
+ * 8 events per child, so 200 children keep a history near 600 KB and its replay (after the worker evicted the
+ * run from its cache) short. 500 gave 1.5 MB and a 13 s workflow task, over the 10 s timeout, on 2 busy cores.
+ * `continueAsNewEvery` in the config sets it.
+ */
+export const DEFAULT_BATCH = 200;
+/** Before the patch; an execution of a run that started then keeps it (continue-as-new passes it on). */
+const PREVIOUS_BATCH = 500;
+/** The patch that made the run continue as new every DEFAULT_BATCH children (was PREVIOUS_BATCH). */
+export const SMALLER_RUN_EXECUTIONS = 'run-continue-as-new-200';
+/**
+ * The patch after which a conversation waiting for `magnet retry` holds no slot of `concurrency.conversations`:
+ * before it, as many waiting conversations as the concurrency stalled the run until their wait ran out.
+ */
+export const WAITING_HOLDS_NO_SLOT = 'waiting-holds-no-slot';
+/**
+ * The patch after which the run also continues as new when its history passes HISTORY_BYTES (or the server
+ * suggests it): a child's share of the history grows with the roles' settings (about 3 KB offline, 5 KB with
+ * every role on an LLM provider), so a count alone cannot keep every execution well under 1 MB.
+ */
+export const CONTINUE_AS_NEW_BY_SIZE = 'run-continue-as-new-by-size';
+/** History bytes after which an execution of the run hands over to the next one. */
+export const HISTORY_BYTES = 512 * 1024;
 
 export function runRoles(input: RunInput): Record<LlmRole, ResolvedRole> {
   const paths = { cacheDir: input.cacheDir, ledgerFile: `${input.outDir}/llm-calls.jsonl` };
@@ -106,9 +129,14 @@ export function runRoles(input: RunInput): Record<LlmRole, ResolvedRole> {
 export async function synthesisRun(
   input: RunInput,
   carry?: RunCarry,
-  batch = DEFAULT_BATCH,
+  batchArg?: number,
 ): Promise<RunSummary> {
   const { runId, config } = input;
+  // an execution that continued as new got its size from the first; a new run from its config or the default
+  const batch =
+    batchArg ??
+    config.continueAsNewEvery ??
+    (patched(SMALLER_RUN_EXECUTIONS) ? DEFAULT_BATCH : PREVIOUS_BATCH);
   const roles = runRoles(input);
   // a config of an earlier release has no mix (its recorded input replays as all multi-turn)
   const mixConfig = (config as { mix?: MixConfig }).mix;
@@ -266,8 +294,16 @@ export async function synthesisRun(
   }
 
   async function fanOut(): Promise<void> {
+    const waitingFree = patched(WAITING_HOLDS_NO_SLOT);
+    const bySize = patched(CONTINUE_AS_NEW_BY_SIZE);
+    const full = (): boolean =>
+      startedHere >= batch ||
+      (bySize &&
+        startedHere > 0 &&
+        (workflowInfo().historySize > HISTORY_BYTES || workflowInfo().continueAsNewSuggested));
+    const busy = (): number => (waitingFree ? inFlight - waiting.size : inFlight);
     while (state.next < config.conversations) {
-      if (startedHere >= batch) {
+      if (full()) {
         // Conversations waiting for a replay must not hold up the run: they are handed over.
         await condition(() => inFlight === waiting.size);
         await continueAsNew<typeof synthesisRun>(
@@ -276,7 +312,7 @@ export async function synthesisRun(
           batch,
         );
       }
-      await condition(() => stopped || (!paused && inFlight < max));
+      await condition(() => stopped || (!paused && busy() < max));
       if (stopped) break;
       const index = state.next++;
       startedHere++;
@@ -327,6 +363,7 @@ export async function synthesisRun(
             searchAttributes: input.searchAttributes,
             negativeSamples: config.negatives.samples,
             ...(kind ? { kind } : {}),
+            ...(input.poolSources?.length ? { externalTools: true } : {}),
             // absent in configs of earlier releases: their conversations get no judge step
             ...(config.quality ? { quality: config.quality } : {}),
           },

@@ -41,8 +41,15 @@ it('no new conversations after stop; the running ones finish; a waiting one is l
     });
     await handle.signal(stopSignal);
     expect(await handle.query(progressQuery)).toMatchObject({ stopping: true, started: 2 });
+    // Conversation 0's steps are local activities, which do not hold the test server's clock as normal ones do:
+    // with time skipping on, conversation 1's 3-day wait would run out while the run finishes. Time stands
+    // still from here, and the run's end is polled for instead of awaited (awaiting a result skips time).
+    await ts.env.connection.testService?.lockTimeSkipping({});
     open();
-    const summary = (await handle.result()) as RunSummary;
+    await until('the run to end', async () =>
+      (await handle.describe()).status.name === 'COMPLETED' ? true : undefined,
+    );
+    const summary = (await handle.query(progressQuery)).summary as RunSummary;
     expect(summary.stopped).toEqual({ notStarted: 4, waiting: 1 });
     // conversation 0 finished and was written; 1 waits for a retry; none of 2-5 ever started
     expect(written(log)).toEqual([`${runId}/conv-00000`]);
