@@ -598,13 +598,38 @@ export function judgePair(
   return undefined;
 }
 
+/** What `preconditionHint` needs of one function (indexes into SCOPES), computed once per function. */
+export interface ScopeTraits {
+  /** The scope the function opens, or -1. */
+  opens: number;
+  /** Scopes whose state the function reports. */
+  observes: number[];
+  /** Scopes whose state the function's description mentions. */
+  marked: number[];
+}
+
+export function scopeTraits(f: FunctionDef): ScopeTraits {
+  const scope = opens(f);
+  const where = (test: (s: (typeof SCOPES)[number]) => boolean): number[] =>
+    SCOPES.flatMap((s, i) => (test(s) ? [i] : []));
+  return {
+    opens: scope ? SCOPES.indexOf(scope) : -1,
+    observes: where((s) => observes(f, s)),
+    marked: where((s) => s.marks.test(f.description)),
+  };
+}
+
+/** `preconditionHint` from the traits of both functions. */
+export function hintOf(v: ScopeTraits, u: ScopeTraits): number {
+  if (v.opens >= 0 && u.opens !== v.opens) return 1;
+  if (v.observes.some((s) => u.marked.includes(s))) return 0.8;
+  return 0;
+}
+
 /**
  * How likely u is worth judging as v's successor beyond cheap text affinity: state preconditions carry no
  * shared words, so candidate selection adds this to keep them among the candidates of large categories.
  */
 export function preconditionHint(v: FunctionDef, u: FunctionDef): number {
-  const scope = opens(v);
-  if (scope && opens(u) !== scope) return 1;
-  if (SCOPES.some((s) => observes(v, s) && s.marks.test(u.description))) return 0.8;
-  return 0;
+  return hintOf(scopeTraits(v), scopeTraits(u));
 }
