@@ -1,15 +1,18 @@
 /**
  * `npm run bench [-- --only <name>]`: `offline` (the default: a large offline run, throughput and history
  * sizes), `quota` (a capped fake provider: the share of its quota a run uses, with one and two workers) or
- * `export` (100,000 records in every export format: rows/s and peak RSS).
+ * `export` (100,000 records in every export format: rows/s and peak RSS) or `graph` (the dependency graph of
+ * synthetic pools of 5,000 and 20,000 functions: time and peak RSS).
  */
 import { benchExport } from './export';
+import { graphBench } from './graph';
 import { offlineBench } from './offline';
 import { quotaBench } from './quota';
 
 const BENCHES: Record<string, () => Promise<void>> = {
   offline: offlineBench,
   quota: quotaBench,
+  graph: graphBench,
   export: async () => {
     const r = await benchExport();
     if (r.peakRssMiB >= 512) process.exitCode = 1;

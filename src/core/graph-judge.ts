@@ -1,6 +1,38 @@
 import type { Edge, Feed } from './graph';
 import type { FunctionDef, JsonSchemaT } from './pool';
-import { tokens, words as prose } from './text';
+import { tokens as splitWords, words as prose } from './text';
+
+/**
+ * The judge meets the same names and descriptions in every pair it judges (a function has up to 30
+ * candidates, and is a candidate of as many): what it derives from a text or a function is derived once.
+ * Pure memos (same answer for the same input); the text ones are bounded, the function ones go with the
+ * function.
+ */
+function memoText<T>(fn: (text: string) => T): (text: string) => T {
+  const cache = new Map<string, T>();
+  return (text) => {
+    let r = cache.get(text);
+    if (r === undefined) {
+      if (cache.size >= 100_000) cache.clear();
+      r = fn(text);
+      cache.set(text, r);
+    }
+    return r;
+  };
+}
+function memoFunction<T>(fn: (f: FunctionDef) => T): (f: FunctionDef) => T {
+  const cache = new WeakMap<FunctionDef, T>();
+  return (f) => {
+    if (cache.has(f)) return cache.get(f) as T;
+    const r = fn(f);
+    cache.set(f, r);
+    return r;
+  };
+}
+/** The words of a text (shared: never change the array). */
+const tokens = memoText((text): readonly string[] => splitWords(text));
+/** The stems of a text's words. */
+const stems = memoText((text) => new Set(tokens(text).map(stem)));
 
 /**
  * The offline dependency judge (MAGNET stage 2 without an LLM): cheap, deterministic, and explainable. Every
@@ -51,7 +83,7 @@ export function typeOf(s: JsonSchemaT | undefined): string | undefined {
 }
 
 /** Output fields one level deep, and the fields of array items (`results[].id`), with their types. */
-function fieldsOf(f: FunctionDef): Field[] {
+const fieldsOf = memoFunction((f: FunctionDef): Field[] => {
   const out: Field[] = [];
   const props = (s: JsonSchemaT | undefined, within?: string): void => {
     for (const [name, p] of Object.entries(s?.properties ?? {})) {
@@ -69,7 +101,7 @@ function fieldsOf(f: FunctionDef): Field[] {
   if (o?.properties) props(o);
   else if (o?.items) props(o.items, 'items');
   return out;
-}
+});
 
 export interface Param {
   name: string;
@@ -79,7 +111,7 @@ export interface Param {
   items?: string;
 }
 
-export function paramsOf(f: FunctionDef): Param[] {
+export const paramsOf = memoFunction((f: FunctionDef): Param[] => {
   const req = new Set(f.parameters.required);
   return Object.entries(f.parameters.properties).map(([name, p]) => ({
     name,
@@ -88,7 +120,7 @@ export function paramsOf(f: FunctionDef): Param[] {
     required: req.has(name),
     items: typeOf(p.items),
   }));
-}
+});
 
 /** Types that can be passed as they are: unknown on either side, equal, or both numeric (int/float). */
 function sameType(a?: string, b?: string): boolean {
@@ -96,7 +128,7 @@ function sameType(a?: string, b?: string): boolean {
 }
 
 /** Crude English stem: enough to see "blocked", "blocks" and "block" as one word, "created" and "create". */
-export function stem(word: string): string {
+export const stem = memoText((word: string): string => {
   let w = word.toLowerCase();
   if (w.length > 5 && w.endsWith('ing')) w = w.slice(0, -3);
   else if (w.length > 4 && w.endsWith('ied')) w = w.slice(0, -3) + 'y';
@@ -107,7 +139,7 @@ export function stem(word: string): string {
   // doubled final consonant of a participle: logged -> log, stopped -> stop
   if (w.length > 3 && /([bdglmnprt])\1$/.test(w)) w = w.slice(0, -1);
   return w;
-}
+});
 
 /** Verbs that only read or compute: they establish no state another function could need. */
 const READ_VERBS = new Set(
@@ -173,12 +205,12 @@ const SCOPES: { state: string; verbs: RegExp; marks: RegExp }[] = [
 ];
 
 /** The lower-case words of a function's name (`pressBrakePedal`, `press_brake_pedal` -> press brake pedal). */
-function nameWords(f: FunctionDef): string[] {
+function nameWords(f: FunctionDef): readonly string[] {
   return tokens(f.name);
 }
 
 /** Which scope v opens, from its name (`login`, `user_login`, `authenticate_twitter`, `cd`). */
-function opens(v: FunctionDef): (typeof SCOPES)[number] | undefined {
+const opens = memoFunction((v: FunctionDef): (typeof SCOPES)[number] | undefined => {
   const words = nameWords(v);
   // get_login_status, is_logged_in, check_connection report the state; they do not open it
   if (words.some((w) => READ_VERBS.has(stem(w)))) return undefined;
@@ -189,7 +221,7 @@ function opens(v: FunctionDef): (typeof SCOPES)[number] | undefined {
     if (s.verbs.test(joined)) return s;
   }
   return undefined;
-}
+});
 
 /** A function that reports on a scope's state (`get_login_status`, `is_authenticated`). */
 function observes(v: FunctionDef, scope: (typeof SCOPES)[number]): boolean {
@@ -258,9 +290,8 @@ function sentences(text: string): string[] {
     .filter((s) => s.length > 0);
 }
 
-function cueSentences(text: string, cue = CUE): string[] {
-  return sentences(text).filter((s) => cue.test(s));
-}
+const cueSentencesOf = memoText((text) => sentences(text).filter((s) => CUE.test(s)));
+const beforeSentencesOf = memoText((text) => sentences(text).filter((s) => BEFORE.test(s)));
 
 /** Nouns too general to tie a requirement to a function by themselves. */
 const GENERIC = new Set(
@@ -315,8 +346,8 @@ function feedFor(
   resolvable: (field: Field, p: Param) => boolean,
 ): { field: string; why: string; data: boolean } | undefined {
   const pw = tokens(p.name);
-  const vText = new Set(tokens(`${v.name} ${v.description}`).map(stem));
-  const uText = new Set(tokens(`${u.description} ${p.description}`).map(stem));
+  const vText = stems(`${v.name} ${v.description}`);
+  const uText = stems(`${u.description} ${p.description}`);
   let best: { field: string; why: string; data: boolean; rank: number } | undefined;
   const offer = (field: string, why: string, data: boolean, rank: number): void => {
     if (!best || rank > best.rank) best = { field, why, data, rank };
@@ -350,7 +381,7 @@ function feedFor(
     if (!(fw.every((t) => ps.has(t)) || pw.every((t) => fs.has(t)))) continue;
     const extraField = fw.filter((t) => !ps.has(t));
     const extraParam = pw.filter((t) => !fs.has(t));
-    const fieldText = new Set(tokens(`${f.description}`).map(stem));
+    const fieldText = stems(f.description);
     const supported =
       extraParam.every((t) => vText.has(stem(t)) || fieldText.has(stem(t))) &&
       extraField.every((t) => uText.has(stem(t)));
@@ -385,7 +416,7 @@ function feedFor(
   }
   // an id of a kind the parameter's description names: user_id -> receiver_id ("the user to send to")
   if (!best && pw.length >= 2 && pw[pw.length - 1] === 'id') {
-    const said = new Set(tokens(p.description).map(stem));
+    const said = stems(p.description);
     for (const f of fields) {
       const fw = tokens(f.name);
       if (f.within || fw.length < 2 || fw[fw.length - 1] !== 'id' || !sameType(f.type, p.type)) continue;
@@ -405,7 +436,7 @@ function feedFor(
   // city" <- zipcode); every word of the name must be there, so climate_mode never feeds "the mode of the
   // headlights"
   if (!best && p.required) {
-    const said = new Set(tokens(p.description).map(stem));
+    const said = stems(p.description);
     for (const f of fields) {
       const fw = tokens(f.name).map(stem);
       if (f.within || !sameType(f.type, p.type) || f.type === 'boolean') continue;
@@ -519,8 +550,8 @@ export function judgePair(
     .slice(1)
     .map(stem)
     .filter((w) => !GENERIC.has(w));
-  for (const sentence of cueSentences(u.description)) {
-    const words = new Set(tokens(sentence).map(stem));
+  for (const sentence of cueSentencesOf(u.description)) {
+    const words = stems(sentence);
     // v's action produces the state the requirement names
     if (!READ_VERBS.has(stem(vVerb))) {
       const produced = [...producedStems(vVerb)].find((s) => words.has(s));
@@ -553,10 +584,10 @@ export function judgePair(
     .slice(1)
     .map(stem)
     .filter((w) => !GENERIC.has(w) && w.length > 3);
-  for (const sentence of cueSentences(v.description, BEFORE)) {
+  for (const sentence of beforeSentencesOf(v.description)) {
     const m = BEFORE.exec(sentence);
     if (!m) continue;
-    const after = new Set(tokens(m[2] as string).map(stem));
+    const after = stems(m[2] as string);
     if (after.has(uVerb) || (acts && uObjects.some((o) => after.has(o))))
       return { relation: 'precondition', feeds: [], reason: `${v.name}: ${quote(sentence)}` };
   }
