@@ -75,6 +75,8 @@ export async function judgeFunctionsActivity(input: {
       edges.push(...checked.edges);
       rejected += checked.rejected.length;
       heartbeat({ judged: name });
+      // the offline judge never waits for I/O: let the worker poll and heartbeat between functions
+      if (judge.provider === 'offline') await new Promise<void>((resolve) => setImmediate(resolve));
     }
     return {
       edgesRef: await putJson(input.storeDir, edges),

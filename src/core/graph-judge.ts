@@ -13,7 +13,7 @@ function memoText<T>(fn: (text: string) => T): (text: string) => T {
   return (text) => {
     let r = cache.get(text);
     if (r === undefined) {
-      if (cache.size >= 100_000) cache.clear();
+      if (cache.size >= 20_000) cache.clear();
       r = fn(text);
       cache.set(text, r);
     }
