@@ -34,6 +34,9 @@ interface CaseResult {
   peakRssMiB: number;
   /** CPU time of the case's process (user + system): on a shared machine, steadier than wall time. */
   cpuSeconds?: number;
+  /** Largest V8 heap in use and largest memory outside it (buffers, strings of the native layer) seen. */
+  peakHeapMiB?: number;
+  peakExternalMiB?: number;
 }
 
 /** One case, in this (child) process: writes the pool, builds its graph, prints a `RESULT {json}` line. */
@@ -54,6 +57,17 @@ async function runCase(functions: number, sameCategory: boolean): Promise<void> 
     process.env.TEMPORAL_ADDRESS = server.address;
     const t0 = Date.now();
     let runId = '';
+    let heap = 0;
+    let external = 0;
+    const sampler = setInterval(() => {
+      const m = process.memoryUsage();
+      if (process.env.MAGNET_BENCH_GRAPH_TRACE)
+        process.stderr.write(
+          `${((Date.now() - t0) / 1000).toFixed(1)} s: rss ${Math.round(m.rss / 2 ** 20)} heap ${Math.round(m.heapUsed / 2 ** 20)}\n`,
+        );
+      heap = Math.max(heap, m.heapUsed);
+      external = Math.max(external, m.external);
+    }, 250);
     // its own printing (a line per category) is not the bench's
     const log = console.log;
     console.log = (): void => undefined;
@@ -73,6 +87,9 @@ async function runCase(functions: number, sameCategory: boolean): Promise<void> 
       console.log = log;
     }
     result.seconds = (Date.now() - t0) / 1000;
+    clearInterval(sampler);
+    result.peakHeapMiB = Math.round(heap / 2 ** 20);
+    result.peakExternalMiB = Math.round(external / 2 ** 20);
     result.steps = await stepTimes(server.address, runId);
   } finally {
     server.stop();
@@ -167,7 +184,11 @@ function describeCase(r: CaseResult): string {
     ? `${r.edges} edges in ${r.seconds.toFixed(1)} s`
     : `FAILED after ${r.seconds.toFixed(1)} s: ${r.error}`;
   const cpu = r.cpuSeconds !== undefined ? `, CPU ${r.cpuSeconds.toFixed(1)} s` : '';
-  return `${head}${what}${cpu}, peak RSS ${r.peakRssMiB} MiB\n  steps: ${steps || 'none recorded'}`;
+  const heap =
+    r.peakHeapMiB !== undefined
+      ? ` (heap in use at most ${r.peakHeapMiB} MiB, external ${r.peakExternalMiB} MiB)`
+      : '';
+  return `${head}${what}${cpu}, peak RSS ${r.peakRssMiB} MiB${heap}\n  steps: ${steps || 'none recorded'}`;
 }
 
 export async function graphBench(): Promise<void> {

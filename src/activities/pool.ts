@@ -1,6 +1,6 @@
 import { Graph, type GraphStats } from '../core/graph';
 import { indexPool, Pool, PoolError, type FunctionDef } from '../core/pool';
-import { getJson, putJson, type Ref } from '../io/artifacts';
+import { getJson, putJson, readArtifact, type Ref } from '../io/artifacts';
 import { readJson } from '../io/files';
 import { loadPool } from '../io/pool-files';
 import { nonRetryableOn } from './errors';
@@ -43,7 +43,9 @@ const indexes = new Map<string, Map<string, FunctionDef>>();
 export async function poolIndex(storeDir: string, ref: Ref): Promise<Map<string, FunctionDef>> {
   const cached = indexes.get(ref);
   if (cached) return cached;
-  const index = indexPool(Pool.parse(await getJson(storeDir, ref)));
+  // read afresh: the parsed pool is kept here, and a second copy in the artifact cache would double a big
+  // pool's memory
+  const index = indexPool(Pool.parse(await readArtifact(storeDir, ref)));
   indexes.set(ref, index);
   return index;
 }

@@ -5,27 +5,26 @@ import { tokens as splitWords, words as prose } from './text';
 /**
  * The judge meets the same names and descriptions in every pair it judges (a function has up to 30
  * candidates, and is a candidate of as many): what it derives from a text or a function is derived once.
- * Pure memos (same answer for the same input); the text ones are bounded, the function ones go with the
- * function.
+ * Pure memos keyed by exactly what a result derives from: a text (bounded), or a schema object (the judge
+ * role's copies of a function share their schemas; the memo goes with the schema).
  */
 function memoText<T>(fn: (text: string) => T): (text: string) => T {
   const cache = new Map<string, T>();
   return (text) => {
-    let r = cache.get(text);
-    if (r === undefined) {
-      if (cache.size >= 20_000) cache.clear();
-      r = fn(text);
-      cache.set(text, r);
-    }
+    if (cache.has(text)) return cache.get(text) as T;
+    if (cache.size >= 20_000) cache.clear();
+    const r = fn(text);
+    cache.set(text, r);
     return r;
   };
 }
-function memoFunction<T>(fn: (f: FunctionDef) => T): (f: FunctionDef) => T {
-  const cache = new WeakMap<FunctionDef, T>();
-  return (f) => {
-    if (cache.has(f)) return cache.get(f) as T;
-    const r = fn(f);
-    cache.set(f, r);
+/** A memo keyed by the object a result derives from (a schema): copies of a function share it. */
+function memoObject<K extends object, T>(fn: (key: K) => T): (key: K) => T {
+  const cache = new WeakMap<K, T>();
+  return (key) => {
+    if (cache.has(key)) return cache.get(key) as T;
+    const r = fn(key);
+    cache.set(key, r);
     return r;
   };
 }
@@ -83,7 +82,10 @@ export function typeOf(s: JsonSchemaT | undefined): string | undefined {
 }
 
 /** Output fields one level deep, and the fields of array items (`results[].id`), with their types. */
-const fieldsOf = memoFunction((f: FunctionDef): Field[] => {
+function fieldsOf(f: FunctionDef): Field[] {
+  return f.output ? outputFieldsOf(f.output) : [];
+}
+const outputFieldsOf = memoObject((o: JsonSchemaT): Field[] => {
   const out: Field[] = [];
   const props = (s: JsonSchemaT | undefined, within?: string): void => {
     for (const [name, p] of Object.entries(s?.properties ?? {})) {
@@ -97,9 +99,8 @@ const fieldsOf = memoFunction((f: FunctionDef): Field[] => {
       if (!within && typeOf(p) === 'array' && p.items?.properties) props(p.items, name);
     }
   };
-  const o = f.output;
-  if (o?.properties) props(o);
-  else if (o?.items) props(o.items, 'items');
+  if (o.properties) props(o);
+  else if (o.items) props(o.items, 'items');
   return out;
 });
 
@@ -111,9 +112,12 @@ export interface Param {
   items?: string;
 }
 
-export const paramsOf = memoFunction((f: FunctionDef): Param[] => {
-  const req = new Set(f.parameters.required);
-  return Object.entries(f.parameters.properties).map(([name, p]) => ({
+export function paramsOf(f: FunctionDef): Param[] {
+  return parametersOf(f.parameters);
+}
+const parametersOf = memoObject((parameters: FunctionDef['parameters']): Param[] => {
+  const req = new Set(parameters.required);
+  return Object.entries(parameters.properties).map(([name, p]) => ({
     name,
     type: typeOf(p),
     description: p.description ?? '',
@@ -210,8 +214,11 @@ function nameWords(f: FunctionDef): readonly string[] {
 }
 
 /** Which scope v opens, from its name (`login`, `user_login`, `authenticate_twitter`, `cd`). */
-const opens = memoFunction((v: FunctionDef): (typeof SCOPES)[number] | undefined => {
-  const words = nameWords(v);
+function opens(v: FunctionDef): (typeof SCOPES)[number] | undefined {
+  return opensByName(v.name);
+}
+const opensByName = memoText((name: string): (typeof SCOPES)[number] | undefined => {
+  const words = tokens(name);
   // get_login_status, is_logged_in, check_connection report the state; they do not open it
   if (words.some((w) => READ_VERBS.has(stem(w)))) return undefined;
   const joined = words.join('_');
