@@ -43,6 +43,12 @@ interface CaseResult {
 async function runCase(functions: number, sameCategory: boolean): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'magnet-bench-graph-'));
   const server = await startBenchServer(dir);
+  // a case over its time is stopped with SIGTERM: its dev server must not outlive it
+  process.once('SIGTERM', () => {
+    server.stop();
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(143);
+  });
   const result: CaseResult = { functions, sameCategory, ok: false, seconds: 0, steps: {}, peakRssMiB: 0 };
   try {
     mkdirSync(path.join(dir, 'pool'));
@@ -153,7 +159,10 @@ function runChild(functions: number, sameCategory: boolean, timeoutS: number): P
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const t0 = Date.now();
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutS * 1000);
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+    }, timeoutS * 1000);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       const line = out.split('\n').find((l) => l.startsWith('RESULT '));
