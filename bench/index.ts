@@ -3,10 +3,11 @@
  * the in-process baseline, history sizes), `memory` (10,000 offline conversations: worker RSS at 2,000 and
  * 10,000), `llm` (every role on a zero-latency fake provider: LLM steps per second), `quota` (a capped fake provider: the share of
  * its quota a run uses, with one and two workers), `export` (100,000 records in every export format: rows/s
- * and peak RSS) or `mcp` (a conversation's own MCP server: start, call, rebuild). `--quick`: the offline
+ * and peak RSS) `mcp` (a conversation's own MCP server: start, call, rebuild) or `graph` (the dependency graph of synthetic pools of 5,000 and 20,000 functions: time and peak RSS). `--quick`: the offline
  * bench at a small size (< 3 min), failing only on errors: what CI runs.
  */
 import { benchExport } from './export';
+import { graphBench } from './graph';
 import { mcpBench } from './mcp';
 import { offlineBench } from './offline';
 import { quotaBench } from './quota';
@@ -17,6 +18,7 @@ const BENCHES: Record<string, (quick: boolean) => Promise<void>> = {
   llm: (quick) => offlineBench({ quick, llm: true }),
   quota: () => quotaBench(),
   mcp: () => mcpBench(),
+  graph: () => graphBench(),
   export: async () => {
     const r = await benchExport();
     if (r.peakRssMiB >= 512) process.exitCode = 1;

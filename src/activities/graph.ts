@@ -1,8 +1,8 @@
 import {
   assembleGraph,
+  candidateSelector,
   checkJudged,
   Edge,
-  selectCandidates,
   toDot,
   type GraphConfig,
   type GraphStats,
@@ -19,15 +19,28 @@ import { runLayout } from '../io/run-layout';
 import { nonRetryableOn } from './errors';
 import { poolIndex } from './pool';
 
-/** Candidate neighbours for every function (cheap, local); stored, since judging reads them in chunks. */
+/** Functions whose candidates are selected between two heartbeats (a few ms of work in a category of 100). */
+const SELECT_CHUNK = 200;
+
+/**
+ * Candidate neighbours for every function (cheap, local); stored, since judging reads them in chunks. A big
+ * pool takes seconds: the work goes in chunks, each followed by a heartbeat and a turn of the event loop, so
+ * the worker keeps polling and heartbeating its other activities meanwhile.
+ */
 export async function selectCandidatesActivity(input: {
   storeDir: string;
   poolRef: Ref;
   config: GraphConfig;
 }): Promise<{ candidatesRef: Ref; functions: number }> {
   const pool = [...(await poolIndex(input.storeDir, input.poolRef)).values()];
+  const selector = candidateSelector(pool, input.config);
   const candidates: Record<string, string[]> = {};
-  for (const f of pool) candidates[f.name] = selectCandidates(f, pool, input.config);
+  for (let start = 0; start < pool.length; start += SELECT_CHUNK) {
+    const end = Math.min(pool.length, start + SELECT_CHUNK);
+    for (let i = start; i < end; i++) candidates[(pool[i] as FunctionDef).name] = selector.select(i);
+    heartbeat({ selected: end, of: pool.length });
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
   return { candidatesRef: await putJson(input.storeDir, candidates), functions: pool.length };
 }
 
@@ -62,6 +75,8 @@ export async function judgeFunctionsActivity(input: {
       edges.push(...checked.edges);
       rejected += checked.rejected.length;
       heartbeat({ judged: name });
+      // the offline judge never waits for I/O: let the worker poll and heartbeat between functions
+      if (judge.provider === 'offline') await new Promise<void>((resolve) => setImmediate(resolve));
     }
     return {
       edgesRef: await putJson(input.storeDir, edges),

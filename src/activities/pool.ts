@@ -1,6 +1,6 @@
 import { Graph, type GraphStats } from '../core/graph';
 import { indexPool, PoolError, StoredPool, type FunctionDef, type ToolSource } from '../core/pool';
-import { getJson, putJson, type Ref } from '../io/artifacts';
+import { getJson, putJson, readArtifact, type Ref } from '../io/artifacts';
 import { readJson } from '../io/files';
 import { loadPool } from '../io/pool-files';
 import { nonRetryableOn } from './errors';
@@ -48,7 +48,9 @@ async function loadStoredPool(
 ): Promise<{ index: Map<string, FunctionDef>; sources: ToolSource[] }> {
   const cached = indexes.get(ref);
   if (cached) return cached;
-  const pool = StoredPool.parse(await getJson(storeDir, ref));
+  // read afresh: the parsed pool is kept here, and a second copy in the artifact cache would double a big
+  // pool's memory
+  const pool = StoredPool.parse(await readArtifact(storeDir, ref));
   const loaded = { index: indexPool(pool), sources: pool.sources ?? [] };
   indexes.set(ref, loaded);
   return loaded;

@@ -1,6 +1,37 @@
 import type { Edge, Feed } from './graph';
 import type { FunctionDef, JsonSchemaT } from './pool';
-import { tokens, words as prose } from './text';
+import { tokens as splitWords, words as prose } from './text';
+
+/**
+ * The judge meets the same names and descriptions in every pair it judges (a function has up to 30
+ * candidates, and is a candidate of as many): what it derives from a text or a function is derived once.
+ * Pure memos keyed by exactly what a result derives from: a text (bounded), or a schema object (the judge
+ * role's copies of a function share their schemas; the memo goes with the schema).
+ */
+function memoText<T>(fn: (text: string) => T): (text: string) => T {
+  const cache = new Map<string, T>();
+  return (text) => {
+    if (cache.has(text)) return cache.get(text) as T;
+    if (cache.size >= 20_000) cache.clear();
+    const r = fn(text);
+    cache.set(text, r);
+    return r;
+  };
+}
+/** A memo keyed by the object a result derives from (a schema): copies of a function share it. */
+function memoObject<K extends object, T>(fn: (key: K) => T): (key: K) => T {
+  const cache = new WeakMap<K, T>();
+  return (key) => {
+    if (cache.has(key)) return cache.get(key) as T;
+    const r = fn(key);
+    cache.set(key, r);
+    return r;
+  };
+}
+/** The words of a text (shared: never change the array). */
+const tokens = memoText((text): readonly string[] => splitWords(text));
+/** The stems of a text's words. */
+const stems = memoText((text) => new Set(tokens(text).map(stem)));
 
 /**
  * The offline dependency judge (MAGNET stage 2 without an LLM): cheap, deterministic, and explainable. Every
@@ -52,6 +83,9 @@ export function typeOf(s: JsonSchemaT | undefined): string | undefined {
 
 /** Output fields one level deep, and the fields of array items (`results[].id`), with their types. */
 function fieldsOf(f: FunctionDef): Field[] {
+  return f.output ? outputFieldsOf(f.output) : [];
+}
+const outputFieldsOf = memoObject((o: JsonSchemaT): Field[] => {
   const out: Field[] = [];
   const props = (s: JsonSchemaT | undefined, within?: string): void => {
     for (const [name, p] of Object.entries(s?.properties ?? {})) {
@@ -65,11 +99,10 @@ function fieldsOf(f: FunctionDef): Field[] {
       if (!within && typeOf(p) === 'array' && p.items?.properties) props(p.items, name);
     }
   };
-  const o = f.output;
-  if (o?.properties) props(o);
-  else if (o?.items) props(o.items, 'items');
+  if (o.properties) props(o);
+  else if (o.items) props(o.items, 'items');
   return out;
-}
+});
 
 export interface Param {
   name: string;
@@ -80,15 +113,18 @@ export interface Param {
 }
 
 export function paramsOf(f: FunctionDef): Param[] {
-  const req = new Set(f.parameters.required);
-  return Object.entries(f.parameters.properties).map(([name, p]) => ({
+  return parametersOf(f.parameters);
+}
+const parametersOf = memoObject((parameters: FunctionDef['parameters']): Param[] => {
+  const req = new Set(parameters.required);
+  return Object.entries(parameters.properties).map(([name, p]) => ({
     name,
     type: typeOf(p),
     description: p.description ?? '',
     required: req.has(name),
     items: typeOf(p.items),
   }));
-}
+});
 
 /** Types that can be passed as they are: unknown on either side, equal, or both numeric (int/float). */
 function sameType(a?: string, b?: string): boolean {
@@ -96,7 +132,7 @@ function sameType(a?: string, b?: string): boolean {
 }
 
 /** Crude English stem: enough to see "blocked", "blocks" and "block" as one word, "created" and "create". */
-export function stem(word: string): string {
+export const stem = memoText((word: string): string => {
   let w = word.toLowerCase();
   if (w.length > 5 && w.endsWith('ing')) w = w.slice(0, -3);
   else if (w.length > 4 && w.endsWith('ied')) w = w.slice(0, -3) + 'y';
@@ -107,7 +143,7 @@ export function stem(word: string): string {
   // doubled final consonant of a participle: logged -> log, stopped -> stop
   if (w.length > 3 && /([bdglmnprt])\1$/.test(w)) w = w.slice(0, -1);
   return w;
-}
+});
 
 /** Verbs that only read or compute: they establish no state another function could need. */
 const READ_VERBS = new Set(
@@ -173,13 +209,16 @@ const SCOPES: { state: string; verbs: RegExp; marks: RegExp }[] = [
 ];
 
 /** The lower-case words of a function's name (`pressBrakePedal`, `press_brake_pedal` -> press brake pedal). */
-function nameWords(f: FunctionDef): string[] {
+function nameWords(f: FunctionDef): readonly string[] {
   return tokens(f.name);
 }
 
 /** Which scope v opens, from its name (`login`, `user_login`, `authenticate_twitter`, `cd`). */
 function opens(v: FunctionDef): (typeof SCOPES)[number] | undefined {
-  const words = nameWords(v);
+  return opensByName(v.name);
+}
+const opensByName = memoText((name: string): (typeof SCOPES)[number] | undefined => {
+  const words = tokens(name);
   // get_login_status, is_logged_in, check_connection report the state; they do not open it
   if (words.some((w) => READ_VERBS.has(stem(w)))) return undefined;
   const joined = words.join('_');
@@ -189,7 +228,7 @@ function opens(v: FunctionDef): (typeof SCOPES)[number] | undefined {
     if (s.verbs.test(joined)) return s;
   }
   return undefined;
-}
+});
 
 /** A function that reports on a scope's state (`get_login_status`, `is_authenticated`). */
 function observes(v: FunctionDef, scope: (typeof SCOPES)[number]): boolean {
@@ -258,9 +297,8 @@ function sentences(text: string): string[] {
     .filter((s) => s.length > 0);
 }
 
-function cueSentences(text: string, cue = CUE): string[] {
-  return sentences(text).filter((s) => cue.test(s));
-}
+const cueSentencesOf = memoText((text) => sentences(text).filter((s) => CUE.test(s)));
+const beforeSentencesOf = memoText((text) => sentences(text).filter((s) => BEFORE.test(s)));
 
 /** Nouns too general to tie a requirement to a function by themselves. */
 const GENERIC = new Set(
@@ -315,8 +353,8 @@ function feedFor(
   resolvable: (field: Field, p: Param) => boolean,
 ): { field: string; why: string; data: boolean } | undefined {
   const pw = tokens(p.name);
-  const vText = new Set(tokens(`${v.name} ${v.description}`).map(stem));
-  const uText = new Set(tokens(`${u.description} ${p.description}`).map(stem));
+  const vText = stems(`${v.name} ${v.description}`);
+  const uText = stems(`${u.description} ${p.description}`);
   let best: { field: string; why: string; data: boolean; rank: number } | undefined;
   const offer = (field: string, why: string, data: boolean, rank: number): void => {
     if (!best || rank > best.rank) best = { field, why, data, rank };
@@ -350,7 +388,7 @@ function feedFor(
     if (!(fw.every((t) => ps.has(t)) || pw.every((t) => fs.has(t)))) continue;
     const extraField = fw.filter((t) => !ps.has(t));
     const extraParam = pw.filter((t) => !fs.has(t));
-    const fieldText = new Set(tokens(`${f.description}`).map(stem));
+    const fieldText = stems(f.description);
     const supported =
       extraParam.every((t) => vText.has(stem(t)) || fieldText.has(stem(t))) &&
       extraField.every((t) => uText.has(stem(t)));
@@ -385,7 +423,7 @@ function feedFor(
   }
   // an id of a kind the parameter's description names: user_id -> receiver_id ("the user to send to")
   if (!best && pw.length >= 2 && pw[pw.length - 1] === 'id') {
-    const said = new Set(tokens(p.description).map(stem));
+    const said = stems(p.description);
     for (const f of fields) {
       const fw = tokens(f.name);
       if (f.within || fw.length < 2 || fw[fw.length - 1] !== 'id' || !sameType(f.type, p.type)) continue;
@@ -405,7 +443,7 @@ function feedFor(
   // city" <- zipcode); every word of the name must be there, so climate_mode never feeds "the mode of the
   // headlights"
   if (!best && p.required) {
-    const said = new Set(tokens(p.description).map(stem));
+    const said = stems(p.description);
     for (const f of fields) {
       const fw = tokens(f.name).map(stem);
       if (f.within || !sameType(f.type, p.type) || f.type === 'boolean') continue;
@@ -519,8 +557,8 @@ export function judgePair(
     .slice(1)
     .map(stem)
     .filter((w) => !GENERIC.has(w));
-  for (const sentence of cueSentences(u.description)) {
-    const words = new Set(tokens(sentence).map(stem));
+  for (const sentence of cueSentencesOf(u.description)) {
+    const words = stems(sentence);
     // v's action produces the state the requirement names
     if (!READ_VERBS.has(stem(vVerb))) {
       const produced = [...producedStems(vVerb)].find((s) => words.has(s));
@@ -553,10 +591,10 @@ export function judgePair(
     .slice(1)
     .map(stem)
     .filter((w) => !GENERIC.has(w) && w.length > 3);
-  for (const sentence of cueSentences(v.description, BEFORE)) {
+  for (const sentence of beforeSentencesOf(v.description)) {
     const m = BEFORE.exec(sentence);
     if (!m) continue;
-    const after = new Set(tokens(m[2] as string).map(stem));
+    const after = stems(m[2] as string);
     if (after.has(uVerb) || (acts && uObjects.some((o) => after.has(o))))
       return { relation: 'precondition', feeds: [], reason: `${v.name}: ${quote(sentence)}` };
   }
@@ -598,13 +636,38 @@ export function judgePair(
   return undefined;
 }
 
+/** What `preconditionHint` needs of one function (indexes into SCOPES), computed once per function. */
+export interface ScopeTraits {
+  /** The scope the function opens, or -1. */
+  opens: number;
+  /** Scopes whose state the function reports. */
+  observes: number[];
+  /** Scopes whose state the function's description mentions. */
+  marked: number[];
+}
+
+export function scopeTraits(f: FunctionDef): ScopeTraits {
+  const scope = opens(f);
+  const where = (test: (s: (typeof SCOPES)[number]) => boolean): number[] =>
+    SCOPES.flatMap((s, i) => (test(s) ? [i] : []));
+  return {
+    opens: scope ? SCOPES.indexOf(scope) : -1,
+    observes: where((s) => observes(f, s)),
+    marked: where((s) => s.marks.test(f.description)),
+  };
+}
+
+/** `preconditionHint` from the traits of both functions. */
+export function hintOf(v: ScopeTraits, u: ScopeTraits): number {
+  if (v.opens >= 0 && u.opens !== v.opens) return 1;
+  if (v.observes.some((s) => u.marked.includes(s))) return 0.8;
+  return 0;
+}
+
 /**
  * How likely u is worth judging as v's successor beyond cheap text affinity: state preconditions carry no
  * shared words, so candidate selection adds this to keep them among the candidates of large categories.
  */
 export function preconditionHint(v: FunctionDef, u: FunctionDef): number {
-  const scope = opens(v);
-  if (scope && opens(u) !== scope) return 1;
-  if (SCOPES.some((s) => observes(v, s) && s.marks.test(u.description))) return 0.8;
-  return 0;
+  return hintOf(scopeTraits(v), scopeTraits(u));
 }

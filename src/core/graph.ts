@@ -1,7 +1,11 @@
 import { z } from 'zod';
 import type { FunctionDef, JsonSchemaT } from './pool';
-import { judgePair, paramsOf, preconditionHint, typeOf } from './graph-judge';
-import { contentTokens, jaccard, tokens } from './text';
+import { fieldMatch, type Field } from './affinity';
+import { candidateSelector } from './candidates';
+import { judgePair, typeOf } from './graph-judge';
+
+export { fieldMatch, inputParams, outputFields } from './affinity';
+export { candidateSelector, selectCandidates } from './candidates';
 
 /**
  * The local dependency graph (MAGNET stage 2). Nodes are functions; an edge v -> u says v's output is
@@ -57,87 +61,6 @@ export const Graph = z.object({
   stats: GraphStats,
 });
 export type Graph = z.infer<typeof Graph>;
-
-interface Field {
-  name: string;
-  type?: string;
-  description: string;
-}
-
-/** Top-level fields of a function's output (and of its array items), the things later calls can use. */
-export function outputFields(f: FunctionDef): Field[] {
-  const out: Field[] = [];
-  const visit = (s: JsonSchemaT | undefined, prefix: string): void => {
-    if (!s) return;
-    if (s.properties) {
-      for (const [name, p] of Object.entries(s.properties)) {
-        out.push({ name: prefix + name, type: typeOf(p), description: p.description ?? '' });
-      }
-    } else if (s.items && prefix === '') {
-      visit(s.items, '');
-    }
-  };
-  visit(f.output, '');
-  return out;
-}
-
-export function inputParams(f: FunctionDef): (Field & { required: boolean })[] {
-  return paramsOf(f).map(({ name, type, description, required }) => ({ name, type, description, required }));
-}
-
-function compatible(a?: string, b?: string): boolean {
-  if (!a || !b) return true;
-  if (a === b) return true;
-  // numbers and ids are often passed as strings
-  return (a === 'number' && b === 'string') || (a === 'string' && b === 'number');
-}
-
-/**
- * How strongly an output field can stand for a parameter: 1 for the same name, less for names that
- * share their head word ("total_cost" -> "cost"), 0 when types clash.
- */
-export function fieldMatch(field: Field, param: Field): number {
-  if (!compatible(field.type, param.type)) return 0;
-  const a = tokens(field.name);
-  const b = tokens(param.name);
-  if (a.join('_') === b.join('_')) return 1;
-  const sa = new Set(a);
-  const sb = new Set(b);
-  const subset = a.every((t) => sb.has(t)) || b.every((t) => sa.has(t));
-  if (subset && a[a.length - 1] === b[b.length - 1] && a[a.length - 1] !== 'id') return 0.7;
-  if (subset && a.length > 1 && b.length > 1) return 0.6;
-  return 0.4 * jaccard(sa, sb);
-}
-
-/** Cheap affinity of u as a successor of v: can v's output feed u's inputs, and do they talk about the same things? */
-export function affinity(v: FunctionDef, u: FunctionDef): number {
-  const fields = outputFields(v);
-  let best = 0;
-  for (const p of inputParams(u)) {
-    for (const f of fields) best = Math.max(best, fieldMatch(f, p) * (p.required ? 1 : 0.8));
-  }
-  const vText = contentTokens(`${v.name} ${v.description} ${JSON.stringify(v.output ?? {})}`);
-  const uText = contentTokens(`${u.name} ${u.description} ${Object.keys(u.parameters.properties).join(' ')}`);
-  const shared = Object.keys(v.parameters.properties).some((p) => p in u.parameters.properties) ? 0.1 : 0;
-  return best + 0.3 * jaccard(vText, uText) + shared;
-}
-
-/** Up to K candidates for v from its category, best affinity first (ties by name, so it is deterministic). */
-export function selectCandidates(
-  v: FunctionDef,
-  pool: readonly FunctionDef[],
-  config: GraphConfig,
-): string[] {
-  return (
-    pool
-      .filter((u) => u.name !== v.name && (!config.sameCategory || u.category === v.category))
-      // state preconditions share no data and few words: their hint keeps them among the candidates
-      .map((u) => ({ name: u.name, score: affinity(v, u) + preconditionHint(v, u) }))
-      .sort((a, b) => b.score - a.score || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-      .slice(0, config.maxCandidates)
-      .map((c) => c.name)
-  );
-}
 
 /**
  * The offline dependency judge: decides edges from names, types and descriptions, each edge with the
@@ -312,8 +235,9 @@ export function buildGraphOffline(functions: readonly FunctionDef[], config: Gra
   const candidates: Record<string, string[]> = {};
   const edges: Edge[] = [];
   const byName = new Map(functions.map((f) => [f.name, f]));
-  for (const v of functions) {
-    const names = selectCandidates(v, functions, config);
+  const selector = candidateSelector(functions, config);
+  for (const [i, v] of functions.entries()) {
+    const names = selector.select(i);
     candidates[v.name] = names;
     const cands = names.map((n) => byName.get(n) as FunctionDef);
     edges.push(...checkJudged(v, cands, offlineJudge(v, cands)).edges);

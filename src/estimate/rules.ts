@@ -24,7 +24,7 @@
  */
 import { callSteps, type AssistantTurn, type ExecutedCall, type PlannedCall } from '../core/conversation';
 import type { LlmRole, ResolvedRole } from '../core/config';
-import { offlineJudge, outEdges, selectCandidates, type GraphConfig } from '../core/graph';
+import { candidateSelector, offlineJudge, outEdges, type GraphConfig } from '../core/graph';
 import type { Fsp } from '../core/ops';
 import type { Kind } from '../core/mix';
 import { planConversation, sampleWalk, type Plan, type PlanInput } from '../core/plan';
@@ -105,8 +105,10 @@ function offline<N extends LlmRole>(role: N, task: RoleInput<N>, seed: number): 
 export function graphRequests(functions: readonly FunctionDef[], config: GraphConfig, rec: Recorder): void {
   if (!rec.isLlm('dependency_judge')) return;
   const byName = new Map(functions.map((f) => [f.name, f]));
-  for (const v of functions) {
-    const cands = selectCandidates(v, functions, config)
+  const selector = candidateSelector(functions, config);
+  for (const [i, v] of functions.entries()) {
+    const cands = selector
+      .select(i)
       .map((n) => byName.get(n))
       .filter((f): f is FunctionDef => !!f);
     if (cands.length === 0) continue;

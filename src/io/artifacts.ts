@@ -27,6 +27,11 @@ export async function putJson(root: string, value: unknown): Promise<Ref> {
   return ref;
 }
 
+/** A stored value read afresh, for callers that keep what they derive from it (and not the value itself). */
+export async function readArtifact(root: string, ref: Ref): Promise<unknown> {
+  return JSON.parse(await fs.readFile(fileFor(root, ref), 'utf8')) as unknown;
+}
+
 const cache = new Map<string, unknown>();
 const CACHE_LIMIT = 64;
 
@@ -34,7 +39,7 @@ const CACHE_LIMIT = 64;
 export async function getJson(root: string, ref: Ref): Promise<unknown> {
   const key = `${root}\n${ref}`;
   if (cache.has(key)) return cache.get(key);
-  const value = JSON.parse(await fs.readFile(fileFor(root, ref), 'utf8')) as unknown;
+  const value = await readArtifact(root, ref);
   if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
   cache.set(key, value);
   return value;

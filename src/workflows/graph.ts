@@ -48,6 +48,18 @@ export const GRAPH_ONE_REQUEST_PER_STEP = 'graph-one-request-per-step';
  */
 export const GRAPH_WAITS_FOR_RETRY = 'graph-waits-for-retry';
 
+/**
+ * The patch after which the offline judge (about a millisecond a function) gets chunks sized to the pool
+ * instead of 25 functions: 20,000 functions were 800 activities, whose round trips, not the judging, set
+ * the pace.
+ */
+export const GRAPH_OFFLINE_CHUNKS = 'graph-offline-chunks';
+
+/** Functions per offline judge activity: about 32 activities for the pool, between 25 and 500 functions. */
+function offlineChunk(functions: number): number {
+  return Math.min(500, Math.max(25, Math.ceil(functions / 32)));
+}
+
 /** Where the graph stands, in the same shape as a conversation's status (so `magnet retry` finds both). */
 const GRAPH_STAGE = 'graph';
 
@@ -61,7 +73,9 @@ export async function buildGraph(
   // An LLM judge gets one activity per function (one request, plus its repair): a transient error then
   // retries that request alone instead of a batch of 25, whose every attempt a flaky provider would fail.
   const perRequest = input.judge.provider === 'llm' && patched(GRAPH_ONE_REQUEST_PER_STEP);
-  const chunk = perRequest ? 1 : (input.chunk ?? 25);
+  const offlineChunks =
+    input.chunk === undefined && input.judge.provider === 'offline' && patched(GRAPH_OFFLINE_CHUNKS);
+  const chunk = perRequest ? 1 : (input.chunk ?? (offlineChunks ? offlineChunk(functions) : 25));
   const parallel = input.parallel ?? (perRequest ? 8 : 4);
   const ranges: [number, number][] = [];
   for (let s = 0; s < functions; s += chunk) ranges.push([s, Math.min(functions, s + chunk)]);

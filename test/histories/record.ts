@@ -19,9 +19,13 @@ const ctx = withClientAndFakeOpenAI();
 it(`records the histories of workflow version ${VERSION ?? '(set MAGNET_HISTORIES_VERSION)'}`, async () => {
   const { client, server } = ctx;
   if (!VERSION || !/^v\d+$/.test(VERSION)) throw new Error('set MAGNET_HISTORIES_VERSION=v<N>');
+  // from v4 on, a run makes a mix of kinds: two multi-turn conversations (one fails a turn and waits), a
+  // single, a parallel and an irrelevance item; the per-turn quality judge runs on every turn (offline rules)
+  const items = Number(VERSION?.slice(1)) >= 4 ? 5 : 4;
   const { home, configFile } = makeRunDir({
     seed: 5,
-    conversations: 4,
+    conversations: items,
+    ...(items === 5 ? { mix: { multi_turn: 2, single: 1, parallel: 1, irrelevance: 1 } } : {}),
     concurrency: { conversations: 2 },
     failedTurns: { waitSeconds: 600 },
     negatives: { samples: 1 },
@@ -54,7 +58,7 @@ it(`records the histories of workflow version ${VERSION ?? '(set MAGNET_HISTORIE
     judgeBroken = false;
     await graph.executeUpdate(retryTurnUpdate, { args: [{}] });
     await until('a conversation waiting', async () => {
-      for (let i = 0; i < 4; i++) {
+      for (let i = 0; i < items; i++) {
         const s = await client.workflow
           .getHandle(conv(i))
           .query(conversationStatusQuery)
@@ -70,7 +74,7 @@ it(`records the histories of workflow version ${VERSION ?? '(set MAGNET_HISTORIE
     await until(
       'the run done, the waiting conversations retried',
       async () => {
-        for (let i = 0; i < 4 && !ended; i++) {
+        for (let i = 0; i < items && !ended; i++) {
           const h = client.workflow.getHandle(conv(i));
           const s = await h.query(conversationStatusQuery).catch(() => undefined);
           if (s?.waiting) await h.executeUpdate(retryTurnUpdate, { args: [{}] }).catch(() => undefined);
@@ -79,7 +83,7 @@ it(`records the histories of workflow version ${VERSION ?? '(set MAGNET_HISTORIE
       },
       480_000,
     );
-    expect((await run.done).conversations).toBe(4);
+    expect((await run.done).conversations).toBe(items);
     const out = path.join(__dirname, VERSION);
     rmSync(out, { recursive: true, force: true });
     mkdirSync(out, { recursive: true });

@@ -92,3 +92,30 @@ it('a run whose graph waits counts it as waiting, and `magnet retry` lets it go 
     expect((await handle.query(progressQuery).catch(() => undefined))?.waiting ?? 0).toBe(0);
   });
 });
+
+it('the offline judge gets chunks sized to the pool: 1,000 functions in 32 activities, not 40', async () => {
+  const log: MockLog = { calls: [], failures: new Map() };
+  const taskQueue = 'graph-offline-chunks';
+  const worker = await mockedWorker(ts.env, taskQueue, log, {
+    selectCandidatesActivity: async () => ({ candidatesRef: 'cands', functions: 1000 }),
+  });
+  const id = 'g3/graph';
+  await worker.runUntil(
+    ts.env.client.workflow.execute(buildGraph, {
+      taskQueue,
+      workflowId: id,
+      args: [
+        {
+          storeDir: '/store',
+          poolRef: 'pool',
+          config: runInput(taskQueue, 'g3', 1, 0).config.graphBuild,
+          outDir: '/out',
+          judge: OFFLINE_ROLES.dependency_judge,
+          taskQueue,
+        },
+      ],
+    }),
+  );
+  const starts = judged(log, id).map((c) => Number(c.slice('judge:'.length)));
+  expect(starts.sort((a, b) => a - b)).toEqual(Array.from({ length: 32 }, (_, i) => i * 32));
+});

@@ -194,11 +194,13 @@ export async function mockedWorker(
   env: TestWorkflowEnvironment,
   taskQueue: string,
   log: MockLog,
+  /** Activities that answer otherwise than the mocks. */
+  overrides: Partial<ReturnType<typeof mockActivities>> = {},
 ): Promise<Worker> {
   return Worker.create({
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await bundleOf(require.resolve('../../src/workflows')),
-    activities: mockActivities(log),
+    activities: { ...mockActivities(log), ...overrides },
   });
 }
