@@ -51,6 +51,8 @@ it('the retried turn of a killed worker sees the conversation state rebuilt on a
       ],
       seed: 5,
       conversations: 1,
+      // the test is about conversations' calls: multi-turn items only (the mix has its own test)
+      mix: { multi_turn: 1 },
       llm: { default: { provider: 'offline' } },
     }),
   );

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
+import { validatePath } from '../src/cli/validate';
 import type { ConversationRecord, ExecutedCall } from '../src/core/conversation';
 import { closeAll } from '../src/tools/mcp/sessions';
 import { memoryEntry, notesEntry } from './helpers/mcp';
@@ -43,6 +44,8 @@ it('MCP pool → graph → conversations executed by the servers, each conversat
       pool: [{ mcp: notesEntry({ inferOutputs: 'all' }) }, { mcp: memoryEntry() }],
       seed: 5,
       conversations: 6,
+      // the test is about conversations' calls: multi-turn items only (the mix has its own test)
+      mix: { multi_turn: 1 },
       concurrency: { conversations: 3 },
       llm: { default: { provider: 'offline' } },
     }),
@@ -51,6 +54,12 @@ it('MCP pool → graph → conversations executed by the servers, each conversat
   const input = await prepare(home, configFile, runId);
   const summary = await runToEnd(client, input);
   expect(summary).toMatchObject({ conversations: 6, failed: 0 });
+  // a pool we did not write (real tools from outside): the SFT export has no invalid call, every call its result
+  const sft = await validatePath(summary.files.sft);
+  expect(sft.map((r) => ({ format: r.format, problems: r.problems }))).toEqual([
+    { format: 'openai', problems: [] },
+  ]);
+  expect(sft[0]?.rows).toBe(6);
 
   const graph = JSON.parse(readFileSync(path.join(input.outDir, 'graph.json'), 'utf8')) as {
     edges: { from: string; to: string }[];

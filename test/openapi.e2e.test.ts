@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
+import { validatePath } from '../src/cli/validate';
 import type { ExecutedCall } from '../src/core/conversation';
 import { indexPool } from '../src/core/pool';
 import { loadPool } from '../src/io/pool-files';
@@ -39,6 +40,8 @@ it('synthesizes conversations whose calls were executed over HTTP, an id made by
       name: 'openapi',
       seed: 3,
       conversations: 6,
+      // the test is about conversations' calls: multi-turn items only (the mix has its own test)
+      mix: { multi_turn: 1 },
       pool: [
         {
           openapi: {
@@ -60,6 +63,12 @@ it('synthesizes conversations whose calls were executed over HTTP, an id made by
 
   const summary = await runToEnd(client, input);
   expect(summary).toMatchObject({ conversations: 6, failed: 0, backend: 'offline' });
+  // a pool we did not write (real tools from outside): the SFT export has no invalid call, every call its result
+  const sft = await validatePath(summary.files.sft);
+  expect(sft.map((r) => ({ format: r.format, problems: r.problems }))).toEqual([
+    { format: 'openai', problems: [] },
+  ]);
+  expect(sft[0]?.rows).toBe(6);
 
   const pool = indexPool(await loadPool(input.poolPaths, input.poolSources));
   const dir = path.join(input.outDir, 'conversations');

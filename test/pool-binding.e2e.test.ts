@@ -77,6 +77,8 @@ it('a user pool named like the built-in functions is never executed by built-in 
       // seed 1: the walks of two of the three conversations are in the user's pool, one in messaging
       seed: 1,
       conversations: 3,
+      // the test is about conversations' calls: multi-turn items only (the mix has its own test)
+      mix: { multi_turn: 1 },
       ops: { walkLength: 4 },
       llm: { default: { provider: 'offline' } },
     }),

@@ -6,8 +6,8 @@ import type { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import type { RunInput } from '../src/core/config';
 import { createWorkers } from '../src/worker';
-import { makeRunDir, prepare, runToEnd } from './helpers/run';
-import { connect, temporalAddress, workflowBundle } from './helpers/temporal';
+import { fakeLlm, makeRunDir, prepare, runToEnd } from './helpers/run';
+import { temporalAddress, withClientAndFakeOpenAI, workflowBundle } from './helpers/temporal';
 
 /**
  * docs/reset.md: a conversation (or a run) is reset to a given turn with Temporal's own
@@ -132,13 +132,13 @@ function afterResetPoint(history: History): { resetEventId: number; after: Histo
   return { resetEventId: num(events[i]?.eventId), after: events.slice(i + 1) };
 }
 
+// every role on the fake OpenAI server: steps of LLM roles are activities with ActivityTaskScheduled events
+// (on the offline backend they are local activities, recorded as markers: see docs/reset.md)
+process.env.MAGNET_FAKE_KEY ??= 'sk-reset-test';
+const ctx = withClientAndFakeOpenAI();
 let client: Client;
-beforeAll(async () => {
-  await workflowBundle();
-  client = await connect();
-});
-afterAll(async () => {
-  await client.connection.close();
+beforeAll(() => {
+  client = ctx.client;
 });
 
 describe('resetting with `temporal workflow reset` (docs/reset.md)', () => {
@@ -146,7 +146,7 @@ describe('resetting with `temporal workflow reset` (docs/reset.md)', () => {
   let input: RunInput;
 
   beforeAll(async () => {
-    const { home, configFile } = makeRunDir({ seed: 11, conversations: 3 });
+    const { home, configFile } = makeRunDir({ seed: 11, conversations: 3, llm: fakeLlm(ctx.server) });
     input = await prepare(home, configFile, runId);
     const summary = await runToEnd(client, input);
     expect(summary.conversations).toBe(3);

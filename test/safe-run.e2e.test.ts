@@ -99,6 +99,8 @@ it('tools that hang, answer 10 MB or fail: the run completes and the turns recor
     JSON.stringify({
       seed: 5,
       conversations: 6,
+      // the test is about conversations' calls: multi-turn items only (the mix has its own test)
+      mix: { multi_turn: 1 },
       pool: [{ openapi: { file: 'things.json', name: 'things', baseURL } }],
       execution: { timeoutSeconds: 1, maxOutputBytes: 100_000 },
       llm: { default: { provider: 'offline' } },
