@@ -5,6 +5,7 @@ import { estimateRun, readEstimate, writeEstimate, type Estimate } from '../src/
 import { countPrompt, countText, loadTokenizers, tokenizerFor } from '../src/estimate/tokens';
 import { formatEstimate } from '../src/cli/estimate';
 import { examplePool } from './helpers/pools';
+import { memoryEntry } from './helpers/mcp';
 import { makeRunDir, prepare } from './helpers/run';
 
 /** A config whose roles all use one (never contacted) OpenAI-compatible provider. */
@@ -138,4 +139,22 @@ describe('magnet estimate', () => {
     expect(mixed.roles.find((r) => r.role === 'nested_judge')).toBeUndefined();
     expect(role(multi, 'nested_judge').requests).toBeGreaterThan(0);
   });
+});
+
+describe('an estimate of a run on an MCP server', () => {
+  it('lists the server tools and asks no simulate request for them (the server executes them)', async () => {
+    const config = llmConfig({
+      pool: [{ mcp: memoryEntry() }],
+      mix: { multi_turn: 1 },
+      conversations: 6,
+      execution: { mode: 'auto' },
+    });
+    const e = await estimateOf(config, 6, 'est-mcp');
+    expect(role(e, 'back_translate').requests).toBeGreaterThan(0);
+    expect(e.roles.find((r) => r.role === 'simulate')?.requests ?? 0).toBe(0);
+    // the same pool as a simulated one: its calls are played by the simulate role
+    const simulated = await estimateOf({ ...config, execution: { mode: 'simulated' } }, 6, 'est-mcp-sim');
+    expect(role(simulated, 'back_translate').requests).toBe(role(e, 'back_translate').requests);
+    expect(role(simulated, 'simulate').requests).toBeGreaterThan(0);
+  }, 60_000);
 });

@@ -134,7 +134,20 @@ export async function estimateRun(input: RunInput, opts: EstimateOptions = {}): 
       { cacheDir: input.cacheDir, ledgerFile: path.join(input.outDir, 'llm-calls.jsonl') },
       input.prompts,
     );
-  const pool = await loadPool(input.poolPaths);
+  // functions of MCP servers and OpenAPI services are listed from their sources (no call is made): the
+  // estimate plays them from their schemas, as it calls nothing outside
+  const loaded = await loadPool(input.poolPaths, input.poolSources ?? []);
+  // (in execution mode `simulated` the simulate role plays them, as every function)
+  const outside = new Set(
+    config.execution.mode === 'simulated'
+      ? []
+      : loaded.functions.filter((f) => f.impl?.kind === 'mcp' || f.impl?.kind === 'http').map((f) => f.name),
+  );
+  const pool = {
+    functions: loaded.functions.map((f) =>
+      outside.has(f.name) ? { ...f, impl: { kind: 'simulated' as const } } : f,
+    ),
+  };
   const index = indexPool(pool);
   const graph = input.graphPath
     ? Graph.parse(await readJson(input.graphPath))
@@ -201,6 +214,7 @@ export async function estimateRun(input: RunInput, opts: EstimateOptions = {}): 
       execution: config.execution.mode,
       negativeSamples: config.negatives.samples,
       studentErrorRate,
+      outside,
     };
     for (const i of sampleIdx) {
       const r = await conversationRequests(

@@ -170,6 +170,8 @@ export interface ConversationEnv {
   execution: ExecutionMode;
   negativeSamples: number;
   studentErrorRate: number;
+  /** Functions executed by MCP servers or OpenAPI services in the run: no simulate request for them. */
+  outside?: ReadonlySet<string>;
 }
 
 /**
@@ -210,7 +212,7 @@ export async function conversationRequests(
         ? async (def: FunctionDef, args: Record<string, unknown>, done: ExecutedCall[]): Promise<unknown> => {
             const t = { function: lite(def), arguments: args, history: historyCalls([...history, ...done]) };
             const output = offline('simulate', t, seed);
-            rec.ask('simulate', t, { output });
+            if (!env.outside?.has(def.name)) rec.ask('simulate', t, { output });
             return output;
           }
         : undefined;
