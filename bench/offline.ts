@@ -69,6 +69,9 @@ export async function offlineBench(opts: OfflineBenchOptions = {}): Promise<void
         pool: 'pool',
         seed: 1,
         conversations,
+        // multi-turn conversations, as the in-process baseline and the figures count them (the mix's
+        // single-turn items are cheaper and would flatter the rate)
+        mix: { multi_turn: 1 },
         concurrency: { conversations: concurrency },
         ...(fake
           ? {
