@@ -6,7 +6,7 @@ import type { FspTurn } from '../core/ops';
 import type { QualityVerdict } from '../core/quality';
 import type { FunctionDef, JsonSchemaT } from '../core/pool';
 import { createRng, deriveSeed } from '../core/rng';
-import { words } from '../core/text';
+import { tokens, words } from '../core/text';
 import { coerceValue, renderValue, userValue } from './values';
 
 /**
@@ -356,9 +356,7 @@ const STOP = new Set([
 /** Word stems of a text (4+ letters, a few suffixes off), for the loose "does it ask for this" match. */
 function stems(text: string): Set<string> {
   return new Set(
-    words(text)
-      .toLowerCase()
-      .split(/[^a-z0-9]+/)
+    tokens(text)
       .filter((w) => w.length >= 4 && !STOP.has(w))
       .map((w) => w.replace(/(ing|ed|es|s)$/, '')),
   );
