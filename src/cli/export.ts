@@ -51,18 +51,18 @@ export function parseFormats(values: readonly string[]): ExportFormat[] {
   return [...out];
 }
 
-export async function exportRun(
-  run: string,
-  opts: {
-    format: string[];
-    split: number;
-    out?: string;
-    pool?: string[];
-    seed: number;
-    license: string;
-    dedup?: boolean;
-  },
-): Promise<ExportResult> {
+/** `magnet export`'s options, as the command line gives them. */
+export interface ExportRunOptions {
+  format: string[];
+  split: number;
+  out?: string;
+  pool?: string[];
+  seed: number;
+  license: string;
+  dedup?: boolean;
+}
+
+export async function exportRun(run: string, opts: ExportRunOptions): Promise<ExportResult> {
   if (!(opts.split > 0 && opts.split <= 1))
     throw new ConfigError(`--split ${opts.split}: expected a share in (0, 1]`);
   const runDir = await runDirOf(run);

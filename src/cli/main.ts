@@ -12,7 +12,7 @@ import { buildGraphFile, buildGraphWithConfig, printPaths } from './graph';
 import { drawGraphFile, evalGraphFile, showGraphFunction } from './graph-inspect';
 import { nonNegativeInt, positiveInt, repeatableOption, setOption, typedOption } from './options';
 import { exitCodeOf, printRetry, printStatus, printSummary } from './report';
-import { exportRun, shareOf } from './export';
+import { exportRun, shareOf, type ExportRunOptions } from './export';
 import { printValidation, validatePath } from './validate';
 import { DEFAULT_SPLIT, EXPORT_FORMATS, VALIDATE_FORMATS } from '../export/formats';
 import { attachRun, launchRun, prepareRun, writeRunReport } from './run';
@@ -405,22 +405,9 @@ have ended; a conversation still waiting is retried with "magnet retry". This pr
         `\n\nStreams the records (bounded memory). With a split below 1, bfcl holds the validation conversations only.
 Provenance (backend, models, seed) goes into <file>.provenance.jsonl beside each file, into the hf rows and card.`,
     )
-    .action(
-      async (
-        run: string,
-        o: {
-          format: string[];
-          split: number;
-          out?: string;
-          pool?: string[];
-          seed: number;
-          license: string;
-          dedup?: boolean;
-        },
-      ) => {
-        await exportRun(run, o);
-      },
-    );
+    .action(async (run: string, o: ExportRunOptions) => {
+      await exportRun(run, o);
+    });
 
   magnet
     .command('validate')
