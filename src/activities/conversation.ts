@@ -254,24 +254,14 @@ export async function executeActivity(input: {
       input.scopeKey ?? `${input.poolRef}/${input.seed}`,
       input.limits,
     );
-    // the reference answer becomes training data: only calls whose arguments fit are made (strict)
-    // outside calls may take a while (a server started, its state rebuilt, a hung one restarted): heartbeat,
-    // so a live worker keeps the step and a dead one's step moves elsewhere within the heartbeat timeout
-    const beat = external ? setInterval(() => heartbeat(), 5_000) : undefined;
+    // the reference answer becomes training data: only calls whose arguments fit are made (strict). An outside
+    // call may take a while (a server started, its state rebuilt, a hung one restarted): safeCall heartbeats
+    // while it waits (external.heartbeat), so a live worker keeps the step and a dead one's moves elsewhere
     const {
       calls,
       states: next,
       skipped,
-    } = await executeTurn(
-      input.calls,
-      pool,
-      states,
-      input.seed,
-      input.mode,
-      simulate,
-      true,
-      external,
-    ).finally(() => clearInterval(beat));
+    } = await executeTurn(input.calls, pool, states, input.seed, input.mode, simulate, true, external);
     return {
       callsRef: await putJson(input.storeDir, calls),
       stateRef: await putJson(input.storeDir, next),
