@@ -156,6 +156,8 @@ beforeAll(async () => {
     seed: 23,
     conversations: PLANNED,
     concurrency: { conversations: 8 },
+    // the checks below compare the export with the records line by line: keep repeated queries
+    quality: { dedup: false },
     llm: {
       providers: { fake: { kind: 'openai', baseURL: `${proxy.url}/v1`, apiKeyEnv: 'MAGNET_FAKE_KEY' } },
       default: { provider: 'fake', model: 'm1' },

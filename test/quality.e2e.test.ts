@@ -5,8 +5,9 @@ import { ConversationRecord } from '../src/core/conversation';
 import { normaliseQuery } from '../src/core/quality';
 import { recordFiles } from '../src/export/stream';
 import type { OpenAIChatExample } from '../src/export/openai';
+import { magnetCli } from './helpers/cli';
 import { fakeLlm, makeRunDir, prepare, readRecords, runToEnd } from './helpers/run';
-import { withClientAndFakeOpenAI } from './helpers/temporal';
+import { temporalAddress, withClientAndFakeOpenAI } from './helpers/temporal';
 
 /**
  * The per-turn quality filter and the removal of repeated queries, end to end: a teacher (on the fake OpenAI
@@ -32,7 +33,8 @@ it('cuts a conversation at a turn whose answer invents a value, removes repeated
       default: { provider: 'offline' },
       roles: { teacher: { provider: 'fake', model: 'm1' } },
     },
-    quality: { threshold: 0.5, onLow: 'cut', dedup: true },
+    // dedup is not set: repeated queries are left out of the exports by default
+    quality: { threshold: 0.5, onLow: 'cut' },
   });
   server.setScript((req) => {
     const task = req.input as { turnIndex?: number; steps?: unknown[] } | undefined;
@@ -89,4 +91,23 @@ it('cuts a conversation at a turn whose answer invents a value, removes repeated
   expect(exported.length).toBe(queries.length - report.duplicates!.turns - report.duplicates!.dependents);
   for (const q of exported) expect(queries).toContain(q);
   expect(readFileSync(summary.files.sft, 'utf8')).not.toContain(INVENTED);
+
+  // magnet export: as the run did by default; --no-dedup keeps every turn of the records
+  const env = { TEMPORAL_ADDRESS: temporalAddress(), MAGNET_HOME: home };
+  const userTurns = async (args: string[], out: string): Promise<number> => {
+    const r = await magnetCli(
+      ['export', input.outDir, '--format', 'openai', '--split', '1', '--out', out, ...args],
+      env,
+    );
+    expect({ code: r.code, err: r.stderr }).toMatchObject({ code: 0 });
+    return readFileSync(path.join(out, 'openai', 'train.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .reduce(
+        (n, l) => n + (JSON.parse(l) as OpenAIChatExample).messages.filter((m) => m.role === 'user').length,
+        0,
+      );
+  };
+  expect(await userTurns([], path.join(home, 'again'))).toBe(exported.length);
+  expect(await userTurns(['--no-dedup'], path.join(home, 'all'))).toBe(queries.length);
 }, 300_000);

@@ -109,8 +109,11 @@ describe('synthesis run on a real Temporal dev server (offline backend)', () => 
     );
     const report = JSON.parse(readFileSync(path.join(outDir, 'report.json'), 'utf8')) as {
       conversations: number;
+      duplicates: { applied: boolean; turns: number };
     };
     expect(report.conversations).toBe(16);
+    // repeated queries are left out of the exports by default (none repeats in these 16: the lines match)
+    expect(report.duplicates).toMatchObject({ applied: true, turns: 0 });
     expect(existsSync(path.join(outDir, 'graph.json'))).toBe(true);
   });
 

@@ -51,6 +51,17 @@ export function parseFormats(values: readonly string[]): ExportFormat[] {
   return [...out];
 }
 
+/**
+ * Whether the run left repeated queries out of its own exports (its report says), so a re-export without
+ * --dedup / --no-dedup matches them; on, as the config's default, when the run has no report yet.
+ */
+async function runDedup(runDir: string): Promise<boolean> {
+  const report = (await readJson(runLayout(runDir).report).catch(() => undefined)) as
+    { duplicates?: { applied?: unknown } } | undefined;
+  const applied = report?.duplicates?.applied;
+  return typeof applied === 'boolean' ? applied : true;
+}
+
 /** `magnet export`'s options, as the command line gives them. */
 export interface ExportRunOptions {
   format: string[];
@@ -77,7 +88,7 @@ export async function exportRun(run: string, opts: ExportRunOptions): Promise<Ex
     split: opts.split,
     seed: opts.seed,
     license: opts.license,
-    dedup: opts.dedup ?? false,
+    dedup: opts.dedup ?? (await runDedup(runDir)),
   });
   printExport(result, outDir);
   return result;

@@ -394,7 +394,11 @@ have ended; a conversation still waiting is retried with "magnet retry". This pr
     .option('--license <id>', 'licence the dataset card states (a Hugging Face licence id)', 'unknown')
     .option(
       '--dedup',
-      'leave out turns whose user query repeats an earlier one (as the run config quality.dedup does)',
+      "leave out turns whose user query repeats an earlier one (default: as the run's quality.dedup did)",
+    )
+    .option(
+      '--no-dedup',
+      'keep every turn, repeated queries too: the exports match the records line for line',
     )
     .addHelpText(
       'after',

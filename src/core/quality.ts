@@ -33,9 +33,11 @@ export const QualityConfig = z
     onLow: z.enum(['drop_turn', 'cut']).default('drop_turn'),
     /**
      * Remove turns whose user query repeats an earlier one of the run (normalised exact match), from the
-     * exports; the records keep them. Off by default: the records then match the exports line for line.
+     * exports; the records keep them. On by default: a repeated query teaches nothing new and weighs the
+     * trained model towards it (the paper's filter removes them too). false keeps every turn, so the exports
+     * match the records line for line.
      */
-    dedup: z.boolean().default(false),
+    dedup: z.boolean().default(true),
   })
   .strict();
 export type QualityConfig = z.infer<typeof QualityConfig>;
