@@ -65,7 +65,11 @@ async function runCase(functions: number, sameCategory: boolean): Promise<void> 
     let runId = '';
     let heap = 0;
     let external = 0;
+    // MAGNET_BENCH_GRAPH_TRACE=gc collects first (with --expose-gc): the heap that is live, not garbage
+    const collect = process.env.MAGNET_BENCH_GRAPH_TRACE === 'gc' ? (globalThis.gc ?? undefined) : undefined;
+    let ticks = 0;
     const sampler = setInterval(() => {
+      if (collect && ++ticks % 8 === 0) collect();
       const m = process.memoryUsage();
       if (process.env.MAGNET_BENCH_GRAPH_TRACE)
         process.stderr.write(
@@ -153,9 +157,13 @@ async function stepTimes(address: string, runId: string): Promise<CaseResult['st
 
 function runChild(functions: number, sameCategory: boolean, timeoutS: number): Promise<CaseResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [__filename, '--case', String(functions), String(sameCategory)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [...process.execArgv, __filename, '--case', String(functions), String(sameCategory)],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const t0 = Date.now();
