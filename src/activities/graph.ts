@@ -13,7 +13,7 @@ import { ROLES, runRole } from '../roles';
 import { lite } from '../roles/common';
 import type { FunctionDef } from '../core/pool';
 import { heartbeat } from '@temporalio/activity';
-import { getJson, putJson, type Ref } from '../io/artifacts';
+import { getJson, putJson, readArtifact, type Ref } from '../io/artifacts';
 import { writeAtomic } from '../io/files';
 import { runLayout } from '../io/run-layout';
 import { nonRetryableOn } from './errors';
@@ -99,7 +99,10 @@ export async function assembleGraphActivity(input: {
   const index = await poolIndex(input.storeDir, input.poolRef);
   const candidates = (await getJson(input.storeDir, input.candidatesRef)) as Record<string, string[]>;
   const edges: Edge[] = [];
-  for (const ref of input.edgeRefs) edges.push(...Edge.array().parse(await getJson(input.storeDir, ref)));
+  // read afresh, not through getJson's cache: each chunk is read once here, and a big pool's chunks would
+  // otherwise stay in memory twice (as read and as parsed) long after the graph is built
+  for (const ref of input.edgeRefs)
+    for (const e of Edge.array().parse(await readArtifact(input.storeDir, ref))) edges.push(e);
   const graph = assembleGraph([...index.values()], candidates, edges, input.config, input.judge);
   const layout = runLayout(input.outDir);
   await writeAtomic(layout.graph, JSON.stringify(graph, null, 1));
