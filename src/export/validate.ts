@@ -1,5 +1,6 @@
-import Ajv, { type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
 import type { ValidateFormat } from './formats';
+import { validatorFor } from '../tools/validators';
 import { parsePyCall, PyParseError } from './pyparse';
 
 /**
@@ -11,7 +12,6 @@ import { parsePyCall, PyParseError } from './pyparse';
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const ajv = new Ajv({ allErrors: false, strict: false });
 const compiled = new Map<string, ValidateFunction | string>();
 
 /** Why `args` does not fit `schema`, or undefined. Schemas are compiled once per distinct text. */
@@ -20,7 +20,7 @@ function schemaProblem(schema: unknown, args: unknown): string | undefined {
   let v = compiled.get(key);
   if (v === undefined) {
     try {
-      v = ajv.compile(isObj(schema) ? schema : {});
+      v = validatorFor(isObj(schema) ? schema : {});
     } catch (e) {
       v = `its parameters are not a valid JSON schema (${(e as Error).message})`;
     }

@@ -1,4 +1,3 @@
-import Ajv, { type ValidateFunction } from 'ajv';
 import { FailureType } from '../core/failures';
 import type { ArgSource, AssistantTurn, ExecutedCall, PlannedCall } from '../core/conversation';
 import { fieldMatch, outputFields } from '../core/graph';
@@ -7,6 +6,7 @@ import type { QualityVerdict } from '../core/quality';
 import type { FunctionDef, JsonSchemaT } from '../core/pool';
 import { createRng, deriveSeed } from '../core/rng';
 import { tokens, words } from '../core/text';
+import { validatorFor } from '../tools/validators';
 import { coerceValue, renderValue, userValue } from './values';
 
 /**
@@ -88,16 +88,8 @@ function planSources(
   });
 }
 
-const ajv = new Ajv({ strict: false });
-const validators = new WeakMap<object, ValidateFunction>();
-
 function fits(schema: JsonSchemaT, value: unknown): boolean {
-  let v = validators.get(schema);
-  if (!v) {
-    v = ajv.compile(schema);
-    validators.set(schema, v);
-  }
-  return v(value);
+  return validatorFor(schema)(value);
 }
 
 function typeOfSchema(s: JsonSchemaT): string | undefined {

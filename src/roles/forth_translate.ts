@@ -1,11 +1,9 @@
-import Ajv from 'ajv';
 import { z } from 'zod';
 import type { PlannedCall } from '../core/conversation';
 import { offlineForthTranslate } from '../llm/offline';
+import { validatorFor } from '../tools/validators';
 import { turnContext, TurnTask } from './common';
 import { defineRole } from './spec';
-
-const ajv = new Ajv({ allErrors: false, strict: false });
 
 const Input = TurnTask.extend({ query: z.string() });
 /** An argument is a value, or `{"$from": "<call id>.<field>"}` for an output of an earlier call of the turn. */
@@ -66,7 +64,7 @@ function toPlannedCalls(task: z.infer<typeof Input>, out: z.infer<typeof Output>
     }
     const missing = def.parameters.required.find((p) => !(p in args) && !(p in refs));
     if (missing) return `${c.name}: required argument "${missing}" is missing`;
-    const validate = ajv.compile({
+    const validate = validatorFor({
       ...def.parameters,
       required: def.parameters.required.filter((p) => !(p in refs)),
     });

@@ -1,4 +1,3 @@
-import Ajv, { type ValidateFunction } from 'ajv';
 import type { ExecutedCall, PlannedCall } from '../core/conversation';
 import type { FunctionDef, ToolSource } from '../core/pool';
 import { deriveSeed } from '../core/rng';
@@ -8,27 +7,15 @@ import { callHttp } from './openapi/execute';
 import { safeCall, type CallLimits } from './safe';
 import { simulateOutput } from './simulate';
 import { ToolError, type ExecScope, type Json } from './types';
+import { validatorFor } from './validators';
 
 export type ExecutionMode = 'auto' | 'builtin' | 'simulated';
-
-const ajv = new Ajv({ allErrors: false, strict: false });
-const validators = new WeakMap<object, ValidateFunction>();
-
-/** A schema's compiled validator, compiled once per schema object (pools are loaded once per worker). */
-function validatorOf(schema: object): ValidateFunction {
-  let validate = validators.get(schema);
-  if (!validate) {
-    validate = ajv.compile(schema);
-    validators.set(schema, validate);
-  }
-  return validate;
-}
 
 /** Tool outputs come from outside the pipeline: check them against the declared output schema. */
 export function checkOutput(def: FunctionDef, output: unknown): string | undefined {
   // an inferred schema is magnet's guess from a sample output, for the graph: no contract to hold a tool to
   if (!def.output || def.outputOrigin === 'inferred') return undefined;
-  const validate = validatorOf(def.output);
+  const validate = validatorFor(def.output);
   if (validate(output)) return undefined;
   const e = validate.errors?.[0];
   return `output does not match the output schema of ${def.name}: ${e?.instancePath || '/'} ${e?.message ?? ''}`.trim();
@@ -78,7 +65,7 @@ export interface TurnExecution {
 
 /** Why `args` do not fit `def`'s parameters (a required one missing, a wrong type), or undefined. */
 export function argumentProblem(def: FunctionDef, args: Record<string, unknown>): string | undefined {
-  const validate = validatorOf(def.parameters);
+  const validate = validatorFor(def.parameters);
   if (validate(args)) return undefined;
   const e = validate.errors?.[0];
   const missing = (e?.params as { missingProperty?: string } | undefined)?.missingProperty;
