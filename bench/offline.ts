@@ -11,6 +11,7 @@
  */
 import { cpSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
@@ -93,11 +94,23 @@ export async function offlineBench(opts: OfflineBenchOptions = {}): Promise<void
     };
     // every activity execution, local or not, passes here: the activities/s figure
     let activityCount = 0;
-    const countActivities: ActivityInterceptorsFactory = () => ({
+    // per activity type: executions, time from scheduled to started (queueing: the server, pollers, slots)
+    // and time running (the step itself): where a step's time goes
+    const steps = new Map<string, { n: number; waitMs: number; runMs: number }>();
+    const countActivities: ActivityInterceptorsFactory = (ctx) => ({
       inbound: {
-        execute: (i, next) => {
+        execute: async (i, next) => {
           activityCount++;
-          return next(i);
+          const t = Date.now();
+          const s = steps.get(ctx.info.activityType) ?? { n: 0, waitMs: 0, runMs: 0 };
+          steps.set(ctx.info.activityType, s);
+          s.n++;
+          if (!ctx.info.isLocal) s.waitMs += Math.max(0, t - ctx.info.currentAttemptScheduledTimestampMs);
+          try {
+            return await next(i);
+          } finally {
+            s.runMs += Date.now() - t;
+          }
         },
       },
     });
@@ -108,6 +121,9 @@ export async function offlineBench(opts: OfflineBenchOptions = {}): Promise<void
       options: { maxConcurrentWorkflowTaskExecutions: 64, interceptors: { activity: [countActivities] } },
     });
     const t0 = Date.now();
+    // how late the process's event loop runs what is due: steps, pollers and the fake share it
+    const lag = monitorEventLoopDelay({ resolution: 10 });
+    lag.enable();
     let peakRss = 0;
     // RSS when a fifth of the conversations and when all have ended (2,000 and 10,000 in the memory bench)
     const rssAt = new Map<number, number>();
@@ -184,6 +200,21 @@ export async function offlineBench(opts: OfflineBenchOptions = {}): Promise<void
     );
     console.log(
       `Temporal (dev server${fake ? ', every role on a zero-latency fake OpenAI server' : ', offline roles'}): ${seconds.toFixed(1)} s, ${perSecond.toFixed(2)} conversations/s, ${(activityCount / seconds).toFixed(1)} activities/s (${activityCount} activities, concurrency ${concurrency})`,
+    );
+    lag.disable();
+    console.log(
+      `event loop delay of the worker process: mean ${(lag.mean / 1e6).toFixed(1)} ms, p99 ${(lag.percentile(99) / 1e6).toFixed(0)} ms, max ${(lag.max / 1e6).toFixed(0)} ms`,
+    );
+    console.log(
+      `activity time (mean per execution: scheduled to started for normal activities, then running): ${[
+        ...steps,
+      ]
+        .sort((x, y) => y[1].n - x[1].n)
+        .map(
+          ([type, s]) =>
+            `${type.replace(/Activity$/, '')} ${s.n}× ${(s.waitMs / s.n).toFixed(0)}+${(s.runMs / s.n).toFixed(0)} ms`,
+        )
+        .join(', ')}`,
     );
     if (opts.baseline !== false && !opts.llm && baselineN > 0) {
       // the run's own pool and graph (content-addressed: the same refs the run used)
