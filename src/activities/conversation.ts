@@ -14,7 +14,7 @@ import { FailureType } from '../core/failures';
 import { outEdges } from '../core/graph';
 import type { Fsp, OpsConfig } from '../core/ops';
 import type { Kind } from '../core/mix';
-import { planConversation, sampleWalk, type Plan } from '../core/plan';
+import { offeredAt, planConversation, sampleWalk, type Plan } from '../core/plan';
 import { planSingleTurn } from '../core/single-turn';
 import { deriveSeed } from '../core/rng';
 import { addUsage, NO_USAGE, type Usage } from '../llm/client';
@@ -348,6 +348,7 @@ export async function writeConversationActivity(input: {
       labels: fspTurn.labels,
       functions: fspTurn.functions,
       missing: fspTurn.missing,
+      ...(fspTurn.adds ? { adds: fspTurn.adds } : {}),
       query: t.query,
       calls: t.callsRef ? await loadCalls(input.storeDir, t.callsRef) : [],
       assistant: t.assistant,
@@ -363,7 +364,12 @@ export async function writeConversationActivity(input: {
     beat();
   }
   if (input.poolRef)
-    refuseInvalidCalls(input.id, turns, input.tools, await poolIndex(input.storeDir, input.poolRef));
+    refuseInvalidCalls(
+      input.id,
+      turns,
+      (turn) => offeredAt(input.fsp, input.tools, turn),
+      await poolIndex(input.storeDir, input.poolRef),
+    );
   // the quality filter: low turns (and what depends on them) leave the record; the record says which and why
   let quality: QualityRecord | undefined;
   if (input.quality) {
@@ -418,14 +424,16 @@ export async function writeConversationActivity(input: {
 function refuseInvalidCalls(
   id: string,
   turns: TurnRecord[],
-  tools: readonly string[],
+  /** The tools offered at a turn (a function a later turn adds is not offered before it). */
+  toolsAt: (turn: number) => readonly string[],
   pool: ReadonlyMap<string, FunctionDef>,
 ): void {
   for (const t of turns) {
+    const tools = toolsAt(t.index);
     for (const c of t.calls) {
       const def = pool.get(c.name);
       const problem = !tools.includes(c.name)
-        ? `${c.name} is not among the offered tools`
+        ? `${c.name} is not among the tools offered at this turn`
         : !def
           ? `${c.name} is not in the pool`
           : (argumentProblem(def, c.arguments) ??
