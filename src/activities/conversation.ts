@@ -3,6 +3,7 @@ import { ApplicationFailure, Context, heartbeat } from '@temporalio/activity';
 import {
   callSteps,
   ConversationRecord,
+  recordStats,
   ExecutedCall,
   type AssistantTurn,
   type NegativeFailure,
@@ -381,7 +382,6 @@ export async function writeConversationActivity(input: {
     const gone = new Set(f.dropped.map((d) => d.turn));
     turns = turns.filter((t) => !gone.has(t.index));
   }
-  const calls = turns.flatMap((t) => t.calls);
   const record = ConversationRecord.parse({
     id: input.id,
     runId: input.runId,
@@ -390,12 +390,7 @@ export async function writeConversationActivity(input: {
     fsp: input.fsp,
     tools: input.tools,
     turns,
-    stats: {
-      turns: turns.length,
-      calls: calls.length,
-      failedCalls: calls.filter((c) => c.error).length,
-      negatives: turns.reduce((n, t) => n + t.negatives.length, 0),
-    },
+    stats: recordStats(turns),
     ...(input.negativeFailures?.length ? { negativeFailures: input.negativeFailures } : {}),
     ...(quality ? { quality } : {}),
     provenance: {
@@ -433,7 +428,7 @@ function refuseInvalidCalls(
     for (const c of t.calls) {
       const def = pool.get(c.name);
       const problem = !tools.includes(c.name)
-        ? `${c.name} is not among the tools offered at this turn`
+        ? `${c.name} is not among the offered tools at this turn`
         : !def
           ? `${c.name} is not in the pool`
           : (argumentProblem(def, c.arguments) ??

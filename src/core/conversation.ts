@@ -117,6 +117,17 @@ export const ConversationRecord = z.object({
 });
 export type ConversationRecord = z.infer<typeof ConversationRecord>;
 
+/** A record's stats over the turns it holds. */
+export function recordStats(turns: readonly TurnRecord[]): ConversationRecord['stats'] {
+  const calls = turns.flatMap((t) => t.calls);
+  return {
+    turns: turns.length,
+    calls: calls.length,
+    failedCalls: calls.filter((c) => c.error).length,
+    negatives: turns.reduce((n, t) => n + t.negatives.length, 0),
+  };
+}
+
 export function conversationId(runId: string, index: number): string {
   return `${runId}/conv-${String(index).padStart(5, '0')}`;
 }
