@@ -1,13 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
 import type { RunSummary } from '../src/activities/export';
 import { validatePath } from '../src/cli/validate';
 import { EXPORT_FORMATS } from '../src/export/formats';
 import type { OpenAIChatExample } from '../src/export/openai';
 import { toolsAtTurn } from '../src/export/rows';
 import { makeRunDir, prepare, readRecords, runToEnd } from './helpers/run';
-import { connect, workflowBundle } from './helpers/temporal';
+import { withClient } from './helpers/temporal';
 
 /**
  * ops.provideFuncProb end to end on the offline backend: every conversation gets a miss_func turn, and the
@@ -15,14 +14,7 @@ import { connect, workflowBundle } from './helpers/temporal';
  * query restates). Records, exports (valid, one tool list per row that never offers a declined tool, BFCL's
  * missed_function) and the planned vs realised rate in report.json.
  */
-let client: Client;
-beforeAll(async () => {
-  await workflowBundle();
-  client = await connect();
-});
-afterAll(async () => {
-  await client.connection.close();
-});
+const ctx = withClient();
 
 it('a later turn provides the missing function: records, valid exports, realised rate', async () => {
   const n = 4;
@@ -35,7 +27,7 @@ it('a later turn provides the missing function: records, valid exports, realised
     llm: { default: { provider: 'offline' } },
   });
   const input = await prepare(home, configFile, `provides-${process.pid}-${Date.now()}`);
-  const summary = await runToEnd(client, input);
+  const summary = await runToEnd(ctx.client, input);
   expect(summary.failed).toBe(0);
 
   // records (checkRecord: each call's tool is offered at its turn, the missing one is not at the miss_func turn)
