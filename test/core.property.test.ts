@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { buildGraphOffline, GraphConfig, outEdges, type Graph } from '../src/core/graph';
 import { applyInsert, applyMerge, applySplit, OpsConfig, type FspTurn } from '../src/core/ops';
-import { planConversation } from '../src/core/plan';
+import { offeredAt, planConversation } from '../src/core/plan';
 import { indexPool, type FunctionDef } from '../src/core/pool';
 import { createRng, deriveSeed } from '../src/core/rng';
 import { randomWalk } from '../src/core/walk';
@@ -213,6 +213,61 @@ describe('node operations', () => {
     );
     expect(none.split).toBe('none');
     expect(none.wanted).toBeDefined();
+  });
+
+  it('provideFuncProb: 1 adds a turn after each miss_func turn that offers and calls its function; 0 adds none', () => {
+    const pool = examplePool();
+    const index = indexPool({ functions: pool });
+    const g = buildGraphOffline(pool, graphConfig);
+    let provided = 0;
+    for (let s = 0; s < 300; s++) {
+      const input = { graph: g, pool: index, seed: deriveSeed(7, s), distractors: 3 };
+      const base = planConversation({ ...input, ops: { ...ops, splitProb: 1 } });
+      const none = planConversation({ ...input, ops: { ...ops, splitProb: 1, provideFuncProb: 0 } });
+      const all = planConversation({ ...input, ops: { ...ops, splitProb: 1, provideFuncProb: 1 } });
+      // 0 is the option's absence: the very same plan
+      expect(none).toEqual(base);
+      expect(none.fsp.turns.some((t) => t.labels.includes('provides_function'))).toBe(false);
+      const m = base.fsp.turns.findIndex((t) => t.missing?.kind === 'miss_func');
+      if (m < 0) {
+        expect(all).toEqual(base);
+        continue;
+      }
+      provided++;
+      const missing = base.fsp.turns[m]?.missing?.function as string;
+      const p = all.fsp.turns[m + 1] as FspTurn;
+      expect(p).toEqual({
+        functions: [{ name: missing, via: 'walk' }],
+        labels: ['provides_function'],
+        adds: [missing],
+      });
+      expect(all.fsp.trace).toEqual({ ...base.fsp.trace, providesFunction: true });
+      // the rest of the plan is untouched: the same turns around it, the same distractors, plus the function
+      expect([...all.fsp.turns.slice(0, m + 1), ...all.fsp.turns.slice(m + 2)]).toEqual(base.fsp.turns);
+      expect(all.tools).toEqual([...base.tools, missing].sort());
+      // offered from the providing turn on, never before it
+      for (let h = 0; h < all.fsp.turns.length; h++)
+        expect(offeredAt(all.fsp, all.tools, h).includes(missing)).toBe(h > m);
+      expect(offeredAt(all.fsp, all.tools, m)).toEqual(base.tools);
+      // a record without the providing turn never offers the function
+      const kept = new Set(all.fsp.turns.map((_, i) => i).filter((i) => i !== m + 1));
+      expect(offeredAt(all.fsp, all.tools, all.fsp.turns.length - 1, kept)).toEqual(base.tools);
+    }
+    expect(provided).toBeGreaterThan(50);
+  });
+
+  it('applySplit draws the provide chance only for a miss_func split', () => {
+    const pool = indexPool({ functions: examplePool() });
+    const [a] = [...pool.keys()].sort() as [string];
+    const turns: FspTurn[] = [{ functions: [{ name: a, via: 'walk' }], labels: ['walk'] }];
+    const cfg = { splitProb: 1, missFuncProb: 0, provideFuncProb: 1 };
+    const params = applySplit(turns, pool, new Map(), createRng(1), cfg);
+    expect(params.provides).toBeUndefined();
+    expect(params.turns.map((t) => t.labels)).toEqual([['miss_params'], ['walk', 'provides_missing']]);
+    const func = applySplit(turns, pool, new Map(), createRng(1), { ...cfg, missFuncProb: 1 });
+    expect(func.provides).toBe(true);
+    expect(func.turns.map((t) => t.labels)).toEqual([['walk'], ['miss_func'], ['provides_function']]);
+    expect(func.turns[2]?.adds).toEqual([func.turns[1]?.missing?.function]);
   });
 
   it('applies Split and its kinds at the configured rates on the example pool', () => {

@@ -31,3 +31,23 @@ it('counts the Splits that could not be applied as drawn, and why', () => {
   expect(rates.split_miss_func_share).toMatchObject({ realised: 0.5, basis: 2, unapplied: { count: 1 } });
   expect(rates.merge?.unapplied).toBeUndefined();
 });
+
+it('reports the provided-function share over miss_func splits when the config asks for it', () => {
+  const base = { mergeBoundaries: 2, merges: 0, insertsShort: 0, insertsLong: 0 };
+  let t = NO_TRACE;
+  t = addTrace(t, { ...base, split: 'miss_func', providesFunction: true });
+  t = addTrace(t, { ...base, split: 'miss_func' });
+  t = addTrace(t, { ...base, split: 'miss_params' });
+  const asked = Object.fromEntries(
+    opRates(t, OpsConfig.parse({ provideFuncProb: 0.7 })).map((r) => [r.op, r]),
+  );
+  expect(asked.provide_func_share).toMatchObject({
+    planned: 0.7,
+    realised: 0.5,
+    basis: 2,
+    of: 'miss_func splits',
+  });
+  // not asked for and never happened (every run before the option): the list is what it was
+  const runs = opRates(addTrace(NO_TRACE, { ...base, split: 'miss_func' }), OpsConfig.parse({}));
+  expect(runs.map((r) => r.op)).toEqual(['merge', 'insert_long_share', 'split', 'split_miss_func_share']);
+});

@@ -101,7 +101,8 @@ describe('strict execution (the reference answer)', () => {
 });
 
 describe('the record writer, the last guard', () => {
-  async function write(calls: unknown[]): Promise<unknown> {
+  /** `addedLater`: a second turn adds the function (ops.provideFuncProb), so the first may not call it. */
+  async function write(calls: unknown[], addedLater = false): Promise<unknown> {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'magnet-writer-'));
     const storeDir = path.join(dir, 'store');
     const { poolRef } = await loadPoolActivity({ poolPaths: [EXAMPLE_POOL_DIR], storeDir });
@@ -115,7 +116,18 @@ describe('the record writer, the last guard', () => {
       seed: 1,
       fsp: {
         walk: ['estimate_travel_time'],
-        turns: [{ functions: [{ name: 'estimate_travel_time', via: 'walk' }], labels: ['walk'] }],
+        turns: [
+          { functions: [{ name: 'estimate_travel_time', via: 'walk' }], labels: ['walk'] },
+          ...(addedLater
+            ? [
+                {
+                  functions: [{ name: 'estimate_travel_time', via: 'walk' as const }],
+                  labels: ['provides_function' as const],
+                  adds: ['estimate_travel_time'],
+                },
+              ]
+            : []),
+        ],
         trace: { mergeBoundaries: 0, merges: 0, insertsShort: 0, insertsLong: 0, split: 'none' },
       },
       tools: ['estimate_travel_time'],
@@ -125,7 +137,7 @@ describe('the record writer, the last guard', () => {
           callsRef: await putJson(storeDir, calls),
           assistant: { steps: ['Let me estimate.'], final: 'About 1h 30m.' },
         },
-      ],
+      ].flatMap((t) => (addedLater ? [t, t] : [t])),
       provenance: { backend: 'offline', models: {} },
       poolRef,
     };
@@ -153,8 +165,14 @@ describe('the record writer, the last guard', () => {
       made({ city: 'Rome' }, 'get_weather'),
       /get_weather is not among the offered tools/,
     ],
-  ])('refuses %s (InvalidCall, naming the turn and call)', async (_what, call, reason) => {
-    const err = (await write([call]).catch((e: unknown) => e)) as ApplicationFailure;
+    [
+      'a tool a later turn adds',
+      made({ distance: 120, mode: 'car' }),
+      /not among the offered tools at this turn/,
+    ],
+  ])('refuses %s (InvalidCall, naming the turn and call)', async (what, call, reason) => {
+    const later = what === 'a tool a later turn adds';
+    const err = (await write([call], later).catch((e: unknown) => e)) as ApplicationFailure;
     expect(err).toBeInstanceOf(ApplicationFailure);
     expect(err.type).toBe('InvalidCall');
     expect(err.nonRetryable).toBe(true);

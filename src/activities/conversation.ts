@@ -3,6 +3,7 @@ import { ApplicationFailure, Context, heartbeat } from '@temporalio/activity';
 import {
   callSteps,
   ConversationRecord,
+  recordStats,
   ExecutedCall,
   type AssistantTurn,
   type NegativeFailure,
@@ -14,7 +15,7 @@ import { FailureType } from '../core/failures';
 import { outEdges } from '../core/graph';
 import type { Fsp, OpsConfig } from '../core/ops';
 import type { Kind } from '../core/mix';
-import { planConversation, sampleWalk, type Plan } from '../core/plan';
+import { offeredAt, planConversation, sampleWalk, type Plan } from '../core/plan';
 import { planSingleTurn } from '../core/single-turn';
 import { deriveSeed } from '../core/rng';
 import { addUsage, NO_USAGE, type Usage } from '../llm/client';
@@ -348,6 +349,7 @@ export async function writeConversationActivity(input: {
       labels: fspTurn.labels,
       functions: fspTurn.functions,
       missing: fspTurn.missing,
+      ...(fspTurn.adds ? { adds: fspTurn.adds } : {}),
       query: t.query,
       calls: t.callsRef ? await loadCalls(input.storeDir, t.callsRef) : [],
       assistant: t.assistant,
@@ -363,7 +365,12 @@ export async function writeConversationActivity(input: {
     beat();
   }
   if (input.poolRef)
-    refuseInvalidCalls(input.id, turns, input.tools, await poolIndex(input.storeDir, input.poolRef));
+    refuseInvalidCalls(
+      input.id,
+      turns,
+      (turn) => offeredAt(input.fsp, input.tools, turn),
+      await poolIndex(input.storeDir, input.poolRef),
+    );
   // the quality filter: low turns (and what depends on them) leave the record; the record says which and why
   let quality: QualityRecord | undefined;
   if (input.quality) {
@@ -375,7 +382,6 @@ export async function writeConversationActivity(input: {
     const gone = new Set(f.dropped.map((d) => d.turn));
     turns = turns.filter((t) => !gone.has(t.index));
   }
-  const calls = turns.flatMap((t) => t.calls);
   const record = ConversationRecord.parse({
     id: input.id,
     runId: input.runId,
@@ -384,12 +390,7 @@ export async function writeConversationActivity(input: {
     fsp: input.fsp,
     tools: input.tools,
     turns,
-    stats: {
-      turns: turns.length,
-      calls: calls.length,
-      failedCalls: calls.filter((c) => c.error).length,
-      negatives: turns.reduce((n, t) => n + t.negatives.length, 0),
-    },
+    stats: recordStats(turns),
     ...(input.negativeFailures?.length ? { negativeFailures: input.negativeFailures } : {}),
     ...(quality ? { quality } : {}),
     provenance: {
@@ -418,14 +419,16 @@ export async function writeConversationActivity(input: {
 function refuseInvalidCalls(
   id: string,
   turns: TurnRecord[],
-  tools: readonly string[],
+  /** The tools offered at a turn (a function a later turn adds is not offered before it). */
+  toolsAt: (turn: number) => readonly string[],
   pool: ReadonlyMap<string, FunctionDef>,
 ): void {
   for (const t of turns) {
+    const tools = toolsAt(t.index);
     for (const c of t.calls) {
       const def = pool.get(c.name);
       const problem = !tools.includes(c.name)
-        ? `${c.name} is not among the offered tools`
+        ? `${c.name} is not among the offered tools at this turn`
         : !def
           ? `${c.name} is not in the pool`
           : (argumentProblem(def, c.arguments) ??

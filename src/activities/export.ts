@@ -12,6 +12,7 @@ import type { ConversationRecord } from '../core/conversation';
 import { runLayout } from '../io/run-layout';
 import { provenanceOf, toOpenAIChat } from '../export/openai';
 import { toDpoPairs } from '../export/dpo';
+import { chatRows } from '../export/rows';
 import { DEFAULT_SPLIT, type ExportFormat } from '../export/formats';
 import { defaultExportDir, exportRecords, runPoolFile } from '../export/run';
 import { LineFile, provenanceFile, recordFiles, streamRecords } from '../export/stream';
@@ -117,8 +118,10 @@ export async function exportRunActivity(input: {
       tally(rec.quality);
       const exported = dedup.apply(rec);
       if (exported) {
-        await sft.writeJson(toOpenAIChat(exported, pool));
-        await sftProvenance.writeJson(provenanceOf(exported, sft.lines));
+        for (const row of chatRows(exported)) {
+          await sft.writeJson(toOpenAIChat(row, pool));
+          await sftProvenance.writeJson(provenanceOf(row, sft.lines));
+        }
         for (const pair of toDpoPairs(exported, pool)) await dpo.writeJson(pair);
       }
       turns += rec.stats.turns;

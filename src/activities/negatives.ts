@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { ResolvedRole } from '../core/config';
 import { callSteps, type AssistantTurn, type PlannedCall } from '../core/conversation';
+import { offeredAt } from '../core/plan';
 import type { FunctionDef } from '../core/pool';
 import { addUsage, NO_USAGE, type Usage } from '../core/usage';
 import { putJson, type Ref } from '../io/artifacts';
@@ -54,7 +55,10 @@ export async function studentTurnActivity(
     if (student.provider !== 'llm' || judge.provider !== 'llm') return { wrong: [], usage: NO_USAGE };
     const ctx = await context(input);
     const pool = await poolIndex(input.storeDir, input.poolRef);
-    const tools = input.tools.map((n) => pool.get(n)).filter((f): f is FunctionDef => !!f);
+    // the tools offered at this turn: a function a later turn adds is not offered yet
+    const tools = offeredAt(input.fsp, input.tools, input.turnIndex)
+      .map((n) => pool.get(n))
+      .filter((f): f is FunctionDef => !!f);
     const reference = input.callsRef ? await loadCalls(input.storeDir, input.callsRef) : [];
     let usage = NO_USAGE;
     const wrong: WrongAnswer[] = [];

@@ -2,7 +2,7 @@ import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { VALIDATE_FORMATS, type ValidateFormat } from '../export/formats';
-import { bfclSingleTools, checkRow, sniffFormat } from '../export/validate';
+import { bfclMissed, bfclSingleTools, checkRow, sniffFormat } from '../export/validate';
 import { ConfigError } from '../io/config-file';
 
 export interface FileReport {
@@ -100,12 +100,13 @@ export async function validatePath(target: string, format?: string): Promise<Fil
   if (fmt !== 'bfcl') return [await checkFile(target, fmt)];
   const dir = path.dirname(target);
   const docs = await bfclDocs(dir);
-  const entries = new Map<string, { turns: number; classes: string[] }>();
+  const entries = new Map<string, { turns: number; classes: string[]; missed: Map<number, string[]> }>();
   const report = await checkFile(target, fmt, undefined, (row) => {
     if (typeof row.id === 'string' && Array.isArray(row.question))
       entries.set(row.id, {
         turns: row.question.length,
         classes: Array.isArray(row.involved_classes) ? row.involved_classes.map(String) : [],
+        missed: bfclMissed(row),
       });
   });
   const answers = path.join(dir, 'possible_answer', path.basename(target));
@@ -121,7 +122,11 @@ export async function validatePath(target: string, format?: string): Promise<Fil
     seen.add(String(row.id));
     const tools = new Map<string, unknown>();
     for (const c of e.classes) for (const [n, p] of docs.get(c) ?? []) tools.set(n, p);
-    return { bfclTurns: e.turns, ...(docs.size > 0 ? { bfclTools: tools } : {}) };
+    return {
+      bfclTurns: e.turns,
+      ...(e.missed.size > 0 ? { bfclMissed: e.missed } : {}),
+      ...(docs.size > 0 ? { bfclTools: tools } : {}),
+    };
   });
   for (const id of entries.keys())
     if (!seen.has(id)) answerReport.problems.push({ line: 0, message: `entry ${id} has no ground truth` });

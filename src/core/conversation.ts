@@ -65,6 +65,8 @@ export const TurnRecord = z.object({
   labels: z.array(TurnLabel),
   functions: z.array(TurnFunction),
   missing: Missing.optional(),
+  /** Functions first offered at this turn (from the FSP turn); absent when it adds none. */
+  adds: z.array(z.string()).optional(),
   query: z.string(),
   calls: z.array(ExecutedCall),
   assistant: AssistantTurn,
@@ -98,6 +100,7 @@ export const ConversationRecord = z.object({
   /** What the item is in the mix (core/mix.ts); records of earlier releases are all multi_turn. */
   kind: Kind,
   fsp: Fsp,
+  /** Tools offered by the end of the conversation; the tools of a turn are `offeredAt` (core/plan). */
   tools: z.array(z.string()),
   turns: z.array(TurnRecord),
   stats: z.object({
@@ -113,6 +116,17 @@ export const ConversationRecord = z.object({
   quality: QualityRecord.optional(),
 });
 export type ConversationRecord = z.infer<typeof ConversationRecord>;
+
+/** A record's stats over the turns it holds. */
+export function recordStats(turns: readonly TurnRecord[]): ConversationRecord['stats'] {
+  const calls = turns.flatMap((t) => t.calls);
+  return {
+    turns: turns.length,
+    calls: calls.length,
+    failedCalls: calls.filter((c) => c.error).length,
+    negatives: turns.reduce((n, t) => n + t.negatives.length, 0),
+  };
+}
 
 export function conversationId(runId: string, index: number): string {
   return `${runId}/conv-${String(index).padStart(5, '0')}`;

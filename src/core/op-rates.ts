@@ -14,6 +14,8 @@ export interface TraceTotals {
   /** Conversations that drew a Split kind no turn allowed: the other kind was used (fallback), or none. */
   splitFallback: number;
   splitImpossible: number;
+  /** Conversations whose miss_func turn is followed by a turn that provides the missing function. */
+  providesFunction: number;
 }
 
 export const NO_TRACE: TraceTotals = {
@@ -26,6 +28,7 @@ export const NO_TRACE: TraceTotals = {
   missFunc: 0,
   splitFallback: 0,
   splitImpossible: 0,
+  providesFunction: 0,
 };
 
 export function addTrace(t: TraceTotals, trace: z.infer<typeof OpsTrace>): TraceTotals {
@@ -41,11 +44,12 @@ export function addTrace(t: TraceTotals, trace: z.infer<typeof OpsTrace>): Trace
       t.splitFallback +
       (trace.splitWanted && trace.split !== 'none' && trace.split !== trace.splitWanted ? 1 : 0),
     splitImpossible: t.splitImpossible + (trace.splitWanted && trace.split === 'none' ? 1 : 0),
+    providesFunction: t.providesFunction + (trace.providesFunction ? 1 : 0),
   };
 }
 
 export interface OpRate {
-  op: 'merge' | 'insert_long_share' | 'split' | 'split_miss_func_share';
+  op: 'merge' | 'insert_long_share' | 'split' | 'split_miss_func_share' | 'provide_func_share';
   /** The config's probability. */
   planned: number;
   /** The realised share, undefined when nothing could have applied (no basis). */
@@ -61,6 +65,8 @@ export interface OpRate {
  * Planned vs realised rate of each op. Each rate is taken over the chances the op really had (a merge per
  * boundary between walk steps, a split per conversation...), so a gap says the planner could not apply the op
  * as often as asked (e.g. a Split needs a turn whose function can go missing), not that the sample is small.
+ * The provided-function share is listed when the config asks for it or a record has one (runs without the
+ * option report what they reported before).
  */
 export function opRates(t: TraceTotals, ops: OpsConfig): OpRate[] {
   const ratio = (a: number, b: number): number | undefined => (b > 0 ? a / b : undefined);
@@ -105,5 +111,16 @@ export function opRates(t: TraceTotals, ops: OpsConfig): OpRate[] {
           }
         : {}),
     },
+    ...(ops.provideFuncProb > 0 || t.providesFunction > 0
+      ? [
+          {
+            op: 'provide_func_share' as const,
+            planned: ops.provideFuncProb,
+            realised: ratio(t.providesFunction, t.missFunc),
+            basis: t.missFunc,
+            of: 'miss_func splits',
+          },
+        ]
+      : []),
   ];
 }

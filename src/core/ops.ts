@@ -15,6 +15,7 @@ export const TurnLabel = z.enum([
   'miss_func', // empty turn: the needed function is not offered
   'miss_params', // empty turn: a required value is missing from the request
   'provides_missing', // the turn after a miss_params turn, where the user supplies the value
+  'provides_function', // the turn after a miss_func turn, where the missing function is offered and called
   'parallel', // a single-turn item: one function called with several argument sets
   'multiple', // a single-turn item: several different functions called in one turn
 ]);
@@ -39,6 +40,11 @@ export const FspTurn = z.object({
   functions: z.array(TurnFunction),
   labels: z.array(TurnLabel),
   missing: Missing.optional(),
+  /**
+   * Functions first offered at this turn (BFCL's missed_function): not among the tools before it, among them
+   * from it on. Absent when the turn adds none.
+   */
+  adds: z.array(z.string()).optional(),
 });
 export type FspTurn = z.infer<typeof FspTurn>;
 
@@ -53,6 +59,8 @@ export const OpsTrace = z.object({
    * when no turn allowed it (the other kind was used, or none).
    */
   splitWanted: z.enum(['miss_func', 'miss_params']).optional(),
+  /** A turn after the miss_func turn provides the missing function (absent: it does not). */
+  providesFunction: z.literal(true).optional(),
 });
 
 export const Fsp = z.object({ walk: z.array(z.string()), turns: z.array(FspTurn), trace: OpsTrace });
@@ -74,6 +82,11 @@ export const OpsConfig = z
     splitProb: z.number().min(0).max(1).default(0.5),
     /** Of the splits, the share that are miss_func (the rest miss_params). */
     missFuncProb: z.number().min(0).max(1).default(0.5),
+    /**
+     * Of the miss_func splits, the share where the next turn provides the missing function (offered from that
+     * turn on and called there, as BFCL's miss_func category does). 0: the function is never offered.
+     */
+    provideFuncProb: z.number().min(0).max(1).default(0),
   })
   .strict();
 export type OpsConfig = z.infer<typeof OpsConfig>;
@@ -168,17 +181,24 @@ export function userParams(
  * happens at its configured rate instead of whenever one random turn happens to allow it. Only when no turn
  * allows the drawn kind is the other one used (`splitFallback`), and only when neither is possible is there no
  * split (`splitWanted` set, `split` none): the run reports both.
+ *
+ * provideFuncProb: of the miss_func splits, the share where the turn right after the miss_func turn provides
+ * the missing function: it `adds` it to the offered tools and calls it (the request of the miss_func turn,
+ * now doable). The chance is drawn only for a miss_func split, after every other draw, so conversations
+ * without one (and every plan when the probability is 0) are what they were without the option.
  */
 export function applySplit(
   turns: readonly FspTurn[],
   pool: ReadonlyMap<string, FunctionDef>,
   adjacency: ReadonlyMap<string, readonly Edge[]>,
   rng: Rng,
-  config: Pick<OpsConfig, 'splitProb' | 'missFuncProb'>,
+  config: Pick<OpsConfig, 'splitProb' | 'missFuncProb'> & Partial<Pick<OpsConfig, 'provideFuncProb'>>,
 ): {
   turns: FspTurn[];
   split: 'none' | 'miss_func' | 'miss_params';
   wanted?: 'miss_func' | 'miss_params';
+  /** The turn after the miss_func turn provides its function. */
+  provides?: true;
 } {
   const out = turns.map((t) => ({ ...t, functions: t.functions.slice(), labels: t.labels.slice() }));
   if (out.length === 0 || !rng.chance(config.splitProb)) return { turns: out, split: 'none' };
@@ -234,5 +254,14 @@ export function applySplit(
   const { at, missing } = chosen;
   out.splice(at, 0, { functions: [], labels: [missing.kind], missing });
   if (missing.kind === 'miss_params') (out[at + 1] as FspTurn).labels.push('provides_missing');
+  // absent in inputs of earlier releases: 0 (never provided)
+  if (missing.kind === 'miss_func' && rng.chance(config.provideFuncProb ?? 0)) {
+    out.splice(at + 1, 0, {
+      functions: [{ name: missing.function, via: 'walk' }],
+      labels: ['provides_function'],
+      adds: [missing.function],
+    });
+    return { turns: out, split: missing.kind, wanted, provides: true };
+  }
   return { turns: out, split: missing.kind, wanted };
 }

@@ -16,7 +16,10 @@ export interface PlanInput {
 
 export interface Plan {
   fsp: Fsp;
-  /** Functions offered to the model for the whole conversation: the FSP's plus same-category distractors. */
+  /**
+   * Functions offered to the model by the end of the conversation: the FSP's plus same-category distractors.
+   * A function a turn `adds` is offered from that turn on only (see `offeredAt`).
+   */
   tools: string[];
   /** Categories of the FSP's functions. */
   categories: string[];
@@ -62,6 +65,7 @@ export function planConversation(input: PlanInput, walk = sampleWalk(input)): Pl
       insertsLong: inserted.long,
       split: split.split,
       ...(split.wanted ? { splitWanted: split.wanted } : {}),
+      ...(split.provides ? { providesFunction: true as const } : {}),
     },
   };
   const categories = [...new Set(walk.map((n) => pool.get(n)?.category ?? ''))].filter((c) => c).sort();
@@ -87,6 +91,24 @@ function chooseTools(
   return [...new Set([...used, ...extra])].sort();
 }
 
+/**
+ * The tools offered at turn `turn` of an FSP whose conversation ends offering `tools`: without the functions
+ * that a later turn adds. `kept` (turn indexes) is the turns a record or export row still holds: a function
+ * whose adding turn was removed is never offered (nothing says it became available), so a kept miss_func turn
+ * never sits beside the tool it says is missing.
+ */
+export function offeredAt(
+  fsp: Pick<Fsp, 'turns'>,
+  tools: readonly string[],
+  turn: number,
+  kept?: ReadonlySet<number>,
+): string[] {
+  const later = new Set(
+    fsp.turns.flatMap((t, i) => (i > turn || (kept && !kept.has(i)) ? (t.adds ?? []) : [])),
+  );
+  return later.size === 0 ? tools.slice() : tools.filter((n) => !later.has(n));
+}
+
 /** Readable one-conversation rendering for `magnet paths`. */
 export function describeFsp(fsp: Fsp): string {
   return fsp.turns
@@ -101,7 +123,8 @@ export function describeFsp(fsp: Fsp): string {
       const miss = t.missing
         ? ` (${t.missing.kind}: ${t.missing.function}${t.missing.param ? `.${t.missing.param}` : ''})`
         : '';
-      return `  turn ${i + 1} [${t.labels.join('+')}]: ${fns || '{}'}${miss}`;
+      const adds = t.adds?.length ? ` (adds ${t.adds.join(', ')})` : '';
+      return `  turn ${i + 1} [${t.labels.join('+')}]: ${fns || '{}'}${miss}${adds}`;
     })
     .join('\n');
 }

@@ -93,7 +93,9 @@ export interface TurnShape {
 /**
  * Removes `remove` (turn index -> cause) from `turns` and, transitively, every turn that depends on a removed
  * one: a call argument sourced from a removed turn's call or query, or the other half of a miss_params /
- * provides_missing pair. Returns the removed turns in order, each with its own cause.
+ * provides_missing pair. Returns the removed turns in order, each with its own cause. A miss_func turn and the
+ * provides_function turn after it are no such pair: the latter restates the request and stands alone, and the
+ * exports offer a function only with the turn that adds it (export/rows.ts), so either may go alone.
  */
 export function withDependents(
   turns: readonly TurnShape[],

@@ -3,6 +3,7 @@ import type { FunctionDef } from '../core/pool';
 import { deriveSeed } from '../core/rng';
 import { toolSetOf } from '../tools/builtin';
 import { isPythonIdentifier, pyCall } from './pyrepr';
+import { toolsAtTurn } from './rows';
 
 /**
  * BFCL's multi-turn test entries (`BFCL_v3_multi_turn_*.json`, JSON lines) and their possible answers.
@@ -18,9 +19,11 @@ export interface BfclEntry {
   path: string[];
   involved_classes: string[];
   /**
-   * Functions held back until turn N (`{"N": [names]}`). MAGNET's miss_func turns never offer the missing
-   * function later (it is not among the conversation's tools at all), so this stays empty; such a turn's
-   * ground truth is `[]`: the model should say it cannot.
+   * Functions held back until turn N (`{"N": [names]}`, N an index of `question`), as in BFCL's miss_func
+   * category: a miss_func turn's ground truth is `[]` (the model should say it cannot); when a later turn
+   * provides the function (ops.provideFuncProb), that turn's question is `[]` (BFCL's harness adds the
+   * function and its own "I have updated some more functions..." message) and its ground truth calls it.
+   * Empty when no turn provides a function.
    */
   missed_function: Record<string, string[]>;
 }
@@ -29,6 +32,15 @@ export interface BfclAnswer {
   id: string;
   /** Per turn, the expected calls as Python source; `[]` where no call is expected. */
   ground_truth: string[][];
+}
+
+/**
+ * The functions an exported record offers by its end: a function whose adding turn is not exported is never
+ * offered (BFCL entries hold those of the held-out turns in `missed_function`).
+ */
+export function exportedTools(rec: ConversationRecord): string[] {
+  const last = rec.turns[rec.turns.length - 1];
+  return last ? toolsAtTurn(rec, last.index) : rec.tools;
 }
 
 /** BFCL's id: category prefix and a number (BFCL sorts and groups entries by the prefix). */
@@ -62,14 +74,26 @@ export function toBfcl(
       if (set && !(category(c.name) in initial))
         initial[category(c.name)] = set.initialState(deriveSeed(rec.provenance.seed, 'state', set.name));
     }
+  // a providing turn is BFCL's held-out turn only after the miss_func turn it answers (both exported)
+  const missed: Record<string, string[]> = {};
+  const question = rec.turns.map((t, n): BfclEntry['question'][number] => {
+    const held = (t.adds ?? []).filter((fn) =>
+      rec.turns.some(
+        (m) => m.index < t.index && m.missing?.kind === 'miss_func' && m.missing.function === fn,
+      ),
+    );
+    if (held.length === 0) return [{ role: 'user', content: t.query }];
+    missed[String(n)] = held;
+    return [];
+  });
   return {
     entry: {
       id,
-      question: rec.turns.map((t) => [{ role: 'user', content: t.query }]),
+      question,
       initial_config: initial,
       path: rec.turns.flatMap((t) => t.calls.map((c) => `${category(c.name)}.${c.name}`)),
-      involved_classes: [...new Set(rec.tools.map(category))].sort(),
-      missed_function: {},
+      involved_classes: [...new Set(exportedTools(rec).map(category))].sort(),
+      missed_function: missed,
     },
     answer: { id, ground_truth: rec.turns.map((t) => t.calls.map((c) => pyCall(c.name, c.arguments))) },
   };

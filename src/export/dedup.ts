@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ConversationRecord } from '../core/conversation';
 import { normaliseQuery, withDependents, type DroppedTurn } from '../core/quality';
+import { withTurns } from './rows';
 
 /** What the removal of repeated queries did to an export, for the run summary. */
 export interface DedupCounts {
@@ -53,18 +54,7 @@ export class QueryDedup {
     if (turns.length === 0) this.counts.conversations++;
     if (!this.counts.applied || removed.length === 0) return rec;
     if (turns.length === 0) return undefined;
-    const calls = turns.flatMap((t) => t.calls);
-    return {
-      ...rec,
-      turns,
-      stats: {
-        ...rec.stats,
-        turns: turns.length,
-        calls: calls.length,
-        failedCalls: calls.filter((c) => c.error).length,
-        negatives: turns.reduce((n, t) => n + t.negatives.length, 0),
-      },
-    };
+    return withTurns(rec, turns);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { ConversationRecord } from '../core/conversation';
 import type { FunctionDef } from '../core/pool';
-import { SYSTEM_PROMPT, toolsOf, turnMessages, type Message, type OpenAITool } from './openai';
+import { SYSTEM_PROMPT, turnMessages, type Message, type OpenAITool } from './openai';
+import { turnTools } from './rows';
 
 /**
  * Multi-turn DPO pairs in TRL's conversational preference format: the prompt is the conversation up to a
@@ -16,12 +17,13 @@ export interface DpoPair {
 }
 
 export function toDpoPairs(rec: ConversationRecord, pool: ReadonlyMap<string, FunctionDef>): DpoPair[] {
-  const tools = toolsOf(rec, pool);
   const pairs: DpoPair[] = [];
   const history: Message[] = [{ role: 'system', content: SYSTEM_PROMPT }];
   for (const turn of rec.turns) {
     history.push({ role: 'user', content: turn.query });
     const chosen = turnMessages(turn.calls, turn.assistant).messages;
+    // the tools offered at the pair's turn (a function a later turn adds is not offered yet)
+    const tools = turn.negatives.length ? turnTools(rec, turn.index, pool) : [];
     for (const neg of turn.negatives) {
       pairs.push({
         prompt: history.slice(),

@@ -1,6 +1,7 @@
 import type { ConversationRecord } from '../core/conversation';
 import type { FunctionDef } from '../core/pool';
-import { SYSTEM_PROMPT, toolsOf, turnMessages, type Message, type OpenAITool } from './openai';
+import { SYSTEM_PROMPT, turnMessages, type Message, type OpenAITool } from './openai';
+import { turnTools } from './rows';
 
 /**
  * A line of OpenAI's preference (DPO) fine-tuning format. Its outputs are single assistant messages, so a
@@ -22,12 +23,13 @@ export function toOpenAIPreference(
   rec: ConversationRecord,
   pool: ReadonlyMap<string, FunctionDef>,
 ): { turn: number; example: OpenAIPreferenceExample }[] {
-  const tools = toolsOf(rec, pool);
   const out: { turn: number; example: OpenAIPreferenceExample }[] = [];
   const history: Message[] = [{ role: 'system', content: SYSTEM_PROMPT }];
   for (const turn of rec.turns) {
     history.push({ role: 'user', content: turn.query });
     const chosen = turnMessages(turn.calls, turn.assistant).messages;
+    // the tools offered at the pair's turn (a function a later turn adds is not offered yet)
+    const tools = turn.negatives.length ? turnTools(rec, turn.index, pool) : [];
     for (const neg of turn.negatives) {
       const rejected = turnMessages(neg.calls, neg.assistant).messages;
       let k = 0;

@@ -3,13 +3,22 @@ import path from 'node:path';
 import type { ConversationRecord } from '../core/conversation';
 import type { FunctionDef } from '../core/pool';
 import { writeAtomic } from '../io/files';
-import { bfclFile, bfclFunctionDoc, bfclProblem, toBfcl, toBfclSingle, type BfclCategory } from './bfcl';
+import {
+  bfclFile,
+  bfclFunctionDoc,
+  bfclProblem,
+  exportedTools,
+  toBfcl,
+  toBfclSingle,
+  type BfclCategory,
+} from './bfcl';
 import { toDpoPairs } from './dpo';
 import type { ExportFormat } from './formats';
 import { CardStats, datasetCard, toHfMessage, toHfRow, type HfDpoRow } from './hf';
 import { provenanceOf, toOpenAIChat } from './openai';
 import { toOpenAIPreference } from './openai-dpo';
 import { shareGptDatasetInfo, toShareGpt } from './sharegpt';
+import { chatRows } from './rows';
 import { validationSet } from './split';
 import { LineFile, provenanceFile, recordFiles, streamRecords } from './stream';
 import { dedupRecords, QueryDedup, type DedupCounts } from './dedup';
@@ -122,7 +131,8 @@ function pairWriter(
     sft: s,
     dpo: d,
     async add(rec, side) {
-      await s.write(side, sft(rec), rec);
+      // one tool list per row: a conversation whose missing function is later provided is two rows
+      for (const row of chatRows(rec)) await s.write(side, sft(row), row);
       if (pairs) for (const p of pairs(rec)) await d.write(side, p.example, rec, p.turn);
     },
     close: async () => [...(await s.close()), ...(await d.close())],
@@ -279,7 +289,7 @@ export async function exportRecords(opts: ExportOptions): Promise<ExportResult> 
         const { entry, answer } = toBfcl(rec, pool);
         await entries.write('train', entry, rec);
         await answers.write('train', answer, rec);
-        for (const name of rec.tools) {
+        for (const name of exportedTools(rec)) {
           const def = pool.get(name);
           if (!def) continue;
           let m = classes.get(def.category);

@@ -1,4 +1,9 @@
-import type { ConversationRecord, ExecutedCall, TurnRecord } from '../core/conversation';
+import {
+  recordStats,
+  type ConversationRecord,
+  type ExecutedCall,
+  type TurnRecord,
+} from '../core/conversation';
 import type { TurnLabel } from '../core/ops';
 import type { FunctionDef, JsonSchemaT } from '../core/pool';
 import { createRng, deriveSeed, type Rng } from '../core/rng';
@@ -135,7 +140,6 @@ export function syntheticRecord(
       negatives,
     });
   }
-  const all = turns.flatMap((t) => t.calls);
   const offline = index % 3 !== 0;
   return {
     id: `${runId}/conv-${String(index).padStart(5, '0')}`,
@@ -153,12 +157,7 @@ export function syntheticRecord(
     },
     tools: offered.map((f) => f.name),
     turns,
-    stats: {
-      turns: turns.length,
-      calls: all.length,
-      failedCalls: all.filter((c) => c.error).length,
-      negatives: turns.reduce((k, t) => k + t.negatives.length, 0),
-    },
+    stats: recordStats(turns),
     provenance: offline
       ? {
           backend: 'offline',
@@ -174,4 +173,80 @@ export function syntheticRecord(
           generator: 'magnet-llm/1',
         },
   };
+}
+
+/**
+ * Record `index` with a miss_func turn followed by the turn that provides its function (ops.provideFuncProb):
+ * the synthetic record's turns (its own miss_func turns left out) with the pair put after the first turn
+ * that does not ask for a value. The providing turn `adds` the function, calls it and has an mDPO negative.
+ */
+export function syntheticProvidedRecord(
+  functions: readonly FunctionDef[],
+  index: number,
+  runId = 'synthetic',
+): ConversationRecord {
+  const rec = syntheticRecord(functions, index, runId);
+  const rng = createRng(deriveSeed(7, 'provided', index));
+  const fn = functions.find((f) => !rec.tools.includes(f.name)) as FunctionDef;
+  const base = rec.turns.filter((t) => t.missing?.kind !== 'miss_func');
+  // never between a miss_params turn and the turn that gives its value (first when there is no other place)
+  let at = 1;
+  while (at <= base.length && base[at - 1]?.labels.includes('miss_params')) at++;
+  if (at > base.length) at = 0;
+  const ask: TurnRecord = {
+    index: 0,
+    labels: ['miss_func'],
+    functions: [],
+    missing: { kind: 'miss_func', function: fn.name },
+    query: `Could you ${fn.description || fn.name}?`,
+    calls: [],
+    assistant: { steps: [], final: "I'm sorry, but none of the tools available to me can do that." },
+    negatives: [],
+  };
+  const c = call(fn, `call_${index}_provided`, [], rng);
+  const give: TurnRecord = {
+    index: 0,
+    labels: ['provides_function'],
+    functions: [{ name: fn.name, via: 'walk' }],
+    adds: [fn.name],
+    query: `I have updated the functions you can choose from: ${fn.name} is now available. Please go ahead.`,
+    calls: [c],
+    assistant: { steps: ['Let me do that now.'], final: `Done: ${rng.pick(TRICKY)}` },
+    negatives: [
+      {
+        sample: 0,
+        errors: [{ type: 'wrong_arguments', detail: 'a value differs' }],
+        calls: [
+          { ...c, arguments: sampleValue(fn.parameters as JsonSchemaT, rng) as Record<string, unknown> },
+        ],
+        assistant: { steps: ['Trying.'], final: 'Done, I think.' },
+      },
+    ],
+  };
+  const turns = [...base.slice(0, at), ask, give, ...base.slice(at)].map((t, i) => ({
+    ...t,
+    index: i,
+    // the providing turn's values are in its own query
+    calls: t === give ? t.calls.map((x) => ({ ...x, sources: sourcesAt(x, i) })) : t.calls,
+  }));
+  return {
+    ...rec,
+    fsp: {
+      ...rec.fsp,
+      turns: turns.map((t) => ({
+        functions: t.functions,
+        labels: t.labels,
+        ...(t.missing ? { missing: t.missing } : {}),
+        ...(t.adds ? { adds: t.adds } : {}),
+      })),
+      trace: { ...rec.fsp.trace, split: 'miss_func', providesFunction: true },
+    },
+    tools: [...rec.tools, fn.name],
+    turns,
+    stats: recordStats(turns),
+  };
+}
+
+function sourcesAt(c: ExecutedCall, turn: number): ExecutedCall['sources'] {
+  return Object.fromEntries(Object.keys(c.sources).map((k) => [k, { kind: 'query' as const, turn }]));
 }

@@ -299,6 +299,23 @@ function checkBfclEntry(row: Obj, problems: string[]): void {
     if (!Array.isArray(row[k]) || (row[k] as unknown[]).some((x) => typeof x !== 'string'))
       problems.push(`${k} is not a list of text`);
   if (!isObj(row.missed_function)) problems.push('missed_function is not an object');
+  else
+    for (const [n, names] of Object.entries(row.missed_function)) {
+      const turns = Array.isArray(row.question) ? row.question.length : 0;
+      if (!/^\d+$/.test(n) || Number(n) >= turns)
+        problems.push(`missed_function key ${n} is not a turn of the question (0-${turns - 1})`);
+      if (!Array.isArray(names) || names.some((x) => typeof x !== 'string'))
+        problems.push(`missed_function[${n}] is not a list of function names`);
+    }
+}
+
+/** BFCL's held-out functions by turn (`missed_function`), as the validator reads them from an entry. */
+export function bfclMissed(row: Obj): Map<number, string[]> {
+  const out = new Map<number, string[]>();
+  if (isObj(row.missed_function))
+    for (const [n, names] of Object.entries(row.missed_function))
+      if (/^\d+$/.test(n) && Array.isArray(names)) out.set(Number(n), names.map(String));
+  return out;
 }
 
 /** `tools`: function docs of the entry's classes when known; calls are then checked against them. */
@@ -307,6 +324,7 @@ function checkBfclAnswer(
   problems: string[],
   tools?: ReadonlyMap<string, unknown>,
   turns?: number,
+  missed: ReadonlyMap<number, readonly string[]> = new Map(),
 ): void {
   if (typeof row.id !== 'string') problems.push('id is not text');
   const gt = row.ground_truth;
@@ -316,11 +334,26 @@ function checkBfclAnswer(
   }
   if (turns !== undefined && gt.length !== turns)
     problems.push(`ground_truth has ${gt.length} turns, the entry's question ${turns}`);
+  if (tools)
+    for (const [n, names] of missed)
+      for (const name of names)
+        if (!tools.has(name))
+          problems.push(`missed_function[${n}]: ${name} is not a function of the entry's classes`);
+  // a function held out until turn N is not offered before it: every call is checked against its turn's tools
+  const toolsAt = (h: number): ReadonlyMap<string, unknown> | undefined => {
+    if (!tools) return undefined;
+    const later = [...missed].filter(([n]) => n > h).flatMap(([, names]) => names);
+    if (later.length === 0) return tools;
+    const m = new Map(tools);
+    for (const name of later) m.delete(name);
+    return m;
+  };
   gt.forEach((turn, h) => {
     if (!Array.isArray(turn)) {
       problems.push(`ground_truth[${h}] is not a list of calls`);
       return;
     }
+    const offered = toolsAt(h);
     turn.forEach((s, j) => {
       const at = `ground_truth[${h}][${j}]`;
       if (typeof s !== 'string') {
@@ -329,7 +362,7 @@ function checkBfclAnswer(
       }
       try {
         const call = parsePyCall(s);
-        if (tools) checkCall(call.name, call.args, tools, at, problems);
+        if (offered) checkCall(call.name, call.args, offered, at, problems);
       } catch (e) {
         if (!(e instanceof PyParseError)) throw e;
         problems.push(`${at}: not a Python call: ${e.message}`);
@@ -398,6 +431,8 @@ export interface RowContext {
   /** BFCL: function docs by name, and the question's turn count for the answers file. */
   bfclTools?: ReadonlyMap<string, unknown>;
   bfclTurns?: number;
+  /** BFCL: the entry's held-out functions by turn (not offered before it). */
+  bfclMissed?: ReadonlyMap<number, readonly string[]>;
 }
 
 /** Problems of one parsed row in `format`; empty when it is valid. */
@@ -473,7 +508,7 @@ export function checkRow(format: ValidateFormat, row: unknown, ctx: RowContext =
       checkBfclEntry(row, problems);
       break;
     case 'bfcl-answers':
-      checkBfclAnswer(row, problems, ctx.bfclTools, ctx.bfclTurns);
+      checkBfclAnswer(row, problems, ctx.bfclTools, ctx.bfclTurns, ctx.bfclMissed);
       break;
     case 'bfcl-single':
       checkBfclSingleEntry(row, problems);

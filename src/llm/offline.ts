@@ -200,6 +200,10 @@ export function offlineBackTranslate(ctx: TurnContext): string {
   if (nested.length) query = `${query} ${nested.map((n) => `${n}.`).join(' ')}`.trim();
   // The user answers the clarifying question by restating the request with the value they left out.
   if (ctx.turn.labels.includes('provides_missing')) query = `Sorry, I left that out. ${query}`;
+  // The user makes the missing function available and restates the request with every value it needs
+  // (the same values as the miss_func turn: same seed, same earlier outputs), so the turn stands on its own.
+  if (ctx.turn.labels.includes('provides_function'))
+    query = `I have updated the functions you can choose from: ${listJoin(ctx.turn.adds ?? [])} is now available. ${query}`;
   return query;
 }
 

@@ -254,6 +254,7 @@ export function renderReport(d: ReportData, links: { ui?: string; namespace?: st
     insert_long_share: 'Insert (long share)',
     split: 'Split',
     split_miss_func_share: 'Split: miss_func share',
+    provide_func_share: 'Split: miss_func provided later',
   };
   // the rates come from the run's own trace sums; without the run's config the planned column stays empty
   const rates = opRates(t, ops ?? OpsConfig.parse({}));

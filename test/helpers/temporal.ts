@@ -35,6 +35,19 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 const noop = (): void => undefined;
 const quietLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: console.error };
 
+/** For a test file that drives runs: the bundle and a client set up before its tests (`ctx.client`), closed after. */
+export function withClient(): { client: Client } {
+  const ctx = {} as { client: Client };
+  beforeAll(async () => {
+    await workflowBundle();
+    ctx.client = await connect();
+  });
+  afterAll(async () => {
+    await ctx.client?.connection.close();
+  });
+  return ctx;
+}
+
 /**
  * For a test file that drives runs through the fake OpenAI server: the bundle, a client and the server are set
  * up before its tests (read `ctx.client`, `ctx.server` inside them) and closed after.
