@@ -36,6 +36,9 @@ it('a run writes every configured format and magnet validate passes on each', as
   const summary = await runToEnd(client, input);
   expect(summary.failed).toBe(0);
   expect(summary.dpoPairs).toBeGreaterThan(0);
+  // the pairs by group of the paper's mDPO set add up to the pairs written
+  const byGroup = Object.values(summary.dpoByGroup ?? {}).reduce((a, b) => a + (b ?? 0), 0);
+  expect(byGroup).toBe(summary.dpoPairs);
   const files = dataFiles(summary.files.exports ?? []);
   // every format wrote something
   for (const f of FORMATS) expect(files.some((x) => x.includes(`${path.sep}${f}${path.sep}`))).toBe(true);

@@ -1,7 +1,9 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { dpoGroup, KINDS } from '../src/core/mix';
 import { OpsConfig } from '../src/core/ops';
+import { formatDpo } from '../src/cli/report';
 import { readReportData, writeRunInfo } from '../src/report/data';
 import { barChart, esc, renderReport, workflowLink } from '../src/report/html';
 import { writeHtmlReport } from '../src/cli/html-report';
@@ -102,6 +104,24 @@ describe('HTML report', () => {
     expect(workflowLink(undefined, 'default', 'x')).toBeUndefined();
     expect(workflowLink('http://u/', 'default', 'run/conv-00001')).toBe(
       'http://u/namespaces/default/workflows/run%2Fconv-00001',
+    );
+  });
+});
+
+describe('DPO pairs by group', () => {
+  it('groups kinds as the paper does and shows each share next to the paper share', () => {
+    expect(KINDS.map(dpoGroup)).toEqual([
+      'single_turn',
+      'single_turn',
+      'single_turn',
+      'multi_turn',
+      'irrelevance',
+    ]);
+    expect(formatDpo({ single_turn: 1, multi_turn: 2, irrelevance: 1 })).toBe(
+      'single_turn 1 (25%; paper 34%), multi_turn 2 (50%; paper 49%), irrelevance 1 (25%; paper 16%)',
+    );
+    expect(formatDpo({ multi_turn: 3 })).toBe(
+      'single_turn 0 (0%; paper 34%), multi_turn 3 (100%; paper 49%), irrelevance 0 (0%; paper 16%)',
     );
   });
 });

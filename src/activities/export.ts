@@ -3,7 +3,7 @@ import { heartbeat } from '@temporalio/activity';
 import type { Ref } from '../io/artifacts';
 import { writeAtomic } from '../io/files';
 import { readLedger } from '../io/ledger';
-import { mixTally, type Kind, type MixTally } from '../core/mix';
+import { dpoGroup, mixTally, type DpoGroup, type Kind, type MixTally } from '../core/mix';
 import { addTrace, NO_TRACE, opRates, type OpRate } from '../core/op-rates';
 import type { OpsConfig } from '../core/ops';
 import { countDrops, type QualityConfig } from '../core/quality';
@@ -35,6 +35,8 @@ export interface RunSummary {
   ledger: Usage & { byRole: Record<string, Usage> };
   /** mDPO pairs written (0 without a student model). */
   dpoPairs: number;
+  /** The pairs by group of the paper's mDPO set (single_turn, multi_turn, irrelevance); absent with none. */
+  dpoByGroup?: Partial<Record<DpoGroup, number>>;
   /** Planned (config) vs realised rate of each op over the written multi-turn conversations. */
   ops?: OpRate[];
   /** Items per kind: planned by the mix, and realised (records written); absent for runs without a mix. */
@@ -112,6 +114,7 @@ export async function exportRunActivity(input: {
   for await (const rec of streamRecords(filtered)) tally(rec.quality);
   // repeats are always counted; they leave the exports only when the config says so
   const dedup = new QueryDedup(input.quality?.dedup ?? false);
+  const dpoByGroup: Partial<Record<DpoGroup, number>> = {};
   try {
     let i = 0;
     for await (const rec of streamRecords(files)) {
@@ -122,7 +125,11 @@ export async function exportRunActivity(input: {
           await sft.writeJson(toOpenAIChat(row, pool));
           await sftProvenance.writeJson(provenanceOf(row, sft.lines));
         }
-        for (const pair of toDpoPairs(exported, pool)) await dpo.writeJson(pair);
+        for (const pair of toDpoPairs(exported, pool)) {
+          await dpo.writeJson(pair);
+          const g = dpoGroup(rec.kind);
+          dpoByGroup[g] = (dpoByGroup[g] ?? 0) + 1;
+        }
       }
       turns += rec.stats.turns;
       calls += rec.stats.calls;
@@ -180,6 +187,7 @@ export async function exportRunActivity(input: {
     usage: input.usage,
     ledger,
     dpoPairs,
+    ...(dpoPairs > 0 ? { dpoByGroup } : {}),
     ...(input.stopped ? { stopped: input.stopped } : {}),
     ...(input.ops ? { ops: opRates(trace, input.ops) } : {}),
     ...(input.mix ? { mix: mixTally(input.mix, kinds) } : {}),

@@ -1,6 +1,6 @@
 import type { RunSummary } from '../activities/export';
 import type { RetryOutcome, RunStatus } from '../client';
-import type { MixTally } from '../core/mix';
+import { PAPER_DPO, type DpoGroup, type MixTally } from '../core/mix';
 import { describeFailure } from '../temporal/failure';
 import { formatEstimateVsActual } from './estimate';
 import type { TurnFailure } from '../workflows/conversation';
@@ -27,6 +27,18 @@ export function formatMix(mix: MixTally): string {
     .join(', ');
 }
 
+/** "single_turn 10 (34%; paper 34%), ..." : the run's pairs by group, each share next to the paper's. */
+export function formatDpo(by: Partial<Record<DpoGroup, number>>): string {
+  const total = Object.values(by).reduce((a, b) => a + (b ?? 0), 0);
+  const paper = Object.values(PAPER_DPO).reduce((a, b) => a + b, 0);
+  return (Object.keys(PAPER_DPO) as DpoGroup[])
+    .map(
+      (g) =>
+        `${g} ${by[g] ?? 0} (${pct((by[g] ?? 0) / Math.max(1, total))}; paper ${pct(PAPER_DPO[g] / paper)})`,
+    )
+    .join(', ');
+}
+
 export function printSummary(s: RunSummary | undefined): void {
   if (!s) return;
   console.log(`run ${s.runId}: ${s.conversations} conversations written, ${s.failed} failed`);
@@ -39,6 +51,7 @@ export function printSummary(s: RunSummary | undefined): void {
   );
   console.log(`  labels: ${pairs(s.labels)}`);
   if (s.mix) console.log(`  mix planned/realised: ${formatMix(s.mix)}`);
+  if (s.dpoByGroup) console.log(`  DPO pairs: ${formatDpo(s.dpoByGroup)}`);
   if (s.ops)
     console.log(
       `  ops planned/realised: ${s.ops

@@ -28,6 +28,19 @@ export const PAPER_MIX: Record<Kind, number> = {
   irrelevance: 6_200,
 };
 
+/**
+ * The paper's mDPO set by kind group: 1,556 single-turn, 2,250 multi-turn and 750 irrelevance pairs. Pairs are
+ * made per turn of whatever items the run has, so a run's DPO mix follows its SFT mix; the run reports its
+ * pairs by group next to these shares.
+ */
+export const PAPER_DPO = { single_turn: 1_556, multi_turn: 2_250, irrelevance: 750 } as const;
+export type DpoGroup = keyof typeof PAPER_DPO;
+
+/** The group of the paper's mDPO set an item of this kind falls in. */
+export function dpoGroup(kind: Kind): DpoGroup {
+  return kind === 'multi_turn' || kind === 'irrelevance' ? kind : 'single_turn';
+}
+
 /** Relative weights per kind (any scale: counts, percentages or shares); absent kinds weigh 0. */
 export const MixConfig = z
   .object(
