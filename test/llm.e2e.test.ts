@@ -26,6 +26,8 @@ function llmConfig(kind: 'openai' | 'gemini', server: FakeServer, conversations:
     seed: 11,
     conversations,
     concurrency: { conversations: 4 },
+    // the checks compare the export with the records line by line: keep repeated queries
+    quality: { dedup: false },
     // Gemini plays every function (LLM-simulated execution); OpenAI runs the built-in tool sets
     execution: { mode: kind === 'gemini' ? 'simulated' : 'auto' },
     llm: {
