@@ -20,5 +20,7 @@ describe('validatorFor', () => {
 
   it('throws on a schema that is not valid JSON Schema', () => {
     expect(() => validatorFor({ type: 'no-such-type' })).toThrow(/type/);
+    // remembered with its error: the same schema fails the same way again
+    expect(() => validatorFor({ type: 'no-such-type' })).toThrow(/type/);
   });
 });

@@ -12,22 +12,14 @@ import { parsePyCall, PyParseError } from './pyparse';
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const compiled = new Map<string, ValidateFunction | string>();
-
-/** Why `args` does not fit `schema`, or undefined. Schemas are compiled once per distinct text. */
+/** Why `args` does not fit `schema`, or undefined. Schemas are compiled once per distinct text (validatorFor). */
 function schemaProblem(schema: unknown, args: unknown): string | undefined {
-  const key = JSON.stringify(schema);
-  let v = compiled.get(key);
-  if (v === undefined) {
-    try {
-      v = validatorFor(isObj(schema) ? schema : {});
-    } catch (e) {
-      v = `its parameters are not a valid JSON schema (${(e as Error).message})`;
-    }
-    if (compiled.size > 10_000) compiled.clear();
-    compiled.set(key, v);
+  let v: ValidateFunction;
+  try {
+    v = validatorFor(isObj(schema) ? schema : {});
+  } catch (e) {
+    return `its parameters are not a valid JSON schema (${(e as Error).message})`;
   }
-  if (typeof v === 'string') return v;
   if (v(args)) return undefined;
   const e = v.errors?.[0];
   return `${e?.instancePath || 'arguments'} ${e?.message ?? 'do not match'}`.trim();
