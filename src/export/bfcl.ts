@@ -3,7 +3,7 @@ import type { FunctionDef } from '../core/pool';
 import { deriveSeed } from '../core/rng';
 import { toolSetOf } from '../tools/builtin';
 import { isPythonIdentifier, pyCall } from './pyrepr';
-import { toolsAtTurn } from './rows';
+import { exportedTools, providedPairs } from './rows';
 
 /**
  * BFCL's multi-turn test entries (`BFCL_v3_multi_turn_*.json`, JSON lines) and their possible answers.
@@ -32,15 +32,6 @@ export interface BfclAnswer {
   id: string;
   /** Per turn, the expected calls as Python source; `[]` where no call is expected. */
   ground_truth: string[][];
-}
-
-/**
- * The functions an exported record offers by its end: a function whose adding turn is not exported is never
- * offered (BFCL entries hold those of the held-out turns in `missed_function`).
- */
-export function exportedTools(rec: ConversationRecord): string[] {
-  const last = rec.turns[rec.turns.length - 1];
-  return last ? toolsAtTurn(rec, last.index) : rec.tools;
 }
 
 /** BFCL's id: category prefix and a number (BFCL sorts and groups entries by the prefix). */
@@ -76,12 +67,9 @@ export function toBfcl(
     }
   // a providing turn is BFCL's held-out turn only after the miss_func turn it answers (both exported)
   const missed: Record<string, string[]> = {};
+  const pairs = providedPairs(rec);
   const question = rec.turns.map((t, n): BfclEntry['question'][number] => {
-    const held = (t.adds ?? []).filter((fn) =>
-      rec.turns.some(
-        (m) => m.index < t.index && m.missing?.kind === 'miss_func' && m.missing.function === fn,
-      ),
-    );
+    const held = (t.adds ?? []).filter((fn) => pairs.some((p) => p.provides === t && p.fn === fn));
     if (held.length === 0) return [{ role: 'user', content: t.query }];
     missed[String(n)] = held;
     return [];

@@ -21,13 +21,34 @@ export function turnTools(
   return toolsOf({ ...rec, tools: toolsAtTurn(rec, index) }, pool);
 }
 
+/**
+ * The functions an exported record offers by its end: a function whose adding turn is not exported is never
+ * offered (BFCL entries hold those of the held-out turns in `missed_function`).
+ */
+export function exportedTools(rec: ConversationRecord): string[] {
+  const last = rec.turns[rec.turns.length - 1];
+  return last ? toolsAtTurn(rec, last.index) : rec.tools;
+}
+
 /** The record holding only `turns` (in order), its stats counted again. */
-export function withTurns(
+export function withTurns(rec: ConversationRecord, turns: TurnRecord[]): ConversationRecord {
+  return { ...rec, turns, stats: recordStats(turns) };
+}
+
+/**
+ * Each miss_func turn of the record with every later turn that provides the function it lacked (all held by
+ * the record): BFCL's held-out turns, and the conversations chat formats split in two rows.
+ */
+export function providedPairs(
   rec: ConversationRecord,
-  turns: TurnRecord[],
-  tools = rec.tools,
-): ConversationRecord {
-  return { ...rec, tools, turns, stats: { ...rec.stats, ...recordStats(turns) } };
+): { declined: TurnRecord; provides: TurnRecord; fn: string }[] {
+  return rec.turns.flatMap((declined) => {
+    const fn = declined.missing?.kind === 'miss_func' ? declined.missing.function : undefined;
+    if (fn === undefined) return [];
+    return rec.turns
+      .filter((u) => u.index > declined.index && u.adds?.includes(fn))
+      .map((provides) => ({ declined, provides, fn }));
+  });
 }
 
 /**
@@ -44,13 +65,9 @@ export function chatRows(rec: ConversationRecord): ConversationRecord[] {
   // a row of these turns, offering what is offered at its last turn given the turns it holds
   const row = (turns: TurnRecord[]): ConversationRecord => {
     const r = withTurns(rec, turns);
-    const last = turns[turns.length - 1];
-    return last ? { ...r, tools: toolsAtTurn(r, last.index) } : r;
+    return { ...r, tools: exportedTools(r) };
   };
-  const declined = rec.turns.filter((t) => {
-    const fn = t.missing?.kind === 'miss_func' ? t.missing.function : undefined;
-    return fn !== undefined && rec.turns.some((u) => u.index > t.index && u.adds?.includes(fn));
-  });
+  const declined = [...new Set(providedPairs(rec).map((p) => p.declined))];
   if (declined.length === 0) return [row(rec.turns)];
   const rows = declined.map((m) => row(rec.turns.filter((t) => t.index <= m.index)));
   const without = new Map(declined.map((m) => [m.index, { cause: 'pair' as const }]));

@@ -3,22 +3,14 @@ import path from 'node:path';
 import type { ConversationRecord } from '../core/conversation';
 import type { FunctionDef } from '../core/pool';
 import { writeAtomic } from '../io/files';
-import {
-  bfclFile,
-  bfclFunctionDoc,
-  bfclProblem,
-  exportedTools,
-  toBfcl,
-  toBfclSingle,
-  type BfclCategory,
-} from './bfcl';
+import { bfclFile, bfclFunctionDoc, bfclProblem, toBfcl, toBfclSingle, type BfclCategory } from './bfcl';
 import { toDpoPairs } from './dpo';
 import type { ExportFormat } from './formats';
 import { CardStats, datasetCard, toHfMessage, toHfRow, type HfDpoRow } from './hf';
 import { provenanceOf, toOpenAIChat } from './openai';
 import { toOpenAIPreference } from './openai-dpo';
 import { shareGptDatasetInfo, toShareGpt } from './sharegpt';
-import { chatRows } from './rows';
+import { chatRows, exportedTools } from './rows';
 import { validationSet } from './split';
 import { LineFile, provenanceFile, recordFiles, streamRecords } from './stream';
 import { dedupRecords, QueryDedup, type DedupCounts } from './dedup';
