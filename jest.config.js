@@ -1,17 +1,16 @@
 /**
- * Two projects. `fast` needs no Temporal dev server: unit, property, LLM-client tests over local fake HTTP
- * servers, time-skipping workflow tests with mocked activities (Temporal's test server) and the replay of
- * recorded histories; it is `npm run test:fast`. `e2e` runs real workers against a real dev server (its
- * global setup starts one) and spawns the CLI. `npm test` runs both.
+ * Projects by folder. `fast` (test/unit, test/workflows) needs no Temporal dev server: unit, property, LLM-client
+ * tests over local fake HTTP servers, time-skipping workflow tests with mocked activities (Temporal's test
+ * server) and the replay of recorded histories; it is `npm run test:fast`. `e2e` (test/e2e) runs real workers
+ * against a real dev server (its global setup starts one) and spawns the CLI. `npm test` runs both.
+ * Helpers, fakes and fixtures live in test/helpers, test/fakes and test/fixtures.
  * @type {import('jest').Config}
  */
 const common = {
   preset: 'ts-jest',
   testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
   transform: { '^.+\\.ts$': ['ts-jest', {}] },
 };
-const E2E = ['\\.e2e\\.test\\.ts$', '/test/cli\\.test\\.ts$', '/test/connection\\.test\\.ts$'];
 
 module.exports = {
   testTimeout: 180000,
@@ -20,14 +19,15 @@ module.exports = {
     {
       ...common,
       displayName: 'fast',
+      roots: ['<rootDir>/test/unit', '<rootDir>/test/workflows'],
       testMatch: ['**/*.test.ts'],
-      testPathIgnorePatterns: ['/node_modules/', ...E2E],
       globalSetup: '<rootDir>/test/setup/fast-setup.ts',
     },
     {
       ...common,
       displayName: 'e2e',
-      testMatch: ['**/*.e2e.test.ts', '<rootDir>/test/cli.test.ts', '<rootDir>/test/connection.test.ts'],
+      roots: ['<rootDir>/test/e2e'],
+      testMatch: ['**/*.test.ts'],
       globalSetup: '<rootDir>/test/setup/global-setup.ts',
       globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
     },
@@ -35,6 +35,7 @@ module.exports = {
       // not a test: records a release's workflow histories (npm run histories:record), see the file
       ...common,
       displayName: 'record',
+      roots: ['<rootDir>/test/histories'],
       testMatch: ['<rootDir>/test/histories/record.ts'],
       globalSetup: '<rootDir>/test/setup/global-setup.ts',
       globalTeardown: '<rootDir>/test/setup/global-teardown.ts',

@@ -6,7 +6,7 @@ import { EXPORT_FORMATS } from '../src/export/formats';
 import { exportRecords } from '../src/export/run';
 import { syntheticRecord } from '../src/export/synthetic';
 import { packageRoot } from '../src/io/paths';
-import { loadPool } from '../src/io/pool-files';
+import { loadPool } from '../src/tools/pool-loader';
 
 /** Peak RSS target of the export (the issue's): 100,000 records must export in bounded memory. */
 const RSS_TARGET_MIB = 512;

@@ -4,9 +4,8 @@
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
 import * as activities from '../src/activities';
-import type { TurnRef } from '../src/activities/conversation';
 import type { LlmRole, ResolvedRole } from '../src/core/config';
-import type { ConversationInput } from '../src/workflows/conversation';
+import { type ConversationInput, type TurnRef } from '../src/contracts';
 
 export interface BaselineInput {
   storeDir: string;

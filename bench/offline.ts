@@ -22,11 +22,13 @@ import { deriveSeed } from '../src/core/rng';
 import { runLayout } from '../src/io/run-layout';
 import { ensureSearchAttributes } from '../src/temporal/search-attributes';
 import { createWorkers } from '../src/worker';
-import { runRoles, synthesisRun, progressQuery } from '../src/workflows/run';
+import { runRoles } from '../src/core/config';
+import { RUN_WORKFLOW, type RunWorkflow } from '../src/contracts';
 import { inProcessBaseline } from './in-process';
 import { machine } from './machine';
 import { startFakeOpenAI } from '../test/fakes';
 import { startBenchServer } from './server';
+import { progressQuery } from '../src/contracts';
 
 export interface OfflineBenchOptions {
   /** CI mode: small sizes, fails only on errors (no figure is a target here). */
@@ -128,7 +130,7 @@ export async function offlineBench(opts: OfflineBenchOptions = {}): Promise<void
     // RSS when a fifth of the conversations and when all have ended (2,000 and 10,000 in the memory bench)
     const rssAt = new Map<number, number>();
     const rssPoints = [Math.round(conversations / 5), conversations];
-    const handle = await client.workflow.start(synthesisRun, {
+    const handle = await client.workflow.start<RunWorkflow>(RUN_WORKFLOW, {
       taskQueue: input.taskQueue,
       workflowId: input.runId,
       args: batch !== undefined ? [input, undefined, batch] : [input],

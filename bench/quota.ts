@@ -21,9 +21,10 @@ import { prepareRun } from '../src/cli/run';
 import type { RunInput } from '../src/core/config';
 import { ensureSearchAttributes } from '../src/temporal/search-attributes';
 import { createWorkers, installRuntime } from '../src/worker';
-import { progressQuery, synthesisRun } from '../src/workflows/run';
+import { RUN_WORKFLOW, type RunWorkflow } from '../src/contracts';
 import { startFakeOpenAI, type FakeServer } from '../test/fakes';
 import { startBenchServer } from './server';
+import { progressQuery } from '../src/contracts';
 
 const KEY_ENV = 'MAGNET_BENCH_QUOTA_KEY';
 /** Steady state ends when fewer conversations than this are left (the run's tail cannot feed the pacer). */
@@ -134,7 +135,7 @@ async function runCase(opts: {
 
   const firstIndex = fake.log.length;
   const t0 = Date.now();
-  const handle = await opts.client.workflow.start(synthesisRun, {
+  const handle = await opts.client.workflow.start<RunWorkflow>(RUN_WORKFLOW, {
     taskQueue: input.taskQueue,
     workflowId: runId,
     args: [input],

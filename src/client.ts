@@ -7,7 +7,6 @@ import {
   WorkflowUpdateFailedError,
   type WorkflowHandle,
 } from '@temporalio/client';
-import type { RunSummary } from './activities/export';
 import { RunInput } from './core/config';
 import { NO_USAGE } from './core/usage';
 import { ConfigError } from './io/config-file';
@@ -19,30 +18,31 @@ import { ensureTemporal, runningTemporal, type ServerInfo } from './temporal/dev
 import { RunFailedError, runFailure, runFailureOf, type RunFailure } from './temporal/failure';
 import { ensureSearchAttributes } from './temporal/search-attributes';
 import {
-  conversationStatusQuery,
-  overrideProblem,
-  retryTurnSignal,
-  retryTurnUpdate,
   type ConversationInput,
   type ConversationResult,
   type ConversationStatus,
+  MagnetRun,
+  RERUN_WORKFLOW,
+  RUN_WORKFLOW,
+  type RerunWorkflow,
   type RetryTurnAccepted,
+  type RunProgress,
+  type RunSummary,
+  type RunWorkflow,
   type TurnFailure,
-} from './workflows/conversation';
-import {
+  conversationStatusQuery,
+  overrideProblem,
   pauseSignal,
-  stopSignal,
   progressQuery,
   resumeSignal,
-  synthesisRun,
-  type RunProgress,
-} from './workflows/run';
-import { rerunConversations } from './workflows/rerun';
-import { MagnetRun } from './workflows/search-attributes';
+  retryTurnSignal,
+  retryTurnUpdate,
+  stopSignal,
+} from './contracts';
 
 /** The operations the CLI (or any other program) performs on magnet runs through a Temporal client. */
 
-export type RunHandle = WorkflowHandle<typeof synthesisRun>;
+export type RunHandle = WorkflowHandle<RunWorkflow>;
 
 /** A client for the server at `address`, with namespace, TLS, API key and headers from Temporal's env config. */
 export async function connectClient(address: string): Promise<Client> {
@@ -102,7 +102,7 @@ export async function startRun(
   input: RunInput,
 ): Promise<{ handle: RunHandle; input: RunInput }> {
   input = { ...input, searchAttributes: await ensureSearchAttributes(client, client.options.namespace) };
-  const handle = await client.workflow.start(synthesisRun, {
+  const handle = await client.workflow.start<RunWorkflow>(RUN_WORKFLOW, {
     taskQueue: input.taskQueue,
     workflowId: input.runId,
     args: [input],
@@ -358,7 +358,7 @@ export async function signalRun(
 
 export async function listRuns(client: Client): Promise<{ runId: string; status: string; start: Date }[]> {
   const seen = new Map<string, { runId: string; status: string; start: Date }>();
-  for await (const wf of client.workflow.list({ query: `WorkflowType = 'synthesisRun'` })) {
+  for await (const wf of client.workflow.list({ query: `WorkflowType = '${RUN_WORKFLOW}'` })) {
     const prev = seen.get(wf.workflowId);
     // continue-as-new makes several executions per run: keep the latest
     if (!prev || prev.start < wf.startTime)
@@ -405,7 +405,7 @@ export async function startRerun(
   runId: string,
   opts: { conversation?: string; set: Record<string, string> },
 ): Promise<{
-  handle: WorkflowHandle<typeof rerunConversations> | undefined;
+  handle: WorkflowHandle<RerunWorkflow> | undefined;
   conversations: FailedConversation[];
   input: RunInput;
 }> {
@@ -435,7 +435,7 @@ export async function startRerun(
   }
   const first = conversations[0];
   if (!first) return { handle: undefined, conversations, input };
-  const handle = await client.workflow.start(rerunConversations, {
+  const handle = await client.workflow.start<RerunWorkflow>(RERUN_WORKFLOW, {
     taskQueue: input.taskQueue,
     workflowId: `${runId}/rerun-${Date.now()}`,
     staticSummary: `rerun of ${conversations.length} failed conversation(s) of ${runId}`,

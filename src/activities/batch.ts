@@ -11,9 +11,6 @@ import {
   BatchRequestFile,
   CHAT_ENDPOINT,
   parseBatchOutput,
-  type BatchEndpoint,
-  type BatchItem,
-  type BatchPoll,
   type BatchResult,
 } from '../llm/batch-file';
 import { cacheGet } from '../llm/cache';
@@ -21,6 +18,7 @@ import { appendLedger, ledgerLine, type LedgerLine } from '../llm/client';
 import { ProviderError } from '../llm/providers';
 import { classify } from '../llm/providers/provider';
 import { client } from '../llm/providers/openai';
+import { type BatchEndpoint, type BatchItem, type BatchPoll } from '../contracts';
 
 /**
  * The batcher's I/O (src/workflows/batcher.ts): submit a batch file, poll it, and when it ends write each

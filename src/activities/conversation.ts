@@ -30,11 +30,11 @@ import { historyCalls, lite, turnTask } from '../roles/common';
 import { teacherTask } from '../roles/teacher';
 import { qualityTask } from '../roles/quality_judge';
 import { filterTurns, QualityVerdict, type QualityConfig, type QualityRecord } from '../core/quality';
-import { argumentProblem, executeTurn, type ExecutionMode, type ExternalExecution } from '../tools/execute';
-import type { CallLimits } from '../tools/safe';
+import { argumentProblem, executeTurn, type ExternalExecution } from '../tools/execute';
 import type { Json } from '../tools/types';
 import { nonRetryableOn } from './errors';
 import { graphFor, poolIndex, poolSources } from './pool';
+import { type CallLimits, type ExecutionMode, type TurnRef } from '../contracts';
 
 export async function planConversationActivity(input: {
   storeDir: string;
@@ -77,24 +77,6 @@ export async function planConversationActivity(input: {
     }
     return { ...planConversation({ ...base, isNested: (a, b) => verdicts.has(`${a}->${b}`) }, walk), usage };
   });
-}
-
-/** A finished turn as the workflow keeps it: small, with the calls by reference. */
-export interface TurnRef {
-  query: string;
-  callsRef?: Ref;
-  assistant?: AssistantTurn;
-  /** Tool state before the turn (negative trajectories re-run wrong calls from it). */
-  stateBefore?: Ref;
-  /** The quality judge's verdict (absent when the run has no judge step: inputs of earlier releases). */
-  quality?: QualityVerdict;
-  /** Rejected versions of the turn for mDPO. */
-  negatives?: {
-    sample: number;
-    errors: { type: string; detail: string }[];
-    callsRef: Ref;
-    assistant: AssistantTurn;
-  }[];
 }
 
 export interface TurnInput {

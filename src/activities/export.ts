@@ -2,12 +2,13 @@ import { promises as fs } from 'node:fs';
 import { heartbeat } from '@temporalio/activity';
 import type { Ref } from '../io/artifacts';
 import { writeAtomic } from '../io/files';
+import type { RunSummary } from '../contracts';
 import { readLedger } from '../io/ledger';
-import { dpoGroup, mixTally, type DpoGroup, type Kind, type MixTally } from '../core/mix';
-import { addTrace, NO_TRACE, opRates, type OpRate } from '../core/op-rates';
+import { dpoGroup, mixTally, type DpoGroup, type Kind } from '../core/mix';
+import { addTrace, NO_TRACE, opRates } from '../core/op-rates';
 import type { OpsConfig } from '../core/ops';
 import { countDrops, type QualityConfig } from '../core/quality';
-import { QueryDedup, type DedupCounts } from '../export/dedup';
+import { QueryDedup } from '../export/dedup';
 import type { ConversationRecord } from '../core/conversation';
 import { runLayout } from '../io/run-layout';
 import { provenanceOf, toOpenAIChat } from '../export/openai';
@@ -18,45 +19,6 @@ import { defaultExportDir, exportRecords, runPoolFile } from '../export/run';
 import { LineFile, provenanceFile, recordFiles, streamRecords } from '../export/stream';
 import { NO_USAGE, type Usage } from '../core/usage';
 import { poolIndex } from './pool';
-
-export interface RunSummary {
-  runId: string;
-  conversations: number;
-  failed: number;
-  turns: number;
-  calls: number;
-  failedCalls: number;
-  labels: Record<string, number>;
-  failures: Record<string, number>;
-  backend: string;
-  /** LLM usage as counted by the workflows (what the run's conversations report). */
-  usage: Usage;
-  /** LLM usage from the call ledger: every request actually sent, including ones in failed attempts. */
-  ledger: Usage & { byRole: Record<string, Usage> };
-  /** mDPO pairs written (0 without a student model). */
-  dpoPairs: number;
-  /** The pairs by group of the paper's mDPO set (single_turn, multi_turn, irrelevance); absent with none. */
-  dpoByGroup?: Partial<Record<DpoGroup, number>>;
-  /** Planned (config) vs realised rate of each op over the written multi-turn conversations. */
-  ops?: OpRate[];
-  /** Items per kind: planned by the mix, and realised (records written); absent for runs without a mix. */
-  mix?: MixTally;
-  /**
-   * The per-turn quality filter: turns judged, turns removed by cause (`low_quality:<check>` per failed
-   * check), and conversations it emptied (kept in filtered/, not exported). Absent when nothing was judged.
-   */
-  quality?: {
-    judged: number;
-    dropped: Record<string, number>;
-    turnsDropped: number;
-    conversationsFiltered: number;
-  };
-  /** Turns whose query repeats an earlier one, left out of the exports when config quality.dedup is set. */
-  duplicates?: DedupCounts;
-  /** Set when `magnet stop` ended the run early: conversations never started, and those left waiting. */
-  stopped?: { notStarted: number; waiting: number };
-  files: { sft: string; dpo?: string; report: string; conversations: string; exports?: string[] };
-}
 
 /** What the run config's `export` asks for; absent in inputs of earlier releases (nothing extra then). */
 export interface RunExports {

@@ -10,11 +10,12 @@ import { historyCalls, lite } from '../roles/common';
 import type { JudgedError } from '../roles/error_judge';
 import type { StudentAnswer } from '../roles/student';
 import { teacherTask } from '../roles/teacher';
-import { executeTurn, type ExecutionMode } from '../tools/execute';
+import { executeTurn } from '../tools/execute';
 import { closeScope } from '../tools/mcp/sessions';
 import { context, externalFor, loadCalls, loadStates, type TurnInput } from './conversation';
 import { nonRetryableOn } from './errors';
 import { poolIndex } from './pool';
+import { type ExecutionMode } from '../contracts';
 
 export interface WrongAnswer {
   sample: number;

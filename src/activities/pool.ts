@@ -2,7 +2,7 @@ import { Graph, type GraphStats } from '../core/graph';
 import { indexPool, PoolError, StoredPool, type FunctionDef, type ToolSource } from '../core/pool';
 import { getJson, putJson, readArtifact, type Ref } from '../io/artifacts';
 import { readJson } from '../io/files';
-import { loadPool } from '../io/pool-files';
+import { loadPool } from '../tools/pool-loader';
 import { nonRetryableOn } from './errors';
 
 export async function loadPoolActivity(input: {

@@ -13,7 +13,7 @@ import { loadPoolActivity } from '../activities/pool';
 import { ConfigError, loadConfig } from '../io/config-file';
 import { writeAtomic } from '../io/files';
 import { dataDir } from '../io/paths';
-import { loadPool } from '../io/pool-files';
+import { loadPool } from '../tools/pool-loader';
 import { resolvePoolPath } from '../io/pool-paths';
 import { resolvePoolEntries } from '../tools/sources';
 import { homeLayout, runLayout } from '../io/run-layout';
@@ -21,7 +21,7 @@ import { preflight } from '../llm/preflight';
 import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { runTaskQueue } from '../temporal/task-queue';
 import { createWorkers } from '../worker';
-import { buildGraph } from '../workflows/graph';
+import { GRAPH_WORKFLOW, graphWorkflowId, type GraphWorkflow } from '../contracts';
 import { readGraphFile, writeGraphHtml } from './graph-inspect';
 
 /** `magnet graph` and `magnet paths`: the graph and FSP stages on their own, offline, without Temporal. */
@@ -127,9 +127,9 @@ export async function buildGraphWithConfig(opts: {
   const { client, server } = await connect({ startLocal: true });
   const taskQueue = runTaskQueue(runId);
   const searchAttributes = await ensureSearchAttributes(client, client.options.namespace);
-  const handle = await client.workflow.start(buildGraph, {
+  const handle = await client.workflow.start<GraphWorkflow>(GRAPH_WORKFLOW, {
     taskQueue,
-    workflowId: `${runId}/graph`,
+    workflowId: graphWorkflowId(runId),
     staticSummary: 'dependency graph (magnet graph --config)',
     args: [
       { storeDir: home.store, poolRef, config: graphConfig, outDir, judge, taskQueue, searchAttributes },

@@ -2,7 +2,7 @@ import { Option } from 'commander';
 import { z } from 'zod';
 import { LLM_ROLES } from '../core/config';
 import { ConfigError } from '../io/config-file';
-import { overrideProblem } from '../workflows/conversation';
+import { overrideProblem } from '../contracts';
 
 /**
  * Typed command-line options. A bad value is a ConfigError naming the flag: commander passes errors other

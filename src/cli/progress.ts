@@ -1,4 +1,4 @@
-import type { RunProgress } from '../workflows/run';
+import { type RunProgress } from '../contracts';
 
 /** One status line; redrawn in place on a terminal, printed on change otherwise (CI logs). */
 export function renderProgress(p: RunProgress, startedAt: number, now: number): string {

@@ -1,9 +1,8 @@
-import type { RunSummary } from '../activities/export';
 import type { RetryOutcome, RunStatus } from '../client';
 import { PAPER_DPO, type DpoGroup, type MixTally } from '../core/mix';
 import { describeFailure } from '../temporal/failure';
 import { formatEstimateVsActual } from './estimate';
-import type { TurnFailure } from '../workflows/conversation';
+import { type RunSummary, type TurnFailure } from '../contracts';
 
 /** What the CLI prints about runs: formatting only, the numbers come from src/client.ts. */
 

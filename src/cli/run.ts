@@ -1,6 +1,5 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { RunSummary } from '../activities/export';
 import { connect, runInputOf, startRun, watchRun, type RunHandle } from '../client';
 import { RunInput, type RunConfig } from '../core/config';
 import { Graph } from '../core/graph';
@@ -8,7 +7,7 @@ import { PoolError } from '../core/pool';
 import { ConfigError, loadConfig } from '../io/config-file';
 import { readJson } from '../io/files';
 import { dataDir } from '../io/paths';
-import { loadPool } from '../io/pool-files';
+import { loadPool } from '../tools/pool-loader';
 import { resolvePoolEntries } from '../tools/sources';
 import { checkKeys } from '../llm/preflight';
 import { homeLayout } from '../io/run-layout';
@@ -18,6 +17,7 @@ import { ProgressPrinter } from './progress';
 import { estimateRun, writeEstimate } from '../estimate/estimate';
 import { writeRunInfo } from '../report/data';
 import { writeHtmlReport } from './html-report';
+import { type RunSummary } from '../contracts';
 
 function stamp(d: Date): string {
   return d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_SPLIT, EXPORT_FORMATS } from '../export/formats';
+import { DEFAULT_SPLIT, EXPORT_FORMATS } from './export-formats';
 import { QualityConfig } from './quality';
 import { GraphConfig } from './graph';
 import { MixConfig, PAPER_MIX } from './mix';
@@ -247,11 +247,6 @@ export function resolveRole(
   };
 }
 
-/** The task queue an LLM role's activities run on: one per provider, so each can be rate-limited. */
-export function llmTaskQueue(base: string, r: ResolvedRole): string {
-  return r.provider === 'offline' ? base : `${base}-llm-${r.providerName}`;
-}
-
 export const ExecutionConfig = z
   .object({
     /** builtin: only built-in tool sets; simulated: always simulate; auto: built-in when one exists. */
@@ -415,3 +410,11 @@ export const RunInput = z.object({
   searchAttributes: z.boolean().default(false),
 });
 export type RunInput = z.infer<typeof RunInput>;
+
+/** The resolved roles of a run (providers, models, prompts), as its conversations receive them. */
+export function runRoles(input: RunInput): Record<LlmRole, ResolvedRole> {
+  const paths = { cacheDir: input.cacheDir, ledgerFile: `${input.outDir}/llm-calls.jsonl` };
+  return Object.fromEntries(
+    LLM_ROLES.map((r) => [r, resolveRole(input.config.llm, r, paths, input.prompts)]),
+  ) as Record<LlmRole, ResolvedRole>;
+}

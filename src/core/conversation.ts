@@ -128,10 +128,6 @@ export function recordStats(turns: readonly TurnRecord[]): ConversationRecord['s
   };
 }
 
-export function conversationId(runId: string, index: number): string {
-  return `${runId}/conv-${String(index).padStart(5, '0')}`;
-}
-
 /**
  * Groups a turn's calls into steps: a call goes into the first step after every call it depends on, so
  * independent calls are emitted together (parallel tool calls) and dependent ones after their inputs.

@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { BatchSettings, LlmRole, Price } from '../core/config';
 import { Usage } from '../core/usage';
 import { CachedResponse } from './cache';
 
@@ -9,76 +8,7 @@ import { CachedResponse } from './cache';
  * requests in, JSONL of results out) and where requests and results wait on disk. Pure, no I/O.
  */
 
-/** One request of a step waiting for a batch, as signalled to the batcher: no body (it is on disk), no key. */
-export const BatchItem = z.object({
-  /** The request's cache key (sha256 hex): custom_id in the batch file, file name of its body and result. */
-  key: z.string().regex(/^[0-9a-f]{64}$/),
-  role: LlmRole,
-  model: z.string(),
-  price: Price.optional(),
-});
-export type BatchItem = z.infer<typeof BatchItem>;
-
-/**
- * What the batcher of one run and provider needs (never a key: only the name of its variable). Request
- * bodies and results are files under `cacheDir`, so the workflow's history holds only keys.
- */
-export interface BatcherInput {
-  runId: string;
-  providerName: string;
-  baseURL?: string;
-  apiKeyEnv: string;
-  timeoutMs: number;
-  cacheDir: string;
-  ledgerFile: string;
-  /** Task queue of the batcher's activities. */
-  activityQueue: string;
-  settings: BatchSettings;
-  /** State carried over a continue-as-new. */
-  carry?: BatcherCarry;
-}
-
-/** An item with the number of batches it was sent in. */
-export interface PendingItem {
-  item: BatchItem;
-  attempts: number;
-}
-
-export interface InFlightBatch {
-  batchId: string;
-  items: PendingItem[];
-  status: string;
-}
-
-export interface BatcherCarry {
-  pending: PendingItem[];
-  inFlight: InFlightBatch[];
-  /** Submissions so far (names each submission, so a retried submit finds the batch it created). */
-  submissions: number;
-}
-
-/** The endpoint part of the batcher's input, which its activities receive. */
-export type BatchEndpoint = Omit<BatcherInput, 'carry' | 'settings' | 'activityQueue'>;
-
-/** How a batch ended for its items (a poll of a batch still running has no outcome). */
-export interface BatchPoll {
-  status: string;
-  counts?: { total: number; completed: number; failed: number };
-  /** Set when the batch has ended: the items answered and those to send again or to fail. */
-  outcome?: { answered: string[]; failed: { key: string; error: string }[] };
-}
-
 export const BATCH_STATUSES_DONE = ['completed', 'failed', 'expired', 'cancelled'] as const;
-
-/** The batcher of a run for a provider (one per run and provider). */
-export function batcherId(runId: string, providerName: string): string {
-  return `${runId}/batch/${providerName}`;
-}
-
-/** The run a step belongs to, from its workflow id (`<run>/conv-N`, `<run>/graph`, or the run itself). */
-export function runOfWorkflow(workflowId: string): string {
-  return /^(.+)\/(?:conv-\d+|graph)$/.exec(workflowId)?.[1] ?? workflowId;
-}
 
 /** Where a run's batch requests, results and bookkeeping live, under the cache folder. */
 export function batchPaths(

@@ -3,18 +3,19 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { FailureType } from '../core/failures';
 import { NO_USAGE, type Usage } from '../core/usage';
 import { writeAtomic } from '../io/files';
-import { batcher, batchRequestSignal } from '../workflows/batcher';
-import {
-  batcherId,
-  batchPaths,
-  BatchResult,
-  runOfWorkflow,
-  type BatcherInput,
-  type BatchItem,
-} from './batch-file';
+import { batchPaths, BatchResult } from './batch-file';
 import { cacheGet, type CachedResponse } from './cache';
 import { chatBody } from './providers/openai';
 import type { ChatMessage, LlmCallRole } from './providers';
+import {
+  BATCHER_WORKFLOW,
+  type BatchItem,
+  type BatcherInput,
+  type BatcherWorkflow,
+  batchRequestSignal,
+  batcherId,
+  runOfWorkflow,
+} from '../contracts';
 
 /** How often a waiting step looks for its answer (a file read: cheap). */
 const LOOK_EVERY_MS = 2000;
@@ -94,7 +95,7 @@ export async function waitForBatchAnswer(
     settings: r.batch,
   };
   const item: BatchItem = { key, role: r.role, model: r.model, ...(r.price ? { price: r.price } : {}) };
-  await ctx.client.workflow.signalWithStart(batcher, {
+  await ctx.client.workflow.signalWithStart<BatcherWorkflow, [BatchItem]>(BATCHER_WORKFLOW, {
     workflowId: batcherId(runId, r.providerName),
     taskQueue: base,
     args: [input],

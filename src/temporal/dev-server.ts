@@ -5,8 +5,8 @@ import path from 'node:path';
 import { ConfigError } from '../io/config-file';
 import { dataDir, packageRoot } from '../io/paths';
 import { homeLayout } from '../io/run-layout';
-import { devServerSearchAttributeFlags } from '../workflows/search-attributes';
 import { loadConnectionSettings } from './connection';
+import { devServerSearchAttributeFlags } from '../contracts';
 
 export interface ServerInfo {
   address: string;

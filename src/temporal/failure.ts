@@ -10,7 +10,7 @@ import {
   TimeoutFailure,
   type ProtoFailure,
 } from '@temporalio/common';
-import type { RunProgress } from '../workflows/run';
+import { type RunProgress } from '../contracts';
 
 /**
  * Why a run failed, dug out of Temporal's failure chain (WorkflowFailedError → ChildWorkflowFailure →

@@ -4,10 +4,11 @@ import { deriveSeed } from '../core/rng';
 import { toolSetOf } from './builtin';
 import { callMcp } from './mcp/execute';
 import { callHttp } from './openapi/execute';
-import { safeCall, type CallLimits } from './safe';
+import { safeCall } from './safe';
 import { simulateOutput } from './simulate';
 import { ToolError, type ExecScope, type Json } from './types';
 import { validatorFor } from './validators';
+import { type CallLimits } from '../contracts';
 
 export type ExecutionMode = 'auto' | 'builtin' | 'simulated';
 

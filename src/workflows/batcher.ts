@@ -4,8 +4,6 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
   log,
   proxyActivities,
   setHandler,
@@ -14,17 +12,14 @@ import {
 } from '@temporalio/workflow';
 import type * as activities from '../activities';
 import { NON_RETRYABLE_LLM } from '../core/failures';
-import type { BatcherInput, BatchItem, BatchPoll, InFlightBatch, PendingItem } from '../llm/batch-file';
-
-/** A step of a role in batch mode asks for its request (by key; the body is on disk). */
-export const batchRequestSignal = defineSignal<[BatchItem]>('batchRequest');
-
-export interface BatcherStatus {
-  pending: number;
-  inFlight: { batchId: string; requests: number; status: string }[];
-  submissions: number;
-}
-export const batcherStatusQuery = defineQuery<BatcherStatus>('batcherStatus');
+import {
+  type BatchPoll,
+  type BatcherInput,
+  type InFlightBatch,
+  type PendingItem,
+  batchRequestSignal,
+  batcherStatusQuery,
+} from '../contracts';
 
 /** Submitting and polling are plain HTTP calls: retried for about an hour before the items count as failed. */
 const OPTIONS: ActivityOptions = {

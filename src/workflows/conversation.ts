@@ -2,9 +2,6 @@ import {
   ActivityFailure,
   ApplicationFailure,
   condition,
-  defineQuery,
-  defineSignal,
-  defineUpdate,
   getExternalWorkflowHandle,
   isCancellation,
   patched,
@@ -14,101 +11,29 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { conversationFinishedSignal, conversationWaitingSignal } from './signals';
-import { MagnetCategories, MagnetErrorType, MagnetStatus, MagnetTurns } from './search-attributes';
-import type { TurnRef } from '../activities/conversation';
-import type { LlmRole, ResolvedRole } from '../core/config';
+import type { LlmRole } from '../core/config';
 import type { NegativeFailure } from '../core/conversation';
-import type { Kind } from '../core/mix';
-import type { OpsConfig } from '../core/ops';
-import type { QualityConfig } from '../core/quality';
 import { addUsage as add, NO_USAGE as ZERO, type Usage } from '../core/usage';
-import type { ExecutionMode } from '../tools/execute';
-import type { CallLimits } from '../tools/safe';
 import { local, stepsFor } from './proxies';
-
-export interface ConversationInput {
-  runId: string;
-  id: string;
-  index: number;
-  seed: number;
-  storeDir: string;
-  outDir: string;
-  poolRef: string;
-  graphRef: string;
-  ops: OpsConfig;
-  distractors: number;
-  execution: ExecutionMode;
-  /** Timeout and output cap of outside tools' calls (absent in inputs of earlier releases: defaults). */
-  executionLimits?: CallLimits;
-  taskQueue: string;
-  roles: Record<LlmRole, ResolvedRole>;
-  /** How long a failed turn waits for a `retryTurn` signal before the conversation ends as failed (ms). */
-  failedTurnWaitMs: number;
-  /** Student samples per turn for negative trajectories (when a student model is configured). */
-  negativeSamples: number;
-  /** Whether magnet's search attributes are registered on the namespace (see search-attributes.ts). */
-  searchAttributes: boolean;
-  /**
-   * The item's kind in the run's mix: a single-turn kind plans a one-turn FSP and runs the same steps.
-   * Absent in inputs of earlier releases (and of runs without a mix): a multi-turn conversation.
-   */
-  kind?: Kind;
-  /** The pool has MCP servers or OpenAPI services: executing calls is network I/O (absent: it has none). */
-  externalTools?: boolean;
-  /** The per-turn quality filter; absent in inputs of earlier releases (no judge step then). */
-  quality?: QualityConfig;
-}
-
-export interface TurnFailure {
-  /** Index from 0, as in the record; `where` is the same for people ("turn 2/5 · forth-translate"). */
-  turn: number;
-  where?: string;
-  stage: string;
-  type: string;
-  message: string;
-  /** The model's raw answer, when an LLM answer could not be used. */
-  raw?: string;
-}
-
-export interface ConversationResult {
-  id: string;
-  index: number;
-  status: 'completed' | 'failed';
-  file?: string;
-  turns: number;
-  calls: number;
-  usage: Usage;
-  failure?: TurnFailure;
-  /** Turns that failed and later succeeded after a retryTurn signal. */
-  retried: number;
-  /** The item's kind, when the run has a mix. */
-  kind?: Kind;
-}
-
-export interface ConversationStatus {
-  stage: string;
-  turn: number;
-  turns: number;
-  waiting: boolean;
-  failure?: TurnFailure;
-  usage: Usage;
-}
-
-/** Overrides a retry may bring, e.g. {"teacher.model": "gpt-4o", "forth_translate.temperature": "0"}. */
-export interface RetryTurnRequest {
-  set?: Record<string, string>;
-}
-
-/** What an accepted `retryTurn` update answers: the step that runs again. */
-export interface RetryTurnAccepted {
-  id: string;
-  turn: number;
-  stage: string;
-  where?: string;
-  /** The failure being retried. */
-  failure: TurnFailure;
-}
+import {
+  type ConversationInput,
+  type ConversationResult,
+  type ConversationStatus,
+  MagnetCategories,
+  MagnetErrorType,
+  MagnetStatus,
+  MagnetTurns,
+  type RetryTurnRequest,
+  type TurnFailure,
+  type TurnRef,
+  applyOverrides,
+  conversationFinishedSignal,
+  conversationStatusQuery,
+  conversationWaitingSignal,
+  overrideProblem,
+  retryTurnSignal,
+  retryTurnUpdate,
+} from '../contracts';
 
 /** The patch after which failed negatives cost only their turn's negatives, never the conversation. */
 export const NEGATIVES_OPTIONAL = 'negatives-optional';
@@ -118,36 +43,6 @@ export const PLAN_ON_PROVIDER_QUEUE = 'plan-on-provider-queue';
 
 /** The patch that added the quality judge's step after distillation (one activity per turn). */
 export const QUALITY_JUDGE = 'quality-judge';
-
-export const conversationStatusQuery = defineQuery<ConversationStatus>('conversationStatus');
-/** Kept for conversations and clients of the first release; `retryTurnUpdate` is the way to ask. */
-export const retryTurnSignal = defineSignal<[RetryTurnRequest]>('retryTurn');
-/**
- * Re-runs the failed step of a waiting conversation. Unlike the signal, the caller learns the outcome: the
- * validator rejects the request when the conversation is not waiting or an override is malformed, and an
- * accepted update answers which step runs again.
- */
-export const retryTurnUpdate = defineUpdate<RetryTurnAccepted, [RetryTurnRequest]>('retryTurn');
-
-const OVERRIDE_FIELDS = ['model', 'temperature', 'maxTokens'] as const;
-
-/** Why a `role.field=value` override cannot apply, or undefined; shared by the CLI and the update validator. */
-export function overrideProblem(key: string, value: string, roles: readonly string[]): string | undefined {
-  const [role, field, ...extra] = key.split('.');
-  if (!role || !field || extra.length > 0) return `${key}: expected <role>.<field>`;
-  if (!roles.includes(role)) return `${key}: unknown role "${role}" (roles: ${roles.join(', ')})`;
-  if (!(OVERRIDE_FIELDS as readonly string[]).includes(field))
-    return `${key}: unknown field "${field}" (fields: ${OVERRIDE_FIELDS.join(', ')})`;
-  if (value.trim() === '') return `${key}: empty value`;
-  if (
-    field === 'temperature' &&
-    !(Number.isFinite(Number(value)) && Number(value) >= 0 && Number(value) <= 2)
-  )
-    return `${key}=${value}: temperature must be a number from 0 to 2`;
-  if (field === 'maxTokens' && !(Number.isInteger(Number(value)) && Number(value) > 0))
-    return `${key}=${value}: maxTokens must be a positive integer`;
-  return undefined;
-}
 
 /**
  * What a step that failed for good had already paid (an invalid answer and its repair): the activity's
@@ -171,23 +66,6 @@ export function describe(err: unknown, turn: number, stage: string): TurnFailure
   }
   if (e instanceof Error) return { turn, stage, type: e.name, message: e.message };
   return { turn, stage, type: 'Unknown', message: String(e) };
-}
-
-/** Applies `role.field=value` overrides to the resolved roles (model, temperature, maxTokens). */
-export function applyOverrides<R extends Partial<Record<LlmRole, ResolvedRole>>>(
-  roles: R,
-  set: Record<string, string>,
-): R {
-  const out: Partial<Record<LlmRole, ResolvedRole>> = { ...roles };
-  for (const [key, value] of Object.entries(set)) {
-    const [role, field] = key.split('.') as [LlmRole, string];
-    const r = out[role];
-    if (!r || r.provider !== 'llm') continue;
-    if (field === 'model') out[role] = { ...r, model: value };
-    else if (field === 'temperature') out[role] = { ...r, temperature: Number(value) };
-    else if (field === 'maxTokens') out[role] = { ...r, maxTokens: Number(value) };
-  }
-  return out as R;
 }
 
 /**

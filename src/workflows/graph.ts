@@ -10,35 +10,21 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { addUsage, NO_USAGE, type Usage } from '../core/usage';
-import type { ResolvedRole } from '../core/config';
-import { OFFLINE_JUDGE, type GraphConfig, type GraphStats } from '../core/graph';
+import { OFFLINE_JUDGE, type GraphStats } from '../core/graph';
+import { describe, paidUsage } from './conversation';
+import { llm, local } from './proxies';
 import {
+  type BuildGraphInput,
+  type ConversationStatus,
+  MagnetErrorType,
+  MagnetStatus,
+  type TurnFailure,
   applyOverrides,
   conversationStatusQuery,
-  describe,
+  conversationWaitingSignal,
   overrideProblem,
-  paidUsage,
   retryTurnUpdate,
-  type ConversationStatus,
-  type TurnFailure,
-} from './conversation';
-import { llm, local } from './proxies';
-import { MagnetErrorType, MagnetStatus } from './search-attributes';
-import { conversationWaitingSignal } from './signals';
-
-export interface BuildGraphInput {
-  storeDir: string;
-  poolRef: string;
-  config: GraphConfig;
-  outDir: string;
-  /** Functions judged per activity; each function is still one judge request. */
-  chunk?: number;
-  parallel?: number;
-  judge: ResolvedRole;
-  taskQueue: string;
-  /** Whether magnet's search attributes are registered (absent in inputs of earlier releases). */
-  searchAttributes?: boolean;
-}
+} from '../contracts';
 
 /** The patch that gave each LLM judge request its own activity. */
 export const GRAPH_ONE_REQUEST_PER_STEP = 'graph-one-request-per-step';

@@ -6,8 +6,9 @@ import {
   type RetryPolicy,
 } from '@temporalio/workflow';
 import type * as activities from '../activities';
-import { llmTaskQueue, type ResolvedRole } from '../core/config';
+import { type ResolvedRole } from '../core/config';
 import { NON_RETRYABLE, NON_RETRYABLE_LLM } from '../core/failures';
+import { llmTaskQueue } from '../contracts';
 
 const LOCAL_RETRY: RetryPolicy = {
   initialInterval: '1s',

@@ -1,34 +1,9 @@
 import { executeChild, ParentClosePolicy, workflowInfo } from '@temporalio/workflow';
-import type { RunSummary } from '../activities/export';
 import { addUsage, NO_USAGE, type Usage } from '../core/usage';
-import {
-  applyOverrides,
-  conversation,
-  type ConversationInput,
-  type ConversationResult,
-} from './conversation';
+import { conversation } from './conversation';
 import { plannedOf } from '../core/mix';
 import { local } from './proxies';
-import { MagnetRun, MagnetStatus } from './search-attributes';
-
-export interface RerunInput {
-  runId: string;
-  outDir: string;
-  storeDir: string;
-  poolRef: string;
-  /** The failed conversations: the input of each one's failed execution and the failure type it ended with. */
-  conversations: { input: ConversationInput; failureType: string }[];
-  /** What the run reported at its end: the failures the rerun may turn into records. */
-  before: Pick<RunSummary, 'failed' | 'failures' | 'usage' | 'mix'>;
-  /** `role.field` -> value overrides for every rerun conversation (as `magnet retry --set`). */
-  set?: Record<string, string>;
-  concurrency: number;
-}
-
-export interface RerunResult {
-  summary: RunSummary;
-  rerun: { id: string; status: ConversationResult['status']; failure?: ConversationResult['failure'] }[];
-}
+import { MagnetRun, MagnetStatus, type RerunInput, type RerunResult, applyOverrides } from '../contracts';
 
 /**
  * `magnet rerun <run> --failed`: conversations that ended failed (their wait for a retry ran out) get a new

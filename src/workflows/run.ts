@@ -4,84 +4,36 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   continueAsNew,
-  defineQuery,
-  defineSignal,
   executeChild,
   ParentClosePolicy,
   patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { RunSummary } from '../activities/export';
-import { LLM_ROLES, resolveRole, type LlmRole, type ResolvedRole, type RunInput } from '../core/config';
-import { conversationId } from '../core/conversation';
+import { runRoles, type RunInput } from '../core/config';
 import type { GraphStats } from '../core/graph';
 import { kindAt, mixCounts, mixOrder, mixTally, type Kind, type MixConfig, type MixTally } from '../core/mix';
 import { deriveSeed } from '../core/rng';
-import { addUsage as add, NO_USAGE as ZERO, type Usage } from '../core/usage';
-import { conversation, type ConversationResult } from './conversation';
+import { addUsage as add, NO_USAGE as ZERO } from '../core/usage';
+import { conversation } from './conversation';
 import { buildGraph } from './graph';
 import { local } from './proxies';
-import { MagnetRun, MagnetStatus } from './search-attributes';
-import { conversationFinishedSignal, conversationWaitingSignal } from './signals';
-
-/** What survives continue-as-new: where the run is, never the conversations themselves. */
-export interface RunCarry {
-  poolRef: string;
-  graphRef: string;
-  graphStats: GraphStats;
-  next: number;
-  completed: number;
-  failed: number;
-  failures: Record<string, number>;
-  turns: number;
-  calls: number;
-  retried: number;
-  usage: Usage;
-  /**
-   * Conversations still waiting for a replay when the run continued as new: they were left running
-   * (abandoned, not cancelled) and report their end by signal to this run's workflow id.
-   */
-  orphans?: number[];
-  /** `magnet stop` was asked before the run continued as new. */
-  stopped?: boolean;
-  /** Completed items per kind (runs with a mix). */
-  kinds?: Partial<Record<Kind, number>>;
-}
-
-export interface RunProgress {
-  runId: string;
-  phase: 'pool' | 'graph' | 'conversations' | 'export' | 'done';
-  paused: boolean;
-  /** `magnet stop`: no new conversations; those running finish, then the run exports what it has. */
-  stopping?: boolean;
-  planned: number;
-  started: number;
-  completed: number;
-  failed: number;
-  inFlight: number;
-  /** Conversations (among those in flight) waiting for `magnet retry` after a failed turn. */
-  waiting: number;
-  failures: Record<string, number>;
-  turns: number;
-  calls: number;
-  retried: number;
-  usage: Usage;
-  graph?: GraphStats;
-  /** Items per kind: planned by the mix, and completed so far (runs with a mix). */
-  mix?: MixTally;
-  summary?: RunSummary;
-}
-
-export const progressQuery = defineQuery<RunProgress>('progress');
-export const pauseSignal = defineSignal('pause');
-export const resumeSignal = defineSignal('resume');
-/**
- * Ends a run early but gracefully, unlike cancel: no conversation starts any more, those running finish,
- * and the run exports what it has. Conversations waiting for a retry are not waited for (they stay
- * retryable; their records are written when they end). A handler adds no command: no patch needed.
- */
-export const stopSignal = defineSignal('stop');
+import {
+  type ConversationResult,
+  MagnetRun,
+  MagnetStatus,
+  type RunCarry,
+  type RunProgress,
+  type RunSummary,
+  conversationFinishedSignal,
+  conversationId,
+  conversationWaitingSignal,
+  graphWorkflowId,
+  pauseSignal,
+  progressQuery,
+  resumeSignal,
+  stopSignal,
+} from '../contracts';
 
 /**
  * The patch after which a run whose config has a mix makes items of every kind (single, parallel, multiple,
@@ -114,13 +66,6 @@ export const WAITING_HOLDS_NO_SLOT = 'waiting-holds-no-slot';
 export const CONTINUE_AS_NEW_BY_SIZE = 'run-continue-as-new-by-size';
 /** History bytes after which an execution of the run hands over to the next one. */
 export const HISTORY_BYTES = 512 * 1024;
-
-export function runRoles(input: RunInput): Record<LlmRole, ResolvedRole> {
-  const paths = { cacheDir: input.cacheDir, ledgerFile: `${input.outDir}/llm-calls.jsonl` };
-  return Object.fromEntries(
-    LLM_ROLES.map((r) => [r, resolveRole(input.config.llm, r, paths, input.prompts)]),
-  ) as Record<LlmRole, ResolvedRole>;
-}
 
 /**
  * The run (parent): pool -> graph -> one child workflow per conversation (bounded in flight) -> export.
@@ -200,7 +145,7 @@ export async function synthesisRun(
       });
     } else {
       const built = await executeChild(buildGraph, {
-        workflowId: `${runId}/graph`,
+        workflowId: graphWorkflowId(runId),
         staticSummary: 'dependency graph (stage 2)',
         ...(input.searchAttributes ? { typedSearchAttributes: [{ key: MagnetRun, value: runId }] } : {}),
         args: [

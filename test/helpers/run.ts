@@ -5,14 +5,14 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { prepareRun } from '../../src/cli/run';
 import type { RunInput } from '../../src/core/config';
 import { indexPool, type FunctionDef } from '../../src/core/pool';
-import { loadPool } from '../../src/io/pool-files';
+import { loadPool } from '../../src/tools/pool-loader';
 import { createWorkers } from '../../src/worker';
 import { synthesisRun } from '../../src/workflows/run';
-import type { RunSummary } from '../../src/activities/export';
 import type { ConversationRecord } from '../../src/core/conversation';
 import { checkRecord } from './checks';
 import type { FakeServer } from '../fakes';
 import { temporalAddress, workflowBundle } from './temporal';
+import { type RunSummary } from '../../src/contracts';
 
 export const ROOT = path.join(__dirname, '..', '..');
 

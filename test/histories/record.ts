@@ -1,9 +1,9 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { conversationStatusQuery, retryTurnUpdate } from '../../src/workflows/conversation';
 import { until } from '../helpers/cli';
 import { fakeLlm, makeRunDir, prepare, startRun } from '../helpers/run';
 import { withClientAndFakeOpenAI } from '../helpers/temporal';
+import { conversationStatusQuery, retryTurnUpdate } from '../../src/contracts';
 
 /**
  * Records the histories of a released workflow version into test/histories/<version>/ (run it once per

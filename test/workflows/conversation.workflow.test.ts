@@ -1,13 +1,9 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import {
-  conversation,
-  conversationStatusQuery,
-  retryTurnUpdate,
-  type ConversationStatus,
-} from '../../src/workflows/conversation';
+import { conversation } from '../../src/workflows/conversation';
 import { until } from '../helpers/cli';
 import { withTimeSkippingEnv } from '../helpers/time-skipping';
 import { conversationInput, mockedWorker, type MockLog } from './mock-activities';
+import { conversationStatusQuery, retryTurnUpdate, type ConversationStatus } from '../../src/contracts';
 
 /**
  * The conversation's failure handling with the activities mocked, on a time-skipping test server: a step that

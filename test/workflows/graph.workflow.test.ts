@@ -1,10 +1,10 @@
 import { retryFailed } from '../../src/client';
-import { conversationStatusQuery } from '../../src/workflows/conversation';
 import { buildGraph } from '../../src/workflows/graph';
-import { progressQuery, synthesisRun } from '../../src/workflows/run';
+import { synthesisRun } from '../../src/workflows/run';
 import { until } from '../helpers/cli';
 import { withTimeSkippingEnv } from '../helpers/time-skipping';
 import { mockedWorker, OFFLINE_ROLES, runInput, type MockLog } from './mock-activities';
+import { conversationStatusQuery, progressQuery } from '../../src/contracts';
 
 /**
  * The graph phase follows the rules of turns: a judge request that fails for good waits for `magnet retry`

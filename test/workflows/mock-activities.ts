@@ -5,8 +5,8 @@ import type * as activities from '../../src/activities';
 import { LLM_ROLES, RunConfig, type LlmRole, type ResolvedRole, type RunInput } from '../../src/core/config';
 import type { Fsp } from '../../src/core/ops';
 import { NO_USAGE } from '../../src/core/usage';
-import type { ConversationInput } from '../../src/workflows/conversation';
 import { bundleOf } from '../helpers/temporal';
+import { type ConversationInput } from '../../src/contracts';
 
 type Acts = typeof activities;
 

@@ -1,14 +1,11 @@
 import { Worker } from '@temporalio/worker';
 import { retryFailed } from '../../src/client';
-import {
-  conversation,
-  conversationStatusQuery,
-  type ConversationStatus,
-} from '../../src/workflows/conversation';
+import { conversation } from '../../src/workflows/conversation';
 import { bundleOf } from '../helpers/temporal';
 import { until } from '../helpers/cli';
 import { withTimeSkippingEnv } from '../helpers/time-skipping';
 import { conversationInput, mockedWorker, type MockLog } from './mock-activities';
+import { conversationStatusQuery, type ConversationStatus } from '../../src/contracts';
 
 /**
  * `magnet retry`'s client side against real conversations: the update's outcome reaches the caller (accepted

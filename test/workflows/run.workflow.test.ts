@@ -1,9 +1,8 @@
-import type { RunSummary } from '../../src/activities/export';
-import { conversationStatusQuery, retryTurnUpdate } from '../../src/workflows/conversation';
 import { synthesisRun } from '../../src/workflows/run';
 import { until } from '../helpers/cli';
 import { withTimeSkippingEnv } from '../helpers/time-skipping';
 import { mockedWorker, runInput, type MockLog } from './mock-activities';
+import { conversationStatusQuery, retryTurnUpdate, type RunSummary } from '../../src/contracts';
 
 /**
  * The run's hand-over of waiting conversations at continue-as-new, with mocked activities on the test

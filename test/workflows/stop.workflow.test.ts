@@ -1,9 +1,8 @@
-import type { RunSummary } from '../../src/activities/export';
-import { conversationStatusQuery } from '../../src/workflows/conversation';
-import { progressQuery, stopSignal, synthesisRun } from '../../src/workflows/run';
+import { synthesisRun } from '../../src/workflows/run';
 import { until } from '../helpers/cli';
 import { withTimeSkippingEnv } from '../helpers/time-skipping';
 import { mockedWorker, runInput, type MockLog } from './mock-activities';
+import { conversationStatusQuery, progressQuery, stopSignal, type RunSummary } from '../../src/contracts';
 
 /**
  * `magnet stop` ends a run gracefully, unlike cancel: no conversation starts after it, the running ones

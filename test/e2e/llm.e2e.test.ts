@@ -1,0 +1,248 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import type { RunInput } from '../../src/core/config';
+import { checkChatExample } from '../helpers/checks';
+import { makeRunDir, prepare, readRecords, runToEnd } from '../helpers/run';
+import { connect, workflowBundle } from '../helpers/temporal';
+import { startFakeGemini, startFakeOpenAI, type FakeServer } from '../fakes';
+import type { OpenAIChatExample } from '../../src/export/openai';
+
+const KEY = 'sk-magnet-test-DO-NOT-LEAK-4242';
+process.env.MAGNET_FAKE_KEY = KEY;
+
+let client: Client;
+beforeAll(async () => {
+  await workflowBundle();
+  client = await connect();
+});
+afterAll(async () => {
+  await client.connection.close();
+});
+
+function llmConfig(kind: 'openai' | 'gemini', server: FakeServer, conversations: number): object {
+  return {
+    seed: 11,
+    conversations,
+    concurrency: { conversations: 4 },
+    // the checks compare the export with the records line by line: keep repeated queries
+    quality: { dedup: false },
+    // Gemini plays every function (LLM-simulated execution); OpenAI runs the built-in tool sets
+    execution: { mode: kind === 'gemini' ? 'simulated' : 'auto' },
+    llm: {
+      providers: {
+        fake: {
+          kind,
+          baseURL: kind === 'openai' ? `${server.url}/v1` : server.url,
+          apiKeyEnv: 'MAGNET_FAKE_KEY',
+          requestsPerSecond: 200,
+          tokensPerMinute: 5_000_000,
+          timeoutMs: 20_000,
+        },
+      },
+      default: { provider: 'fake', model: 'teacher-1', temperature: 0.2 },
+      prices: { 'teacher-1': { input: 2.5, output: 10 } },
+    },
+  };
+}
+
+/** Every file under a folder, as text. */
+function allText(dir: string): string {
+  let out = '';
+  for (const name of readdirSync(dir)) {
+    const full = path.join(dir, name);
+    out += statSync(full).isDirectory() ? allText(full) : readFileSync(full, 'utf8');
+  }
+  return out;
+}
+
+async function histories(runId: string): Promise<string> {
+  let text = '';
+  for await (const wf of client.workflow.list({ query: `WorkflowId STARTS_WITH '${runId}'` })) {
+    const h = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+    text += JSON.stringify(h);
+  }
+  return text;
+}
+
+function paidTotals(server: FakeServer): { requests: number; inputTokens: number; outputTokens: number } {
+  const paid = server.log.filter((e) => e.status === 200);
+  return {
+    requests: paid.length,
+    inputTokens: paid.reduce((a, e) => a + e.promptTokens, 0),
+    outputTokens: paid.reduce((a, e) => a + e.completionTokens, 0),
+  };
+}
+
+async function fullRun(
+  kind: 'openai' | 'gemini',
+  server: FakeServer,
+  conversations: number,
+  runId: string,
+): Promise<{ input: RunInput; summary: Awaited<ReturnType<typeof runToEnd>> }> {
+  const { home, configFile } = makeRunDir(llmConfig(kind, server, conversations));
+  const input = await prepare(home, configFile, runId);
+  const summary = await runToEnd(client, input);
+  return { input, summary };
+}
+
+describe.each(['openai', 'gemini'] as const)('full run against the fake %s server', (kind) => {
+  let server: FakeServer;
+  beforeAll(async () => {
+    server = kind === 'openai' ? await startFakeOpenAI() : await startFakeGemini();
+  });
+  afterAll(async () => server.close());
+
+  it('builds the graph with the LLM judge, translates, executes and distills; records pass the checks', async () => {
+    const runId = `llm-${kind}-${Date.now()}`;
+    const { input, summary } = await fullRun(kind, server, 6, runId);
+    expect(summary.conversations).toBe(6);
+    expect(summary.failed).toBe(0);
+    expect(summary.backend).toBe('llm');
+    const { records, pool } = await readRecords(input);
+    expect(records).toHaveLength(6);
+    for (const r of records) {
+      expect(r.provenance.backend).toBe('llm');
+      expect(r.provenance.models.teacher).toBe('fake/teacher-1');
+    }
+    const lines = readFileSync(path.join(input.outDir, 'sft.openai.jsonl'), 'utf8').trim().split('\n');
+    lines.forEach((l, i) =>
+      checkChatExample(JSON.parse(l) as OpenAIChatExample, records[i] as (typeof records)[number]),
+    );
+
+    // one judge request per function (all have same-category candidates), no more
+    const judge = server.log.filter((e) => e.role === 'dependency_judge' && e.status === 200);
+    expect(judge).toHaveLength(pool.size);
+    const graph = JSON.parse(readFileSync(path.join(input.outDir, 'graph.json'), 'utf8')) as {
+      judge: string;
+      edges: unknown[];
+    };
+    expect(graph.judge).toBe('llm:fake/teacher-1');
+    expect(graph.edges.length).toBeGreaterThan(50);
+    for (const role of ['nested_judge', 'back_translate', 'forth_translate', 'teacher']) {
+      expect(server.log.some((e) => e.role === role && e.status === 200)).toBe(true);
+    }
+    const executors = new Set(records.flatMap((r) => r.turns.flatMap((t) => t.calls.map((c) => c.executor))));
+    if (kind === 'gemini') {
+      expect(server.log.some((e) => e.role === 'simulate' && e.status === 200)).toBe(true);
+      expect([...executors]).toEqual(['simulated']);
+    } else {
+      expect(executors.has('builtin')).toBe(true);
+    }
+
+    // accounting: the summary's ledger equals what the server answered, and costs follow the price table
+    const paid = paidTotals(server);
+    expect(summary.ledger).toMatchObject(paid);
+    expect(summary.ledger.costUsd).toBeCloseTo((paid.inputTokens * 2.5 + paid.outputTokens * 10) / 1e6, 5);
+    expect(summary.usage.requests + summary.usage.cached).toBeGreaterThanOrEqual(paid.requests);
+
+    // the key reached the server, and nowhere else
+    expect(server.requestsWithKey(KEY)).toBe(true);
+    expect(await histories(runId)).not.toContain(KEY);
+    expect(allText(path.dirname(input.outDir))).not.toContain(KEY);
+    expect(allText(input.cacheDir)).not.toContain(KEY);
+    expect(allText(input.storeDir)).not.toContain(KEY);
+    const bin = process.env.MAGNET_TEST_TEMPORAL_BIN;
+    if (!bin) throw new Error('global setup did not publish the temporal binary');
+    const shown = spawnSync(
+      bin,
+      [
+        'workflow',
+        'show',
+        '--workflow-id',
+        `${runId}/conv-00001`,
+        '--output',
+        'json',
+        '--address',
+        process.env.TEMPORAL_ADDRESS as string,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(shown.status).toBe(0);
+    expect(shown.stdout.length).toBeGreaterThan(1000);
+    expect(shown.stdout).not.toContain(KEY);
+  });
+});
+
+describe('transient faults', () => {
+  it('completes every conversation with 20% 429/500 and 5% malformed answers, never repeating a request after its success', async () => {
+    const server = await startFakeOpenAI({
+      faults: { rate429: 0.1, rate500: 0.1, rateMalformed: 0.05, retryAfterSeconds: 1, seed: 3 },
+    });
+    try {
+      const runId = `llm-faults-${Date.now()}`;
+      const { input, summary } = await fullRun('openai', server, 6, runId);
+      expect(summary.conversations).toBe(6);
+      expect(summary.failed).toBe(0);
+      await readRecords(input);
+      const outcomes = new Set(server.log.map((e) => e.outcome));
+      for (const o of ['429', '500', 'malformed', 'ok']) expect(outcomes).toContain(o);
+      // a request answered once with a usable answer is never sent again (cache + idempotent activities); a
+      // truncated answer (also HTTP 200) is reused only by retries of the step that got it, so another
+      // conversation asking the same question asks afresh
+      const byHash = new Map<string, typeof server.log>();
+      for (const e of server.log) byHash.set(e.bodyHash, [...(byHash.get(e.bodyHash) ?? []), e]);
+      for (const [, entries] of byHash) {
+        const firstOk = entries.findIndex((e) => e.outcome === 'ok');
+        if (firstOk >= 0) expect(entries.slice(firstOk + 1)).toEqual([]);
+      }
+      expect(summary.ledger).toMatchObject(paidTotals(server));
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('negative trajectories (mDPO)', () => {
+  it('samples the student, judges its errors, writes rejected turns and DPO pairs', async () => {
+    const server = await startFakeOpenAI();
+    try {
+      const base = llmConfig('openai', server, 8) as { llm: { roles?: object } };
+      const { home, configFile } = makeRunDir({
+        ...base,
+        seed: 21,
+        negatives: { samples: 2 },
+        llm: { ...base.llm, roles: { student: { provider: 'fake', model: 'student-1' } } },
+      });
+      const input = await prepare(home, configFile, `llm-dpo-${Date.now()}`);
+      const summary = await runToEnd(client, input);
+      expect(summary.failed).toBe(0);
+      const { records } = await readRecords(input);
+      const negatives = records.flatMap((r) => r.turns.flatMap((t) => t.negatives.map((n) => ({ r, t, n }))));
+      expect(negatives.length).toBeGreaterThan(0);
+      expect(summary.dpoPairs).toBe(negatives.length);
+      for (const { t, n } of negatives) {
+        expect(n.errors.length).toBeGreaterThan(0);
+        // the rejected calls really ran, and differ from the reference
+        expect(n.calls.map((c) => c.name)).not.toEqual(t.calls.map((c) => c.name));
+        for (const c of n.calls) expect(c.error !== undefined || c.output !== null).toBe(true);
+      }
+      expect(server.log.some((e) => e.role === 'student')).toBe(true);
+      expect(server.log.some((e) => e.role === 'error_judge')).toBe(true);
+      const pairs = readFileSync(path.join(input.outDir, 'dpo.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map(
+          (l) =>
+            JSON.parse(l) as {
+              prompt: { role: string; content: string }[];
+              chosen: unknown[];
+              rejected: unknown[];
+              metadata: { id: string; turn: number; errors: string[] };
+            },
+        );
+      expect(pairs).toHaveLength(negatives.length);
+      for (const p of pairs) {
+        const rec = records.find((r) => r.id === p.metadata.id);
+        const turn = rec?.turns[p.metadata.turn];
+        expect(p.prompt[p.prompt.length - 1]).toEqual({ role: 'user', content: turn?.query });
+        expect(p.prompt.filter((m) => m.role === 'user')).toHaveLength(p.metadata.turn + 1);
+        expect(p.chosen).not.toEqual(p.rejected);
+        expect(p.metadata.errors.length).toBeGreaterThan(0);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -1,0 +1,115 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { InspectedFunction } from '../../src/cli/pool';
+
+/** `magnet pool inspect` and `magnet pool export builtin`, through the built CLI. */
+const ROOT = path.join(__dirname, '..', '..');
+const BIN = path.join(ROOT, 'bin', 'magnet.js');
+const dir = mkdtempSync(path.join(os.tmpdir(), 'magnet-pool-cli-'));
+
+function magnet(args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, TEMPORAL_ADDRESS: '127.0.0.1:1', MAGNET_HOME: path.join(dir, 'home') },
+    timeout: 60_000,
+  });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+// a user's tools: one named like a built-in function (other parameters), one without an output schema
+writeFileSync(
+  path.join(dir, 'shop.yaml'),
+  [
+    '- name: place_order',
+    '  description: Buy a stock for an amount of money.',
+    '  parameters: {type: object, properties: {symbol: {type: string}, amount: {type: number}}}',
+    '  output: {type: object, properties: {order_id: {type: string}}}',
+    '- name: ping',
+    '  description: Is the shop up?',
+    '  parameters: {type: object}',
+    '',
+  ].join('\n'),
+);
+
+describe('magnet pool', () => {
+  it('inspect lists functions per category: source, real or simulated outputs, output schema', () => {
+    const r = magnet(['pool', 'inspect', 'shop.yaml', 'builtin:travel']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toBe('shop (2 functions)');
+    expect(lines[1]).toMatch(/^ {2}ping +simulated +simulated +schema none +shop\.yaml item 1$/);
+    expect(lines[2]).toMatch(/^ {2}place_order +simulated +simulated +schema declared +shop\.yaml item 0$/);
+    expect(lines[3]).toBe('travel (9 functions)');
+    expect(lines[4]).toMatch(
+      /^ {2}book_flight +real +builtin:travel +schema declared +\S+travel\.json item \d+$/,
+    );
+    expect(lines.at(-1)).toBe(
+      '11 functions in 2 categories: 9 with real outputs, 2 simulated; output schemas: 10 declared, 0 inferred, 1 none',
+    );
+  });
+
+  it("inspect --config reads a run config's pool; --json gives the same facts", () => {
+    writeFileSync(
+      path.join(dir, 'run.json'),
+      JSON.stringify({ pool: ['shop.yaml', 'builtin:messaging'], conversations: 5 }),
+    );
+    const r = magnet(['pool', 'inspect', '--config', 'run.json', '--json']);
+    expect(r.code).toBe(0);
+    const fns = JSON.parse(r.stdout) as InspectedFunction[];
+    expect(fns).toHaveLength(11);
+    expect(fns.find((f) => f.name === 'place_order')).toEqual({
+      name: 'place_order',
+      category: 'shop',
+      executor: 'simulated',
+      outputs: 'simulated',
+      outputSchema: 'declared',
+      source: 'shop.yaml item 0',
+    });
+    expect(fns.find((f) => f.name === 'send_message')).toMatchObject({
+      category: 'messaging',
+      executor: 'builtin:messaging',
+      outputs: 'real',
+    });
+  });
+
+  it('export builtin writes a pool that runs built-in code when loaded again', () => {
+    const r = magnet(['pool', 'export', 'builtin', '--out', 'builtin.json']);
+    expect(r.code).toBe(0);
+    const tools = JSON.parse(readFileSync(path.join(dir, 'builtin.json'), 'utf8')) as unknown[];
+    expect(tools).toHaveLength(54);
+    const back = magnet(['pool', 'inspect', 'builtin.json', '--json']);
+    const fns = JSON.parse(back.stdout) as InspectedFunction[];
+    expect(fns).toHaveLength(54);
+    expect(new Set(fns.map((f) => f.category))).toEqual(
+      new Set(['filesystem', 'math_units', 'messaging', 'trading', 'travel', 'vehicle']),
+    );
+    for (const f of fns) expect(f.executor).toBe(`builtin:${f.category}`);
+    // without --out: the same pool on standard output
+    expect(magnet(['pool', 'export', 'builtin']).stdout).toBe(
+      readFileSync(path.join(dir, 'builtin.json'), 'utf8'),
+    );
+  });
+
+  it('errors are one line naming what is wrong', () => {
+    const none = magnet(['pool', 'inspect']);
+    expect(none.code).not.toBe(0);
+    expect(none.stderr.trim()).toBe(
+      'error: magnet pool inspect: name pool files or folders, or --config <file>',
+    );
+    writeFileSync(
+      path.join(dir, 'dotted.json'),
+      JSON.stringify([{ name: 'w.get', description: 'd', parameters: { type: 'object' } }]),
+    );
+    const dotted = magnet(['pool', 'inspect', 'dotted.json']);
+    expect(dotted.stderr.trim()).toBe(
+      `error: ${path.join(dir, 'dotted.json')} item 0 field name: must be 1 to 64 letters, digits, _ or - (what model providers accept in tool names)`,
+    );
+    expect(magnet(['pool', 'export', 'mine']).stderr.trim()).toMatch(
+      /^error: .*'mine' is invalid .*Allowed choices are builtin/,
+    );
+  });
+});
