@@ -7,7 +7,7 @@ import { defaultExportDir, exportRecords, runPoolFile, type ExportResult } from 
 import { ConfigError } from '../io/config-file';
 import { readJson } from '../io/files';
 import { dataDir } from '../io/paths';
-import { loadPool } from '../io/pool-files';
+import { loadPool } from '../tools/pool-loader';
 import { resolvePoolPath } from '../io/pool-paths';
 import { homeLayout, runLayout } from '../io/run-layout';
 

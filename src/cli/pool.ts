@@ -4,7 +4,7 @@ import type { FunctionDef, Pool } from '../core/pool';
 import { ConfigError, loadConfig } from '../io/config-file';
 import { writeAtomic } from '../io/files';
 import { builtinPoolDir, resolvePoolPath } from '../io/pool-paths';
-import { loadPool } from '../io/pool-files';
+import { loadPool } from '../tools/pool-loader';
 import { resolvePoolEntries } from '../tools/sources';
 
 /** Who produces a function's outputs: real ones from its implementation, or simulated. */
@@ -69,7 +69,7 @@ export function formatInspection(fns: InspectedFunction[]): string {
 
 /**
  * The built-in pool as one file of OpenAI tools with output schemas and categories. Loaded again as a pool
- * it runs built-in code: its definitions are the built-in ones (see bindFile in src/io/pool-files.ts).
+ * it runs built-in code: its definitions are the built-in ones (see bindFile in src/tools/pool-loader.ts).
  */
 export async function builtinPoolText(): Promise<string> {
   const pool = await loadPool([builtinPoolDir()]);

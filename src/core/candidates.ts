@@ -1,5 +1,5 @@
 import { candidateScore, featuresOf, type Features } from './affinity';
-import type { GraphConfig } from './graph';
+import type { GraphConfig } from './graph-schema';
 import type { FunctionDef } from './pool';
 
 /**

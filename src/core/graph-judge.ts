@@ -1,4 +1,4 @@
-import type { Edge, Feed } from './graph';
+import type { Edge, Feed } from './graph-schema';
 import type { FunctionDef, JsonSchemaT } from './pool';
 import { tokens as splitWords, words as prose } from './text';
 

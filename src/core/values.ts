@@ -1,10 +1,11 @@
-import type { JsonSchemaT } from '../core/pool';
-import { createRng, deriveSeed, type Rng } from '../core/rng';
-import { tokens } from '../core/text';
+import type { JsonSchemaT } from './pool';
+import { createRng, deriveSeed, type Rng } from './rng';
+import { tokens } from './text';
 
 /**
  * Rule-based argument values for the offline backend. A value depends only on (conversation seed, param
- * name), so the same user states the same city or file name throughout a conversation.
+ * name), so the same user states the same city or file name throughout a conversation. Pure (the seed
+ * comes in), so it is in core/: the offline backend and the tool simulator (tools/) both draw from it.
  */
 const CITIES = ['San Francisco', 'New York', 'Chicago', 'Boston', 'Seattle', 'Austin', 'Denver', 'Miami'];
 const PEOPLE = ['Alice', 'Bob', 'Carol', 'Dave', 'Eve', 'Frank', 'Grace', 'Heidi'];

@@ -15,7 +15,7 @@ import { kindAt, mixOrder } from '../core/mix';
 import { indexPool } from '../core/pool';
 import { putJson } from '../io/artifacts';
 import { readJson, writeAtomic } from '../io/files';
-import { loadPool } from '../io/pool-files';
+import { loadPool } from '../tools/pool-loader';
 import type { RoleInput } from '../roles';
 import {
   conversationRequests,

@@ -1,9 +1,6 @@
-/**
- * The export formats. No imports: the run config (read by workflow code) validates its `export.formats`
- * against this list, so this file must stay free of I/O.
- */
-export const EXPORT_FORMATS = ['openai', 'openai-dpo', 'trl', 'sharegpt', 'hf', 'bfcl'] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+// The run config's formats live in core/ (it validates the config's `export` against them); they are
+// re-exported here so the exporters and the CLI find every format list in one place.
+export { DEFAULT_SPLIT, EXPORT_FORMATS, type ExportFormat } from '../core/export-formats';
 
 /** What `magnet validate` checks: the export formats, with TRL's two files and BFCL's two told apart. */
 export const VALIDATE_FORMATS = [
@@ -20,6 +17,3 @@ export const VALIDATE_FORMATS = [
   'bfcl-single-answers',
 ] as const;
 export type ValidateFormat = (typeof VALIDATE_FORMATS)[number];
-
-/** Share of conversations in the train split unless told otherwise. */
-export const DEFAULT_SPLIT = 0.95;

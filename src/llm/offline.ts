@@ -7,7 +7,7 @@ import type { FunctionDef, JsonSchemaT } from '../core/pool';
 import { createRng, deriveSeed } from '../core/rng';
 import { tokens, words } from '../core/text';
 import { validatorFor } from '../tools/validators';
-import { coerceValue, renderValue, userValue } from './values';
+import { coerceValue, renderValue, userValue } from '../core/values';
 
 /**
  * The offline backend: deterministic, rule-based stand-ins for the LLM roles, so the pipeline, demo and

@@ -8,10 +8,10 @@ import {
   type Pool,
   type ToolSource,
 } from '../core/pool';
-import { findToolSet } from '../tools/builtin';
-import { loadSourceFunctions } from '../tools/sources';
-import { stableStringify } from './files';
-import { builtinPoolDir } from './pool-paths';
+import { stableStringify } from '../io/files';
+import { builtinPoolDir } from '../io/pool-paths';
+import { findToolSet } from './builtin';
+import { loadSourceFunctions } from './sources';
 
 const POOL_EXT = /\.(json|jsonl|ndjson|ya?ml)$/i;
 

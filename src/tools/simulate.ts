@@ -1,7 +1,7 @@
 import type { FunctionDef, JsonSchemaT } from '../core/pool';
 import { createRng, deriveSeed, hash32 } from '../core/rng';
 import { stableStringify } from '../io/files';
-import { userValue } from '../llm/values';
+import { userValue } from '../core/values';
 import type { Json } from './types';
 
 /**

@@ -26,7 +26,7 @@ export function findToolSet(functionName: string): ToolSet | undefined {
 }
 
 /**
- * The built-in tool set that runs `def`: the one its `impl` names (see src/io/pool-files.ts for which
+ * The built-in tool set that runs `def`: the one its `impl` names (see src/tools/pool-loader.ts for which
  * functions get one). A definition without `impl` comes from a pool stored by an earlier release, which bound
  * built-in code by name.
  */
