@@ -68,8 +68,8 @@ module.exports = {
       name: 'tools-below-llm-and-roles',
       severity: 'error',
       comment:
-        'tools/ executes and simulates calls: it imports no llm/, roles/, activities/ or workflows/, so llm/ and ' +
-        'roles/ may use its validators without a loop. Pure helpers both need go into core/.',
+        'tools/ executes and simulates calls: it imports no llm/, roles/, activities/ or workflows/, so roles/ ' +
+        'may use its validators without a loop. A pure helper both need goes into core/ (core/values.ts).',
       from: { path: '^src/tools/' },
       to: { path: '^src/(llm|roles|activities|workflows)/' },
     },
