@@ -1,11 +1,11 @@
 import { promises as fs } from 'node:fs';
-import { ApplicationFailure, Context, heartbeat } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import {
   callSteps,
   ConversationRecord,
   recordStats,
-  ExecutedCall,
   type AssistantTurn,
+  type ExecutedCall,
   type NegativeFailure,
   type PlannedCall,
   type TurnRecord,
@@ -17,23 +17,22 @@ import type { Fsp, OpsConfig } from '../core/ops';
 import type { Kind } from '../core/mix';
 import { offeredAt, planConversation, sampleWalk, type Plan } from '../core/plan';
 import { planSingleTurn } from '../core/single-turn';
-import { deriveSeed } from '../core/rng';
 import { addUsage, NO_USAGE, type Usage } from '../llm/client';
-import { toolSetOf } from '../tools/builtin';
 import type { FunctionDef } from '../core/pool';
-import { getJson, putJson, type Ref } from '../io/artifacts';
+import { putJson, type Ref } from '../io/artifacts';
 import { writeAtomic } from '../io/files';
 import { conversationFile, failureFile, filteredFile } from '../io/run-layout';
-import { OFFLINE_GENERATOR, OFFLINE_NOTE, TranslationError, type TurnContext } from '../llm/offline';
+import { graphFor, loadCalls, poolIndex } from '../io/stored';
 import { ROLES, runRole } from '../roles';
 import { historyCalls, lite, turnTask } from '../roles/common';
+import { loadHistory, loadStates, loadTurnContext, type TurnContext, type TurnInput } from '../roles/context';
+import { OFFLINE_GENERATOR, OFFLINE_NOTE } from '../roles/offline/common';
 import { teacherTask } from '../roles/teacher';
 import { qualityTask } from '../roles/quality_judge';
 import { filterTurns, QualityVerdict, type QualityConfig, type QualityRecord } from '../core/quality';
-import { argumentProblem, executeTurn, type ExternalExecution } from '../tools/execute';
-import type { Json } from '../tools/types';
+import { argumentProblem, executeTurn } from '../tools/execute';
 import { nonRetryableOn } from './errors';
-import { graphFor, poolIndex, poolSources } from './pool';
+import { externalFor } from './external';
 import { type CallLimits, type ExecutionMode, type TurnRef } from '../contracts';
 
 export async function planConversationActivity(input: {
@@ -79,77 +78,11 @@ export async function planConversationActivity(input: {
   });
 }
 
-export interface TurnInput {
-  storeDir: string;
-  poolRef: Ref;
-  seed: number;
-  fsp: Fsp;
-  turnIndex: number;
-  previous: TurnRef[];
-  /** Tool state before this turn (for value hints). */
-  stateRef?: Ref;
-}
-
-/** Valid values for parameters from the built-in tool sets' state before the turn. */
-async function hintsFor(input: TurnInput, defs: FunctionDef[]): Promise<Record<string, unknown[]>> {
-  const states = await loadStates(input.storeDir, input.stateRef);
-  const hints: Record<string, unknown[]> = {};
-  const seen = new Set<string>();
-  for (const def of defs) {
-    const set = toolSetOf(def);
-    if (!set?.valueHints || seen.has(set.name)) continue;
-    seen.add(set.name);
-    const state = states[set.name] ?? set.initialState(deriveSeed(input.seed, 'state', set.name));
-    for (const [k, v] of Object.entries(set.valueHints(state))) hints[k] ??= v;
-  }
-  return hints;
-}
-
-export async function context(input: TurnInput): Promise<TurnContext> {
-  const pool = await poolIndex(input.storeDir, input.poolRef);
-  const turn = input.fsp.turns[input.turnIndex];
-  if (!turn) throw new TranslationError(`turn ${input.turnIndex} is not in the FSP`);
-  const lookup = (name: string): FunctionDef => {
-    const def = pool.get(name);
-    if (!def) throw new TranslationError(`function ${name} is not in the pool`);
-    return def;
-  };
-  const history = await loadHistory(input.storeDir, input.previous);
-  const defs = turn.functions.map((f) => lookup(f.name));
-  const missingDef = turn.missing ? lookup(turn.missing.function) : undefined;
-  return {
-    seed: input.seed,
-    turnIndex: input.turnIndex,
-    turn,
-    defs,
-    missingDef,
-    history,
-    previousQueries: input.previous.map((t) => t.query),
-    hints: await hintsFor(input, missingDef ? [...defs, missingDef] : defs),
-  };
-}
-
-export async function loadCalls(storeDir: string, ref: Ref): Promise<ExecutedCall[]> {
-  return ExecutedCall.array().parse(await getJson(storeDir, ref));
-}
-
-/** Every call of the given earlier turns, oldest first. */
-async function loadHistory(storeDir: string, turns: readonly TurnRef[]): Promise<ExecutedCall[]> {
-  const history: ExecutedCall[] = [];
-  for (const t of turns) if (t.callsRef) history.push(...(await loadCalls(storeDir, t.callsRef)));
-  return history;
-}
-
-/** Tool-set states by name at a point of the conversation (none yet: every set starts from its seed). */
-export async function loadStates(storeDir: string, ref: Ref | undefined): Promise<Record<string, Json>> {
-  return ref ? ((await getJson(storeDir, ref)) as Record<string, Json>) : {};
-}
-
 export async function backTranslateActivity(
   input: TurnInput & { llm: ResolvedRole },
 ): Promise<{ query: string; usage: Usage }> {
   return nonRetryableOn(async () => {
-    const ctx = await context(input);
+    const ctx = await loadTurnContext(input);
     const r = await runRole(input.llm, ROLES.back_translate, turnTask(ctx), ctx.seed);
     return { query: r.value, usage: r.usage };
   });
@@ -159,7 +92,7 @@ export async function forthTranslateActivity(
   input: TurnInput & { query: string; llm: ResolvedRole },
 ): Promise<{ calls: PlannedCall[]; usage: Usage }> {
   return nonRetryableOn(async () => {
-    const ctx = await context(input);
+    const ctx = await loadTurnContext(input);
     // Empty (missing-information) turns have nothing to call: the right answer is to ask or decline.
     if (ctx.turn.missing) return { calls: [], usage: NO_USAGE };
     const r = await runRole(
@@ -170,25 +103,6 @@ export async function forthTranslateActivity(
     );
     return { calls: r.value, usage: r.usage };
   });
-}
-
-/**
- * The pool's outside sources (MCP servers, OpenAPI services) and the state scope `key` with the calls of the
- * earlier turns (to rebuild it on a fresh server); undefined for a pool of files only.
- */
-export async function externalFor(
-  input: { storeDir: string; poolRef: Ref; previous: TurnRef[] },
-  key: string,
-  limits?: CallLimits,
-): Promise<ExternalExecution | undefined> {
-  const sources = await poolSources(input.storeDir, input.poolRef);
-  if (!sources.length) return undefined;
-  return {
-    sources,
-    scope: { key, history: await loadHistory(input.storeDir, input.previous) },
-    limits,
-    heartbeat: () => heartbeat({ waiting: 'tool' }),
-  };
 }
 
 export async function executeActivity(input: {
@@ -263,7 +177,7 @@ export async function executeActivity(input: {
 async function turnAndCalls(
   input: TurnInput & { callsRef?: Ref },
 ): Promise<{ ctx: TurnContext; calls: ExecutedCall[] }> {
-  const ctx = await context(input);
+  const ctx = await loadTurnContext(input);
   return { ctx, calls: input.callsRef ? await loadCalls(input.storeDir, input.callsRef) : [] };
 }
 

@@ -2,7 +2,7 @@ import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activ
 import { FailureType } from '../core/failures';
 import { PoolError } from '../core/pool';
 import { ConfigError } from '../io/config-file';
-import { TranslationError } from '../llm/offline';
+import { TranslationError } from '../roles/context';
 
 function nonRetryableType(e: unknown): FailureType | undefined {
   if (e instanceof PoolError) return FailureType.PoolError;

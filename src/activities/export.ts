@@ -18,7 +18,7 @@ import { DEFAULT_SPLIT, type ExportFormat } from '../export/formats';
 import { defaultExportDir, exportRecords, runPoolFile } from '../export/run';
 import { LineFile, provenanceFile, recordFiles, streamRecords } from '../export/stream';
 import { NO_USAGE, type Usage } from '../core/usage';
-import { poolIndex } from './pool';
+import { poolIndex } from '../io/stored';
 
 /** What the run config's `export` asks for; absent in inputs of earlier releases (nothing extra then). */
 export interface RunExports {

@@ -16,8 +16,8 @@ import { heartbeat } from '@temporalio/activity';
 import { getJson, putJson, readArtifact, type Ref } from '../io/artifacts';
 import { writeAtomic } from '../io/files';
 import { runLayout } from '../io/run-layout';
+import { poolIndex } from '../io/stored';
 import { nonRetryableOn } from './errors';
-import { poolIndex } from './pool';
 
 /** Functions whose candidates are selected between two heartbeats (a few ms of work in a category of 100). */
 const SELECT_CHUNK = 200;

@@ -12,9 +12,10 @@ import type { StudentAnswer } from '../roles/student';
 import { teacherTask } from '../roles/teacher';
 import { executeTurn } from '../tools/execute';
 import { closeScope } from '../tools/mcp/sessions';
-import { context, externalFor, loadCalls, loadStates, type TurnInput } from './conversation';
+import { loadCalls, poolIndex } from '../io/stored';
+import { loadStates, loadTurnContext, type TurnInput } from '../roles/context';
 import { nonRetryableOn } from './errors';
-import { poolIndex } from './pool';
+import { externalFor } from './external';
 import { type ExecutionMode } from '../contracts';
 
 export interface WrongAnswer {
@@ -54,7 +55,7 @@ export async function studentTurnActivity(
   return nonRetryableOn(async () => {
     const { student, judge } = input;
     if (student.provider !== 'llm' || judge.provider !== 'llm') return { wrong: [], usage: NO_USAGE };
-    const ctx = await context(input);
+    const ctx = await loadTurnContext(input);
     const pool = await poolIndex(input.storeDir, input.poolRef);
     // the tools offered at this turn: a function a later turn adds is not offered yet
     const tools = offeredAt(input.fsp, input.tools, input.turnIndex)
@@ -110,7 +111,7 @@ export async function negativeTurnActivity(
   return nonRetryableOn(async () => {
     if (input.teacher.provider !== 'llm')
       throw new Error('negative trajectories need an LLM negative_teacher');
-    const ctx = await context(input);
+    const ctx = await loadTurnContext(input);
     const pool = await poolIndex(input.storeDir, input.poolRef);
     const states = await loadStates(input.storeDir, input.stateRef);
     const id = (i: number): string => `neg_${input.turnIndex + 1}_${input.wrong.sample + 1}_${i + 1}`;

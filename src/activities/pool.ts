@@ -1,7 +1,8 @@
 import { Graph, type GraphStats } from '../core/graph';
-import { indexPool, PoolError, StoredPool, type FunctionDef, type ToolSource } from '../core/pool';
-import { getJson, putJson, readArtifact, type Ref } from '../io/artifacts';
+import { PoolError, type ToolSource } from '../core/pool';
+import { putJson, type Ref } from '../io/artifacts';
 import { readJson } from '../io/files';
+import { poolIndex } from '../io/stored';
 import { loadPool } from '../tools/pool-loader';
 import { nonRetryableOn } from './errors';
 
@@ -38,39 +39,4 @@ export async function loadGraphActivity(input: {
     if (unknown) throw new PoolError(`${input.graphPath}: function ${unknown.name} is not in the pool`);
     return { graphRef: await putJson(input.storeDir, parsed.data), stats: parsed.data.stats };
   });
-}
-
-const indexes = new Map<string, { index: Map<string, FunctionDef>; sources: ToolSource[] }>();
-
-async function loadStoredPool(
-  storeDir: string,
-  ref: Ref,
-): Promise<{ index: Map<string, FunctionDef>; sources: ToolSource[] }> {
-  const cached = indexes.get(ref);
-  if (cached) return cached;
-  // read afresh: the parsed pool is kept here, and a second copy in the artifact cache would double a big
-  // pool's memory
-  const pool = StoredPool.parse(await readArtifact(storeDir, ref));
-  const loaded = { index: indexPool(pool), sources: pool.sources ?? [] };
-  indexes.set(ref, loaded);
-  return loaded;
-}
-
-export async function poolIndex(storeDir: string, ref: Ref): Promise<Map<string, FunctionDef>> {
-  return (await loadStoredPool(storeDir, ref)).index;
-}
-
-/** The pool's MCP servers and OpenAPI services (none for a pool of files). */
-export async function poolSources(storeDir: string, ref: Ref): Promise<ToolSource[]> {
-  return (await loadStoredPool(storeDir, ref)).sources;
-}
-
-const graphs = new Map<string, Graph>();
-
-export async function graphFor(storeDir: string, ref: Ref): Promise<Graph> {
-  const cached = graphs.get(ref);
-  if (cached) return cached;
-  const g = Graph.parse(await getJson(storeDir, ref));
-  graphs.set(ref, g);
-  return g;
 }

@@ -2,7 +2,7 @@
  * The estimate's counting rules: which requests each LLM role makes, with which prompt and which answer.
  * They follow the pipeline step by step, with the offline backend's rules standing in for the models:
  *
- * - the graph (src/workflows/graph.ts, src/activities/graph.ts): one dependency-judge request per function
+ * - the graph (src/workflows/build-graph.ts, src/activities/graph.ts): one dependency-judge request per function
  *   that has candidates, covering all of them; none when the config names a prebuilt graph;
  * - planning (src/activities/conversation.ts, planConversationActivity): one nested-judge request per
  *   distinct walk function that feeds a neighbour; answers are cached by request, so a function met in many
@@ -15,7 +15,7 @@
  * - with an LLM student (mDPO): `negatives.samples` student requests per turn; an error-judge request per
  *   sample that differs from the reference, and a negative-teacher request per judged-wrong sample.
  *
- * The task of each request is built with the same functions the activities use (context, turnTask,
+ * The task of each request is built with the same functions the activities use (loadTurnContext, turnTask,
  * teacherTask, historyCalls, lite), so the prompt counted is the prompt sent. What a real model answers is
  * not known beforehand: the offline backend's answer of the same shape stands in for it (the answer's
  * tokens), and its planning rule stands in for the nested judge's verdicts. Not counted: repair requests
@@ -32,15 +32,16 @@ import { planSingleTurn } from '../core/single-turn';
 import type { FunctionDef } from '../core/pool';
 import { deriveSeed } from '../core/rng';
 import { putJson, type Ref } from '../io/artifacts';
-import { context, type TurnRef } from '../activities/conversation';
 import { roleLine } from '../llm/protocol';
 import { ROLES, type RoleInput } from '../roles';
 import { historyCalls, lite, turnTask } from '../roles/common';
+import { loadTurnContext } from '../roles/context';
 import { promptFor } from '../roles/runner';
 import { qualityTask } from '../roles/quality_judge';
 import { teacherTask } from '../roles/teacher';
-import { executeTurn, type ExecutionMode } from '../tools/execute';
+import { executeTurn } from '../tools/execute';
 import type { Json } from '../tools/types';
+import { type ExecutionMode, type TurnRef } from '../contracts';
 
 /** One request a role would send: its messages, the answer text standing in for the model's, a weight. */
 export interface EstRequest {
@@ -163,7 +164,7 @@ export function nestedJudgeAnswer(task: RoleInput<'nested_judge'>): unknown {
 
 /** What simulating one conversation needs besides its plan. */
 export interface ConversationEnv {
-  /** A scratch artifact store: the activities' `context` reads the pool and earlier calls from it. */
+  /** A scratch artifact store: `loadTurnContext` reads the pool and earlier calls from it. */
   storeDir: string;
   poolRef: Ref;
   pool: ReadonlyMap<string, FunctionDef>;
@@ -191,7 +192,7 @@ export async function conversationRequests(
   let states: Record<string, Json> = {};
   let stateRef: Ref | undefined;
   for (let h = 0; h < fsp.turns.length; h++) {
-    const ctx = await context({ ...common, turnIndex: h, previous: turns.slice(), stateRef });
+    const ctx = await loadTurnContext({ ...common, turnIndex: h, previous: turns.slice(), stateRef });
     const task = turnTask(ctx);
     // back-translate: every turn
     const query = offline('back_translate', task, seed) as string;
@@ -231,7 +232,7 @@ export async function conversationRequests(
   // distillation: one teacher request per turn, after all turns ran
   for (let h = 0; h < turns.length; h++) {
     const t = turns[h] as TurnRef;
-    const ctx = await context({ ...common, turnIndex: h, previous: turns.slice(0, h) });
+    const ctx = await loadTurnContext({ ...common, turnIndex: h, previous: turns.slice(0, h) });
     const task = teacherTask(ctx, t.query, callSteps(callsOf[h] ?? []));
     const answer = offline('teacher', task, seed) as AssistantTurn;
     rec.ask('teacher', task, answer);
@@ -262,7 +263,7 @@ async function negativeRequests(
   const common = { storeDir: env.storeDir, poolRef: env.poolRef, seed, fsp: plan.fsp };
   for (let h = 0; h < turns.length; h++) {
     const t = turns[h] as TurnRef;
-    const ctx = await context({
+    const ctx = await loadTurnContext({
       ...common,
       turnIndex: h,
       previous: turns.slice(0, h),

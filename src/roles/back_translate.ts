@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { offlineBackTranslate } from '../llm/offline';
 import { turnContext, TurnTask } from './common';
+import { offlineBackTranslate } from './offline/back_translate';
 import { defineRole, unless } from './spec';
 
 /** The user's message of a turn: walk functions asked for in words, nested ones only implied. */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ExecutedCall } from '../core/conversation';
 import { FspTurn } from '../core/ops';
 import { JsonSchema, ParametersSchema, type FunctionDef } from '../core/pool';
-import type { TurnContext } from '../llm/offline';
+import type { TurnContext } from './context';
 
 /**
  * What several roles' prompts hold: functions as a model sees them, earlier calls, a turn's task. Built

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { PlannedCall } from '../core/conversation';
-import { offlineForthTranslate } from '../llm/offline';
 import { validatorFor } from '../tools/validators';
 import { turnContext, TurnTask } from './common';
+import { offlineForthTranslate } from './offline/forth_translate';
 import { defineRole } from './spec';
 
 const Input = TurnTask.extend({ query: z.string() });

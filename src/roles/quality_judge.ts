@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { ArgSource, type AssistantTurn, type ExecutedCall } from '../core/conversation';
 import { QualityVerdict } from '../core/quality';
-import { offlineQualityJudge, type TurnContext } from '../llm/offline';
 import { fnAsDef, HistoryCall, turnTask, TurnTask } from './common';
+import type { TurnContext } from './context';
+import { offlineQualityJudge } from './offline/quality_judge';
 import { defineRole } from './spec';
 
 /** A finished turn as the judge sees it: the task, the query, the calls with their results, the answer. */

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import type { AssistantTurn, ExecutedCall } from '../core/conversation';
 import type { Checked } from '../llm/client';
-import { offlineDistill, TranslationError, type TurnContext } from '../llm/offline';
 import { asExecuted, historyCalls, HistoryCall, turnContext, turnTask, TurnTask } from './common';
+import { TranslationError, type TurnContext } from './context';
+import { offlineDistill } from './offline/teacher';
 import { defineRole, unless } from './spec';
 
 export const TeacherInput = TurnTask.extend({

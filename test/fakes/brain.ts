@@ -3,7 +3,9 @@ import type { LlmRole } from '../../src/core/config';
 import type { PlannedCall } from '../../src/core/conversation';
 import { offlineJudge } from '../../src/core/graph';
 import { hash32 } from '../../src/core/rng';
-import { action, offlineForthTranslate, type TurnContext } from '../../src/llm/offline';
+import type { TurnContext } from '../../src/roles/context';
+import { action } from '../../src/roles/offline/common';
+import { offlineForthTranslate } from '../../src/roles/offline/forth_translate';
 import { ROLES, type RoleInput, type RoleOutput } from '../../src/roles';
 import { asExecuted, fnAsDef, type TurnTask } from '../../src/roles/common';
 

@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { completeJson } from '../../src/llm/client';
 import { coolDown, parseDuration, recordSpend, resetLimiter, waitTime } from '../../src/llm/limiter';
-import type { TurnContext } from '../../src/llm/offline';
+import type { TurnContext } from '../../src/roles/context';
 import { buildPrompt, ROLES, runRole } from '../../src/roles';
 import { turnTask, type TurnTask } from '../../src/roles/common';
 import { startFakeOpenAI, startFakeGemini, type FakeServer } from '../fakes';

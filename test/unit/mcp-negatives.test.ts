@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { LlmConfig, resolveRole } from '../../src/core/config';
-import { loadCalls } from '../../src/activities/conversation';
+import { loadCalls } from '../../src/io/stored';
 import { negativeTurnActivity } from '../../src/activities/negatives';
 import { putJson } from '../../src/io/artifacts';
 import { executeTurn } from '../../src/tools/execute';

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { PlannedCall } from '../../src/core/conversation';
 import type { FunctionDef, ToolSource } from '../../src/core/pool';
-import { context } from '../../src/activities/conversation';
+import { loadTurnContext } from '../../src/roles/context';
 import { putJson } from '../../src/io/artifacts';
 import { executeTurn } from '../../src/tools/execute';
 import { callMcp } from '../../src/tools/mcp/execute';
@@ -310,9 +310,9 @@ test('an MCP tool named like a built-in one gets no value hints from the built-i
   const fsp = { walk: ['read_file'], turns: [turn], trace: {} } as never;
   const input = { storeDir, seed: 1, fsp, turnIndex: 0, previous: [] };
   const mcpPool = await putJson(storeDir, { functions: [readFile] });
-  expect((await context({ ...input, poolRef: mcpPool })).hints).toEqual({});
+  expect((await loadTurnContext({ ...input, poolRef: mcpPool })).hints).toEqual({});
   // the same name from the built-in pool (no impl: a pool of an earlier release) does get them
   const { impl: _i, ...builtinLike } = readFile;
   const oldPool = await putJson(storeDir, { functions: [{ ...builtinLike, category: 'filesystem' }] });
-  expect(Object.keys((await context({ ...input, poolRef: oldPool })).hints ?? {})).toContain('path');
+  expect(Object.keys((await loadTurnContext({ ...input, poolRef: oldPool })).hints ?? {})).toContain('path');
 });

@@ -2,7 +2,8 @@ import type { ConversationRecord, ExecutedCall, TurnRecord } from '../../src/cor
 import type { FunctionDef } from '../../src/core/pool';
 import { filterTurns, normaliseQuery, QualityVerdict, withDependents } from '../../src/core/quality';
 import { QueryDedup } from '../../src/export/dedup';
-import { action, offlineQualityJudge, type QualityTurn } from '../../src/llm/offline';
+import { action } from '../../src/roles/offline/common';
+import { offlineQualityJudge, type QualityTurn } from '../../src/roles/offline/quality_judge';
 import { ROLES } from '../../src/roles';
 import { lite } from '../../src/roles/common';
 import { examplePool } from '../helpers/pools';

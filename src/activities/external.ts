@@ -1,0 +1,27 @@
+import { heartbeat } from '@temporalio/activity';
+import type { Ref } from '../io/artifacts';
+import { poolSources } from '../io/stored';
+import { loadHistory } from '../roles/context';
+import type { ExternalExecution } from '../tools/execute';
+import type { CallLimits, TurnRef } from '../contracts';
+
+/** What the steps that run calls (execute, negatives) share; no activity here. */
+
+/**
+ * The pool's outside sources (MCP servers, OpenAPI services) and the state scope `key` with the calls of the
+ * earlier turns (to rebuild it on a fresh server); undefined for a pool of files only.
+ */
+export async function externalFor(
+  input: { storeDir: string; poolRef: Ref; previous: TurnRef[] },
+  key: string,
+  limits?: CallLimits,
+): Promise<ExternalExecution | undefined> {
+  const sources = await poolSources(input.storeDir, input.poolRef);
+  if (!sources.length) return undefined;
+  return {
+    sources,
+    scope: { key, history: await loadHistory(input.storeDir, input.previous) },
+    limits,
+    heartbeat: () => heartbeat({ waiting: 'tool' }),
+  };
+}

@@ -1,0 +1,103 @@
+import type { ExecutedCall } from '../core/conversation';
+import { FailureType } from '../core/failures';
+import type { Fsp, FspTurn } from '../core/ops';
+import type { FunctionDef } from '../core/pool';
+import { deriveSeed } from '../core/rng';
+import { getJson, type Ref } from '../io/artifacts';
+import { loadCalls, poolIndex } from '../io/stored';
+import { toolSetOf } from '../tools/builtin';
+import type { Json } from '../tools/types';
+import type { TurnRef } from '../contracts';
+
+/**
+ * What the roles of a turn read: its functions, the earlier calls and queries, the values that exist. The
+ * activities and the estimator load it from the artifact store (`loadTurnContext`); the offline rules
+ * read it back from a role's task (`turnContext` in ./common).
+ */
+export interface TurnContext {
+  seed: number;
+  turnIndex: number;
+  turn: FspTurn;
+  /** Definitions of the turn's functions, in order. */
+  defs: FunctionDef[];
+  /** Definition of the function a miss_func turn asks for. */
+  missingDef?: FunctionDef;
+  /** Calls of earlier turns, oldest first. */
+  history: ExecutedCall[];
+  /** User queries of earlier turns, oldest first. */
+  previousQueries: string[];
+  /** Valid values by parameter name in the current tool state (see ToolSet.valueHints). */
+  hints?: Record<string, unknown[]>;
+}
+
+/** A turn that cannot be written: its functions are unknown, or its query lacks a value a call needs. */
+export class TranslationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = FailureType.TranslationError;
+  }
+}
+
+/** Where a turn of a conversation stands: the FSP, the turn, the earlier turns, the tool state before it. */
+export interface TurnInput {
+  storeDir: string;
+  poolRef: Ref;
+  seed: number;
+  fsp: Fsp;
+  turnIndex: number;
+  previous: TurnRef[];
+  /** Tool state before this turn (for value hints). */
+  stateRef?: Ref;
+}
+
+/** Valid values for parameters from the built-in tool sets' state before the turn. */
+async function hintsFor(input: TurnInput, defs: FunctionDef[]): Promise<Record<string, unknown[]>> {
+  const states = await loadStates(input.storeDir, input.stateRef);
+  const hints: Record<string, unknown[]> = {};
+  const seen = new Set<string>();
+  for (const def of defs) {
+    const set = toolSetOf(def);
+    if (!set?.valueHints || seen.has(set.name)) continue;
+    seen.add(set.name);
+    const state = states[set.name] ?? set.initialState(deriveSeed(input.seed, 'state', set.name));
+    for (const [k, v] of Object.entries(set.valueHints(state))) hints[k] ??= v;
+  }
+  return hints;
+}
+
+/** A turn's context, read from the artifact store. */
+export async function loadTurnContext(input: TurnInput): Promise<TurnContext> {
+  const pool = await poolIndex(input.storeDir, input.poolRef);
+  const turn = input.fsp.turns[input.turnIndex];
+  if (!turn) throw new TranslationError(`turn ${input.turnIndex} is not in the FSP`);
+  const lookup = (name: string): FunctionDef => {
+    const def = pool.get(name);
+    if (!def) throw new TranslationError(`function ${name} is not in the pool`);
+    return def;
+  };
+  const history = await loadHistory(input.storeDir, input.previous);
+  const defs = turn.functions.map((f) => lookup(f.name));
+  const missingDef = turn.missing ? lookup(turn.missing.function) : undefined;
+  return {
+    seed: input.seed,
+    turnIndex: input.turnIndex,
+    turn,
+    defs,
+    missingDef,
+    history,
+    previousQueries: input.previous.map((t) => t.query),
+    hints: await hintsFor(input, missingDef ? [...defs, missingDef] : defs),
+  };
+}
+
+/** Every call of the given earlier turns, oldest first. */
+export async function loadHistory(storeDir: string, turns: readonly TurnRef[]): Promise<ExecutedCall[]> {
+  const history: ExecutedCall[] = [];
+  for (const t of turns) if (t.callsRef) history.push(...(await loadCalls(storeDir, t.callsRef)));
+  return history;
+}
+
+/** Tool-set states by name at a point of the conversation (none yet: every set starts from its seed). */
+export async function loadStates(storeDir: string, ref: Ref | undefined): Promise<Record<string, Json>> {
+  return ref ? ((await getJson(storeDir, ref)) as Record<string, Json>) : {};
+}
