@@ -11,7 +11,7 @@ import type {
 } from '../contracts';
 import { batcher } from './batcher';
 import { conversation } from './conversation';
-import { buildGraph } from './graph';
+import { buildGraph } from './build-graph';
 import { rerunConversations } from './rerun';
 import { synthesisRun } from './run';
 

@@ -2,7 +2,7 @@ import { executeChild, ParentClosePolicy, workflowInfo } from '@temporalio/workf
 import { addUsage, NO_USAGE, type Usage } from '../core/usage';
 import { conversation } from './conversation';
 import { plannedOf } from '../core/mix';
-import { local } from './proxies';
+import { runQueue } from './proxies';
 import { MagnetRun, MagnetStatus, type RerunInput, type RerunResult, applyOverrides } from '../contracts';
 
 /**
@@ -49,7 +49,7 @@ export async function rerunConversations(input: RerunInput): Promise<RerunResult
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, input.concurrency) }, lane));
-  const summary = await local.exportRunActivity.executeWithOptions(
+  const summary = await runQueue.exportRunActivity.executeWithOptions(
     { summary: 'export datasets and report (after rerun)' },
     [
       {

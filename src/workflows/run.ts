@@ -16,8 +16,8 @@ import { kindAt, mixCounts, mixOrder, mixTally, type Kind, type MixConfig, type 
 import { deriveSeed } from '../core/rng';
 import { addUsage as add, NO_USAGE as ZERO } from '../core/usage';
 import { conversation } from './conversation';
-import { buildGraph } from './graph';
-import { local } from './proxies';
+import { buildGraph } from './build-graph';
+import { runQueue } from './proxies';
 import {
   type ConversationResult,
   MagnetRun,
@@ -130,15 +130,18 @@ export async function synthesisRun(
   if (carry) {
     state = carry;
   } else {
-    const pool = await local.loadPoolActivity.executeWithOptions({ summary: 'load and validate the pool' }, [
-      // an activity's arguments are not compared on replay: inputs of earlier releases carry no sources
-      { poolPaths: input.poolPaths, poolSources: input.poolSources, storeDir: input.storeDir },
-    ]);
+    const pool = await runQueue.loadPoolActivity.executeWithOptions(
+      { summary: 'load and validate the pool' },
+      [
+        // an activity's arguments are not compared on replay: inputs of earlier releases carry no sources
+        { poolPaths: input.poolPaths, poolSources: input.poolSources, storeDir: input.storeDir },
+      ],
+    );
     progress.phase = 'graph';
     let usage = ZERO;
     let graph: { graphRef: string; stats: GraphStats };
     if (input.graphPath) {
-      graph = await local.loadGraphActivity({
+      graph = await runQueue.loadGraphActivity({
         graphPath: input.graphPath,
         poolRef: pool.poolRef,
         storeDir: input.storeDir,
@@ -332,7 +335,7 @@ export async function synthesisRun(
   }
 
   progress.phase = 'export';
-  const summary = await local.exportRunActivity.executeWithOptions(
+  const summary = await runQueue.exportRunActivity.executeWithOptions(
     { summary: 'export datasets and report' },
     [
       {

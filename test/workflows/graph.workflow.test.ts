@@ -1,5 +1,5 @@
-import { retryFailed } from '../../src/client';
-import { buildGraph } from '../../src/workflows/graph';
+import { retryWaiting } from '../../src/client';
+import { buildGraph } from '../../src/workflows/build-graph';
 import { synthesisRun } from '../../src/workflows/run';
 import { until } from '../helpers/cli';
 import { withTimeSkippingEnv } from '../helpers/time-skipping';
@@ -79,7 +79,7 @@ it('a run whose graph waits counts it as waiting, and `magnet retry` lets it go 
     });
     expect(progress).toMatchObject({ phase: 'graph', waiting: 1, failed: 0 });
     // by name: the Java test server has no workflow listing (the run's own search is covered in e2e)
-    const outcomes = await retryFailed(ts.env.client, runId, { conversation: 'graph', set: {} });
+    const outcomes = await retryWaiting(ts.env.client, runId, { conversation: 'graph', set: {} });
     expect(outcomes).toEqual([
       expect.objectContaining({
         id: `${runId}/graph`,

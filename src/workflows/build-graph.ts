@@ -11,8 +11,8 @@ import {
 } from '@temporalio/workflow';
 import { addUsage, NO_USAGE, type Usage } from '../core/usage';
 import { OFFLINE_JUDGE, type GraphStats } from '../core/graph';
-import { describe, paidUsage } from './conversation';
-import { llm, local } from './proxies';
+import { describe, paidUsage } from './conversation-steps';
+import { providerQueue, runQueue } from './proxies';
 import {
   type BuildGraphInput,
   type ConversationStatus,
@@ -55,7 +55,7 @@ type JudgeResult = { edgesRef: string; usage: Usage };
 export async function buildGraph(
   input: BuildGraphInput,
 ): Promise<{ graphRef: string; stats: GraphStats; file: string; usage: Usage; judgeRequests: number }> {
-  const { candidatesRef, functions } = await local.selectCandidatesActivity(input);
+  const { candidatesRef, functions } = await runQueue.selectCandidatesActivity(input);
   // An LLM judge gets one activity per function (one request, plus its repair): a transient error then
   // retries that request alone instead of a batch of 25, whose every attempt a flaky provider would fail.
   const perRequest = input.judge.provider === 'llm' && patched(GRAPH_ONE_REQUEST_PER_STEP);
@@ -70,7 +70,7 @@ export async function buildGraph(
   let judgeRequests = 0;
   let judgeRole = input.judge;
   const judgeOnce = ([start, end]: [number, number]): Promise<JudgeResult> =>
-    llm(input.taskQueue, judgeRole).judgeFunctionsActivity.executeWithOptions(
+    providerQueue(input.taskQueue, judgeRole).judgeFunctionsActivity.executeWithOptions(
       {
         summary: `dependency judge: ${end - start > 1 ? `functions ${start + 1}-${end}` : `function ${end}`} of ${functions}`,
       },
@@ -172,7 +172,7 @@ export async function buildGraph(
       const batch = ranges.slice(i, i + parallel);
       const results = await Promise.all(
         batch.map(([start, end]) =>
-          llm(input.taskQueue, input.judge).judgeFunctionsActivity({
+          providerQueue(input.taskQueue, input.judge).judgeFunctionsActivity({
             storeDir: input.storeDir,
             poolRef: input.poolRef,
             candidatesRef,
@@ -185,7 +185,7 @@ export async function buildGraph(
       results.forEach((r, k) => collect(i + k, r));
     }
   }
-  const assembled = await local.assembleGraphActivity({
+  const assembled = await runQueue.assembleGraphActivity({
     storeDir: input.storeDir,
     poolRef: input.poolRef,
     candidatesRef,
