@@ -1,19 +1,9 @@
 /**
  * The estimate's counting rules: which requests each LLM role makes, with which prompt and which answer.
- * They follow the pipeline step by step, with the offline backend's rules standing in for the models:
- *
- * - the graph (src/workflows/build-graph.ts, src/activities/graph.ts): one dependency-judge request per function
- *   that has candidates, covering all of them; none when the config names a prebuilt graph;
- * - planning (src/activities/conversation.ts, planConversationActivity): one nested-judge request per
- *   distinct walk function that feeds a neighbour; answers are cached by request, so a function met in many
- *   conversations is paid once per run;
- * - each turn (src/workflows/conversation.ts): back-translate; forth-translate unless the turn is an empty
- *   (missing-information) turn; one simulate request per call of a function without a built-in
- *   implementation (every call in "simulated" mode), only when the simulator is an LLM;
- * - then one teacher request per turn (distillation), and one quality-judge request per turn when the judge
- *   is a model (by default it runs its rule checks, for free);
- * - with an LLM student (mDPO): `negatives.samples` student requests per turn; an error-judge request per
- *   sample that differs from the reference, and a negative-teacher request per judged-wrong sample.
+ * They walk the pipeline's own step list (src/core/pipeline.ts: stages, their roles, how often and in which
+ * pass they run), one rule per stage (RULES below), with the offline backend's rules standing in for the
+ * models. The graph comes before the pipeline: one dependency-judge request per function that has
+ * candidates, covering all of them (src/activities/graph.ts); none when the config names a prebuilt graph.
  *
  * The task of each request is built with the same functions the activities use (loadTurnContext, turnTask,
  * teacherTask, historyCalls, lite), so the prompt counted is the prompt sent. What a real model answers is
@@ -25,17 +15,18 @@
 import { callSteps, type AssistantTurn, type ExecutedCall, type PlannedCall } from '../core/conversation';
 import type { LlmRole, ResolvedRole } from '../core/config';
 import { candidateSelector, offlineJudge, outEdges, type GraphConfig } from '../core/graph';
-import type { Fsp } from '../core/ops';
 import type { Kind } from '../core/mix';
 import { planConversation, sampleWalk, type Plan, type PlanInput } from '../core/plan';
 import { planSingleTurn } from '../core/single-turn';
 import type { FunctionDef } from '../core/pool';
+import { PIPELINE, type PipelineStep, type Stage } from '../core/pipeline';
 import { deriveSeed } from '../core/rng';
 import { putJson, type Ref } from '../io/artifacts';
 import { roleLine } from '../llm/protocol';
 import { ROLES, type RoleInput } from '../roles';
-import { historyCalls, lite, turnTask } from '../roles/common';
-import { loadTurnContext } from '../roles/context';
+import { historyCalls, lite, turnTask, type TurnTask } from '../roles/common';
+import { loadTurnContext, type TurnContext } from '../roles/context';
+import type { JudgedError } from '../roles/error_judge';
 import { promptFor } from '../roles/runner';
 import { qualityTask } from '../roles/quality_judge';
 import { teacherTask } from '../roles/teacher';
@@ -175,40 +166,73 @@ export interface ConversationEnv {
   outside?: ReadonlySet<string>;
 }
 
+/** One conversation as the rules walk it: what a step leaves for the later ones. */
+interface Walk {
+  env: ConversationEnv;
+  seed: number;
+  plan: Plan;
+  rec: Recorder;
+  /** The turns written so far (query, calls, tool state before), as the conversation workflow keeps them. */
+  turns: TurnRef[];
+  /** Each turn's executed calls. */
+  callsOf: ExecutedCall[][];
+  /** Tool states after the last executed turn, and their reference. */
+  states: Record<string, Json>;
+  stateRef?: Ref;
+  /** The turn the first pass is writing: its context and task, its query, its planned calls. */
+  current?: { ctx: TurnContext; task: TurnTask; query: string; planned: PlannedCall[] };
+  /** Each turn's distilled answer, which the quality judge reads. */
+  answers: AssistantTurn[];
+}
+
+/** A stage's rule: the requests its step makes at turn `h` (steps of a conversation run once, at turn 0). */
+type Rule = (w: Walk, h: number) => Promise<void>;
+
+/** A turn's context as the activities load it: the turns before it, and the tool state before it if given. */
+function contextAt(w: Walk, h: number, stateRef?: Ref): Promise<TurnContext> {
+  return loadTurnContext({
+    storeDir: w.env.storeDir,
+    poolRef: w.env.poolRef,
+    seed: w.seed,
+    fsp: w.plan.fsp,
+    turnIndex: h,
+    previous: w.turns.slice(0, h),
+    stateRef,
+  });
+}
+
 /**
- * Records the requests of one conversation's turns (the plan's nested-judge requests are counted over all
- * conversations by the caller). Returns the number of turns.
+ * The requests of each stage of the pipeline (src/core/pipeline.ts), by stage: the estimate walks the
+ * pipeline's own list, so a stage added there needs its rule here.
  */
-export async function conversationRequests(
-  env: ConversationEnv,
-  seed: number,
-  plan: Plan,
-  rec: Recorder,
-): Promise<{ turns: number; calls: number }> {
-  const fsp: Fsp = plan.fsp;
-  const common = { storeDir: env.storeDir, poolRef: env.poolRef, seed, fsp };
-  const turns: TurnRef[] = [];
-  const callsOf: ExecutedCall[][] = [];
-  let states: Record<string, Json> = {};
-  let stateRef: Ref | undefined;
-  for (let h = 0; h < fsp.turns.length; h++) {
-    const ctx = await loadTurnContext({ ...common, turnIndex: h, previous: turns.slice(), stateRef });
+const RULES: { [S in Stage]: Rule | undefined } = {
+  // the nested judge's requests are counted over all planned conversations by the caller (nestedJudgeTasks):
+  // the cache pays each walk function once per run
+  plan: undefined,
+  // every turn
+  'back-translate': async (w, h) => {
+    const ctx = await contextAt(w, h, w.stateRef);
     const task = turnTask(ctx);
-    // back-translate: every turn
-    const query = offline('back_translate', task, seed) as string;
-    rec.ask('back_translate', task, { query });
-    // forth-translate: not for an empty turn (nothing to call; the activity answers without a request)
-    let planned: PlannedCall[] = [];
-    if (!ctx.turn.missing) {
-      const forth = { ...task, query };
-      planned = offline('forth_translate', forth, seed) as PlannedCall[];
-      rec.ask('forth_translate', forth, { calls: wireCalls(planned) });
-    }
-    // execute: a simulate request per call the LLM simulator plays (src/activities/conversation.ts)
+    const query = offline('back_translate', task, w.seed) as string;
+    w.rec.ask('back_translate', task, { query });
+    w.current = { ctx, task, query, planned: [] };
+  },
+  // not for an empty turn (nothing to call; the activity answers without a request)
+  'forth-translate': async (w) => {
+    const cur = w.current as NonNullable<Walk['current']>;
+    if (cur.ctx.turn.missing) return;
+    const forth = { ...cur.task, query: cur.query };
+    cur.planned = offline('forth_translate', forth, w.seed) as PlannedCall[];
+    w.rec.ask('forth_translate', forth, { calls: wireCalls(cur.planned) });
+  },
+  // a simulate request per call the LLM simulator plays (src/activities/conversation.ts); the turn is done
+  execute: async (w) => {
+    const { env, rec, seed } = w;
+    const { query, planned } = w.current as NonNullable<Walk['current']>;
     let calls: ExecutedCall[] = [];
-    const stateBefore = stateRef;
+    const stateBefore = w.stateRef;
     if (planned.length > 0) {
-      const history = callsOf.flat();
+      const history = w.callsOf.flat();
       const simulate = rec.isLlm('simulate')
         ? async (def: FunctionDef, args: Record<string, unknown>, done: ExecutedCall[]): Promise<unknown> => {
             const t = { function: lite(def), arguments: args, history: historyCalls([...history, ...done]) };
@@ -217,60 +241,44 @@ export async function conversationRequests(
             return output;
           }
         : undefined;
-      const ex = await executeTurn(planned, env.pool, states, seed, env.execution, simulate);
+      const ex = await executeTurn(planned, env.pool, w.states, seed, env.execution, simulate);
       calls = ex.calls;
-      states = ex.states;
-      stateRef = await putJson(env.storeDir, states);
+      w.states = ex.states;
+      w.stateRef = await putJson(env.storeDir, w.states);
     }
-    callsOf.push(calls);
-    turns.push({
+    w.callsOf.push(calls);
+    w.turns.push({
       query,
       callsRef: planned.length > 0 ? await putJson(env.storeDir, calls) : undefined,
       stateBefore,
     });
-  }
-  // distillation: one teacher request per turn, after all turns ran
-  for (let h = 0; h < turns.length; h++) {
-    const t = turns[h] as TurnRef;
-    const ctx = await loadTurnContext({ ...common, turnIndex: h, previous: turns.slice(0, h) });
-    const task = teacherTask(ctx, t.query, callSteps(callsOf[h] ?? []));
-    const answer = offline('teacher', task, seed) as AssistantTurn;
-    rec.ask('teacher', task, answer);
-    // the quality judge: one request per turn after its distillation, when a model plays it
-    const judged = qualityTask(ctx, t.query, callsOf[h] ?? [], answer);
-    rec.ask('quality_judge', judged, offline('quality_judge', judged, seed));
-  }
-  if (rec.isLlm('student')) await negativeRequests(env, seed, plan, turns, callsOf, rec);
-  return { turns: turns.length, calls: callsOf.flat().length };
-}
-
-/**
- * mDPO (src/activities/negatives.ts): each turn is sampled `samples` times; a sample identical to the
- * reference costs nothing more; a different one is judged, and one judged wrong is worded by the negative
- * teacher. The student's answer stands in as the reference calls (same shape and size); the error judge
- * and negative teacher are weighted by the assumed error rate, and their tasks use the reference less its
- * last call as the wrong answer (the most common mistake: an implied call left out).
- */
-async function negativeRequests(
-  env: ConversationEnv,
-  seed: number,
-  plan: Plan,
-  turns: TurnRef[],
-  callsOf: ExecutedCall[][],
-  rec: Recorder,
-): Promise<void> {
-  const tools = plan.tools.map((n) => env.pool.get(n)).filter((f): f is FunctionDef => !!f);
-  const common = { storeDir: env.storeDir, poolRef: env.poolRef, seed, fsp: plan.fsp };
-  for (let h = 0; h < turns.length; h++) {
-    const t = turns[h] as TurnRef;
-    const ctx = await loadTurnContext({
-      ...common,
-      turnIndex: h,
-      previous: turns.slice(0, h),
-      stateRef: t.stateBefore,
-    });
+    w.current = undefined;
+  },
+  // one teacher request per turn, after all turns ran
+  distill: async (w, h) => {
+    const t = w.turns[h] as TurnRef;
+    const ctx = await contextAt(w, h);
+    const task = teacherTask(ctx, t.query, callSteps(w.callsOf[h] ?? []));
+    const answer = offline('teacher', task, w.seed) as AssistantTurn;
+    w.rec.ask('teacher', task, answer);
+    w.answers[h] = answer;
+  },
+  // one request per turn after its distillation, when a model plays the judge (by default its rules run)
+  quality: async (w, h) => {
+    const t = w.turns[h] as TurnRef;
+    const ctx = await contextAt(w, h);
+    const judged = qualityTask(ctx, t.query, w.callsOf[h] ?? [], w.answers[h] as AssistantTurn);
+    w.rec.ask('quality_judge', judged, offline('quality_judge', judged, w.seed));
+  },
+  // with an LLM student (mDPO): `samples` student requests per turn, each judged by the error judge
+  student: async (w, h) => {
+    const { env, rec } = w;
+    if (!rec.isLlm('student')) return;
+    const t = w.turns[h] as TurnRef;
+    const ctx = await contextAt(w, h, t.stateBefore);
+    const tools = w.plan.tools.map((n) => env.pool.get(n)).filter((f): f is FunctionDef => !!f);
     const history = historyCalls(ctx.history);
-    const reference = (callsOf[h] ?? []).map((c) => ({ name: c.name, arguments: c.arguments }));
+    const reference = referenceOf(w, h);
     const studentAnswer =
       reference.length > 0
         ? { calls: reference, final: 'Done.' }
@@ -288,13 +296,6 @@ async function negativeRequests(
         },
         studentAnswer,
       );
-      const wrong = reference.slice(0, -1);
-      const errors = [
-        {
-          type: 'nested_missing' as const,
-          detail: `expected ${reference.length} calls, got ${wrong.length}`,
-        },
-      ];
       rec.ask(
         'error_judge',
         {
@@ -303,12 +304,22 @@ async function negativeRequests(
           previousQueries: ctx.previousQueries,
           history,
           reference,
-          candidate: wrong,
+          candidate: reference.slice(0, -1),
         },
-        { errors },
+        { errors: wrongErrors(reference) },
         env.studentErrorRate,
       );
-      const wrongCalls = (callsOf[h] ?? []).slice(0, -1);
+    }
+  },
+  // a negative-teacher request per judged-wrong sample
+  negative: async (w, h) => {
+    const { env, rec } = w;
+    if (!rec.isLlm('student')) return;
+    const t = w.turns[h] as TurnRef;
+    const ctx = await contextAt(w, h, t.stateBefore);
+    const errors = wrongErrors(referenceOf(w, h));
+    for (let k = 0; k < env.negativeSamples; k++) {
+      const wrongCalls = (w.callsOf[h] ?? []).slice(0, -1);
       const task = { ...teacherTask(ctx, t.query, callSteps(wrongCalls)), errors };
       rec.ask(
         'negative_teacher',
@@ -317,7 +328,57 @@ async function negativeRequests(
         env.studentErrorRate,
       );
     }
+  },
+  // the record: no model
+  write: undefined,
+};
+
+/**
+ * mDPO's stand-ins (src/activities/negatives.ts): a student sample identical to the reference costs nothing
+ * more; a different one is judged, and one judged wrong is worded by the negative teacher. The student's
+ * answer stands in as the reference calls (same shape and size); the error judge and negative teacher are
+ * weighted by the assumed error rate, and their tasks use the reference less its last call as the wrong
+ * answer (the most common mistake: an implied call left out).
+ */
+function referenceOf(w: Walk, h: number): { name: string; arguments: Record<string, unknown> }[] {
+  return (w.callsOf[h] ?? []).map((c) => ({ name: c.name, arguments: c.arguments }));
+}
+
+function wrongErrors(reference: readonly unknown[]): JudgedError[] {
+  const wrong = reference.slice(0, -1);
+  return [{ type: 'nested_missing', detail: `expected ${reference.length} calls, got ${wrong.length}` }];
+}
+
+/**
+ * Records the requests of one conversation's turns, stage by stage in the pipeline's order (the plan's
+ * nested-judge requests are counted over all conversations by the caller). Returns the number of turns.
+ */
+export async function conversationRequests(
+  env: ConversationEnv,
+  seed: number,
+  plan: Plan,
+  rec: Recorder,
+): Promise<{ turns: number; calls: number }> {
+  const w: Walk = { env, seed, plan, rec, turns: [], callsOf: [], states: {}, answers: [] };
+  const turns = plan.fsp.turns.length;
+  for (const pass of passes()) {
+    const rules = pass.map((step) => RULES[step.stage]).filter((r): r is Rule => !!r);
+    if (rules.length === 0) continue;
+    const times = pass.every((step) => step.per === 'conversation') ? 1 : turns;
+    for (let h = 0; h < times; h++) for (const rule of rules) await rule(w, h);
   }
+  return { turns: w.turns.length, calls: w.callsOf.flat().length };
+}
+
+/** The pipeline's steps grouped by pass, in order: the steps of a pass go over the turns together. */
+function passes(): PipelineStep[][] {
+  const out: PipelineStep[][] = [];
+  for (const step of PIPELINE) {
+    const last = out[out.length - 1];
+    if (last && (last[0] as PipelineStep).pass === step.pass) last.push(step);
+    else out.push([step]);
+  }
+  return out;
 }
 
 /** Which conversations the estimate simulates: `k` spread evenly over the run's indices. */
