@@ -15,7 +15,7 @@ import { provenanceOf, toOpenAIChat } from '../export/openai';
 import { toDpoPairs } from '../export/dpo';
 import { chatRows } from '../export/rows';
 import { DEFAULT_SPLIT, type ExportFormat } from '../export/formats';
-import { defaultExportDir, exportRecords, runPoolFile } from '../export/run';
+import { exportRecords } from '../export/run';
 import { LineFile, provenanceFile, recordFiles, streamRecords } from '../export/stream';
 import { NO_USAGE, type Usage } from '../core/usage';
 import { poolIndex } from '../io/stored';
@@ -116,7 +116,7 @@ export async function exportRunActivity(input: {
     await fs.rm(layout.dpo, { force: true });
   }
   // the run's function definitions, so `magnet export` can rebuild every format later without --pool
-  await writeAtomic(runPoolFile(input.outDir), JSON.stringify({ functions: [...pool.values()] }));
+  await writeAtomic(layout.pool, JSON.stringify({ functions: [...pool.values()] }));
   const formats = input.export?.formats ?? [];
   const exports =
     formats.length > 0
@@ -125,7 +125,7 @@ export async function exportRunActivity(input: {
           conversations: dir,
           pool,
           formats,
-          outDir: defaultExportDir(input.outDir),
+          outDir: layout.exports,
           split: input.export?.split ?? DEFAULT_SPLIT,
           seed: input.seed ?? 0,
           license: input.export?.license ?? 'unknown',

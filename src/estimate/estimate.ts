@@ -15,6 +15,7 @@ import { kindAt, mixOrder } from '../core/mix';
 import { indexPool } from '../core/pool';
 import { putJson } from '../io/artifacts';
 import { readJson, writeAtomic } from '../io/files';
+import { runLayout } from '../io/run-layout';
 import { loadPool } from '../tools/pool-loader';
 import type { RoleInput } from '../roles';
 import {
@@ -131,7 +132,7 @@ export async function estimateRun(input: RunInput, opts: EstimateOptions = {}): 
     roles[role] = resolveRole(
       config.llm,
       role,
-      { cacheDir: input.cacheDir, ledgerFile: path.join(input.outDir, 'llm-calls.jsonl') },
+      { cacheDir: input.cacheDir, ledgerFile: runLayout(input.outDir).llmCalls },
       input.prompts,
     );
   // functions of MCP servers and OpenAPI services are listed from their sources (no call is made): the
@@ -374,20 +375,16 @@ export async function estimateRun(input: RunInput, opts: EstimateOptions = {}): 
   });
 }
 
-/** The run folder's estimate file (written when the run starts). */
-export function estimateFile(outDir: string): string {
-  return path.join(outDir, 'estimate.json');
-}
-
+/** Writes the run folder's estimate file (when the run starts). */
 export async function writeEstimate(outDir: string, e: Estimate): Promise<string> {
-  const file = estimateFile(outDir);
+  const file = runLayout(outDir).estimate;
   await writeAtomic(file, JSON.stringify(e, null, 2));
   return file;
 }
 
 /** The run's stored estimate, or undefined when it has none (a run of an earlier release) or it is unreadable. */
 export async function readEstimate(outDir: string): Promise<Estimate | undefined> {
-  const raw = await readJson(estimateFile(outDir)).catch(() => undefined);
+  const raw = await readJson(runLayout(outDir).estimate).catch(() => undefined);
   const parsed = Estimate.safeParse(raw);
   return parsed.success ? parsed.data : undefined;
 }

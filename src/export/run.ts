@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { ConversationRecord } from '../core/conversation';
 import type { FunctionDef } from '../core/pool';
 import { writeAtomic } from '../io/files';
+import { runLayout } from '../io/run-layout';
 import { bfclFile, bfclFunctionDoc, bfclProblem, toBfcl, toBfclSingle, type BfclCategory } from './bfcl';
 import { toDpoPairs } from './dpo';
 import type { ExportFormat } from './formats';
@@ -344,12 +345,12 @@ export async function exportRecords(opts: ExportOptions): Promise<ExportResult> 
   };
 }
 
-/** Where `magnet export` and the run put the files of the configured formats, unless told otherwise. */
+/** Where `magnet export` puts the formats' files unless told otherwise (runLayout's `exports`). */
 export function defaultExportDir(runDir: string): string {
-  return path.join(runDir, 'export');
+  return runLayout(runDir).exports;
 }
 
 /** The run's function definitions, saved by the run's export so `magnet export` needs no --pool. */
 export function runPoolFile(runDir: string): string {
-  return path.join(runDir, 'pool.json');
+  return runLayout(runDir).pool;
 }

@@ -1,8 +1,9 @@
 import path from 'node:path';
 
 /**
- * What lives where in the data folder ($MAGNET_HOME) and in a run folder. Workflow code may not import
- * io/, so `synthesisRun` names the ledger itself (`${outDir}/llm-calls.jsonl`): keep the two in step.
+ * What lives where in the data folder ($MAGNET_HOME) and in a run folder: the one place that names a run's
+ * files. Workflow code may not import io/, so `runRoles` (src/core/config.ts, run by the run workflow) names
+ * the ledger itself (`${outDir}/llm-calls.jsonl`): keep the two in step.
  */
 
 export interface HomeLayout {
@@ -40,6 +41,16 @@ export interface RunLayout {
   llmCalls: string;
   graph: string;
   graphDot: string;
+  /** What the CLI writes when the run starts, for the report (src/report/data.ts RunInfo). */
+  runInfo: string;
+  /** The estimate made when the run started (src/estimate/estimate.ts). */
+  estimate: string;
+  /** The run's function definitions, so `magnet export` needs no --pool. */
+  pool: string;
+  /** Where the run and `magnet export` put the files of the configured formats, unless told otherwise. */
+  exports: string;
+  /** `magnet report --html`'s page, unless told otherwise. */
+  reportHtml: string;
 }
 
 /** The files of the run folder `runDir` (`runs/<run-id>` in the data folder, or the config's `output`). */
@@ -55,6 +66,11 @@ export function runLayout(runDir: string): RunLayout {
     llmCalls: path.join(runDir, 'llm-calls.jsonl'),
     graph: path.join(runDir, 'graph.json'),
     graphDot: path.join(runDir, 'graph.dot'),
+    runInfo: path.join(runDir, 'run-info.json'),
+    estimate: path.join(runDir, 'estimate.json'),
+    pool: path.join(runDir, 'pool.json'),
+    exports: path.join(runDir, 'export'),
+    reportHtml: path.join(runDir, 'report.html'),
   };
 }
 

@@ -28,12 +28,8 @@ export const RunInfo = z.object({
 });
 export type RunInfo = z.infer<typeof RunInfo>;
 
-export function runInfoFile(outDir: string): string {
-  return path.join(outDir, 'run-info.json');
-}
-
 export async function writeRunInfo(outDir: string, info: RunInfo): Promise<void> {
-  await writeAtomic(runInfoFile(outDir), JSON.stringify(info, null, 2));
+  await writeAtomic(runLayout(outDir).runInfo, JSON.stringify(info, null, 2));
 }
 
 /** A ledger line (src/llm/client.ts LedgerLine), read loosely: a line torn by a crash is skipped. */
@@ -172,7 +168,7 @@ export async function readReportData(dir: string): Promise<ReportData> {
   const layout = runLayout(dir);
   const stat = await fs.stat(dir).catch(() => undefined);
   if (!stat?.isDirectory()) throw new Error(`${dir}: no such run folder`);
-  const info = RunInfo.safeParse(await optionalJson(runInfoFile(dir)));
+  const info = RunInfo.safeParse(await optionalJson(layout.runInfo));
   const summary = Summary.safeParse(await optionalJson(layout.report));
   const graph = GraphFile.safeParse(await optionalJson(layout.graph));
   const samples: ConversationRecord[] = [];
