@@ -14,7 +14,7 @@ import {
   type BatchResult,
 } from '../llm/batch-file';
 import { cacheGet } from '../llm/cache';
-import { appendLedger, ledgerLine, type LedgerLine } from '../llm/client';
+import { appendLedger, ledgerLine, type LedgerLine } from '../llm/request';
 import { ProviderError } from '../llm/providers';
 import { classify } from '../llm/providers/provider';
 import { client } from '../llm/providers/openai';

@@ -17,7 +17,7 @@ import type { Fsp, OpsConfig } from '../core/ops';
 import type { Kind } from '../core/mix';
 import { offeredAt, planConversation, sampleWalk, type Plan } from '../core/plan';
 import { planSingleTurn } from '../core/single-turn';
-import { addUsage, NO_USAGE, type Usage } from '../llm/client';
+import { addUsage, NO_USAGE, type Usage } from '../llm/request';
 import type { FunctionDef } from '../core/pool';
 import { putJson, type Ref } from '../io/artifacts';
 import { writeAtomic } from '../io/files';

@@ -1,5 +1,5 @@
 export * from './pool';
-export * from './graph';
+export * from './graph-build';
 export * from './conversation';
 export * from './export';
 export * from './negatives';

@@ -3,7 +3,7 @@
  * They walk the pipeline's own step list (src/core/pipeline.ts: stages, their roles, how often and in which
  * pass they run), one rule per stage (RULES below), with the offline backend's rules standing in for the
  * models. The graph comes before the pipeline: one dependency-judge request per function that has
- * candidates, covering all of them (src/activities/graph.ts); none when the config names a prebuilt graph.
+ * candidates, covering all of them (src/activities/graph-build.ts); none when the config names a prebuilt graph.
  *
  * The task of each request is built with the same functions the activities use (loadTurnContext, turnTask,
  * teacherTask, historyCalls, lite), so the prompt counted is the prompt sent. What a real model answers is
@@ -69,7 +69,7 @@ export class Recorder {
     if (r.provider !== 'llm' || weight <= 0) return;
     const spec = ROLES[role];
     const prompt = promptFor(spec, task);
-    // as completeJson (src/llm/client.ts) builds it: the role line, then the system prompt (or its override)
+    // as completeJson (src/llm/request.ts) builds it: the role line, then the system prompt (or its override)
     const system = `${roleLine(role, spec.version)}\n${r.systemPrompt ?? prompt.system}`;
     this.requests.push({ role, messages: [system, prompt.user], answer: JSON.stringify(answer), weight });
   }

@@ -6,7 +6,7 @@ import { writeAtomic } from '../io/files';
 /**
  * Persistent response cache keyed by the hash of (provider, model, prompt version, request). A retried or
  * replayed activity finds its answer here and never pays twice. Valid answers are cached for everyone;
- * invalid ones only for retries of the activity that got them (see client.ts).
+ * invalid ones only for retries of the activity that got them (see request.ts).
  */
 export const CachedResponse = z.object({
   text: z.string(),

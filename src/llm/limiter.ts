@@ -1,6 +1,6 @@
 /**
  * The request pacer: every HTTP request to a provider takes a slot from its provider's pacer in the process
- * that sends it (client.ts `ask()`, right before the call), so only requests spend the rate: not tool
+ * that sends it (request.ts `ask()`, right before the call), so only requests spend the rate: not tool
  * executions, not cache hits, not the steps between. A Temporal task-queue rate limit cannot do this: it
  * counts activities, and one activity sends zero (cache hit, built-in tool) to many (repair, student samples)
  * requests.

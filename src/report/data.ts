@@ -32,7 +32,7 @@ export async function writeRunInfo(outDir: string, info: RunInfo): Promise<void>
   await writeAtomic(runLayout(outDir).runInfo, JSON.stringify(info, null, 2));
 }
 
-/** A ledger line (src/llm/client.ts LedgerLine), read loosely: a line torn by a crash is skipped. */
+/** A ledger line (src/llm/request.ts LedgerLine), read loosely: a line torn by a crash is skipped. */
 const LedgerLine = z.object({
   role: z.string(),
   provider: z.string().default(''),

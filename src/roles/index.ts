@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { LlmRole } from '../core/config';
-import type { Prompt } from '../llm/client';
+import type { Prompt } from '../llm/request';
 import { backTranslate } from './back_translate';
 import { dependencyJudge } from './dependency_judge';
 import { errorJudge } from './error_judge';

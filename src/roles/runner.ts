@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { LlmRole, ResolvedRole } from '../core/config';
-import { completeJson, NO_USAGE, type Prompt, type Usage } from '../llm/client';
+import { completeJson, NO_USAGE, type Prompt, type Usage } from '../llm/request';
 import { inputBlock } from '../llm/protocol';
 import type { RoleSpec } from './spec';
 

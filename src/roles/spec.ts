@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { LlmRole } from '../core/config';
-import type { Checked } from '../llm/client';
+import type { Checked } from '../llm/request';
 
 /**
  * What makes an LLM role: its prompt (name, version, system text), the JSON it is given and must answer

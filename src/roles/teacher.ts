@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AssistantTurn, ExecutedCall } from '../core/conversation';
-import type { Checked } from '../llm/client';
+import type { Checked } from '../llm/request';
 import { asExecuted, historyCalls, HistoryCall, turnContext, turnTask, TurnTask } from './common';
 import { TranslationError, type TurnContext } from './context';
 import { offlineDistill } from './offline/teacher';

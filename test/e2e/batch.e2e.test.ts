@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { priceOf } from '../../src/core/config';
-import type { LedgerLine } from '../../src/llm/client';
+import type { LedgerLine } from '../../src/llm/request';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai-server';
 import type { LogEntry } from '../fakes';
 import { until } from '../helpers/cli';

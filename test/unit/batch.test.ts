@@ -13,7 +13,7 @@ import {
   RunConfig,
 } from '../../src/core/config';
 import { batchJsonl, batchPaths, parseBatchOutput } from '../../src/llm/batch-file';
-import type { LedgerLine } from '../../src/llm/client';
+import type { LedgerLine } from '../../src/llm/request';
 import { batcher } from '../../src/workflows/batcher';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai-server';
 import { bundleOf } from '../helpers/temporal';

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { completeJson } from '../../src/llm/client';
+import { completeJson } from '../../src/llm/request';
 import { buildPrompt } from '../../src/roles';
 import { startFakeGemini, startFakeOpenAI, type FakeServer } from '../fakes';
 import { fakeServerRole } from '../helpers/llm-role';

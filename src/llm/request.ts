@@ -12,6 +12,10 @@ import { singleFlight } from './singleflight';
 import { addUsage, NO_USAGE, type Usage } from '../core/usage';
 import { callProvider, ProviderError, type ChatMessage, type LlmCallRole } from './providers';
 
+/**
+ * The one path of an LLM request (`completeJson`): the response cache and single-flight, the pacer, the
+ * provider call or a batch, the answer's check and one repair, the cost in the run's ledger.
+ */
 export type { LlmCallRole } from './providers';
 
 export { addUsage, NO_USAGE, type Usage } from '../core/usage';

@@ -8,7 +8,7 @@ import {
   type GraphStats,
 } from '../core/graph';
 import type { ResolvedRole } from '../core/config';
-import { addUsage, NO_USAGE, type Usage } from '../llm/client';
+import { addUsage, NO_USAGE, type Usage } from '../llm/request';
 import { ROLES, runRole } from '../roles';
 import { lite } from '../roles/common';
 import type { FunctionDef } from '../core/pool';

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { completeJson } from '../../src/llm/client';
+import { completeJson } from '../../src/llm/request';
 import { coolDown, parseDuration, recordSpend, resetLimiter, waitTime } from '../../src/llm/limiter';
 import type { TurnContext } from '../../src/roles/context';
 import { buildPrompt, ROLES, runRole } from '../../src/roles';
