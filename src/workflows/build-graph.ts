@@ -10,11 +10,15 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { addUsage, NO_USAGE, type Usage } from '../core/usage';
-import { OFFLINE_JUDGE, type GraphStats } from '../core/graph';
+import type { ResolvedRole } from '../core/config';
+import { OFFLINE_JUDGE } from '../core/graph';
 import { describe, paidUsage } from './conversation-steps';
 import { providerQueue, runQueue } from './proxies';
 import {
   type BuildGraphInput,
+  type BuildGraphResult,
+  type RetryTurnAccepted,
+  type RetryTurnRequest,
   type ConversationStatus,
   MagnetErrorType,
   MagnetStatus,
@@ -50,11 +54,10 @@ function offlineChunk(functions: number): number {
 const GRAPH_STAGE = 'graph';
 
 type JudgeResult = { edgesRef: string; usage: Usage };
+type Range = [number, number];
 
 /** MAGNET stage 2: candidates by cheap affinity, then batched judging, then one graph artifact. */
-export async function buildGraph(
-  input: BuildGraphInput,
-): Promise<{ graphRef: string; stats: GraphStats; file: string; usage: Usage; judgeRequests: number }> {
+export async function buildGraph(input: BuildGraphInput): Promise<BuildGraphResult> {
   const { candidatesRef, functions } = await runQueue.selectCandidatesActivity(input);
   // An LLM judge gets one activity per function (one request, plus its repair): a transient error then
   // retries that request alone instead of a batch of 25, whose every attempt a flaky provider would fail.
@@ -63,133 +66,16 @@ export async function buildGraph(
     input.chunk === undefined && input.judge.provider === 'offline' && patched(GRAPH_OFFLINE_CHUNKS);
   const chunk = perRequest ? 1 : (input.chunk ?? (offlineChunks ? offlineChunk(functions) : 25));
   const parallel = input.parallel ?? (perRequest ? 8 : 4);
-  const ranges: [number, number][] = [];
+  const ranges: Range[] = [];
   for (let s = 0; s < functions; s += chunk) ranges.push([s, Math.min(functions, s + chunk)]);
-  const edgeRefs: string[] = new Array<string>(ranges.length);
-  let usage: Usage = NO_USAGE;
-  let judgeRequests = 0;
-  let judgeRole = input.judge;
-  const judgeOnce = ([start, end]: [number, number]): Promise<JudgeResult> =>
-    providerQueue(input.taskQueue, judgeRole).judgeFunctionsActivity.executeWithOptions(
-      {
-        summary: `dependency judge: ${end - start > 1 ? `functions ${start + 1}-${end}` : `function ${end}`} of ${functions}`,
-      },
-      [{ storeDir: input.storeDir, poolRef: input.poolRef, candidatesRef, start, end, judge: judgeRole }],
-    );
-  const collect = (i: number, r: JudgeResult): void => {
-    edgeRefs[i] = r.edgesRef;
-    judgeRequests += r.usage.requests;
-    usage = addUsage(usage, r.usage);
-  };
-
-  if (patched(GRAPH_WAITS_FOR_RETRY)) {
-    // A request that fails for good (rejected, invalid after its repair, out of retry time) waits for
-    // `magnet retry` while the others go on: without the graph the run cannot go on, and failing the run
-    // would throw away every answer already paid for. Only the user ends a waiting graph (cancel).
-    const failures = new Map<number, TurnFailure>();
-    let generation = 0;
-    const status = (): ConversationStatus => ({
-      stage: GRAPH_STAGE,
-      turn: 0,
-      turns: 0,
-      waiting: failures.size > 0,
-      failure: failures.values().next().value,
-      usage,
-    });
-    setHandler(conversationStatusQuery, status);
-    setHandler(
-      retryTurnUpdate,
-      (req) => {
-        judgeRole = applyOverrides({ dependency_judge: judgeRole }, req?.set ?? {}).dependency_judge;
-        generation++;
-        const failure = status().failure as TurnFailure;
-        return { id: workflowInfo().workflowId, turn: 0, stage: GRAPH_STAGE, where: failure.where, failure };
-      },
-      {
-        validator: (req) => {
-          if (failures.size === 0)
-            throw new Error(`${workflowInfo().workflowId} is not waiting for a retry (judging the graph)`);
-          for (const [key, value] of Object.entries(req?.set ?? {})) {
-            const problem = overrideProblem(key, String(value), ['dependency_judge']);
-            if (problem) throw new Error(problem);
-          }
-        },
-      },
-    );
-    const mark = async (waiting: boolean): Promise<void> => {
-      const failure = status().failure;
-      upsertMemo({ status: waiting ? 'waiting' : 'running', failure: failure ?? null });
-      setCurrentDetails(
-        waiting && failure
-          ? `${failures.size} judge request(s) failed; first: ${failure.where} (${failure.type}): ${failure.message}\nwaiting for \`magnet retry <run>\``
-          : 'judging',
-      );
-      if (input.searchAttributes)
-        upsertSearchAttributes([
-          { key: MagnetStatus, value: waiting ? 'waiting' : 'running' },
-          ...(failure ? [{ key: MagnetErrorType, value: failure.type }] : []),
-        ]);
-      // the run counts a waiting graph like a waiting conversation (index -1) in its progress
-      const parent = workflowInfo().parent;
-      if (parent)
-        await getExternalWorkflowHandle(parent.workflowId)
-          .signal(conversationWaitingSignal, { index: -1, waiting })
-          .catch(() => undefined);
-    };
-    const judgeUntilDone = async (i: number): Promise<JudgeResult> => {
-      for (;;) {
-        try {
-          const r = await judgeOnce(ranges[i] as [number, number]);
-          if (failures.delete(i) && failures.size === 0) await mark(false);
-          return r;
-        } catch (err) {
-          if (isCancellation(err)) throw err;
-          usage = addUsage(usage, paidUsage(err));
-          const [start, end] = ranges[i] as [number, number];
-          const wasWaiting = failures.size > 0;
-          failures.set(i, {
-            ...describe(err, 0, GRAPH_STAGE),
-            where: `graph · dependency judge, function${end - start > 1 ? `s ${start + 1}-${end}` : ` ${end}`} of ${functions}`,
-          });
-          // taken before mark() awaits its signal: a retry accepted meanwhile must not be missed
-          const seen = generation;
-          if (!wasWaiting) await mark(true);
-          await condition(() => generation > seen);
-        }
-      }
-    };
-    // a sliding window: a request waiting for a retry holds one slot, not a whole batch
-    let next = 0;
-    const lane = async (): Promise<void> => {
-      while (next < ranges.length) {
-        const i = next++;
-        collect(i, await judgeUntilDone(i));
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(parallel, ranges.length) }, lane));
-  } else {
-    for (let i = 0; i < ranges.length; i += parallel) {
-      const batch = ranges.slice(i, i + parallel);
-      const results = await Promise.all(
-        batch.map(([start, end]) =>
-          providerQueue(input.taskQueue, input.judge).judgeFunctionsActivity({
-            storeDir: input.storeDir,
-            poolRef: input.poolRef,
-            candidatesRef,
-            start,
-            end,
-            judge: input.judge,
-          }),
-        ),
-      );
-      results.forEach((r, k) => collect(i + k, r));
-    }
-  }
+  const judging = new Judging(input, candidatesRef, functions, ranges.length);
+  if (patched(GRAPH_WAITS_FOR_RETRY)) await judgeWaitingForRetries(judging, ranges, parallel);
+  else await judgeInBatches(judging, ranges, parallel);
   const assembled = await runQueue.assembleGraphActivity({
     storeDir: input.storeDir,
     poolRef: input.poolRef,
     candidatesRef,
-    edgeRefs,
+    edgeRefs: judging.edgeRefs,
     config: input.config,
     outDir: input.outDir,
     judge:
@@ -197,5 +83,181 @@ export async function buildGraph(
         ? OFFLINE_JUDGE
         : `llm:${input.judge.providerName}/${input.judge.model}`,
   });
-  return { ...assembled, usage, judgeRequests };
+  return { ...assembled, usage: judging.usage, judgeRequests: judging.judgeRequests };
+}
+
+/** The judge's requests over the ranges of functions, and what they answered and cost. */
+class Judging {
+  readonly edgeRefs: string[];
+  usage: Usage = NO_USAGE;
+  judgeRequests = 0;
+  /** The judge as a retry may have overridden it. */
+  judgeRole: ResolvedRole;
+
+  constructor(
+    readonly input: BuildGraphInput,
+    readonly candidatesRef: string,
+    readonly functions: number,
+    chunks: number,
+  ) {
+    this.edgeRefs = new Array<string>(chunks);
+    this.judgeRole = input.judge;
+  }
+
+  judgeOnce([start, end]: Range): Promise<JudgeResult> {
+    const { input, functions } = this;
+    return providerQueue(input.taskQueue, this.judgeRole).judgeFunctionsActivity.executeWithOptions(
+      {
+        summary: `dependency judge: ${end - start > 1 ? `functions ${start + 1}-${end}` : `function ${end}`} of ${functions}`,
+      },
+      [
+        {
+          storeDir: input.storeDir,
+          poolRef: input.poolRef,
+          candidatesRef: this.candidatesRef,
+          start,
+          end,
+          judge: this.judgeRole,
+        },
+      ],
+    );
+  }
+
+  collect(i: number, r: JudgeResult): void {
+    this.edgeRefs[i] = r.edgesRef;
+    this.judgeRequests += r.usage.requests;
+    this.usage = addUsage(this.usage, r.usage);
+  }
+}
+
+/** Before GRAPH_WAITS_FOR_RETRY: batch by batch, and a request that fails for good fails the graph. */
+async function judgeInBatches(j: Judging, ranges: Range[], parallel: number): Promise<void> {
+  const { input } = j;
+  for (let i = 0; i < ranges.length; i += parallel) {
+    const batch = ranges.slice(i, i + parallel);
+    const results = await Promise.all(
+      batch.map(([start, end]) =>
+        providerQueue(input.taskQueue, input.judge).judgeFunctionsActivity({
+          storeDir: input.storeDir,
+          poolRef: input.poolRef,
+          candidatesRef: j.candidatesRef,
+          start,
+          end,
+          judge: input.judge,
+        }),
+      ),
+    );
+    results.forEach((r, k) => j.collect(i + k, r));
+  }
+}
+
+/**
+ * A request that fails for good (rejected, invalid after its repair, out of retry time) waits for
+ * `magnet retry` while the others go on: without the graph the run cannot go on, and failing the run
+ * would throw away every answer already paid for. Only the user ends a waiting graph (cancel). Requests run
+ * in a sliding window: a request waiting for a retry holds one slot, not a whole batch.
+ */
+async function judgeWaitingForRetries(j: Judging, ranges: Range[], parallel: number): Promise<void> {
+  const waits = new GraphWaits(j);
+  const judgeUntilDone = async (i: number): Promise<JudgeResult> => {
+    for (;;) {
+      try {
+        const r = await j.judgeOnce(ranges[i] as Range);
+        await waits.done(i);
+        return r;
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        await waits.failed(i, ranges[i] as Range, err);
+      }
+    }
+  };
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < ranges.length) {
+      const i = next++;
+      j.collect(i, await judgeUntilDone(i));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, ranges.length) }, lane));
+}
+
+/** The graph's failed requests, shown like a waiting conversation (so `magnet retry` finds both). */
+class GraphWaits {
+  private readonly failures = new Map<number, TurnFailure>();
+  private generation = 0;
+
+  constructor(private readonly j: Judging) {
+    setHandler(conversationStatusQuery, () => this.status());
+    setHandler(retryTurnUpdate, (req) => this.accept(req), { validator: (req) => this.check(req) });
+  }
+
+  status(): ConversationStatus {
+    return {
+      stage: GRAPH_STAGE,
+      turn: 0,
+      turns: 0,
+      waiting: this.failures.size > 0,
+      failure: this.failures.values().next().value,
+      usage: this.j.usage,
+    };
+  }
+
+  private accept(req: RetryTurnRequest): RetryTurnAccepted {
+    this.j.judgeRole = applyOverrides(
+      { dependency_judge: this.j.judgeRole },
+      req?.set ?? {},
+    ).dependency_judge;
+    this.generation++;
+    const failure = this.status().failure as TurnFailure;
+    return { id: workflowInfo().workflowId, turn: 0, stage: GRAPH_STAGE, where: failure.where, failure };
+  }
+
+  private check(req: RetryTurnRequest): void {
+    if (this.failures.size === 0)
+      throw new Error(`${workflowInfo().workflowId} is not waiting for a retry (judging the graph)`);
+    for (const [key, value] of Object.entries(req?.set ?? {})) {
+      const problem = overrideProblem(key, String(value), ['dependency_judge']);
+      if (problem) throw new Error(problem);
+    }
+  }
+
+  /** Request `i` went through: the graph stops waiting when it was the last failed one. */
+  async done(i: number): Promise<void> {
+    if (this.failures.delete(i) && this.failures.size === 0) await this.mark(false);
+  }
+
+  /** Request `i` failed for good: record it and wait for the next retry. */
+  async failed(i: number, [start, end]: Range, err: unknown): Promise<void> {
+    this.j.usage = addUsage(this.j.usage, paidUsage(err));
+    const wasWaiting = this.failures.size > 0;
+    this.failures.set(i, {
+      ...describe(err, 0, GRAPH_STAGE),
+      where: `graph · dependency judge, function${end - start > 1 ? `s ${start + 1}-${end}` : ` ${end}`} of ${this.j.functions}`,
+    });
+    // taken before mark() awaits its signal: a retry accepted meanwhile must not be missed
+    const seen = this.generation;
+    if (!wasWaiting) await this.mark(true);
+    await condition(() => this.generation > seen);
+  }
+
+  private async mark(waiting: boolean): Promise<void> {
+    const failure = this.status().failure;
+    upsertMemo({ status: waiting ? 'waiting' : 'running', failure: failure ?? null });
+    setCurrentDetails(
+      waiting && failure
+        ? `${this.failures.size} judge request(s) failed; first: ${failure.where} (${failure.type}): ${failure.message}\nwaiting for \`magnet retry <run>\``
+        : 'judging',
+    );
+    if (this.j.input.searchAttributes)
+      upsertSearchAttributes([
+        { key: MagnetStatus, value: waiting ? 'waiting' : 'running' },
+        ...(failure ? [{ key: MagnetErrorType, value: failure.type }] : []),
+      ]);
+    // the run counts a waiting graph like a waiting conversation (index -1) in its progress
+    const parent = workflowInfo().parent;
+    if (parent)
+      await getExternalWorkflowHandle(parent.workflowId)
+        .signal(conversationWaitingSignal, { index: -1, waiting })
+        .catch(() => undefined);
+  }
 }
