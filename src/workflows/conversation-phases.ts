@@ -3,6 +3,7 @@ import type * as activities from '../activities';
 import type { ResolvedRole } from '../core/config';
 import type { NegativeFailure } from '../core/conversation';
 import type { Fsp } from '../core/ops';
+import type { Stage } from '../core/pipeline';
 import { addUsage as add } from '../core/usage';
 import { MagnetCategories, MagnetTurns, type TurnRef } from '../contracts';
 import { describe, paidUsage, type ConversationSteps } from './conversation-steps';
@@ -203,7 +204,7 @@ export async function negatives(
   if (c.roles.student.provider !== 'llm') return failures;
   const optional = patched(NEGATIVES_OPTIONAL);
   const negativeStep = async <T>(
-    stage: string,
+    stage: Stage,
     h: number,
     fn: (s: string) => Promise<T>,
   ): Promise<T | undefined> => {
@@ -224,7 +225,7 @@ export async function negatives(
   return failures;
 }
 
-type NegativeStep = <T>(stage: string, h: number, fn: (s: string) => Promise<T>) => Promise<T | undefined>;
+type NegativeStep = <T>(stage: Stage, h: number, fn: (s: string) => Promise<T>) => Promise<T | undefined>;
 
 /** One turn's negatives: the student's samples, then a rejected turn per judged-wrong sample. */
 async function turnNegatives(

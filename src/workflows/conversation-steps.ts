@@ -11,6 +11,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { LlmRole, ResolvedRole } from '../core/config';
+import type { Stage } from '../core/pipeline';
 import { addUsage as add, NO_USAGE as ZERO, type Usage } from '../core/usage';
 import {
   applyOverrides,
@@ -124,7 +125,7 @@ export class ConversationSteps {
   }
 
   /** The activity summary the Temporal UI shows for a step of the conversation. */
-  summary(stage: string, turn: number): string {
+  summary(stage: Stage, turn: number): string {
     const { kind } = this.input;
     if (stage === 'plan') return kind && kind !== 'multi_turn' ? `plan the FSP (${kind})` : 'plan the FSP';
     if (stage === 'write') return 'write the record';
@@ -132,7 +133,7 @@ export class ConversationSteps {
   }
 
   /** Runs one step; on a final failure waits for a retry (or gives up with TurnFailed), then runs it again. */
-  async run<T>(stage: string, turn: number, fn: (summary: string) => Promise<T>): Promise<T> {
+  async run<T>(stage: Stage, turn: number, fn: (summary: string) => Promise<T>): Promise<T> {
     const summary = this.summary(stage, turn);
     for (;;) {
       this.status.stage = stage;
