@@ -324,7 +324,11 @@ function rejection(e: unknown): string | undefined {
  * Asks the failed step of each matching waiting conversation to run again (the `retryTurn` update), with
  * `set` overrides; each conversation's validator accepts or says why not.
  */
-export async function retryFailed(client: Client, runId: string, req: RetryRequest): Promise<RetryOutcome[]> {
+export async function retryWaiting(
+  client: Client,
+  runId: string,
+  req: RetryRequest,
+): Promise<RetryOutcome[]> {
   let found = await targets(client, runId, req);
   if (req.turn !== undefined)
     found = found.filter((w) => w.conversation?.failure?.turn === (req.turn as number) - 1);

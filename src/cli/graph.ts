@@ -9,8 +9,8 @@ import { describeFsp, planConversation } from '../core/plan';
 import { indexPool } from '../core/pool';
 import { deriveSeed } from '../core/rng';
 import type { Usage } from '../core/usage';
-import { loadPoolActivity } from '../activities/pool';
 import { ConfigError, loadConfig } from '../io/config-file';
+import { putJson } from '../io/artifacts';
 import { writeAtomic } from '../io/files';
 import { dataDir } from '../io/paths';
 import { loadPool } from '../tools/pool-loader';
@@ -122,7 +122,8 @@ export async function buildGraphWithConfig(opts: {
     prompts,
   );
   if (opts.preflight) await preflight(judgeOnly);
-  const { poolRef } = await loadPoolActivity({ poolPaths, poolSources, storeDir: home.store });
+  // the pool stored as the run's loadPool activity stores it: the graph workflow reads it by its ref
+  const poolRef = await putJson(home.store, await loadPool(poolPaths, poolSources));
 
   const { client, server } = await connect({ startLocal: true });
   const taskQueue = runTaskQueue(runId);

@@ -113,7 +113,6 @@ const COMMANDS = [
   'status',
   'attach',
   'retry',
-  'replay',
   'rerun',
   'pause',
   'resume',
@@ -141,9 +140,7 @@ describe('magnet help', () => {
     const r = magnet([...command.split(' '), '--help']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(
-      new RegExp(`^Usage: magnet ${command.replace(/retry|replay/, 'retry\\|replay')}`),
-    );
+    expect(r.stdout).toMatch(new RegExp(`^Usage: magnet ${command}`));
     expect(r.stdout).toContain('Options:');
     expect(r.stdout).toMatch(/Examples:\n {2}\$ magnet /);
   });
@@ -152,7 +149,7 @@ describe('magnet help', () => {
     for (const args of [['--help'], ['help']]) {
       const r = magnet(args);
       expect(r.code).toBe(0);
-      for (const c of COMMANDS.filter((x) => !x.includes(' ') && x !== 'replay'))
+      for (const c of COMMANDS.filter((x) => !x.includes(' ')))
         expect(r.stdout).toMatch(new RegExp(`^ {2}${c}\\b`, 'm'));
     }
     expect(magnet(['help', 'server', 'start']).stdout).toMatch(/^Usage: magnet server start/);
@@ -161,10 +158,12 @@ describe('magnet help', () => {
     expect(bare.stdout).toMatch(/^Usage: magnet /);
   });
 
-  it('replay is an alias of retry, and its help says what replay means in Temporal', () => {
-    const r = magnet(['replay', '--help']);
-    expect(r.stdout).toContain('in Temporal, replaying means');
-    expect(r.stdout).toBe(magnet(['retry', '--help']).stdout);
+  it('retry has no "replay" alias: replaying, in Temporal, re-runs a workflow history', () => {
+    const r = magnet(['replay', 'some-run', '--failed']);
+    expect(r.code).toBe(1);
+    expect(oneLineError(r)).toMatch(/^error: unknown command 'replay'/);
+    expect(oneLineError(magnet(['help', 'replay']))).toMatch(/^error: unknown command "replay"/);
+    expect(magnet(['retry', '--help']).stdout).not.toMatch(/replay/);
   });
 });
 
@@ -182,12 +181,10 @@ describe('magnet retry: overrides are checked before anything is sent', () => {
     ['teacher.temperature=hot', /^error: --set: teacher\.temperature=hot: temperature must be a number/],
     ['teacher.model', /^error: --set teacher\.model: expected <role>\.<field>=<value>/],
   ])('--set %s', (set, message) => {
-    for (const command of ['retry', 'replay']) {
-      const r = magnet([command, 'some-run', '--failed', '--set', set]);
-      expect(r.code).toBe(1);
-      expect(oneLineError(r)).toMatch(message);
-      expect(r.stdout).toBe('');
-    }
+    const r = magnet(['retry', 'some-run', '--failed', '--set', set]);
+    expect(r.code).toBe(1);
+    expect(oneLineError(r)).toMatch(message);
+    expect(r.stdout).toBe('');
   });
 
   it('--failed is required, --turn must be a positive integer', () => {

@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { retryFailed } from '../../src/client';
+import { retryWaiting } from '../../src/client';
 import { makeRunDir, prepare, readRecords, startRun } from '../helpers/run';
 import { withClientAndFakeOpenAI } from '../helpers/temporal';
 import { until } from '../helpers/cli';
@@ -62,7 +62,7 @@ describe('a run continuing as new every 50 children', () => {
       expect(p.failed).toBe(0);
       expect(readdirSync(path.join(input.outDir, 'failed'))).toHaveLength(p.waiting);
       broken = false;
-      const outcomes = await retryFailed(client, runId, { set: {} });
+      const outcomes = await retryWaiting(client, runId, { set: {} });
       expect(outcomes.filter((o) => o.outcome === 'accepted')).toHaveLength(p.waiting);
 
       const summary = await run.done;

@@ -1,4 +1,4 @@
-import { retryFailed, runStatus } from '../../src/client';
+import { retryWaiting, runStatus } from '../../src/client';
 import { stableStringify } from '../../src/io/files';
 import { fakeLlm, makeRunDir, prepare, readRecords, startRun } from '../helpers/run';
 import { until } from '../helpers/cli';
@@ -51,7 +51,7 @@ it('a refused judge request waits for magnet retry, then the run completes', asy
     expect(judged.size).toBeGreaterThan(5);
 
     broken = false;
-    const outcomes = await retryFailed(client, input.runId, { set: {} });
+    const outcomes = await retryWaiting(client, input.runId, { set: {} });
     expect(outcomes).toEqual([expect.objectContaining({ id: `${input.runId}/graph`, outcome: 'accepted' })]);
     const summary = await run.done;
     expect(summary).toMatchObject({ conversations: 3, failed: 0 });

@@ -92,8 +92,8 @@ describe('replaying failed turns', () => {
       expect(again.stdout).toMatch(
         new RegExp(`^rejected ${first}: .*(is not waiting for a retry|completed)`, 'm'),
       );
-      // "replay" is the first release's name for it
-      const r = await magnetCli(['replay', runId, '--failed', '--set', 'forth_translate.model=m2'], env);
+      // the rest, with an override
+      const r = await magnetCli(['retry', runId, '--failed', '--set', 'forth_translate.model=m2'], env);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(rest.length > 0 ? 0 : 1);
       for (const id of rest) expect(r.stdout).toContain(`retrying ${id}: turn 2 forth-translate runs again`);

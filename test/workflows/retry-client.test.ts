@@ -1,5 +1,5 @@
 import { Worker } from '@temporalio/worker';
-import { retryFailed } from '../../src/client';
+import { retryWaiting } from '../../src/client';
 import { conversation } from '../../src/workflows/conversation';
 import { bundleOf } from '../helpers/temporal';
 import { until } from '../helpers/cli';
@@ -32,13 +32,13 @@ it('reports accepted and rejected retries of the current release', async () => {
       args: [input],
     });
     await waiting(input.id);
-    const [bad] = await retryFailed(ts.env.client, 'r1', {
+    const [bad] = await retryWaiting(ts.env.client, 'r1', {
       conversation: 'conv-00000',
       set: { 'teacher.maxTokens': '-3' },
     });
     expect(bad).toMatchObject({ id: input.id, outcome: 'rejected' });
     expect(bad?.outcome === 'rejected' && bad.reason).toContain('maxTokens must be a positive integer');
-    const [ok] = await retryFailed(ts.env.client, 'r1', { conversation: 'conv-00000', set: {} });
+    const [ok] = await retryWaiting(ts.env.client, 'r1', { conversation: 'conv-00000', set: {} });
     expect(ok).toMatchObject({
       id: input.id,
       outcome: 'accepted',
@@ -46,7 +46,7 @@ it('reports accepted and rejected retries of the current release', async () => {
     });
     expect(await handle.result()).toMatchObject({ status: 'completed', retried: 1 });
     // the conversation has ended: a retry now is rejected with the reason, not lost
-    const [late] = await retryFailed(ts.env.client, 'r1', { conversation: 'conv-00000', set: {} });
+    const [late] = await retryWaiting(ts.env.client, 'r1', { conversation: 'conv-00000', set: {} });
     expect(late?.outcome).toBe('rejected');
   });
 });
@@ -62,7 +62,7 @@ it('sends the old signal to a conversation of the first release', async () => {
     const id = 'r2/conv-00000';
     const handle = await ts.env.client.workflow.start('conversation', { taskQueue, workflowId: id });
     await waiting(id);
-    const [sent] = await retryFailed(ts.env.client, 'r2', {
+    const [sent] = await retryWaiting(ts.env.client, 'r2', {
       conversation: 'conv-00000',
       set: { 'forth_translate.model': 'm2' },
     });
