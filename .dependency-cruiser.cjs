@@ -44,7 +44,7 @@ module.exports = {
       severity: 'error',
       comment: 'Not even a type of what runs the workflows (activities, workflows, llm, roles, client, cli).',
       from: { path: '^src/contracts/' },
-      to: { path: '^src/(activities|workflows|llm|roles|cli|temporal|client|worker)' },
+      to: { path: '^src/(activities|workflows|llm|roles|cli|server|client|worker)' },
     },
     {
       name: 'workflows-import-core-and-contracts',

@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { buildGraphWithConfig } from '../src/cli/graph';
+import { buildGraphWithConfig } from '../src/cli/graph-build';
 import { syntheticPool } from './graph-pool';
 import { startBenchServer } from './server';
 

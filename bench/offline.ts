@@ -20,7 +20,7 @@ import { loadGraphActivity, loadPoolActivity } from '../src/activities/pool';
 import { prepareRun } from '../src/cli/run';
 import { deriveSeed } from '../src/core/rng';
 import { runLayout } from '../src/io/run-layout';
-import { ensureSearchAttributes } from '../src/temporal/search-attributes';
+import { ensureSearchAttributes } from '../src/server/search-attributes';
 import { createWorkers } from '../src/worker';
 import { runRoles } from '../src/core/config';
 import { RUN_WORKFLOW, type RunWorkflow } from '../src/contracts';

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { prepareRun } from '../src/cli/run';
 import type { RunInput } from '../src/core/config';
-import { ensureSearchAttributes } from '../src/temporal/search-attributes';
+import { ensureSearchAttributes } from '../src/server/search-attributes';
 import { createWorkers, installRuntime } from '../src/worker';
 import { RUN_WORKFLOW, type RunWorkflow } from '../src/contracts';
 import { startFakeOpenAI, type FakeServer } from '../test/fakes';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { freePort, spawnDevServer, temporalBinary, waitForPort } from '../src/temporal/dev-server';
+import { freePort, spawnDevServer, temporalBinary, waitForPort } from '../src/server/dev-server';
 
 /** A private Temporal dev server for a bench, its database and log in `dir`; `stop()` kills it. */
 export async function startBenchServer(dir: string): Promise<{ address: string; stop: () => void }> {

@@ -13,10 +13,10 @@ import { ConfigError } from './io/config-file';
 import { readEstimate, type Estimate } from './estimate/estimate';
 import { readLedger, type LedgerTotals } from './io/ledger';
 import { runLayout } from './io/run-layout';
-import { temporalConnection } from './temporal/connection';
-import { ensureTemporal, runningTemporal, type ServerInfo } from './temporal/dev-server';
-import { RunFailedError, runFailure, runFailureOf, type RunFailure } from './temporal/failure';
-import { ensureSearchAttributes } from './temporal/search-attributes';
+import { temporalConnection } from './server/connection';
+import { ensureTemporal, runningTemporal, type ServerInfo } from './server/dev-server';
+import { RunFailedError, runFailure, runFailureOf, type RunFailure } from './server/failure';
+import { ensureSearchAttributes } from './server/search-attributes';
 import {
   type ConversationInput,
   type ConversationResult,

@@ -11,8 +11,8 @@ import type { RunConfig } from './core/config';
 import { describePollers, fleetCounter } from './llm/fleet';
 import { configureProvider } from './llm/limiter';
 import { usedProviders } from './llm/preflight';
-import { describeConnection, loadConnectionSettings, temporalConnection } from './temporal/connection';
-import { TASK_QUEUE } from './temporal/task-queue';
+import { describeConnection, loadConnectionSettings, temporalConnection } from './server/connection';
+import { TASK_QUEUE } from './server/task-queue';
 
 export interface WorkerConfig {
   address: string;

@@ -1,6 +1,6 @@
 import type { RetryOutcome, RunStatus } from '../client';
 import { PAPER_DPO, type DpoGroup, type MixTally } from '../core/mix';
-import { describeFailure } from '../temporal/failure';
+import { describeFailure } from '../server/failure';
 import { formatEstimateVsActual } from './estimate';
 import { type RunSummary, type TurnFailure } from '../contracts';
 

@@ -11,7 +11,7 @@ import { loadPool } from '../tools/pool-loader';
 import { resolvePoolEntries } from '../tools/sources';
 import { checkKeys } from '../llm/preflight';
 import { homeLayout } from '../io/run-layout';
-import { runTaskQueue } from '../temporal/task-queue';
+import { runTaskQueue } from '../server/task-queue';
 import { createWorkers } from '../worker';
 import { ProgressPrinter } from './progress';
 import { estimateRun, writeEstimate } from '../estimate/estimate';

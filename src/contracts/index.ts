@@ -5,7 +5,7 @@
  */
 export * from './batcher';
 export * from './conversation';
-export * from './graph';
+export * from './build-graph';
 export * from './ids';
 export * from './queues';
 export * from './rerun';

@@ -12,9 +12,9 @@ import {
   loadConnectionSettings,
   temporalConnection,
   type TemporalConnection,
-} from '../../src/temporal/connection';
+} from '../../src/server/connection';
 import { connectClient } from '../../src/client';
-import { ensureTemporal } from '../../src/temporal/dev-server';
+import { ensureTemporal } from '../../src/server/dev-server';
 import { installRuntime } from '../../src/worker';
 
 const ROOT = path.join(__dirname, '..', '..');

@@ -6,7 +6,7 @@ import { startFakeOpenAI, type FakeServer, type LogEntry } from '../fakes';
 import { checkChatExample } from '../helpers/checks';
 import { makeRunDir, prepare, readRecords } from '../helpers/run';
 import { processKey, startGateProxy, type GateProxy } from '../helpers/crash-proxy';
-import { portOpen } from '../../src/temporal/dev-server';
+import { portOpen } from '../../src/server/dev-server';
 import {
   alive,
   childPids,

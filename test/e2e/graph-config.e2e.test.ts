@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { buildGraphWithConfig } from '../../src/cli/graph';
+import { buildGraphWithConfig } from '../../src/cli/graph-build';
 import { Graph } from '../../src/core/graph';
 import { fakeLlm, makeRunDir, prepare } from '../helpers/run';
 import { withClientAndFakeOpenAI, workflowBundle } from '../helpers/temporal';

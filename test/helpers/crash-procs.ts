@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { portOpen, spawnDevServer, waitForPort } from '../../src/temporal/dev-server';
+import { portOpen, spawnDevServer, waitForPort } from '../../src/server/dev-server';
 import { ROOT } from './run';
 
 /** Real processes for the crash tests: a private Temporal dev server and magnet CLI processes. */

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, spawnDevServer, temporalBinary, waitForPort } from '../../src/temporal/dev-server';
+import { freePort, spawnDevServer, temporalBinary, waitForPort } from '../../src/server/dev-server';
 
 /**
  * Starts one real Temporal dev server for the whole suite, on free ports with a throwaway database, and

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildGraphFile } from '../../src/cli/graph';
+import { buildGraphFile } from '../../src/cli/graph-build';
 import { drawGraphFile, evalGraphFile, showGraphFunction } from '../../src/cli/graph-inspect';
 import { EXAMPLE_POOL_DIR } from '../helpers/pools';
 

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { packageRoot } from '../../io/paths';
 import { preflight } from '../../llm/preflight';
-import { localServerStatus } from '../../temporal/dev-server';
+import { localServerStatus } from '../../server/dev-server';
 import type { ExitCode } from '../exit-code';
 import { examples } from '../help-text';
 import { exitCodeOf, printSummary } from '../report';

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { ConfigError } from '../../io/config-file';
-import { buildGraphFile, buildGraphWithConfig } from '../graph';
+import { buildGraphFile, buildGraphWithConfig } from '../graph-build';
 import { drawGraphFile, evalGraphFile, showGraphFunction } from '../graph-inspect';
 import { examples } from '../help-text';
 import { positiveInt, repeatableOption, typedOption } from '../options';

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { printPaths } from '../graph';
+import { printPaths } from '../paths';
 import { examples } from '../help-text';
 import { nonNegativeInt, positiveInt, repeatableOption, typedOption } from '../options';
 

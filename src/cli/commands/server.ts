@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { localServerStatus, startLocalServer, stopLocalServer } from '../../temporal/dev-server';
+import { localServerStatus, startLocalServer, stopLocalServer } from '../../server/dev-server';
 import type { ExitCode } from '../exit-code';
 import { examples } from '../help-text';
 

@@ -3,7 +3,7 @@ import { connect, runInputOf } from '../../client';
 import { RunConfig } from '../../core/config';
 import { ConfigError, loadConfig } from '../../io/config-file';
 import { checkKeys } from '../../llm/preflight';
-import { sharedTaskQueue } from '../../temporal/task-queue';
+import { sharedTaskQueue } from '../../server/task-queue';
 import { createWorkers } from '../../worker';
 import { examples } from '../help-text';
 

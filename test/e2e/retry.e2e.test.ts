@@ -11,7 +11,7 @@ import { conversationStatusQuery, progressQuery } from '../../src/contracts';
 process.env.MAGNET_FAKE_KEY = 'sk-replay-test';
 const ctx = withClientAndFakeOpenAI();
 
-describe('replaying failed turns', () => {
+describe('retrying failed turns', () => {
   it('a turn failing for good waits; `magnet retry --failed` re-runs just that turn and the run completes', async () => {
     const { client, server } = ctx;
     const { home, configFile } = makeRunDir({

@@ -4,10 +4,6 @@ import type { WorkerOptions } from '@temporalio/worker';
 import { connect } from '../client';
 import { resolveRole, resolveRoleSettings, type RunConfig } from '../core/config';
 import { buildGraphOffline, Graph, GraphConfig, toDot, type GraphStats } from '../core/graph';
-import { OpsConfig } from '../core/ops';
-import { describeFsp, planConversation } from '../core/plan';
-import { indexPool } from '../core/pool';
-import { deriveSeed } from '../core/rng';
 import type { Usage } from '../core/usage';
 import { ConfigError, loadConfig } from '../io/config-file';
 import { putJson } from '../io/artifacts';
@@ -18,8 +14,8 @@ import { resolvePoolPath } from '../io/pool-paths';
 import { resolvePoolEntries } from '../tools/sources';
 import { homeLayout, runLayout } from '../io/run-layout';
 import { preflight } from '../llm/preflight';
-import { ensureSearchAttributes } from '../temporal/search-attributes';
-import { runTaskQueue } from '../temporal/task-queue';
+import { ensureSearchAttributes } from '../server/search-attributes';
+import { runTaskQueue } from '../server/task-queue';
 import { createWorkers } from '../worker';
 import { GRAPH_WORKFLOW, graphWorkflowId, type GraphWorkflow } from '../contracts';
 import { readGraphFile, writeGraphHtml } from './graph-inspect';
@@ -164,35 +160,4 @@ export async function buildGraphWithConfig(opts: {
   );
   if (opts.html) await writeGraphHtml(graph, opts.html, opts.category);
   return { graph, usage: u, runId, ledger: layout.llmCalls };
-}
-
-export async function printPaths(opts: {
-  graph: string;
-  pool?: string[];
-  n: number;
-  seed: number;
-  json?: boolean;
-}): Promise<void> {
-  const parsed = await readGraphFile(opts.graph);
-  const poolPaths = opts.pool?.map((p) => resolvePoolPath(p)) ?? parsed.pool;
-  if (!poolPaths) throw new ConfigError('--pool is required (the graph does not record its pool)');
-  const pool = indexPool(await loadPool(poolPaths));
-  const ops = OpsConfig.parse({});
-  for (let i = 0; i < opts.n; i++) {
-    const plan = planConversation({
-      graph: parsed.graph,
-      pool,
-      seed: deriveSeed(opts.seed, 'conversation', i),
-      ops,
-      distractors: 3,
-    });
-    if (opts.json) console.log(JSON.stringify(plan));
-    else {
-      const t = plan.fsp.trace;
-      console.log(
-        `FSP ${i + 1}: walk ${plan.fsp.walk.join(' -> ')}\n  merges ${t.merges}/${t.mergeBoundaries}, inserts short ${t.insertsShort} long ${t.insertsLong}, split ${t.split}`,
-      );
-      console.log(describeFsp(plan.fsp));
-    }
-  }
 }
