@@ -14,7 +14,7 @@ local server; the other commands need one running. Data lives in $MAGNET_HOME (d
  * The command tree, one file per command (src/cli/commands/). Actions set `exit.code`; every error is
  * thrown, so the bin prints it as one line.
  */
-function program(exit: ExitCode): Command {
+export function program(exit: ExitCode): Command {
   const magnet = new Command('magnet')
     .description('multi-turn function-calling data synthesis (MAGNET) on Temporal')
     .exitOverride()
