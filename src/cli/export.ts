@@ -3,17 +3,17 @@ import path from 'node:path';
 import { z } from 'zod';
 import { indexPool, StoredPool, type FunctionDef } from '../core/pool';
 import { EXPORT_FORMATS, type ExportFormat } from '../export/formats';
-import { defaultExportDir, exportRecords, runPoolFile, type ExportResult } from '../export/run';
+import { exportRecords, type ExportResult } from '../export/run';
 import { ConfigError } from '../io/config-file';
 import { readJson } from '../io/files';
 import { dataDir } from '../io/paths';
 import { loadPool } from '../tools/pool-loader';
 import { resolvePoolPath } from '../io/pool-paths';
-import { homeLayout, runLayout } from '../io/run-layout';
+import { homeLayout, runDirCandidates, runLayout } from '../io/run-layout';
 
 /** A run folder given as a path, or a run id under $MAGNET_HOME/runs. */
 async function runDirOf(run: string): Promise<string> {
-  for (const dir of [path.resolve(run), path.join(homeLayout(dataDir()).runs, run)]) {
+  for (const dir of runDirCandidates(homeLayout(dataDir()), run)) {
     const ok = await fs.stat(runLayout(dir).conversations).then(
       (s) => s.isDirectory(),
       () => false,
@@ -31,7 +31,7 @@ async function poolOf(
 ): Promise<Map<string, FunctionDef>> {
   if (poolPaths && poolPaths.length > 0)
     return indexPool(await loadPool(poolPaths.map((p) => resolvePoolPath(p))));
-  const file = runPoolFile(runDir);
+  const file = runLayout(runDir).pool;
   const raw = await readJson(file).catch(() => undefined);
   if (raw === undefined)
     throw new ConfigError(`${file} is missing (the run has not exported yet): name the pool with --pool`);
@@ -78,7 +78,7 @@ export async function exportRun(run: string, opts: ExportRunOptions): Promise<Ex
     throw new ConfigError(`--split ${opts.split}: expected a share in (0, 1]`);
   const runDir = await runDirOf(run);
   const pool = await poolOf(runDir, opts.pool);
-  const outDir = path.resolve(opts.out ?? defaultExportDir(runDir));
+  const outDir = path.resolve(opts.out ?? runLayout(runDir).exports);
   const result = await exportRecords({
     runId: path.basename(runDir),
     conversations: runLayout(runDir).conversations,

@@ -12,7 +12,7 @@ import { dataDir } from '../io/paths';
 import { loadPool } from '../tools/pool-loader';
 import { resolvePoolPath } from '../io/pool-paths';
 import { resolvePoolEntries } from '../tools/sources';
-import { homeLayout, runLayout } from '../io/run-layout';
+import { homeLayout, newRunDir, runLayout } from '../io/run-layout';
 import { preflight } from '../llm/preflight';
 import { ensureSearchAttributes } from '../server/search-attributes';
 import { runTaskQueue } from '../server/task-queue';
@@ -109,7 +109,7 @@ export async function buildGraphWithConfig(opts: {
   }
   const runId = `${config.name ?? 'run'}-graph-${stamp(new Date())}`;
   const home = homeLayout(dataDir());
-  const outDir = config.output ? path.resolve(baseDir, config.output, runId) : path.join(home.runs, runId);
+  const outDir = newRunDir(home, runId, { baseDir, dir: config.output });
   const layout = runLayout(outDir);
   const judge = resolveRole(
     judgeOnly.llm,

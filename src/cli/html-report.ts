@@ -3,13 +3,13 @@ import path from 'node:path';
 import { ConfigError } from '../io/config-file';
 import { writeAtomic } from '../io/files';
 import { dataDir } from '../io/paths';
-import { homeLayout, runLayout } from '../io/run-layout';
+import { homeLayout, runDirCandidates, runLayout } from '../io/run-layout';
 import { readReportData } from '../report/data';
 import { renderReport } from '../report/html';
 
 /** The run folder of a run id (under $MAGNET_HOME/runs) or of a path to one. */
 async function runFolder(run: string): Promise<string> {
-  for (const dir of [path.resolve(run), path.join(homeLayout(dataDir()).runs, run)]) {
+  for (const dir of runDirCandidates(homeLayout(dataDir()), run)) {
     const hasRecords = await fs.stat(runLayout(dir).conversations).catch(() => undefined);
     const hasReport = await fs.stat(runLayout(dir).report).catch(() => undefined);
     if (hasRecords?.isDirectory() || hasReport?.isFile()) return dir;
@@ -17,11 +17,6 @@ async function runFolder(run: string): Promise<string> {
   throw new ConfigError(
     `${run}: no run folder (neither a folder with conversations/ nor a run id under ${homeLayout(dataDir()).runs})`,
   );
-}
-
-/** The report file's default place: beside report.json. */
-export function htmlReportFile(runDir: string): string {
-  return path.join(runDir, 'report.html');
 }
 
 /**
@@ -35,7 +30,7 @@ export async function writeHtmlReport(run: string, opts: { out?: string } = {}):
     ui: process.env.MAGNET_TEMPORAL_UI_URL ?? data.info?.ui,
     namespace: data.info?.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default',
   };
-  const file = path.resolve(opts.out ?? htmlReportFile(dir));
+  const file = path.resolve(opts.out ?? runLayout(dir).reportHtml);
   await writeAtomic(file, renderReport(data, links));
   return file;
 }

@@ -10,7 +10,7 @@ import { dataDir } from '../io/paths';
 import { loadPool } from '../tools/pool-loader';
 import { resolvePoolEntries } from '../tools/sources';
 import { checkKeys } from '../llm/preflight';
-import { homeLayout } from '../io/run-layout';
+import { homeLayout, newRunDir } from '../io/run-layout';
 import { runTaskQueue } from '../server/task-queue';
 import { createWorkers } from '../worker';
 import { ProgressPrinter } from './progress';
@@ -52,7 +52,7 @@ export async function prepareRun(
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$/.test(runId))
     throw new ConfigError(`--run-id ${runId}: letters, digits, . _ - only`);
   const home = homeLayout(dataDir());
-  const outDir = config.output ? path.resolve(baseDir, config.output, runId) : path.join(home.runs, runId);
+  const outDir = newRunDir(home, runId, { baseDir, dir: config.output });
   const prompts: Record<string, string> = {};
   for (const [role, file] of Object.entries(config.llm.prompts)) {
     if (!file) continue;

@@ -92,3 +92,20 @@ export function failureFile(runDir: string, index: number): string {
 export function filteredFile(runDir: string, index: number): string {
   return path.join(runLayout(runDir).filtered, conversationName(index));
 }
+
+/**
+ * The folder of a new run: `<output>/<run id>` when the config names an output folder (relative to the config's
+ * folder `baseDir`), else `runs/<run id>` in the data folder.
+ */
+export function newRunDir(
+  home: HomeLayout,
+  runId: string,
+  output?: { baseDir: string; dir?: string },
+): string {
+  return output?.dir ? path.resolve(output.baseDir, output.dir, runId) : path.join(home.runs, runId);
+}
+
+/** Where a run given on the command line may be: the path itself, or a run id in the data folder's runs. */
+export function runDirCandidates(home: HomeLayout, run: string): string[] {
+  return [path.resolve(run), path.join(home.runs, run)];
+}
