@@ -19,6 +19,7 @@ import { runTaskQueue } from '../server/task-queue';
 import { createWorkers } from '../worker';
 import { GRAPH_WORKFLOW, graphWorkflowId, type GraphWorkflow } from '../contracts';
 import { readGraphFile, writeGraphHtml } from './graph-inspect';
+import { stamp } from './run';
 
 /** `magnet graph` and `magnet paths`: the graph and FSP stages on their own, offline, without Temporal. */
 
@@ -58,8 +59,6 @@ function printStats(graph: Pick<Graph, 'stats' | 'judge'>, out: string): void {
   for (const [cat, c] of Object.entries(s.categories))
     console.log(`  ${cat}: ${c.nodes} functions, ${c.edges} edges`);
 }
-
-const stamp = (d: Date): string => d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 
 /**
  * `magnet graph --config C`: the graph a run of C would build, with C's dependency judge (LLM or offline).

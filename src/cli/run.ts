@@ -19,7 +19,8 @@ import { writeRunInfo } from '../report/data';
 import { writeHtmlReport } from './html-report';
 import { type RunSummary } from '../contracts';
 
-function stamp(d: Date): string {
+/** A run id's time part: yyyymmdd-hhmmss (UTC). */
+export function stamp(d: Date): string {
   return d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 }
 
