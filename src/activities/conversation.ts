@@ -302,7 +302,7 @@ export async function writeConversationActivity(input: {
   const file = (filtered ? filteredFile : conversationFile)(input.outDir, input.index);
   await writeAtomic(file, JSON.stringify(record, null, 1));
   await fs.rm((filtered ? conversationFile : filteredFile)(input.outDir, input.index), { force: true });
-  // the conversation made it (possibly after a replay or a reset): an old failure record no longer applies
+  // the conversation made it (possibly after a retry or a reset): an old failure record no longer applies
   await fs.rm(failureFile(input.outDir, input.index), { force: true });
   return { file, ...record.stats, ...(filtered ? { filtered } : {}) };
 }
@@ -339,7 +339,7 @@ function refuseInvalidCalls(
   }
 }
 
-/** Records why a conversation failed, next to the conversations, for `magnet status` and replays. */
+/** Records why a conversation failed, next to the conversations, for `magnet status` and `magnet retry`. */
 export async function writeFailureActivity(input: {
   outDir: string;
   id: string;

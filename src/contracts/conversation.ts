@@ -173,12 +173,12 @@ export function applyOverrides<R extends Partial<Record<LlmRole, ResolvedRole>>>
   return out as R;
 }
 
-/** A conversation tells its run when it starts or stops waiting for a replay, so progress can count them. */
+/** A conversation tells its run when it starts or stops waiting for a retry, so progress can count them. */
 export const conversationWaitingSignal =
   defineSignal<[{ index: number; waiting: boolean }]>('conversationWaiting');
 
 /**
- * A conversation that has waited for a replay reports its end to the run: if the run continued as new in
+ * A conversation that has waited for a retry reports its end to the run: if the run continued as new in
  * the meantime, the current execution is not its parent and learns the result only this way.
  */
 export const conversationFinishedSignal =

@@ -28,7 +28,7 @@ export interface RunCarry {
   retried: number;
   usage: Usage;
   /**
-   * Conversations still waiting for a replay when the run continued as new: they were left running
+   * Conversations still waiting for a retry when the run continued as new: they were left running
    * (abandoned, not cancelled) and report their end by signal to this run's workflow id.
    */
   orphans?: number[];
