@@ -344,141 +344,224 @@ export interface Evidence {
   reason: string;
 }
 
+/** A field of v that can fill a parameter of u, why, and whether the offline translator passes it. */
+interface FeedMatch {
+  field: string;
+  why: string;
+  data: boolean;
+}
+/** Whether the offline translator can pass a field as a parameter's value (it matches names its own way). */
+type Resolvable = (field: Field, p: Param) => boolean;
+
 /** Which of v's fields can fill parameter p, and why; undefined when none can. */
 function feedFor(
   v: FunctionDef,
   fields: readonly Field[],
   u: FunctionDef,
   p: Param,
-  resolvable: (field: Field, p: Param) => boolean,
-): { field: string; why: string; data: boolean } | undefined {
-  const pw = tokens(p.name);
-  const vText = stems(`${v.name} ${v.description}`);
-  const uText = stems(`${u.description} ${p.description}`);
-  let best: { field: string; why: string; data: boolean; rank: number } | undefined;
-  const offer = (field: string, why: string, data: boolean, rank: number): void => {
-    if (!best || rank > best.rank) best = { field, why, data, rank };
-  };
+  resolvable: Resolvable,
+): FeedMatch | undefined {
+  // the rules after the name matches are weaker guesses, each tried only when no stronger one matched
+  return (
+    byFieldName(v, fields, u, p, resolvable) ??
+    entityId(v, fields, p) ??
+    idOfNamedKind(fields, p, resolvable) ??
+    askedForByName(fields, p, resolvable) ??
+    oneOfListing(fields, p) ??
+    computedNumber(fields, p, resolvable)
+  );
+}
+
+/** The words of the docs on either side of a feed: a qualifier must appear on the other side's. */
+interface FeedDocs {
+  /** Stems of v's name and description. */
+  v: Set<string>;
+  /** Stems of u's description and of the parameter's. */
+  u: Set<string>;
+}
+
+/**
+ * The best feed by the field's name, over v's top-level fields: the same name (rank 3), one element of an
+ * array of ids (2), a shared head word (1). Among equals the first field wins.
+ */
+function byFieldName(
+  v: FunctionDef,
+  fields: readonly Field[],
+  u: FunctionDef,
+  p: Param,
+  resolvable: Resolvable,
+): FeedMatch | undefined {
+  const docs = { v: stems(`${v.name} ${v.description}`), u: stems(`${u.description} ${p.description}`) };
+  let best: (FeedMatch & { rank: number }) | undefined;
   for (const f of fields) {
     if (f.within) continue;
-    const fw = tokens(f.name);
-    const same = fw.join('_') === pw.join('_');
-    if (same && sameType(f.type, p.type)) {
-      offer(f.name, `same name ${p.name}${f.type ? ` (${f.type})` : ''}`, resolvable(f, p), 3);
-      continue;
-    }
-    // an array of ids feeds one id: message_ids -> message_id
-    if (
-      f.type === 'array' &&
-      p.type !== 'array' &&
-      sameType(f.items, p.type) &&
-      fw.length === pw.length &&
-      fw.slice(0, -1).join('_') === pw.slice(0, -1).join('_') &&
-      [`${pw[pw.length - 1]}s`, `${pw[pw.length - 1]}es`].includes(fw[fw.length - 1] as string)
-    ) {
-      offer(f.name, `${p.name} is one element of ${f.name}`, false, 2);
-      continue;
-    }
-    // head-word match: only with the qualifier in the other side's docs
-    if (!sameType(f.type, p.type) || fw.length === 0 || pw.length === 0) continue;
-    const headSame = stem(fw[fw.length - 1] as string) === stem(pw[pw.length - 1] as string);
-    if (!headSame || fw[fw.length - 1] === 'id') continue;
-    const fs = new Set(fw);
-    const ps = new Set(pw);
-    if (!(fw.every((t) => ps.has(t)) || pw.every((t) => fs.has(t)))) continue;
-    const extraField = fw.filter((t) => !ps.has(t));
-    const extraParam = pw.filter((t) => !fs.has(t));
-    const fieldText = stems(f.description);
-    const supported =
-      extraParam.every((t) => vText.has(stem(t)) || fieldText.has(stem(t))) &&
-      extraField.every((t) => uText.has(stem(t)));
-    if (supported)
-      offer(
-        f.name,
-        `head word ${fw[fw.length - 1]}, qualifier ${[...extraField, ...extraParam].join(' ')} in the docs`,
-        resolvable(f, p),
-        1,
-      );
-  }
-  // an entity's own id: tweet_id <- id of the tweet v returns (or of the tweets it lists)
-  if (!best && pw.length >= 2 && pw[pw.length - 1] === 'id') {
-    const entity = pw.slice(0, -1).map(stem);
-    for (const f of fields) {
-      if (f.name.toLowerCase() !== 'id' || !sameType(f.type, p.type)) continue;
-      const about = new Set(
-        tokens(`${f.description} ${f.within ?? ''} ${v.name}`)
-          .map(stem)
-          .filter((t) => t !== 'id'),
-      );
-      if (entity.every((t) => about.has(t))) {
-        offer(
-          f.within ? `${f.within}[].id` : f.name,
-          `${p.name} is the id of the ${entity.join(' ')} ${v.name} returns`,
-          false,
-          2,
-        );
-        break;
-      }
-    }
-  }
-  // an id of a kind the parameter's description names: user_id -> receiver_id ("the user to send to")
-  if (!best && pw.length >= 2 && pw[pw.length - 1] === 'id') {
-    const said = stems(p.description);
-    for (const f of fields) {
-      const fw = tokens(f.name);
-      if (f.within || fw.length < 2 || fw[fw.length - 1] !== 'id' || !sameType(f.type, p.type)) continue;
-      const kind = fw.slice(0, -1).map(stem);
-      if (kind.every((t) => said.has(t) && t.length > 2)) {
-        offer(
-          f.name,
-          `${p.name}'s description asks for a ${fw.slice(0, -1).join(' ')} id`,
-          resolvable(f, p),
-          1,
-        );
-        break;
-      }
-    }
-  }
-  // a value the parameter's description asks for by the field's whole name ("The zipcode of the first
-  // city" <- zipcode); every word of the name must be there, so climate_mode never feeds "the mode of the
-  // headlights"
-  if (!best && p.required) {
-    const said = stems(p.description);
-    for (const f of fields) {
-      const fw = tokens(f.name).map(stem);
-      if (f.within || !sameType(f.type, p.type) || f.type === 'boolean') continue;
-      if (fw.some((t) => GENERIC.has(t) || VAGUE.has(t)) || !fw.some((t) => t.length > 3)) continue;
-      if (fw.every((t) => said.has(t))) {
-        offer(
-          f.name,
-          `${p.name}'s description asks for the ${tokens(f.name).join(' ')}`,
-          resolvable(f, p),
-          0,
-        );
-        break;
-      }
-    }
-  }
-  // one entry of a listing names the thing the next call takes (ls -> cd folder, cat file_name)
-  if (!best && p.required && identifies(p.name) && (p.type === undefined || p.type === 'string')) {
-    const listing = fields.find(
-      (f) =>
-        !f.within &&
-        f.type === 'array' &&
-        (f.items === undefined || f.items === 'string') &&
-        tokens(f.name).some((t) => LISTING.test(t)),
-    );
-    if (listing) offer(listing.name, `${p.name} is one of the listed ${listing.name}`, false, 0);
-  }
-  // a calculator's result feeds the next calculation: a lone numeric result into a generically named
-  // number (a, x, number, value), the chaining every sequence of arithmetic calls does
-  if (!best && p.required && p.type === 'number' && GENERIC_NUMBER.test(p.name)) {
-    const results = fields.filter((f) => !f.within && f.type === 'number');
-    const only = results.length === 1 ? results[0] : undefined;
-    if (only && GENERIC_RESULT.test(only.name))
-      offer(only.name, `a computed ${only.name} feeds the number ${p.name}`, resolvable(only, p), 0);
+    const m = nameMatch(f, p, docs, resolvable);
+    if (m && (!best || m.rank > best.rank)) best = m;
   }
   return best;
+}
+
+function nameMatch(
+  f: Field,
+  p: Param,
+  docs: FeedDocs,
+  resolvable: Resolvable,
+): (FeedMatch & { rank: number }) | undefined {
+  const fw = tokens(f.name);
+  const pw = tokens(p.name);
+  if (fw.join('_') === pw.join('_') && sameType(f.type, p.type))
+    return {
+      field: f.name,
+      why: `same name ${p.name}${f.type ? ` (${f.type})` : ''}`,
+      data: resolvable(f, p),
+      rank: 3,
+    };
+  if (isElementOf(f, fw, p, pw))
+    return { field: f.name, why: `${p.name} is one element of ${f.name}`, data: false, rank: 2 };
+  const qualifiers = headWordQualifiers(f, fw, p, pw, docs);
+  if (qualifiers === undefined) return undefined;
+  return {
+    field: f.name,
+    why: `head word ${fw[fw.length - 1]}, qualifier ${qualifiers.join(' ')} in the docs`,
+    data: resolvable(f, p),
+    rank: 1,
+  };
+}
+
+/** An array of ids feeds one id: message_ids -> message_id. */
+function isElementOf(f: Field, fw: readonly string[], p: Param, pw: readonly string[]): boolean {
+  return (
+    f.type === 'array' &&
+    p.type !== 'array' &&
+    sameType(f.items, p.type) &&
+    fw.length === pw.length &&
+    fw.slice(0, -1).join('_') === pw.slice(0, -1).join('_') &&
+    [`${pw[pw.length - 1]}s`, `${pw[pw.length - 1]}es`].includes(fw[fw.length - 1] as string)
+  );
+}
+
+/**
+ * The words a field and a parameter sharing a head word (`total_cost` / `cost`) differ by, when each
+ * appears in the other side's docs; undefined when they do not match that way. A shared head word alone is
+ * too weak (every `*_id` shares `id`).
+ */
+function headWordQualifiers(
+  f: Field,
+  fw: readonly string[],
+  p: Param,
+  pw: readonly string[],
+  docs: FeedDocs,
+): string[] | undefined {
+  if (!sameType(f.type, p.type) || fw.length === 0 || pw.length === 0) return undefined;
+  const headSame = stem(fw[fw.length - 1] as string) === stem(pw[pw.length - 1] as string);
+  if (!headSame || fw[fw.length - 1] === 'id') return undefined;
+  const fs = new Set(fw);
+  const ps = new Set(pw);
+  if (!(fw.every((t) => ps.has(t)) || pw.every((t) => fs.has(t)))) return undefined;
+  const extraField = fw.filter((t) => !ps.has(t));
+  const extraParam = pw.filter((t) => !fs.has(t));
+  const fieldText = stems(f.description);
+  const supported =
+    extraParam.every((t) => docs.v.has(stem(t)) || fieldText.has(stem(t))) &&
+    extraField.every((t) => docs.u.has(stem(t)));
+  return supported ? [...extraField, ...extraParam] : undefined;
+}
+
+/** `tweet_id`, `user_id`: a parameter naming an entity by its id. */
+function namesAnId(p: Param): boolean {
+  const pw = tokens(p.name);
+  return pw.length >= 2 && pw[pw.length - 1] === 'id';
+}
+
+/** An entity's own id: tweet_id <- id of the tweet v returns (or of the tweets it lists). */
+function entityId(v: FunctionDef, fields: readonly Field[], p: Param): FeedMatch | undefined {
+  if (!namesAnId(p)) return undefined;
+  const entity = tokens(p.name).slice(0, -1).map(stem);
+  for (const f of fields) {
+    if (f.name.toLowerCase() !== 'id' || !sameType(f.type, p.type)) continue;
+    const about = new Set(
+      tokens(`${f.description} ${f.within ?? ''} ${v.name}`)
+        .map(stem)
+        .filter((t) => t !== 'id'),
+    );
+    if (entity.every((t) => about.has(t)))
+      return {
+        field: f.within ? `${f.within}[].id` : f.name,
+        why: `${p.name} is the id of the ${entity.join(' ')} ${v.name} returns`,
+        data: false,
+      };
+  }
+  return undefined;
+}
+
+/** An id of a kind the parameter's description names: user_id -> receiver_id ("the user to send to"). */
+function idOfNamedKind(fields: readonly Field[], p: Param, resolvable: Resolvable): FeedMatch | undefined {
+  if (!namesAnId(p)) return undefined;
+  const said = stems(p.description);
+  for (const f of fields) {
+    const fw = tokens(f.name);
+    if (f.within || fw.length < 2 || fw[fw.length - 1] !== 'id' || !sameType(f.type, p.type)) continue;
+    const kind = fw.slice(0, -1).map(stem);
+    if (kind.every((t) => said.has(t) && t.length > 2))
+      return {
+        field: f.name,
+        why: `${p.name}'s description asks for a ${fw.slice(0, -1).join(' ')} id`,
+        data: resolvable(f, p),
+      };
+  }
+  return undefined;
+}
+
+/**
+ * A value the parameter's description asks for by the field's whole name ("The zipcode of the first city"
+ * <- zipcode); every word of the name must be there, so climate_mode never feeds "the mode of the
+ * headlights".
+ */
+function askedForByName(fields: readonly Field[], p: Param, resolvable: Resolvable): FeedMatch | undefined {
+  if (!p.required) return undefined;
+  const said = stems(p.description);
+  for (const f of fields) {
+    const fw = tokens(f.name).map(stem);
+    if (f.within || !sameType(f.type, p.type) || f.type === 'boolean') continue;
+    if (fw.some((t) => GENERIC.has(t) || VAGUE.has(t)) || !fw.some((t) => t.length > 3)) continue;
+    if (fw.every((t) => said.has(t)))
+      return {
+        field: f.name,
+        why: `${p.name}'s description asks for the ${tokens(f.name).join(' ')}`,
+        data: resolvable(f, p),
+      };
+  }
+  return undefined;
+}
+
+/** One entry of a listing names the thing the next call takes (ls -> cd folder, cat file_name). */
+function oneOfListing(fields: readonly Field[], p: Param): FeedMatch | undefined {
+  if (!p.required || !identifies(p.name) || (p.type !== undefined && p.type !== 'string')) return undefined;
+  const listing = fields.find(
+    (f) =>
+      !f.within &&
+      f.type === 'array' &&
+      (f.items === undefined || f.items === 'string') &&
+      tokens(f.name).some((t) => LISTING.test(t)),
+  );
+  if (!listing) return undefined;
+  return { field: listing.name, why: `${p.name} is one of the listed ${listing.name}`, data: false };
+}
+
+/**
+ * A calculator's result feeds the next calculation: a lone numeric result into a generically named number
+ * (a, x, number, value), the chaining every sequence of arithmetic calls does.
+ */
+function computedNumber(fields: readonly Field[], p: Param, resolvable: Resolvable): FeedMatch | undefined {
+  if (!p.required || p.type !== 'number' || !GENERIC_NUMBER.test(p.name)) return undefined;
+  const results = fields.filter((f) => !f.within && f.type === 'number');
+  const only = results.length === 1 ? results[0] : undefined;
+  if (!only || !GENERIC_RESULT.test(only.name)) return undefined;
+  return {
+    field: only.name,
+    why: `a computed ${only.name} feeds the number ${p.name}`,
+    data: resolvable(only, p),
+  };
 }
 
 /**
@@ -491,35 +574,31 @@ export function judgePair(
   u: FunctionDef,
   resolvable: (field: { name: string; type?: string; description: string }, p: Param) => boolean,
 ): Evidence | undefined {
-  const vWords = nameWords(v);
-  const vVerb = vWords[0] ?? '';
-  const destroys = vWords.some((w) => DESTROY_VERBS.has(stem(w)));
-  const uWords = nameWords(u);
-  // what a deleting function returns may still be checked (is it gone?), not used
-  const uChecks =
-    /^(check|is|has|verify|validate|exists?)$/.test(uWords[0] ?? '') || /exist|valid|status/.test(u.name);
+  // the kinds of evidence strongest first (see the list above): the first that holds is the edge's reason
+  return (
+    dataEvidence(v, u, resolvable) ??
+    scopeEvidence(v, u) ??
+    requirementEvidence(v, u) ??
+    announcedBefore(v, u) ??
+    interlock(v, u) ??
+    createdThenUsed(v, u) ??
+    checkEvidence(v, u)
+  );
+}
 
-  // 1. data
-  const fields = fieldsOf(v);
-  const feeds: Feed[] = [];
-  const links: string[] = [];
-  // feeds the offline pipeline can plan: it fills required parameters only, from fields its matcher sees
-  let requiredFeeds = 0;
-  // a login's parameters are credentials the user gives, never another function's output
-  const intoLogin = opens(u)?.state === SCOPES[0]?.state;
-  if ((!destroys || uChecks) && !intoLogin) {
-    for (const p of paramsOf(u)) {
-      const m = feedFor(v, fields, u, p, resolvable);
-      if (!m) continue;
-      const id = /(^|_)(id|ids|key|code|path|symbol|name|username)$/.test(tokens(p.name).join('_'));
-      if (!p.required && !id) continue;
-      if (m.data) {
-        feeds.push({ param: p.name, field: m.field });
-        if (p.required) requiredFeeds++;
-      }
-      links.push(`${m.field}->${p.name} (${m.why}${p.required ? '' : ', optional'})`);
-    }
-  }
+/** An edge that orders v before u with no value passing. */
+function precondition(reason: string): Evidence {
+  return { relation: 'precondition', feeds: [], reason };
+}
+
+/** The verb of a function's name: its first word (`pressBrakePedal` -> press). */
+function verbOf(f: FunctionDef): string {
+  return nameWords(f)[0] ?? '';
+}
+
+/** 1. Data: v's output fills u's parameters. */
+function dataEvidence(v: FunctionDef, u: FunctionDef, resolvable: Resolvable): Evidence | undefined {
+  const { feeds, links, requiredFeeds } = dataLinks(v, u, resolvable);
   if (requiredFeeds > 0) {
     const fed = new Set(feeds.map((f) => f.param));
     const all = u.parameters.required.every((r) => fed.has(r));
@@ -528,32 +607,77 @@ export function judgePair(
   // A real data link the offline pipeline cannot plan as a value (an optional parameter, an element of an
   // array, an entity's id): the order still holds, so it is an edge, without feeds (nothing nests on it).
   if (links.length > 0)
-    return {
-      relation: 'precondition',
-      feeds: [],
-      reason: `output ${links.join(', ')}; order only: the offline translator does not pass it as a value`,
-    };
+    return precondition(
+      `output ${links.join(', ')}; order only: the offline translator does not pass it as a value`,
+    );
+  return undefined;
+}
 
-  // 2. state preconditions
+/**
+ * The links from v's output into u's parameters, each described, and the feeds among them the offline
+ * translator passes as values. `requiredFeeds` counts the feeds the offline pipeline can plan: it fills
+ * required parameters only, from fields its matcher sees.
+ */
+function dataLinks(
+  v: FunctionDef,
+  u: FunctionDef,
+  resolvable: Resolvable,
+): { feeds: Feed[]; links: string[]; requiredFeeds: number } {
+  const fields = fieldsOf(v);
+  const feeds: Feed[] = [];
+  const links: string[] = [];
+  let requiredFeeds = 0;
+  if (!mayFeed(v, u)) return { feeds, links, requiredFeeds };
+  for (const p of paramsOf(u)) {
+    const m = feedFor(v, fields, u, p, resolvable);
+    if (!m) continue;
+    const id = /(^|_)(id|ids|key|code|path|symbol|name|username)$/.test(tokens(p.name).join('_'));
+    if (!p.required && !id) continue;
+    if (m.data) {
+      feeds.push({ param: p.name, field: m.field });
+      if (p.required) requiredFeeds++;
+    }
+    links.push(`${m.field}->${p.name} (${m.why}${p.required ? '' : ', optional'})`);
+  }
+  return { feeds, links, requiredFeeds };
+}
+
+/** Whether v's output may feed u at all. */
+function mayFeed(v: FunctionDef, u: FunctionDef): boolean {
+  const destroys = nameWords(v).some((w) => DESTROY_VERBS.has(stem(w)));
+  // what a deleting function returns may still be checked (is it gone?), not used
+  const uChecks =
+    /^(check|is|has|verify|validate|exists?)$/.test(verbOf(u)) || /exist|valid|status/.test(u.name);
+  // a login's parameters are credentials the user gives, never another function's output
+  const intoLogin = opens(u)?.state === SCOPES[0]?.state;
+  return (!destroys || uChecks) && !intoLogin;
+}
+
+/** 2. State: v opens the scope u runs in, or reports the scope's state u's description needs. */
+function scopeEvidence(v: FunctionDef, u: FunctionDef): Evidence | undefined {
   const scope = opens(v);
   if (scope && opens(u) !== scope) {
     const mark = scope.marks.exec(u.description);
-    return {
-      relation: 'precondition',
-      feeds: [],
-      reason: `${v.name} opens ${scope.state}${mark ? ` (${u.name}: ${quote(mark[0])})` : ''} that ${u.name} runs in`,
-    };
+    return precondition(
+      `${v.name} opens ${scope.state}${mark ? ` (${u.name}: ${quote(mark[0])})` : ''} that ${u.name} runs in`,
+    );
   }
   for (const s of SCOPES) {
-    if (observes(v, s) && s.marks.test(u.description) && !opens(u)) {
-      return {
-        relation: 'precondition',
-        feeds: [],
-        reason: `${v.name} checks ${s.state}, which ${u.name} needs (${quote((s.marks.exec(u.description) as RegExpExecArray)[0])})`,
-      };
-    }
+    if (observes(v, s) && s.marks.test(u.description) && !opens(u))
+      return precondition(
+        `${v.name} checks ${s.state}, which ${u.name} needs (${quote((s.marks.exec(u.description) as RegExpExecArray)[0])})`,
+      );
   }
-  const vObjects = vWords
+  return undefined;
+}
+
+/**
+ * 2. State: a requirement u's description states, which v's action brings about or which v reports on;
+ * the first requirement sentence for which either holds decides.
+ */
+function requirementEvidence(v: FunctionDef, u: FunctionDef): Evidence | undefined {
+  const vVerb = verbOf(v);
+  const vObjects = nameWords(v)
     .slice(1)
     .map(stem)
     .filter((w) => !GENERIC.has(w));
@@ -565,29 +689,27 @@ export function judgePair(
       // "must exist" alone names no subject: v must also make the thing the sentence is about
       const aboutV = vObjects.length === 0 || vObjects.some((o) => words.has(o));
       if (produced && (produced !== stem(vVerb) ? aboutV : true))
-        return {
-          relation: 'precondition',
-          feeds: [],
-          reason: `${u.name} requires ${quote(sentence)}; ${v.name} (${vVerb}) brings it about`,
-        };
+        return precondition(`${u.name} requires ${quote(sentence)}; ${v.name} (${vVerb}) brings it about`);
     }
     // v reports the state the requirement is about
     if (OBSERVE_VERBS.has(stem(vVerb)) || /exist|valid|status|level/.test(v.name)) {
       const subject = vObjects.find((o) => words.has(o));
       if (subject)
-        return {
-          relation: 'precondition',
-          feeds: [],
-          reason: `${u.name} requires ${quote(sentence)}; ${v.name} reports the ${subject}`,
-        };
+        return precondition(`${u.name} requires ${quote(sentence)}; ${v.name} reports the ${subject}`);
     }
   }
-  // v's own description puts it before u: "use before reading", "so that they can be messaged"
-  // the hit is u's verb, or u's object when u acts on it (sends a message; reading or deleting one is not
-  // what "so that they can be messaged" enables)
-  const uVerb = stem(uWords[0] ?? '');
+  return undefined;
+}
+
+/**
+ * 2. State: v's own description puts it before u ("use before reading", "so that they can be messaged").
+ * The hit is u's verb, or u's object when u acts on it (sends a message; reading or deleting one is not
+ * what "so that they can be messaged" enables).
+ */
+function announcedBefore(v: FunctionDef, u: FunctionDef): Evidence | undefined {
+  const uVerb = stem(verbOf(u));
   const acts = !READ_VERBS.has(uVerb) && !DESTROY_VERBS.has(uVerb);
-  const uObjects = uWords
+  const uObjects = nameWords(u)
     .slice(1)
     .map(stem)
     .filter((w) => !GENERIC.has(w) && w.length > 3);
@@ -596,44 +718,45 @@ export function judgePair(
     if (!m) continue;
     const after = stems(m[2] as string);
     if (after.has(uVerb) || (acts && uObjects.some((o) => after.has(o))))
-      return { relation: 'precondition', feeds: [], reason: `${v.name}: ${quote(sentence)}` };
+      return precondition(`${v.name}: ${quote(sentence)}`);
   }
-
-  // interlocks: securing something (press, lock, engage, fasten) comes before starting something in the
-  // same scope; docs rarely say it (a brake pressed before the engine starts), so this is the weakest rule
-  if (SECURE.test(vVerb) && START.test(uWords[0] ?? ''))
-    return {
-      relation: 'precondition',
-      feeds: [],
-      reason: `${v.name} secures a state (${vVerb}) before ${u.name} starts something (interlock; no data passes)`,
-    };
-
-  // creating something, then using it: v makes the thing named by a parameter u also requires
-  // (touch file_name -> cat file_name; mkdir dir_name -> cd folder)
-  if (CREATE_VERBS.test(vVerb) && !CREATE_VERBS.test(uWords[0] ?? '')) {
-    const made = Object.keys(v.parameters.properties).filter(identifies);
-    const used = u.parameters.required.find((r) => identifies(r) && made.some((m) => sameThing(m, r)));
-    if (used)
-      return {
-        relation: 'precondition',
-        feeds: [],
-        reason: `${v.name} (${vVerb}) makes the ${prose(used)} that ${u.name} uses`,
-      };
-  }
-
-  // 3. checks about a parameter u also takes
-  const checks =
-    /^(check|is|has|verify|validate|exists|can|ensure|test)$/.test(vVerb) ||
-    /_(exists|available|valid)$/.test(v.name) ||
-    fields.some((f) => f.type === 'boolean' && /exist|avail|valid|ok/.test(f.name));
-  const shared = Object.keys(v.parameters.properties).find((p) => p in u.parameters.properties);
-  if (checks && shared)
-    return {
-      relation: 'precondition',
-      feeds: [],
-      reason: `${v.name} checks ${shared} before ${u.name} uses it`,
-    };
   return undefined;
+}
+
+/**
+ * 2. State, interlocks: securing something (press, lock, engage, fasten) comes before starting something in
+ * the same scope; docs rarely say it (a brake pressed before the engine starts), so this is the weakest rule.
+ */
+function interlock(v: FunctionDef, u: FunctionDef): Evidence | undefined {
+  const vVerb = verbOf(v);
+  if (!SECURE.test(vVerb) || !START.test(verbOf(u))) return undefined;
+  return precondition(
+    `${v.name} secures a state (${vVerb}) before ${u.name} starts something (interlock; no data passes)`,
+  );
+}
+
+/**
+ * 2. State, creating something then using it: v makes the thing named by a parameter u also requires
+ * (touch file_name -> cat file_name; mkdir dir_name -> cd folder).
+ */
+function createdThenUsed(v: FunctionDef, u: FunctionDef): Evidence | undefined {
+  const vVerb = verbOf(v);
+  if (!CREATE_VERBS.test(vVerb) || CREATE_VERBS.test(verbOf(u))) return undefined;
+  const made = Object.keys(v.parameters.properties).filter(identifies);
+  const used = u.parameters.required.find((r) => identifies(r) && made.some((m) => sameThing(m, r)));
+  if (!used) return undefined;
+  return precondition(`${v.name} (${vVerb}) makes the ${prose(used)} that ${u.name} uses`);
+}
+
+/** 3. Checks: v checks something about a parameter u also takes. */
+function checkEvidence(v: FunctionDef, u: FunctionDef): Evidence | undefined {
+  const checks =
+    /^(check|is|has|verify|validate|exists|can|ensure|test)$/.test(verbOf(v)) ||
+    /_(exists|available|valid)$/.test(v.name) ||
+    fieldsOf(v).some((f) => f.type === 'boolean' && /exist|avail|valid|ok/.test(f.name));
+  const shared = Object.keys(v.parameters.properties).find((p) => p in u.parameters.properties);
+  if (!checks || !shared) return undefined;
+  return precondition(`${v.name} checks ${shared} before ${u.name} uses it`);
 }
 
 /** What `preconditionHint` needs of one function (indexes into SCOPES), computed once per function. */

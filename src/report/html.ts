@@ -1,7 +1,7 @@
 import { callSteps, type ConversationRecord } from '../core/conversation';
 import { opRates, type OpRate } from '../core/op-rates';
 import { OpsConfig } from '../core/ops';
-import type { ReportData, UsageRow } from './data';
+import type { GraphFile, ReportData, Summary, UsageRow } from './data';
 
 /**
  * The run's report as one HTML page that needs nothing else: charts are inline SVG drawn here (no chart
@@ -169,19 +169,44 @@ figure{margin:0}figcaption{font-size:12px;color:#444}.axis{font-size:10px;fill:#
 .neg{font-size:12px;color:#a55}
 `;
 
+/**
+ * Where the page links a workflow: the Temporal UI's address and namespace (each section that links
+ * conversations takes it, so the choice between the caller's and the run's is made once).
+ */
+interface UiLinks {
+  ui: string | undefined;
+  ns: string;
+}
+
 /** The page; `links` says where the Temporal UI is (default: what the run recorded when it started). */
 export function renderReport(d: ReportData, links: { ui?: string; namespace?: string } = {}): string {
+  const at: UiLinks = {
+    ns: links.namespace ?? d.info?.namespace ?? 'default',
+    ui: links.ui ?? d.info?.ui,
+  };
+  // each section is a list of blocks, one per line of the page: the sections read as the page does
+  return [
+    ...pageHead(d, at),
+    ...conversationsSection(d),
+    ...shapeSection(d),
+    ...opsSection(d),
+    ...failuresSection(d, at),
+    ...usageSection(d),
+    ...graphSection(d.graph),
+    ...samplesSection(d, at),
+    '</body></html>',
+  ].join('\n');
+}
+
+/** The document's head, the run's title and what the page cannot show (no report.json, unreadable records). */
+function pageHead(d: ReportData, at: UiLinks): string[] {
   const s = d.summary;
-  const e = d.estimate;
-  const r = d.realised;
-  const ns = links.namespace ?? d.info?.namespace ?? 'default';
-  const ui = links.ui ?? d.info?.ui;
   const parts: string[] = [];
   parts.push(
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">` +
       `<title>magnet report · ${esc(d.runId)}</title><style>${STYLE}</style></head><body>`,
   );
-  const runLink = workflowLink(ui, ns, d.runId);
+  const runLink = workflowLink(at.ui, at.ns, d.runId);
   parts.push(
     `<h1>magnet run ${runLink ? `<a href="${esc(runLink)}">${esc(d.runId)}</a>` : esc(d.runId)}</h1>` +
       `<p class="muted">${esc(d.dir)}${d.info ? ` · started ${esc(d.info.startedAt)}` : ''}${s ? ` · backend ${esc(s.backend)}` : ''}</p>`,
@@ -197,8 +222,13 @@ export function renderReport(d: ReportData, links: { ui?: string; namespace?: st
         .map((u) => `${esc(u.file)} (${esc(u.problem)})`)
         .join('; ')}</p>`,
     );
+  return parts;
+}
 
-  // 1. conversations by kind and status
+/** 1. Conversations by status (against the plan) and by kind. */
+function conversationsSection(d: ReportData): string[] {
+  const s = d.summary;
+  const r = d.realised;
   const status: Record<string, number> = {
     completed: r.conversations,
     failed: s?.failed ?? d.failures.length,
@@ -206,9 +236,9 @@ export function renderReport(d: ReportData, links: { ui?: string; namespace?: st
       ? { 'not started (stopped)': s.stopped.notStarted, 'left waiting': s.stopped.waiting }
       : {}),
   };
-  const planned = d.info?.conversations ?? e?.conversations;
-  parts.push('<h2 id="status">Conversations</h2>');
-  parts.push(
+  const planned = d.info?.conversations ?? d.estimate?.conversations;
+  return [
+    '<h2 id="status">Conversations</h2>',
     table(
       ['status', 'conversations'],
       [
@@ -221,44 +251,55 @@ export function renderReport(d: ReportData, links: { ui?: string; namespace?: st
           .map(([k, v]) => `${esc(k)} ${int(v)}`)
           .join(', ') || 'none'
       }; turns ${int(r.totalTurns)}, calls ${int(Object.entries(r.calls).reduce((a, [k, v]) => a + Number(k) * v, 0))}, mDPO rejected turns ${int(r.negatives)}</p>`,
-  );
+  ];
+}
 
-  // 2. turns and calls per conversation, realised vs planned
-  parts.push('<h2 id="shape">Turns and calls per conversation</h2>');
-  parts.push(
-    `<p class="muted">Realised (the records) against the plan: the config's walk (${d.info ? `walkLength ${d.info.ops.walkLength}, minWalkLength ${d.info.ops.minWalkLength}` : 'settings unknown'}) and Merge/Insert/Split, the shape MAGNET's method gives, as the estimate planned it${e?.plan ? '' : ' (no estimate stored for this run: planned shape not shown)'}. Shares of conversations.</p>`,
-  );
+/** 2. Turns and calls per conversation, realised against planned. */
+function shapeSection(d: ReportData): string[] {
+  const e = d.estimate;
+  const r = d.realised;
   const turnSeries: Series[] = [{ name: 'realised', values: shares(r.turns) }];
   if (e?.plan) turnSeries.push({ name: 'planned', values: e.plan.turns });
   const callSeries: Series[] = [{ name: 'realised', values: shares(r.calls) }];
   if (e?.plan) callSeries.push({ name: 'planned', values: e.plan.calls });
-  parts.push(
+  return [
+    '<h2 id="shape">Turns and calls per conversation</h2>',
+    `<p class="muted">Realised (the records) against the plan: the config's walk (${d.info ? `walkLength ${d.info.ops.walkLength}, minWalkLength ${d.info.ops.minWalkLength}` : 'settings unknown'}) and Merge/Insert/Split, the shape MAGNET's method gives, as the estimate planned it${e?.plan ? '' : ' (no estimate stored for this run: planned shape not shown)'}. Shares of conversations.</p>`,
     `<div class="charts">${barChart({ id: 'turns-chart', title: 'turns per conversation', categories: numericKeys(r.turns, e?.plan?.turns), series: turnSeries, format: pct })}${barChart({ id: 'calls-chart', title: 'calls per conversation', categories: numericKeys(r.calls, e?.plan?.calls), series: callSeries, format: pct })}</div>`,
-  );
+  ];
+}
 
-  // 3. op labels planned vs realised
-  parts.push('<h2 id="ops">Operations and turn labels</h2>');
+/** 3. Turn labels and operation rates, planned against realised. */
+function opsSection(d: ReportData): string[] {
+  return ['<h2 id="ops">Operations and turn labels</h2>', labelsChart(d), opRatesTable(d)];
+}
+
+function labelsChart(d: ReportData): string {
+  const e = d.estimate;
+  const r = d.realised;
   const labelShares = Object.fromEntries(
     Object.entries(r.labels).map(([k, v]) => [k, r.totalTurns > 0 ? v / r.totalTurns : 0]),
   );
   const labelKeys = [...new Set([...Object.keys(labelShares), ...Object.keys(e?.plan?.labels ?? {})])].sort();
   const labelSeries: Series[] = [{ name: 'realised', values: labelShares }];
   if (e?.plan) labelSeries.push({ name: 'planned', values: e.plan.labels });
-  parts.push(
-    `<div class="charts">${barChart({ id: 'labels-chart', title: 'turn labels (share of turns)', categories: labelKeys, series: labelSeries, format: pct })}</div>`,
-  );
-  const t = r.trace;
+  return `<div class="charts">${barChart({ id: 'labels-chart', title: 'turn labels (share of turns)', categories: labelKeys, series: labelSeries, format: pct })}</div>`;
+}
+
+const OP_NAMES: Record<OpRate['op'], string> = {
+  merge: 'Merge',
+  insert_long_share: 'Insert (long share)',
+  split: 'Split',
+  split_miss_func_share: 'Split: miss_func share',
+  provide_func_share: 'Split: miss_func provided later',
+};
+
+function opRatesTable(d: ReportData): string {
+  const t = d.realised.trace;
   const ops = d.info?.ops;
-  const OP_NAMES: Record<OpRate['op'], string> = {
-    merge: 'Merge',
-    insert_long_share: 'Insert (long share)',
-    split: 'Split',
-    split_miss_func_share: 'Split: miss_func share',
-    provide_func_share: 'Split: miss_func provided later',
-  };
   // the rates come from the run's own trace sums; without the run's config the planned column stays empty
   const rates = opRates(t, ops ?? OpsConfig.parse({}));
-  parts.push(
+  return (
     table(
       ['operation', 'config probability', 'realised', 'of'],
       rates.map((o) => [
@@ -270,16 +311,15 @@ export function renderReport(d: ReportData, links: { ui?: string; namespace?: st
         ),
       ]),
     ) +
-      `<p class="muted">Insert probability ${ops ? esc(pct(ops.insertProb)) : '-'} applies to turns whose last function has a nested neighbour; realised: ${int(t.insertsShort)} short and ${int(t.insertsLong)} long inserts.</p>`,
+    `<p class="muted">Insert probability ${ops ? esc(pct(ops.insertProb)) : '-'} applies to turns whose last function has a nested neighbour; realised: ${int(t.insertsShort)} short and ${int(t.insertsLong)} long inserts.</p>`
   );
+}
 
-  // 4. drops and failures
-  parts.push('<h2 id="failures">Failures and drops</h2>');
-  const byType: Record<string, number> = { ...(s?.failures ?? {}) };
-  if (!s) for (const f of d.failures) byType[f.type] = (byType[f.type] ?? 0) + 1;
-  const byStage: Record<string, number> = {};
-  for (const f of d.failures) byStage[f.stage ?? 'unknown'] = (byStage[f.stage ?? 'unknown'] ?? 0) + 1;
-  parts.push(
+/** 4. Failed conversations, failure records, erring calls, and the turns the quality filter dropped. */
+function failuresSection(d: ReportData, at: UiLinks): string[] {
+  const { byType, byStage } = failureCounts(d);
+  const parts = [
+    '<h2 id="failures">Failures and drops</h2>',
     table(
       ['failed conversations by reason', 'count'],
       Object.entries(byType).map(([k, v]) => [esc(k), v]),
@@ -290,23 +330,43 @@ export function renderReport(d: ReportData, links: { ui?: string; namespace?: st
       ) +
       table(
         ['calls that returned an error, by function', 'count'],
-        Object.entries(r.callErrors)
+        Object.entries(d.realised.callErrors)
           .sort((a, b) => b[1] - a[1])
           .slice(0, 15)
           .map(([k, v]) => [esc(k), v]),
       ) +
-      (d.failures.length
-        ? `<ul>${d.failures
-            .slice(0, 20)
-            .map((f) => {
-              const link = f.id ? workflowLink(ui, ns, f.id) : undefined;
-              const name = esc(f.id ?? `conversation ${f.index ?? '?'}`);
-              return `<li>${link ? `<a href="${esc(link)}">${name}</a>` : name}: turn ${(f.turn ?? 0) + 1} ${esc(f.stage ?? '')} · ${esc(f.type)}: ${esc(f.message)}</li>`;
-            })
-            .join('')}</ul>`
-        : '<p class="muted">No failure records.</p>') +
+      failureList(d, at) +
       '<p class="muted">Answers that failed their checks were repaired once (a second paid request) or failed the step; a failed step is a failure record above.</p>',
-  );
+  ];
+  return [...parts, ...dropNotes(d.summary)];
+}
+
+/** Failed conversations by reason (the summary's; counted from the records when there is none) and by stage. */
+function failureCounts(d: ReportData): { byType: Record<string, number>; byStage: Record<string, number> } {
+  const s = d.summary;
+  const byType: Record<string, number> = { ...(s?.failures ?? {}) };
+  if (!s) for (const f of d.failures) byType[f.type] = (byType[f.type] ?? 0) + 1;
+  const byStage: Record<string, number> = {};
+  for (const f of d.failures) byStage[f.stage ?? 'unknown'] = (byStage[f.stage ?? 'unknown'] ?? 0) + 1;
+  return { byType, byStage };
+}
+
+/** The first failure records, each linked to its workflow. */
+function failureList(d: ReportData, at: UiLinks): string {
+  if (!d.failures.length) return '<p class="muted">No failure records.</p>';
+  return `<ul>${d.failures
+    .slice(0, 20)
+    .map((f) => {
+      const link = f.id ? workflowLink(at.ui, at.ns, f.id) : undefined;
+      const name = esc(f.id ?? `conversation ${f.index ?? '?'}`);
+      return `<li>${link ? `<a href="${esc(link)}">${name}</a>` : name}: turn ${(f.turn ?? 0) + 1} ${esc(f.stage ?? '')} · ${esc(f.type)}: ${esc(f.message)}</li>`;
+    })
+    .join('')}</ul>`;
+}
+
+/** What the quality filter and the duplicate check took out (only summaries of runs that had them). */
+function dropNotes(s: Summary | undefined): string[] {
+  const parts: string[] = [];
   if (s?.quality)
     parts.push(
       table(
@@ -319,13 +379,34 @@ export function renderReport(d: ReportData, links: { ui?: string; namespace?: st
     parts.push(
       `<p class="muted">Repeated queries (${esc(s.duplicates.method)}): ${int(s.duplicates.turns)} turns${s.duplicates.applied ? `, left out of the exports with ${int(s.duplicates.dependents)} turns depending on them and ${int(s.duplicates.conversations)} whole conversations` : ' (counted, kept: quality.dedup is off)'}.</p>`,
     );
+  return parts;
+}
 
-  // 5. tokens and cost by role and model, with the estimate beside
-  parts.push('<h2 id="usage">Tokens and cost by role and model</h2>');
-  const est = new Map((e?.roles ?? []).map((x) => [x.role, x]));
-  const beside = (a: number, x: number | undefined, f: (n: number) => string = int): string =>
-    `${esc(f(a))}${x !== undefined ? ` <span class="muted">(est. ${esc(f(x))})</span>` : ''}`;
-  const usageRows = d.usage.map((u: UsageRow) => {
+/** 5. Tokens and cost by role and model, with the estimate beside. */
+function usageSection(d: ReportData): string[] {
+  const e = d.estimate;
+  const rows = usageRows(d);
+  const paid = d.usage.reduce((a, u) => a + u.costUsd, 0);
+  const parts = [
+    '<h2 id="usage">Tokens and cost by role and model</h2>',
+    rows.length
+      ? table(['role', 'model', 'requests', 'input tokens', 'output tokens', 'cost'], rows) +
+        `<p>paid ${esc(usd(paid))}${e ? ` · estimated ${esc(usd(e.total.costUsd))} before the run` : ' · no estimate stored for this run'}</p>`
+      : '<p class="muted">No paid LLM requests (offline backend).</p>',
+  ];
+  if (d.usage.length) parts.push(tokensChart(d.usage, e));
+  return parts;
+}
+
+/** A figure with the estimate's figure beside it, when there is one. */
+function beside(a: number, x: number | undefined, f: (n: number) => string = int): string {
+  return `${esc(f(a))}${x !== undefined ? ` <span class="muted">(est. ${esc(f(x))})</span>` : ''}`;
+}
+
+/** One row per role and model paid for, then the estimate's roles that made no request (shown at 0). */
+function usageRows(d: ReportData): string[][] {
+  const est = new Map((d.estimate?.roles ?? []).map((x) => [x.role, x]));
+  const rows = d.usage.map((u: UsageRow) => {
     const x = est.get(u.role);
     return [
       esc(u.role),
@@ -336,9 +417,9 @@ export function renderReport(d: ReportData, links: { ui?: string; namespace?: st
       beside(u.costUsd, x?.costUsd, usd),
     ];
   });
-  for (const x of e?.roles ?? [])
+  for (const x of d.estimate?.roles ?? [])
     if (!d.usage.some((u) => u.role === x.role))
-      usageRows.push([
+      rows.push([
         esc(x.role),
         esc(`${x.provider}/${x.model}`),
         beside(0, x.requests),
@@ -346,71 +427,74 @@ export function renderReport(d: ReportData, links: { ui?: string; namespace?: st
         beside(0, x.outputTokens),
         beside(0, x.costUsd, usd),
       ]);
-  const paid = d.usage.reduce((a, u) => a + u.costUsd, 0);
-  parts.push(
-    usageRows.length
-      ? table(['role', 'model', 'requests', 'input tokens', 'output tokens', 'cost'], usageRows) +
-          `<p>paid ${esc(usd(paid))}${e ? ` · estimated ${esc(usd(e.total.costUsd))} before the run` : ' · no estimate stored for this run'}</p>`
-      : '<p class="muted">No paid LLM requests (offline backend).</p>',
+  return rows;
+}
+
+function tokensChart(usage: readonly UsageRow[], e: ReportData['estimate']): string {
+  const roles = [...new Set(usage.map((u) => u.role))];
+  const actualTok: Record<string, number> = {};
+  for (const u of usage) actualTok[u.role] = (actualTok[u.role] ?? 0) + u.inputTokens + u.outputTokens;
+  const series: Series[] = [{ name: 'actual tokens', values: actualTok }];
+  if (e)
+    series.push({
+      name: 'estimated tokens',
+      values: Object.fromEntries(e.roles.map((x) => [x.role, x.inputTokens + x.outputTokens])),
+    });
+  return `<div class="charts">${barChart({ id: 'usage-chart', title: 'tokens by role', categories: roles, series })}</div>`;
+}
+
+/** 6. The graph's size and degree distribution. */
+function graphSection(g: GraphFile | undefined): string[] {
+  return [
+    '<h2 id="graph">Dependency graph</h2>',
+    g ? degreeFigure(g) : '<p class="muted">No graph.json in the run folder.</p>',
+  ];
+}
+
+function degreeFigure(g: GraphFile): string {
+  const { ho, hi } = degreeHistograms(g);
+  return (
+    `<p>${int(g.stats.nodes)} functions, ${int(g.stats.edges)} edges, ${int(g.stats.isolated)} isolated · judge ${esc(g.judge)}</p>` +
+    `<div class="charts">${barChart({
+      id: 'degree-chart',
+      title: 'degree distribution (functions by number of edges)',
+      categories: numericKeys(ho, hi),
+      series: [
+        { name: 'out-degree', values: ho },
+        { name: 'in-degree', values: hi },
+      ],
+    })}</div>`
   );
-  if (d.usage.length) {
-    const roles = [...new Set(d.usage.map((u) => u.role))];
-    const actualTok: Record<string, number> = {};
-    for (const u of d.usage) actualTok[u.role] = (actualTok[u.role] ?? 0) + u.inputTokens + u.outputTokens;
-    const series: Series[] = [{ name: 'actual tokens', values: actualTok }];
-    if (e)
-      series.push({
-        name: 'estimated tokens',
-        values: Object.fromEntries(e.roles.map((x) => [x.role, x.inputTokens + x.outputTokens])),
-      });
-    parts.push(
-      `<div class="charts">${barChart({ id: 'usage-chart', title: 'tokens by role', categories: roles, series })}</div>`,
-    );
+}
+
+/** Functions by out-degree (`ho`) and by in-degree (`hi`); a function without edges counts at 0. */
+function degreeHistograms(g: GraphFile): { ho: Record<string, number>; hi: Record<string, number> } {
+  const out: Record<string, number> = {};
+  const inn: Record<string, number> = {};
+  for (const n of g.nodes) {
+    out[n.name] = 0;
+    inn[n.name] = 0;
   }
+  for (const edge of g.edges) {
+    out[edge.from] = (out[edge.from] ?? 0) + 1;
+    inn[edge.to] = (inn[edge.to] ?? 0) + 1;
+  }
+  const hist = (m: Record<string, number>): Record<string, number> => {
+    const h: Record<string, number> = {};
+    for (const v of Object.values(m)) h[v] = (h[v] ?? 0) + 1;
+    return h;
+  };
+  return { ho: hist(out), hi: hist(inn) };
+}
 
-  // 6. the graph's degree distribution
-  parts.push('<h2 id="graph">Dependency graph</h2>');
-  const g = d.graph;
-  if (g) {
-    const out: Record<string, number> = {};
-    const inn: Record<string, number> = {};
-    for (const n of g.nodes) {
-      out[n.name] = 0;
-      inn[n.name] = 0;
-    }
-    for (const edge of g.edges) {
-      out[edge.from] = (out[edge.from] ?? 0) + 1;
-      inn[edge.to] = (inn[edge.to] ?? 0) + 1;
-    }
-    const hist = (m: Record<string, number>): Record<string, number> => {
-      const h: Record<string, number> = {};
-      for (const v of Object.values(m)) h[v] = (h[v] ?? 0) + 1;
-      return h;
-    };
-    const ho = hist(out);
-    const hi = hist(inn);
-    parts.push(
-      `<p>${int(g.stats.nodes)} functions, ${int(g.stats.edges)} edges, ${int(g.stats.isolated)} isolated · judge ${esc(g.judge)}</p>` +
-        `<div class="charts">${barChart({
-          id: 'degree-chart',
-          title: 'degree distribution (functions by number of edges)',
-          categories: numericKeys(ho, hi),
-          series: [
-            { name: 'out-degree', values: ho },
-            { name: 'in-degree', values: hi },
-          ],
-        })}</div>`,
-    );
-  } else parts.push('<p class="muted">No graph.json in the run folder.</p>');
-
-  // 7. sample conversations
-  parts.push('<h2 id="samples">Sample conversations</h2>');
-  if (!ui) parts.push('<p class="muted">Temporal UI address unknown: conversations are not linked.</p>');
+/** 7. The first records as chats, the first two open. */
+function samplesSection(d: ReportData, at: UiLinks): string[] {
+  const parts = ['<h2 id="samples">Sample conversations</h2>'];
+  if (!at.ui) parts.push('<p class="muted">Temporal UI address unknown: conversations are not linked.</p>');
   parts.push(
     d.samples.length
-      ? d.samples.map((c, i) => chat(c, workflowLink(ui, ns, c.id), i < 2)).join('')
+      ? d.samples.map((c, i) => chat(c, workflowLink(at.ui, at.ns, c.id), i < 2)).join('')
       : '<p class="muted">No conversation records.</p>',
   );
-  parts.push('</body></html>');
-  return parts.join('\n');
+  return parts;
 }

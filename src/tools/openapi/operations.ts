@@ -184,6 +184,17 @@ export function operationsToFunctions(doc: unknown, source: OpenApiSource): Oper
   return { functions, skipped };
 }
 
+/**
+ * The arguments a model fills, gathered from the parameters and then the body: each argument's schema (in
+ * the order the model sees them), the required ones, and how each goes into the request. The body reads
+ * what the parameters took, so one list is filled by both.
+ */
+interface Arguments {
+  properties: Record<string, JsonSchemaT>;
+  required: string[];
+  params: Record<string, ParamBinding>;
+}
+
 function toFunction(o: {
   op: Obj;
   pathItem: Obj;
@@ -194,80 +205,10 @@ function toFunction(o: {
   converter: SchemaConverter;
 }): Omit<FunctionDef, 'name'> {
   const { op, method, path, source, converter } = o;
-  const properties: Record<string, JsonSchemaT> = {};
-  const required: string[] = [];
-  const params: Record<string, ParamBinding> = {};
-  const auth = source.auth;
-  for (const p of parametersOf(o.pathItem, op)) {
-    const where = p.in;
-    const name = p.name as string;
-    if (where === 'cookie') {
-      if (p.required === true) throw new Skip(`required cookie parameter ${name} (cookies are not sent)`);
-      continue;
-    }
-    if (where !== 'path' && where !== 'query' && where !== 'header') continue;
-    // the credential is magnet's to send, not the model's
-    if (
-      auth &&
-      auth.type !== 'bearer' &&
-      auth.type === where &&
-      auth.name.toLowerCase() === name.toLowerCase()
-    )
-      continue;
-    if (where === 'header' && ['accept', 'content-type', 'authorization'].includes(name.toLowerCase()))
-      continue;
-    const media = p.schema === undefined ? jsonMedia(p.content) : undefined;
-    if (p.schema === undefined && isObj(p.content) && !media)
-      throw new Skip(`parameter ${name} is ${Object.keys(p.content).join(', ')}, not JSON`);
-    const raw = p.schema ?? media?.schema;
-    const schema: JsonSchemaT = raw === undefined ? { type: 'string' } : converter.convert(raw, 'request');
-    if (typeof p.description === 'string' && p.description.trim() && !schema.description)
-      schema.description = p.description.trim();
-    if (schema.default === undefined && schema.enum === undefined && p.example !== undefined)
-      schema.examples = [p.example];
-    const arg = argName(name, where, properties);
-    properties[arg] = schema;
-    if (where === 'path' || p.required === true) required.push(arg);
-    params[arg] = {
-      in: where,
-      name,
-      ...(typeof p.style === 'string' ? { style: p.style } : {}),
-      ...(typeof p.explode === 'boolean' ? { explode: p.explode } : {}),
-      ...(media ? { contentType: media.type } : {}),
-    };
-  }
-  let body: HttpImpl['body'];
-  const rb = isObj(op.requestBody) ? op.requestBody : undefined;
-  if (rb && isObj(rb.content) && Object.keys(rb.content).length > 0) {
-    const media = jsonMedia(rb.content);
-    if (!media) throw new Skip(`its request body is ${Object.keys(rb.content).join(', ')}, not JSON`);
-    const schema = converter.convert(media.schema ?? {}, 'request');
-    const bodyRequired = rb.required === true;
-    const props = schema.properties;
-    const flat =
-      isObj(props) &&
-      Object.keys(props).length > 0 &&
-      (schema.type === 'object' || schema.type === undefined) &&
-      !schema.oneOf &&
-      !schema.anyOf &&
-      !schema.allOf &&
-      Object.keys(props).every((k) => ARG_RE.test(k) && !(k in properties));
-    if (flat) {
-      for (const [k, s] of Object.entries(props)) properties[k] = s;
-      if (bodyRequired) required.push(...(schema.required ?? []));
-      body = { contentType: media.type, fields: Object.keys(props) };
-    } else {
-      const arg = 'body' in properties ? 'requestBody' : 'body';
-      if (typeof rb.description === 'string' && !schema.description) schema.description = rb.description;
-      properties[arg] = schema;
-      if (bodyRequired) required.push(arg);
-      body = { contentType: media.type, arg };
-    }
-  }
-  if (!source.baseURL && (!o.server || !/^https?:\/\//i.test(o.server)))
-    throw new Error(
-      `${o.server ? `the server URL "${o.server}" is relative` : 'the document names no server'}: set baseURL`,
-    );
+  const args: Arguments = { properties: {}, required: [], params: {} };
+  for (const p of parametersOf(o.pathItem, op)) addParameter(args, p, source.auth, converter);
+  const body = addRequestBody(args, op, converter);
+  requireAbsoluteServer(source, o.server);
   const outRaw = successSchema(op.responses);
   const output = outRaw === undefined ? undefined : converter.convert(outRaw, 'response');
   const tags = Array.isArray(op.tags)
@@ -279,15 +220,119 @@ function toFunction(o: {
     method,
     path,
     ...(o.server ? { server: o.server } : {}),
-    params,
+    params: args.params,
     ...(body ? { body } : {}),
   };
   return {
     description: describe(op, method, path),
-    parameters: { type: 'object', properties, required: [...new Set(required)] },
+    parameters: { type: 'object', properties: args.properties, required: [...new Set(args.required)] },
     ...(output ? { output, outputOrigin: 'declared' as const } : {}),
     category: tags[0] ?? source.name,
     source: { file: source.file, item: `${method.toUpperCase()} ${path}` },
     impl,
   };
+}
+
+/** One parameter as an argument, unless the model does not fill it (see `modelFills`). */
+function addParameter(
+  args: Arguments,
+  p: Obj,
+  auth: OpenApiSource['auth'],
+  converter: SchemaConverter,
+): void {
+  const where = modelFills(p, auth);
+  if (!where) return;
+  const name = p.name as string;
+  const media = p.schema === undefined ? jsonMedia(p.content) : undefined;
+  if (p.schema === undefined && isObj(p.content) && !media)
+    throw new Skip(`parameter ${name} is ${Object.keys(p.content).join(', ')}, not JSON`);
+  const raw = p.schema ?? media?.schema;
+  const schema: JsonSchemaT = raw === undefined ? { type: 'string' } : converter.convert(raw, 'request');
+  if (typeof p.description === 'string' && p.description.trim() && !schema.description)
+    schema.description = p.description.trim();
+  if (schema.default === undefined && schema.enum === undefined && p.example !== undefined)
+    schema.examples = [p.example];
+  const arg = argName(name, where, args.properties);
+  args.properties[arg] = schema;
+  if (where === 'path' || p.required === true) args.required.push(arg);
+  args.params[arg] = {
+    in: where,
+    name,
+    ...(typeof p.style === 'string' ? { style: p.style } : {}),
+    ...(typeof p.explode === 'boolean' ? { explode: p.explode } : {}),
+    ...(media ? { contentType: media.type } : {}),
+  };
+}
+
+/**
+ * Where a parameter the model fills goes, or undefined for one magnet leaves out: a cookie (cookies are not
+ * sent; a required one skips the operation), the credential, and headers the HTTP client sets itself.
+ */
+function modelFills(p: Obj, auth: OpenApiSource['auth']): ParamBinding['in'] | undefined {
+  const where = p.in;
+  const name = p.name as string;
+  if (where === 'cookie') {
+    if (p.required === true) throw new Skip(`required cookie parameter ${name} (cookies are not sent)`);
+    return undefined;
+  }
+  if (where !== 'path' && where !== 'query' && where !== 'header') return undefined;
+  // the credential is magnet's to send, not the model's
+  if (auth && auth.type !== 'bearer' && auth.type === where && auth.name.toLowerCase() === name.toLowerCase())
+    return undefined;
+  if (where === 'header' && ['accept', 'content-type', 'authorization'].includes(name.toLowerCase()))
+    return undefined;
+  return where;
+}
+
+/**
+ * The JSON request body as arguments: an object's fields flattened into top-level arguments when they can
+ * be (models fill those more reliably than a nested object), else one `body` argument. Undefined when the
+ * operation takes no body; a body that is not JSON skips the operation.
+ */
+function addRequestBody(args: Arguments, op: Obj, converter: SchemaConverter): HttpImpl['body'] {
+  const rb = isObj(op.requestBody) ? op.requestBody : undefined;
+  if (!rb || !isObj(rb.content) || Object.keys(rb.content).length === 0) return undefined;
+  const media = jsonMedia(rb.content);
+  if (!media) throw new Skip(`its request body is ${Object.keys(rb.content).join(', ')}, not JSON`);
+  const schema = converter.convert(media.schema ?? {}, 'request');
+  const bodyRequired = rb.required === true;
+  if (flattens(schema, args.properties)) {
+    const props = schema.properties;
+    for (const [k, s] of Object.entries(props)) args.properties[k] = s;
+    if (bodyRequired) args.required.push(...(schema.required ?? []));
+    return { contentType: media.type, fields: Object.keys(props) };
+  }
+  const arg = 'body' in args.properties ? 'requestBody' : 'body';
+  if (typeof rb.description === 'string' && !schema.description) schema.description = rb.description;
+  args.properties[arg] = schema;
+  if (bodyRequired) args.required.push(arg);
+  return { contentType: media.type, arg };
+}
+
+/**
+ * A plain object body whose fields can be arguments: no composition to keep, names providers accept, and
+ * none already taken by a parameter.
+ */
+function flattens(
+  schema: JsonSchemaT,
+  taken: Record<string, JsonSchemaT>,
+): schema is JsonSchemaT & { properties: Record<string, JsonSchemaT> } {
+  const props = schema.properties;
+  return (
+    isObj(props) &&
+    Object.keys(props).length > 0 &&
+    (schema.type === 'object' || schema.type === undefined) &&
+    !schema.oneOf &&
+    !schema.anyOf &&
+    !schema.allOf &&
+    Object.keys(props).every((k) => ARG_RE.test(k) && !(k in taken))
+  );
+}
+
+/** Calls go to an absolute URL: a relative or missing server needs the config's baseURL. */
+function requireAbsoluteServer(source: OpenApiSource, server: string | undefined): void {
+  if (!source.baseURL && (!server || !/^https?:\/\//i.test(server)))
+    throw new Error(
+      `${server ? `the server URL "${server}" is relative` : 'the document names no server'}: set baseURL`,
+    );
 }
