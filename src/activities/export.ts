@@ -10,12 +10,13 @@ import type { OpsConfig } from '../core/ops';
 import { countDrops, type QualityConfig } from '../core/quality';
 import { QueryDedup } from '../export/dedup';
 import type { ConversationRecord } from '../core/conversation';
-import { runLayout } from '../io/run-layout';
+import type { FunctionDef } from '../core/pool';
+import { runLayout, type RunLayout } from '../io/run-layout';
 import { provenanceOf, toOpenAIChat } from '../export/openai';
 import { toDpoPairs } from '../export/dpo';
 import { chatRows } from '../export/rows';
 import { DEFAULT_SPLIT, type ExportFormat } from '../export/formats';
-import { exportRecords } from '../export/run';
+import { exportRecords, type ExportResult } from '../export/run';
 import { LineFile, provenanceFile, recordFiles, streamRecords } from '../export/stream';
 import { NO_USAGE, type Usage } from '../core/usage';
 import { poolIndex } from '../io/stored';
@@ -51,120 +52,208 @@ export async function exportRunActivity(input: {
 }): Promise<RunSummary> {
   const pool = await poolIndex(input.storeDir, input.poolRef);
   const layout = runLayout(input.outDir);
-  const dir = layout.conversations;
-  const files = await recordFiles(dir);
-  const labels: Record<string, number> = {};
-  let turns = 0;
-  let calls = 0;
-  let failedCalls = 0;
-  const backends = new Set<string>();
-  let trace = NO_TRACE;
-  const kinds: Partial<Record<Kind, number>> = {};
-  const sft = await LineFile.open(layout.sft);
-  const sftProvenance = await LineFile.open(provenanceFile(layout.sft));
-  const dpo = await LineFile.open(layout.dpo);
+  const files = await recordFiles(layout.conversations);
+  const out = await RunFiles.open(layout);
+  const counts = new RecordCounts();
   // the filter's counts come from every record, exported or not; dedup applies to what is exported
-  let judged = 0;
-  let dropped: Record<string, number> = {};
-  let turnsDropped = 0;
-  const tally = (q: ConversationRecord['quality']): void => {
-    judged += q?.scores.length ?? 0;
-    dropped = countDrops(dropped, q?.dropped ?? []);
-    turnsDropped += q?.dropped.length ?? 0;
-  };
   const filtered = await recordFiles(layout.filtered);
-  for await (const rec of streamRecords(filtered)) tally(rec.quality);
+  for await (const rec of streamRecords(filtered)) counts.addQuality(rec.quality);
   // repeats are always counted; they leave the exports only when the config says so
   const dedup = new QueryDedup(input.quality?.dedup ?? false);
-  const dpoByGroup: Partial<Record<DpoGroup, number>> = {};
+  await writeRunFiles(files, { out, counts, dedup, pool });
+  const dpoPairs = await out.finishDpo();
+  // the run's function definitions, so `magnet export` can rebuild every format later without --pool
+  await writeAtomic(layout.pool, JSON.stringify({ functions: [...pool.values()] }));
+  const exports = await exportFormats(input, layout, pool, dedup.counts.applied);
+  const ledger = (await readLedger(layout.llmCalls)) ?? { ...NO_USAGE, byRole: {} };
+  const summary = runSummary(input, layout, counts, {
+    conversations: files.length,
+    filtered: filtered.length,
+    dpoPairs,
+    dpoByGroup: out.dpoByGroup,
+    duplicates: dedup.counts,
+    ledger,
+    exports,
+  });
+  await writeAtomic(summary.files.report, JSON.stringify(summary, null, 2));
+  return summary;
+}
+
+type ExportRunInput = Parameters<typeof exportRunActivity>[0];
+type Pool = ReadonlyMap<string, FunctionDef>;
+
+/**
+ * The one pass over the run's records: the run folder's own training files and the report's counts. Any
+ * failure drops the files half-written, so a retry of the activity starts them afresh.
+ */
+async function writeRunFiles(
+  files: readonly string[],
+  pass: { out: RunFiles; counts: RecordCounts; dedup: QueryDedup; pool: Pool },
+): Promise<void> {
+  const { out, counts, dedup, pool } = pass;
   try {
     let i = 0;
     for await (const rec of streamRecords(files)) {
-      tally(rec.quality);
+      counts.addQuality(rec.quality);
       const exported = dedup.apply(rec);
-      if (exported) {
-        for (const row of chatRows(exported)) {
-          await sft.writeJson(toOpenAIChat(row, pool));
-          await sftProvenance.writeJson(provenanceOf(row, sft.lines));
-        }
-        for (const pair of toDpoPairs(exported, pool)) {
-          await dpo.writeJson(pair);
-          const g = dpoGroup(rec.kind);
-          dpoByGroup[g] = (dpoByGroup[g] ?? 0) + 1;
-        }
-      }
-      turns += rec.stats.turns;
-      calls += rec.stats.calls;
-      failedCalls += rec.stats.failedCalls;
-      backends.add(rec.provenance.backend);
-      for (const t of rec.turns) for (const l of t.labels) labels[l] = (labels[l] ?? 0) + 1;
-      kinds[rec.kind] = (kinds[rec.kind] ?? 0) + 1;
-      // the ops shape multi-turn conversations only: single-turn items are not chances for them
-      if (rec.kind === 'multi_turn') trace = addTrace(trace, rec.fsp.trace);
+      if (exported) await out.write(exported, rec.kind, pool);
+      counts.add(rec);
       if (i++ % 100 === 0) heartbeat({ exported: i });
     }
-    await sft.close();
-    await sftProvenance.close();
+    await out.closeSft();
   } catch (e) {
-    await Promise.all([sft.abort(), sftProvenance.abort(), dpo.abort()]);
+    await out.abort();
     throw e;
   }
-  const dpoPairs = dpo.lines;
-  if (dpoPairs > 0) await dpo.close();
-  else {
-    await dpo.abort();
-    await fs.rm(layout.dpo, { force: true });
+}
+
+/** The run folder's sft.openai.jsonl (with its provenance sidecar) and dpo.jsonl, written a record at a time. */
+class RunFiles {
+  /** mDPO pairs by the group of their item's kind, for the report. */
+  readonly dpoByGroup: Partial<Record<DpoGroup, number>> = {};
+
+  private constructor(
+    private readonly layout: RunLayout,
+    private readonly sft: LineFile,
+    private readonly sftProvenance: LineFile,
+    private readonly dpo: LineFile,
+  ) {}
+
+  static async open(layout: RunLayout): Promise<RunFiles> {
+    const sft = await LineFile.open(layout.sft);
+    const sftProvenance = await LineFile.open(provenanceFile(layout.sft));
+    const dpo = await LineFile.open(layout.dpo);
+    return new RunFiles(layout, sft, sftProvenance, dpo);
   }
-  // the run's function definitions, so `magnet export` can rebuild every format later without --pool
-  await writeAtomic(layout.pool, JSON.stringify({ functions: [...pool.values()] }));
+
+  async write(exported: ConversationRecord, kind: Kind, pool: Pool): Promise<void> {
+    for (const row of chatRows(exported)) {
+      await this.sft.writeJson(toOpenAIChat(row, pool));
+      await this.sftProvenance.writeJson(provenanceOf(row, this.sft.lines));
+    }
+    for (const pair of toDpoPairs(exported, pool)) {
+      await this.dpo.writeJson(pair);
+      const g = dpoGroup(kind);
+      this.dpoByGroup[g] = (this.dpoByGroup[g] ?? 0) + 1;
+    }
+  }
+
+  async closeSft(): Promise<void> {
+    await this.sft.close();
+    await this.sftProvenance.close();
+  }
+
+  async abort(): Promise<void> {
+    await Promise.all([this.sft.abort(), this.sftProvenance.abort(), this.dpo.abort()]);
+  }
+
+  /** Closes dpo.jsonl, or removes it when no record had a pair (the report names no empty file); its pairs. */
+  async finishDpo(): Promise<number> {
+    const dpoPairs = this.dpo.lines;
+    if (dpoPairs > 0) await this.dpo.close();
+    else {
+      await this.dpo.abort();
+      await fs.rm(this.layout.dpo, { force: true });
+    }
+    return dpoPairs;
+  }
+}
+
+/** What the report counts over the records, one record at a time. */
+class RecordCounts {
+  turns = 0;
+  calls = 0;
+  failedCalls = 0;
+  readonly labels: Record<string, number> = {};
+  readonly backends = new Set<string>();
+  trace = NO_TRACE;
+  readonly kinds: Partial<Record<Kind, number>> = {};
+  judged = 0;
+  dropped: Record<string, number> = {};
+  turnsDropped = 0;
+
+  /** The quality filter's scores and drops: of exported records and of those it emptied alike. */
+  addQuality(q: ConversationRecord['quality']): void {
+    this.judged += q?.scores.length ?? 0;
+    this.dropped = countDrops(this.dropped, q?.dropped ?? []);
+    this.turnsDropped += q?.dropped.length ?? 0;
+  }
+
+  add(rec: ConversationRecord): void {
+    this.turns += rec.stats.turns;
+    this.calls += rec.stats.calls;
+    this.failedCalls += rec.stats.failedCalls;
+    this.backends.add(rec.provenance.backend);
+    for (const t of rec.turns) for (const l of t.labels) this.labels[l] = (this.labels[l] ?? 0) + 1;
+    this.kinds[rec.kind] = (this.kinds[rec.kind] ?? 0) + 1;
+    // the ops shape multi-turn conversations only: single-turn items are not chances for them
+    if (rec.kind === 'multi_turn') this.trace = addTrace(this.trace, rec.fsp.trace);
+  }
+}
+
+/** The configured formats under export/, from the records on disk, left out repeats as the run's files do. */
+async function exportFormats(
+  input: ExportRunInput,
+  layout: RunLayout,
+  pool: Pool,
+  dedup: boolean,
+): Promise<ExportResult | undefined> {
   const formats = input.export?.formats ?? [];
-  const exports =
-    formats.length > 0
-      ? await exportRecords({
-          runId: input.runId,
-          conversations: dir,
-          pool,
-          formats,
-          outDir: layout.exports,
-          split: input.export?.split ?? DEFAULT_SPLIT,
-          seed: input.seed ?? 0,
-          license: input.export?.license ?? 'unknown',
-          dedup: dedup.counts.applied,
-          onProgress: (done) => {
-            if (done % 100 === 0) heartbeat({ exported: done });
-          },
-        })
-      : undefined;
-  const ledger = (await readLedger(layout.llmCalls)) ?? { ...NO_USAGE, byRole: {} };
-  const summary: RunSummary = {
+  if (formats.length === 0) return undefined;
+  return exportRecords({
     runId: input.runId,
-    conversations: files.length,
+    conversations: layout.conversations,
+    pool,
+    formats,
+    outDir: layout.exports,
+    split: input.export?.split ?? DEFAULT_SPLIT,
+    seed: input.seed ?? 0,
+    license: input.export?.license ?? 'unknown',
+    dedup,
+    onProgress: (done) => {
+      if (done % 100 === 0) heartbeat({ exported: done });
+    },
+  });
+}
+
+/** The run's report (report.json); a part absent from the input (an earlier release's) is left out. */
+function runSummary(
+  input: ExportRunInput,
+  layout: RunLayout,
+  counts: RecordCounts,
+  run: Pick<RunSummary, 'conversations' | 'dpoPairs' | 'dpoByGroup' | 'duplicates' | 'ledger'> & {
+    filtered: number;
+    exports?: ExportResult;
+  },
+): RunSummary {
+  const { judged, dropped, turnsDropped } = counts;
+  return {
+    runId: input.runId,
+    conversations: run.conversations,
     failed: input.failed,
-    turns,
-    calls,
-    failedCalls,
-    labels,
+    turns: counts.turns,
+    calls: counts.calls,
+    failedCalls: counts.failedCalls,
+    labels: counts.labels,
     failures: input.failures,
-    backend: [...backends].join(',') || 'none',
+    backend: [...counts.backends].join(',') || 'none',
     usage: input.usage,
-    ledger,
-    dpoPairs,
-    ...(dpoPairs > 0 ? { dpoByGroup } : {}),
+    ledger: run.ledger,
+    dpoPairs: run.dpoPairs,
+    ...(run.dpoPairs > 0 ? { dpoByGroup: run.dpoByGroup } : {}),
     ...(input.stopped ? { stopped: input.stopped } : {}),
-    ...(input.ops ? { ops: opRates(trace, input.ops) } : {}),
-    ...(input.mix ? { mix: mixTally(input.mix, kinds) } : {}),
+    ...(input.ops ? { ops: opRates(counts.trace, input.ops) } : {}),
+    ...(input.mix ? { mix: mixTally(input.mix, counts.kinds) } : {}),
     ...(judged > 0
-      ? { quality: { judged, dropped, turnsDropped, conversationsFiltered: filtered.length } }
+      ? { quality: { judged, dropped, turnsDropped, conversationsFiltered: run.filtered } }
       : {}),
-    duplicates: dedup.counts,
+    duplicates: run.duplicates,
     files: {
       sft: layout.sft,
-      ...(dpoPairs > 0 ? { dpo: layout.dpo } : {}),
+      ...(run.dpoPairs > 0 ? { dpo: layout.dpo } : {}),
       report: layout.report,
-      conversations: dir,
-      ...(exports ? { exports: exports.files.map((f) => f.file) } : {}),
+      conversations: layout.conversations,
+      ...(run.exports ? { exports: run.exports.files.map((f) => f.file) } : {}),
     },
   };
-  await writeAtomic(summary.files.report, JSON.stringify(summary, null, 2));
-  return summary;
 }

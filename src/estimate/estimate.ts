@@ -7,12 +7,14 @@ import {
   priceOf,
   resolveRole,
   type LlmRole,
+  type ProviderConfig,
   type ResolvedRole,
   type RunInput,
 } from '../core/config';
 import { buildGraphOffline, Graph } from '../core/graph';
 import { kindAt, mixOrder } from '../core/mix';
-import { indexPool } from '../core/pool';
+import type { Fsp } from '../core/ops';
+import { indexPool, type FunctionDef, type Pool } from '../core/pool';
 import { putJson } from '../io/artifacts';
 import { readJson, writeAtomic } from '../io/files';
 import { runLayout } from '../io/run-layout';
@@ -119,6 +121,11 @@ export interface EstimateOptions {
 
 const round = (n: number): number => Math.round(n);
 
+type Roles = Record<LlmRole, ResolvedRole>;
+type PlanShape = NonNullable<Estimate['plan']>;
+type RoleSums = Map<LlmRole, { requests: number; inputTokens: number; outputTokens: number }>;
+type GraphSums = Map<string, { requests: number; tokens: number }>;
+
 /**
  * The estimate of a prepared run (`prepareRun`): builds the graph (offline judge, unless the config gives
  * one), plans the conversations, simulates a sample of them request by request with the offline backend
@@ -127,20 +134,84 @@ const round = (n: number): number => Math.round(n);
  */
 export async function estimateRun(input: RunInput, opts: EstimateOptions = {}): Promise<Estimate> {
   const config = input.config;
-  const roles = {} as Record<LlmRole, ResolvedRole>;
+  const roles = resolveRoles(input);
+  const functions = await estimatePool(input);
+  const graph = input.graphPath
+    ? Graph.parse(await readJson(input.graphPath))
+    : buildGraphOffline(functions.pool.functions, config.graphBuild);
+
+  // graph phase: exact (one request per function with candidates)
+  const graphRec = new Recorder(roles);
+  if (!input.graphPath) graphRequests(functions.pool.functions, config.graphBuild, graphRec);
+
+  const env: PlanEnv = {
+    graph,
+    pool: functions.index,
+    seed: config.seed,
+    ops: config.ops,
+    distractors: config.distractors,
+  };
+  const run: EstimatedRun = {
+    config,
+    roles,
+    functions,
+    env,
+    kinds: mixOrder(config.mix, config.conversations, config.seed),
+  };
+  const plan = planItems(run);
+  const studentErrorRate = opts.studentErrorRate ?? DEFAULT_STUDENT_ERROR_RATE;
+  const sample = await simulateSample(run, opts.sample ?? DEFAULT_SAMPLE, studentErrorRate);
+  // per-turn requests scale with the run's turns (known from the plans), not merely its conversations
+  const runTurns = plan.turnsPerConversation * config.conversations;
+  const turnScale = sample.turns > 0 ? runTurns / sample.turns : 0;
+
+  const tokens = new TokenSums(roles, await roleTokenizers(roles));
+  tokens.add(graphRec.requests, 1, 'graph');
+  // the nested judge's distinct functions were counted over the planned conversations: a run bigger than
+  // PLAN_LIMIT meets few new ones, so no scaling
+  tokens.add(plan.nested.requests, 1, 'conversations');
+  tokens.add(sample.requests.requests, turnScale, 'conversations');
+  return estimateOf(input, { plan, sample, tokens, studentErrorRate });
+}
+
+/** The run the estimate plays: its config, roles, functions, plan inputs and the mix's kind of each item. */
+interface EstimatedRun {
+  config: RunInput['config'];
+  roles: Roles;
+  functions: EstimatePool;
+  env: PlanEnv;
+  /** Each item's kind, as the run lays the mix out (single-turn items have one turn and no nested judge). */
+  kinds: Uint8Array;
+}
+
+/** Every role resolved as the run resolves it (provider, model, price, batch, prompt override). */
+function resolveRoles(input: RunInput): Roles {
+  const roles = {} as Roles;
   for (const role of LLM_ROLES)
     roles[role] = resolveRole(
-      config.llm,
+      input.config.llm,
       role,
       { cacheDir: input.cacheDir, ledgerFile: runLayout(input.outDir).llmCalls },
       input.prompts,
     );
+  return roles;
+}
+
+/** The pool as the estimate plays it, indexed, and the functions the run would call outside. */
+interface EstimatePool {
+  pool: Pool;
+  index: Map<string, FunctionDef>;
+  /** Functions an MCP server or an OpenAPI service executes in the run: no simulate request for them. */
+  outside: Set<string>;
+}
+
+async function estimatePool(input: RunInput): Promise<EstimatePool> {
   // functions of MCP servers and OpenAPI services are listed from their sources (no call is made): the
   // estimate plays them from their schemas, as it calls nothing outside
   const loaded = await loadPool(input.poolPaths, input.poolSources ?? []);
   // (in execution mode `simulated` the simulate role plays them, as every function)
   const outside = new Set(
-    config.execution.mode === 'simulated'
+    input.config.execution.mode === 'simulated'
       ? []
       : loaded.functions.filter((f) => f.impl?.kind === 'mcp' || f.impl?.kind === 'http').map((f) => f.name),
   );
@@ -149,144 +220,192 @@ export async function estimateRun(input: RunInput, opts: EstimateOptions = {}): 
       outside.has(f.name) ? { ...f, impl: { kind: 'simulated' as const } } : f,
     ),
   };
-  const index = indexPool(pool);
-  const graph = input.graphPath
-    ? Graph.parse(await readJson(input.graphPath))
-    : buildGraphOffline(pool.functions, config.graphBuild);
+  return { pool, index: indexPool(pool), outside };
+}
 
-  // graph phase: exact (one request per function with candidates)
-  const graphRec = new Recorder(roles);
-  if (!input.graphPath) graphRequests(pool.functions, config.graphBuild, graphRec);
+/** What the plans of the run's items say (planning is cheap: no prompts, so up to PLAN_LIMIT items). */
+interface PlannedItems {
+  indices: number[];
+  turnsPerConversation: number;
+  shape: PlanShape;
+  /** One nested-judge request per distinct function, over all planned multi-turn conversations. */
+  nested: Recorder;
+}
 
-  // plans: turns of every conversation (up to PLAN_LIMIT), and the nested judge's distinct functions
-  const env: PlanEnv = {
-    graph,
-    pool: index,
-    seed: config.seed,
-    ops: config.ops,
-    distractors: config.distractors,
-  };
+/** Plans: turns of every conversation (up to PLAN_LIMIT), and the nested judge's distinct functions. */
+function planItems(run: EstimatedRun): PlannedItems {
+  const { config, env, kinds } = run;
   const planned = Math.min(config.conversations, PLAN_LIMIT);
-  const planIdx = sampleIndices(config.conversations, planned);
+  const indices = sampleIndices(config.conversations, planned);
   let plannedTurns = 0;
-  const nestedRec = new Recorder(roles);
+  const nestedRec = new Recorder(run.roles);
   const nested = new Map<string, RoleInput<'nested_judge'>>();
-  const shape = {
-    turns: {} as Record<string, number>,
-    calls: {} as Record<string, number>,
-    labels: {} as Record<string, number>,
-  };
-  const bump = (m: Record<string, number>, k: string | number, by: number): void => {
-    m[k] = (m[k] ?? 0) + by;
-  };
-  // each item's kind, as the run lays the mix out (single-turn items have one turn and no nested judge)
-  const kinds = mixOrder(config.mix, config.conversations, config.seed);
-  for (const i of planIdx) {
+  const shape: PlanShape = { turns: {}, calls: {}, labels: {} };
+  for (const i of indices) {
     const fsp = planOf(env, i, kindAt(kinds, i)).fsp;
     plannedTurns += fsp.turns.length;
-    bump(shape.turns, fsp.turns.length, 1 / planIdx.length);
-    bump(
-      shape.calls,
-      fsp.turns.reduce((n, t) => n + t.functions.length, 0),
-      1 / planIdx.length,
-    );
-    for (const t of fsp.turns) for (const l of t.labels) bump(shape.labels, l, 1);
+    addToShape(shape, fsp, 1 / indices.length);
     if (nestedRec.isLlm('nested_judge') && kindAt(kinds, i) === 'multi_turn')
       for (const [f, t] of nestedJudgeTasks(env, i)) nested.set(f, t);
   }
   for (const t of nested.values()) nestedRec.ask('nested_judge', t, nestedJudgeAnswer(t));
-  const turnsPerConversation = plannedTurns / planIdx.length;
   // labels as shares of turns, like the turns and calls as shares of conversations
   for (const l of Object.keys(shape.labels))
     shape.labels[l] = (shape.labels[l] ?? 0) / Math.max(1, plannedTurns);
+  return { indices, turnsPerConversation: plannedTurns / indices.length, shape, nested: nestedRec };
+}
 
-  // turns: a sample simulated request by request in a scratch store
-  const sampleIdx = sampleIndices(config.conversations, opts.sample ?? DEFAULT_SAMPLE);
-  const studentErrorRate = opts.studentErrorRate ?? DEFAULT_STUDENT_ERROR_RATE;
+const bump = (m: Record<string, number>, k: string | number, by: number): void => {
+  m[k] = (m[k] ?? 0) + by;
+};
+
+/** One planned item's turns and calls (each item weighing `share`), and its labels counted. */
+function addToShape(shape: PlanShape, fsp: Fsp, share: number): void {
+  bump(shape.turns, fsp.turns.length, share);
+  bump(
+    shape.calls,
+    fsp.turns.reduce((n, t) => n + t.functions.length, 0),
+    share,
+  );
+  for (const t of fsp.turns) for (const l of t.labels) bump(shape.labels, l, 1);
+}
+
+/** The per-turn requests of a sample of the items, and their turns. */
+interface Sample {
+  indices: number[];
+  requests: Recorder;
+  turns: number;
+}
+
+/** Turns: a sample simulated request by request in a scratch store (removed after, whatever happens). */
+async function simulateSample(run: EstimatedRun, size: number, studentErrorRate: number): Promise<Sample> {
+  const { config, functions, env, kinds } = run;
+  const indices = sampleIndices(config.conversations, size);
   const storeDir = await fs.mkdtemp(path.join(os.tmpdir(), 'magnet-estimate-'));
-  const turnRec = new Recorder(roles);
-  let sampleTurns = 0;
+  const requests = new Recorder(run.roles);
+  let turns = 0;
   try {
-    const poolRef = await putJson(storeDir, pool);
+    const poolRef = await putJson(storeDir, functions.pool);
     const convEnv = {
       storeDir,
       poolRef,
-      pool: index,
+      pool: functions.index,
       execution: config.execution.mode,
       negativeSamples: config.negatives.samples,
       studentErrorRate,
-      outside,
+      outside: functions.outside,
     };
-    for (const i of sampleIdx) {
+    for (const i of indices) {
       const r = await conversationRequests(
         convEnv,
         conversationSeed(config.seed, i),
         planOf(env, i, kindAt(kinds, i)),
-        turnRec,
+        requests,
       );
-      sampleTurns += r.turns;
+      turns += r.turns;
     }
   } finally {
     await fs.rm(storeDir, { recursive: true, force: true });
   }
-  // per-turn requests scale with the run's turns (known from the plans), not merely its conversations
-  const runTurns = turnsPerConversation * config.conversations;
-  const turnScale = sampleTurns > 0 ? runTurns / sampleTurns : 0;
+  return { indices, requests, turns };
+}
 
+/** Each LLM role's tokenizer (its model's encoding), loaded. */
+async function roleTokenizers(roles: Roles): Promise<Map<LlmRole, Tokenizer>> {
   const tokenizers = new Map<LlmRole, Tokenizer>();
   for (const role of LLM_ROLES) {
     const r = roles[role];
     if (r.provider === 'llm') tokenizers.set(role, tokenizerFor(r.model, r.kind));
   }
   await loadTokenizers(tokenizers.values());
+  return tokenizers;
+}
 
-  const sums = new Map<LlmRole, { requests: number; inputTokens: number; outputTokens: number }>();
-  const graphTokens = new Map<string, { requests: number; tokens: number }>();
-  const add = (reqs: EstRequest[], scale: number, phase: 'graph' | 'conversations'): void => {
+/**
+ * Requests and tokens summed per role, and per provider for the graph phase: the graph is built before any
+ * conversation starts, so its time at the provider's limits is a phase of its own.
+ */
+class TokenSums {
+  readonly byRole: RoleSums = new Map();
+  readonly graph: GraphSums = new Map();
+  constructor(
+    readonly roles: Roles,
+    readonly tokenizers: ReadonlyMap<LlmRole, Tokenizer>,
+  ) {}
+
+  add(reqs: EstRequest[], scale: number, phase: 'graph' | 'conversations'): void {
     // identical requests are paid once (the response cache answers the others)
     const seen = new Set<string>();
     for (const q of reqs) {
       const key = `${q.role}\n${q.messages.join('\n')}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      const tk = tokenizers.get(q.role) as Tokenizer;
-      const s = sums.get(q.role) ?? { requests: 0, inputTokens: 0, outputTokens: 0 };
+      const tk = this.tokenizers.get(q.role) as Tokenizer;
+      const s = this.byRole.get(q.role) ?? { requests: 0, inputTokens: 0, outputTokens: 0 };
       const w = q.weight * scale;
       const inTok = countPrompt(q.messages, tk);
       const outTok = countText(q.answer, tk);
       s.requests += w;
       s.inputTokens += w * inTok;
       s.outputTokens += w * outTok;
-      sums.set(q.role, s);
-      if (phase === 'graph') {
-        const r = roles[q.role] as Extract<ResolvedRole, { provider: 'llm' }>;
-        const g = graphTokens.get(r.providerName) ?? { requests: 0, tokens: 0 };
-        g.requests += w;
-        g.tokens += w * (inTok + outTok);
-        graphTokens.set(r.providerName, g);
-      }
+      this.byRole.set(q.role, s);
+      if (phase === 'graph') this.addGraph(q.role, w, inTok + outTok);
     }
-  };
-  add(graphRec.requests, 1, 'graph');
-  // the nested judge's distinct functions were counted over the planned conversations: a run bigger than
-  // PLAN_LIMIT meets few new ones, so no scaling
-  add(nestedRec.requests, 1, 'conversations');
-  add(turnRec.requests, turnScale, 'conversations');
+  }
 
-  const roleRows: RoleEstimate[] = [];
+  private addGraph(role: LlmRole, w: number, tokens: number): void {
+    const r = this.roles[role] as Extract<ResolvedRole, { provider: 'llm' }>;
+    const g = this.graph.get(r.providerName) ?? { requests: 0, tokens: 0 };
+    g.requests += w;
+    g.tokens += w * tokens;
+    this.graph.set(r.providerName, g);
+  }
+}
+
+/** The estimate's figures, assembled from the counted phases. */
+function estimateOf(
+  input: RunInput,
+  counted: { plan: PlannedItems; sample: Sample; tokens: TokenSums; studentErrorRate: number },
+): Estimate {
+  const { plan, sample, tokens, studentErrorRate } = counted;
+  const roles = tokens.roles;
+  const rows = roleRows(roles, tokens);
+  const providers = providerRows(input.config.llm.providers, rows, tokens.graph);
+  return Estimate.parse({
+    version: 1,
+    createdAt: new Date().toISOString(),
+    conversations: input.config.conversations,
+    sampled: sample.indices.length,
+    planned: plan.indices.length,
+    turnsPerConversation: plan.turnsPerConversation,
+    graph: input.graphPath ? 'given' : 'built',
+    plan: plan.shape,
+    studentErrorRate: roles.student.provider === 'llm' ? studentErrorRate : undefined,
+    roles: rows,
+    providers,
+    total: totalOf(rows),
+    durationSeconds: durationOf(providers),
+    batchRoles: rows.filter((r) => r.batch).map((r) => r.role),
+    notes: estimateNotes(input, roles, rows, studentErrorRate),
+  });
+}
+
+/** A row per LLM role the run asks anything of, its tokens rounded and priced. */
+function roleRows(roles: Roles, tokens: TokenSums): RoleEstimate[] {
+  const rows: RoleEstimate[] = [];
   for (const role of LLM_ROLES) {
     const r = roles[role];
-    const s = sums.get(role);
+    const s = tokens.byRole.get(role);
     if (r.provider !== 'llm' || !s) continue;
     const batch = r.batch !== undefined;
     const inputTokens = round(s.inputTokens);
     const outputTokens = round(s.outputTokens);
-    roleRows.push({
+    rows.push({
       role,
       provider: r.providerName,
       model: r.model,
       batch,
-      tokenizer: tokenizers.get(role) as string,
+      tokenizer: tokens.tokenizers.get(role) as string,
       requests: round(s.requests),
       inputTokens,
       outputTokens,
@@ -294,40 +413,64 @@ export async function estimateRun(input: RunInput, opts: EstimateOptions = {}): 
       priced: r.price !== undefined,
     });
   }
+  return rows;
+}
 
+/** Per provider in use: what its limits pace, and how long the graph phase and the conversations take. */
+function providerRows(
+  configured: Record<string, ProviderConfig>,
+  rows: RoleEstimate[],
+  graph: GraphSums,
+): ProviderEstimate[] {
   const providers: ProviderEstimate[] = [];
-  for (const name of new Set(roleRows.map((r) => r.provider))) {
-    const p = config.llm.providers[name];
-    const paced = roleRows.filter((r) => r.provider === name && !r.batch);
+  for (const name of new Set(rows.map((r) => r.provider))) {
+    const p = configured[name];
+    const paced = rows.filter((r) => r.provider === name && !r.batch);
     const requests = paced.reduce((n, r) => n + r.requests, 0);
     const tokens = paced.reduce((n, r) => n + r.inputTokens + r.outputTokens, 0);
-    const g = graphTokens.get(name) ?? { requests: 0, tokens: 0 };
+    const g = graph.get(name) ?? { requests: 0, tokens: 0 };
     // batch requests are not paced: only the graph's own share of paced roles counts for the graph phase
     const graphPaced = paced.some((r) => r.role === 'dependency_judge') ? g : { requests: 0, tokens: 0 };
-    const seconds = (req: number, tok: number): number | undefined => {
-      if (!p?.requestsPerSecond && !p?.tokensPerMinute) return req === 0 ? 0 : undefined;
-      return Math.max(
-        p.requestsPerSecond ? req / p.requestsPerSecond : 0,
-        p.tokensPerMinute ? (tok / p.tokensPerMinute) * 60 : 0,
-      );
-    };
     providers.push({
       provider: name,
       requestsPerSecond: p?.requestsPerSecond,
       tokensPerMinute: p?.tokensPerMinute,
       requests,
       tokens,
-      graphSeconds: seconds(graphPaced.requests, graphPaced.tokens),
-      conversationSeconds: seconds(requests - graphPaced.requests, tokens - graphPaced.tokens),
+      graphSeconds: pacedSeconds(p, graphPaced.requests, graphPaced.tokens),
+      conversationSeconds: pacedSeconds(p, requests - graphPaced.requests, tokens - graphPaced.tokens),
     });
   }
+  return providers;
+}
+
+/** Seconds for `req` requests of `tok` tokens at the provider's slower limit; undefined when it has none. */
+function pacedSeconds(p: ProviderConfig | undefined, req: number, tok: number): number | undefined {
+  if (!p?.requestsPerSecond && !p?.tokensPerMinute) return req === 0 ? 0 : undefined;
+  return Math.max(
+    p.requestsPerSecond ? req / p.requestsPerSecond : 0,
+    p.tokensPerMinute ? (tok / p.tokensPerMinute) * 60 : 0,
+  );
+}
+
+/** The graph phase, then the conversations: each as long as its slowest provider (they work in parallel). */
+function durationOf(providers: ProviderEstimate[]): number | undefined {
   const phases = (pick: (p: ProviderEstimate) => number | undefined): number | undefined => {
     const all = providers.map(pick);
     return all.some((s) => s === undefined) ? undefined : Math.max(0, ...(all as number[]));
   };
   const graphSec = phases((p) => p.graphSeconds);
   const convSec = phases((p) => p.conversationSeconds);
+  return graphSec !== undefined && convSec !== undefined ? graphSec + convSec : undefined;
+}
 
+/** What the figures leave out or assume, so a reader knows how far to trust them. */
+function estimateNotes(
+  input: RunInput,
+  roles: Roles,
+  rows: RoleEstimate[],
+  studentErrorRate: number,
+): string[] {
   const notes: string[] = [
     'answers are stood in for by the offline backend (same shape); a real model writes longer or shorter text',
     'not counted: repair requests for invalid answers; answers already in the response cache (free)',
@@ -342,12 +485,16 @@ export async function estimateRun(input: RunInput, opts: EstimateOptions = {}): 
     );
   if (!input.graphPath && roles.dependency_judge.provider === 'llm')
     notes.push("the plan uses the offline judge's graph; the LLM judge's edges change the walks a little");
-  for (const r of roleRows.filter((x) => !x.priced))
+  for (const r of rows.filter((x) => !x.priced))
     notes.push(`no price for ${r.model} in llm.prices: its cost counts as 0`);
-  if (roleRows.some((x) => x.tokenizer === 'chars/4'))
+  if (rows.some((x) => x.tokenizer === 'chars/4'))
     notes.push("tokens of models other than OpenAI's are approximated as characters / 4");
+  return notes;
+}
 
-  const total = roleRows.reduce(
+/** The run's totals over its roles. */
+function totalOf(rows: RoleEstimate[]): Estimate['total'] {
+  return rows.reduce(
     (t, r) => ({
       requests: t.requests + r.requests,
       inputTokens: t.inputTokens + r.inputTokens,
@@ -356,23 +503,6 @@ export async function estimateRun(input: RunInput, opts: EstimateOptions = {}): 
     }),
     { requests: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 },
   );
-  return Estimate.parse({
-    version: 1,
-    createdAt: new Date().toISOString(),
-    conversations: config.conversations,
-    sampled: sampleIdx.length,
-    planned: planIdx.length,
-    turnsPerConversation,
-    graph: input.graphPath ? 'given' : 'built',
-    plan: shape,
-    studentErrorRate: roles.student.provider === 'llm' ? studentErrorRate : undefined,
-    roles: roleRows,
-    providers,
-    total,
-    durationSeconds: graphSec !== undefined && convSec !== undefined ? graphSec + convSec : undefined,
-    batchRoles: roleRows.filter((r) => r.batch).map((r) => r.role),
-    notes,
-  });
 }
 
 /** Writes the run folder's estimate file (when the run starts). */

@@ -205,19 +205,47 @@ export function datasetCard(opts: {
   files: { train?: string; validation?: string; dpoTrain?: string; dpoValidation?: string };
 }): string {
   const s = opts.stats;
-  const configs: string[] = ['configs:', '- config_name: default', '  data_files:'];
-  if (opts.files.train) configs.push('  - split: train', `    path: ${opts.files.train}`);
-  if (opts.files.validation) configs.push('  - split: validation', `    path: ${opts.files.validation}`);
-  const infos: string[] = ['dataset_info:', '- config_name: default', '  features:', sftFeaturesYaml('  ')];
-  if (opts.files.dpoTrain || opts.files.dpoValidation) {
-    configs.push('- config_name: dpo', '  data_files:');
-    if (opts.files.dpoTrain) configs.push('  - split: train', `    path: ${opts.files.dpoTrain}`);
-    if (opts.files.dpoValidation)
-      configs.push('  - split: validation', `    path: ${opts.files.dpoValidation}`);
-    infos.push('- config_name: dpo', '  features:', dpoFeaturesYaml('  '));
-  }
-  const offline = s.offline > 0;
-  const yaml = [
+  return `${cardYaml(opts)}
+
+# magnet run ${opts.runId}
+
+Multi-turn function-calling conversations synthesised with MAGNET (Yin et al., arXiv 2503.07826) by magnet:
+function-signature paths sampled from a dependency graph of the function pool, enhanced with Merge, Insert
+and Split, translated into user queries and executed calls, and distilled into assistant turns.
+${placeholderWarning(s)}
+## Load
+
+\`\`\`python
+from datasets import load_dataset
+ds = load_dataset("path/to/this/folder")            # train / validation: one row per conversation
+${hasDpo(opts.files) ? 'dpo = load_dataset("path/to/this/folder", "dpo")  # mDPO preference pairs\n' : ''}\`\`\`
+
+\`messages\` follows OpenAI's chat format; \`tools\` and tool-call \`arguments\` are JSON text (their types vary
+between rows, which Arrow columns cannot hold).
+
+## Counts
+
+${countsTable(s)}
+
+Split: whole conversations, ${Math.round(opts.split * 100)}% train, seeded (seed ${opts.seed}).
+
+${shapeSections(s)}
+
+## Licence
+
+\`${opts.license}\` (set with \`magnet export --license\`). The conversations inherit the terms of the models
+that wrote them and of the function pool they were built from.
+`;
+}
+
+type CardOptions = Parameters<typeof datasetCard>[0];
+
+const hasDpo = (files: CardOptions['files']): boolean => !!(files.dpoTrain || files.dpoValidation);
+
+/** The YAML front matter; placeholder data is tagged so a search for training data can leave it out. */
+function cardYaml(opts: CardOptions): string {
+  const { configs, infos } = dataConfigs(opts.files);
+  return [
     '---',
     `license: ${opts.license}`,
     `pretty_name: ${JSON.stringify(`magnet ${opts.runId}`)}`,
@@ -229,68 +257,72 @@ export function datasetCard(opts: {
     '- multi-turn',
     '- synthetic',
     '- magnet',
-    ...(offline ? ['- placeholder-data'] : []),
+    ...(opts.stats.offline > 0 ? ['- placeholder-data'] : []),
     ...configs,
     ...infos,
     '---',
   ].join('\n');
-  const warning = offline
+}
+
+/**
+ * The configs `datasets` loads (conversations, and mDPO pairs when there are any) with their features. Only
+ * the files the export wrote are named: a split without rows has no file, and naming one would fail the load.
+ */
+function dataConfigs(files: CardOptions['files']): { configs: string[]; infos: string[] } {
+  const configs: string[] = ['configs:', '- config_name: default', '  data_files:'];
+  if (files.train) configs.push('  - split: train', `    path: ${files.train}`);
+  if (files.validation) configs.push('  - split: validation', `    path: ${files.validation}`);
+  const infos: string[] = ['dataset_info:', '- config_name: default', '  features:', sftFeaturesYaml('  ')];
+  if (hasDpo(files)) {
+    configs.push('- config_name: dpo', '  data_files:');
+    if (files.dpoTrain) configs.push('  - split: train', `    path: ${files.dpoTrain}`);
+    if (files.dpoValidation) configs.push('  - split: validation', `    path: ${files.dpoValidation}`);
+    infos.push('- config_name: dpo', '  features:', dpoFeaturesYaml('  '));
+  }
+  return { configs, infos };
+}
+
+/** Offline rows look like data but are rule-based placeholders: the card says so before anything else. */
+function placeholderWarning(s: CardStats): string {
+  return s.offline > 0
     ? `\n> **Not training data.** ${s.offline} of ${s.conversations} conversations come from magnet's offline ` +
-      'backend: rule-based placeholder text that exists to test pipelines. Train only on rows whose `backend` ' +
-      'is not `offline`.\n'
+        'backend: rule-based placeholder text that exists to test pipelines. Train only on rows whose `backend` ' +
+        'is not `offline`.\n'
     : '';
+}
+
+function countsTable(s: CardStats): string {
+  return table(
+    [
+      ['conversations', s.conversations],
+      ['train', s.train],
+      ['validation', s.validation],
+      ['turns', s.turns],
+      ['calls', s.calls],
+      ['failed calls (the tool reported an error)', s.failedCalls],
+      ['mDPO pairs (train / validation)', `${s.dpoTrain} / ${s.dpoValidation}`],
+    ],
+    ['what', 'count'],
+  );
+}
+
+/** Rows of counts, most first, each with its share of `of`. */
+const shares = (m: Map<string, number>, of: number): [string, string][] =>
+  sorted(m).map(([k, n]): [string, string] => [k, `${n} (${pct(n, of)})`]);
+
+/** What the data is made of (kinds, categories, operations) and of what it was made (models, backends). */
+function shapeSections(s: CardStats): string {
   const labelRows = sorted(s.labels).map(([l, n]): [string, string] => [
     l,
     `${n} (${pct(n, s.turns)} of turns)`,
   ]);
-  return `${yaml}
+  return `## Kinds (single, parallel, multiple, multi-turn, irrelevance)
 
-# magnet run ${opts.runId}
-
-Multi-turn function-calling conversations synthesised with MAGNET (Yin et al., arXiv 2503.07826) by magnet:
-function-signature paths sampled from a dependency graph of the function pool, enhanced with Merge, Insert
-and Split, translated into user queries and executed calls, and distilled into assistant turns.
-${warning}
-## Load
-
-\`\`\`python
-from datasets import load_dataset
-ds = load_dataset("path/to/this/folder")            # train / validation: one row per conversation
-${opts.files.dpoTrain || opts.files.dpoValidation ? 'dpo = load_dataset("path/to/this/folder", "dpo")  # mDPO preference pairs\n' : ''}\`\`\`
-
-\`messages\` follows OpenAI's chat format; \`tools\` and tool-call \`arguments\` are JSON text (their types vary
-between rows, which Arrow columns cannot hold).
-
-## Counts
-
-${table(
-  [
-    ['conversations', s.conversations],
-    ['train', s.train],
-    ['validation', s.validation],
-    ['turns', s.turns],
-    ['calls', s.calls],
-    ['failed calls (the tool reported an error)', s.failedCalls],
-    ['mDPO pairs (train / validation)', `${s.dpoTrain} / ${s.dpoValidation}`],
-  ],
-  ['what', 'count'],
-)}
-
-Split: whole conversations, ${Math.round(opts.split * 100)}% train, seeded (seed ${opts.seed}).
-
-## Kinds (single, parallel, multiple, multi-turn, irrelevance)
-
-${table(
-  sorted(s.kinds).map(([k, n]): [string, string] => [k, `${n} (${pct(n, s.conversations)})`]),
-  ['kind', 'rows'],
-)}
+${table(shares(s.kinds, s.conversations), ['kind', 'rows'])}
 
 ## Mix (conversations touching each function category)
 
-${table(
-  sorted(s.categories).map(([c, n]): [string, string] => [c, `${n} (${pct(n, s.conversations)})`]),
-  ['category', 'conversations'],
-)}
+${table(shares(s.categories, s.conversations), ['category', 'conversations'])}
 
 ## Operation rates (turns carrying each label)
 
@@ -305,11 +337,5 @@ ${s.models.size > 0 ? table(sorted(s.models), ['role: model', 'conversations']) 
 ${table(sorted(s.backends), ['backend', 'conversations'])}
 
 Generators: ${[...s.generators].sort().join(', ') || 'none'}. Each row carries its \`backend\`, \`generator\`,
-\`models\`, \`seed\` and \`note\`.
-
-## Licence
-
-\`${opts.license}\` (set with \`magnet export --license\`). The conversations inherit the terms of the models
-that wrote them and of the function pool they were built from.
-`;
+\`models\`, \`seed\` and \`note\`.`;
 }

@@ -6,7 +6,7 @@ import { writeAtomic } from '../io/files';
 import { runLayout } from '../io/run-layout';
 import { bfclFile, bfclFunctionDoc, bfclProblem, toBfcl, toBfclSingle, type BfclCategory } from './bfcl';
 import { toDpoPairs } from './dpo';
-import type { ExportFormat } from './formats';
+import { EXPORT_FORMATS, type ExportFormat } from './formats';
 import { CardStats, datasetCard, toHfMessage, toHfRow, type HfDpoRow } from './hf';
 import { provenanceOf, toOpenAIChat } from './openai';
 import { toOpenAIPreference } from './openai-dpo';
@@ -140,209 +140,292 @@ function pairWriter(
 export async function exportRecords(opts: ExportOptions): Promise<ExportResult> {
   const files = await recordFiles(opts.conversations);
   const validation = validationSet(files.length, opts.split, opts.seed);
-  const pool = opts.pool;
-  const dir = (f: ExportFormat): string => path.join(opts.outDir, f);
   const skipped: ExportResult['skipped'] = [];
-  const writers: Writer[] = [];
-  const after: (() => Promise<ExportedFile[]>)[] = [];
   const formats = new Set(opts.formats);
   // a format's folder is rewritten whole: no file of an earlier export (another split) may linger in it
-  for (const f of formats) await fs.rm(dir(f), { recursive: true, force: true });
-
-  if (formats.has('openai')) writers.push(pairWriter('openai', dir('openai'), (r) => toOpenAIChat(r, pool)));
-  if (formats.has('openai-dpo')) {
-    const openaiDpo = new SplitFiles('openai-dpo', dir('openai-dpo'), '', true);
-    writers.push({
-      async add(rec, side) {
-        for (const p of toOpenAIPreference(rec, pool)) await openaiDpo.write(side, p.example, rec, p.turn);
-      },
-      close: () => openaiDpo.close(),
-      abort: () => openaiDpo.abort(),
-    });
-  }
-  if (formats.has('trl'))
-    writers.push(
-      pairWriter(
-        'trl',
-        dir('trl'),
-        (r) => toTrlSft(r, pool),
-        (r) => toTrlDpo(r, pool),
-        { prefixes: ['sft-', 'dpo-'] },
-      ),
-    );
-  if (formats.has('sharegpt')) {
-    const w = pairWriter('sharegpt', dir('sharegpt'), (r) => toShareGpt(r, pool));
-    writers.push(w);
-    after.push(async () => {
-      const info: Record<string, unknown> = {};
-      for (const side of ['train', 'validation'] as const)
-        if (w.sft.has(side))
-          Object.assign(info, shareGptDatasetInfo(`magnet_${opts.runId}_${side}`, w.sft.name(side)));
-      const file = path.join(dir('sharegpt'), 'dataset_info.json');
-      await writeAtomic(file, JSON.stringify(info, null, 2) + '\n');
-      return [{ format: 'sharegpt', file, rows: Object.keys(info).length }];
-    });
-  }
-  if (formats.has('hf')) {
-    const data = path.join(dir('hf'), 'data');
-    const stats = new CardStats();
-    const w = pairWriter(
-      'hf',
-      data,
-      (r) => toHfRow(r, pool),
-      (r) =>
-        toDpoPairs(r, pool).map((p) => {
-          const row: HfDpoRow = {
-            id: r.id,
-            turn: p.metadata.turn,
-            prompt: p.prompt.map(toHfMessage),
-            chosen: p.chosen.map(toHfMessage),
-            rejected: p.rejected.map(toHfMessage),
-            tools: JSON.stringify(p.tools),
-            errors: p.metadata.errors,
-            backend: p.metadata.backend,
-          };
-          return { turn: p.metadata.turn, example: row };
-        }),
-      // provenance is in the rows themselves: no sidecars in a folder datasets reads whole
-      { sidecars: false },
-    );
-    writers.push({
-      async add(rec, side) {
-        stats.add(rec, pool, side === 'validation');
-        await w.add(rec, side);
-      },
-      close: async () => {
-        const closed = await w.close();
-        const rows = (name: string): number => closed.find((f) => path.basename(f.file) === name)?.rows ?? 0;
-        stats.dpoTrain = rows(w.dpo.name('train'));
-        stats.dpoValidation = rows(w.dpo.name('validation'));
-        return closed;
-      },
-      abort: () => w.abort(),
-    });
-    after.push(async () => {
-      const rel = (s: { has(x: Side): boolean; name(x: Side): string }, side: Side): string | undefined =>
-        s.has(side) ? `data/${s.name(side)}` : undefined;
-      const card = datasetCard({
-        runId: opts.runId,
-        license: opts.license,
-        split: opts.split,
-        seed: opts.seed,
-        stats,
-        files: {
-          train: rel(w.sft, 'train'),
-          validation: rel(w.sft, 'validation'),
-          dpoTrain: rel(w.dpo, 'train'),
-          dpoValidation: rel(w.dpo, 'validation'),
-        },
-      });
-      const file = path.join(dir('hf'), 'README.md');
-      await writeAtomic(file, card);
-      return [{ format: 'hf', file, rows: stats.conversations }];
-    });
-  }
-  if (formats.has('bfcl')) {
-    // BFCL's file names; its .json files hold JSON lines
-    const name = (): string => bfclFile('multi_turn');
-    const entries = new SplitFiles('bfcl', dir('bfcl'), name, true);
-    const answers = new SplitFiles('bfcl', path.join(dir('bfcl'), 'possible_answer'), name, false);
-    const classes = new Map<string, Map<string, FunctionDef>>();
-    // BFCL evaluates held-out conversations: with a split, only the validation side becomes entries
-    const wanted = (side: Side): boolean => opts.split >= 1 || side === 'validation';
-    // single-turn items of the mix: one entries file (and answers file) per BFCL category
-    const single = new Map<BfclCategory, { entries: SplitFiles; answers: SplitFiles }>();
-    const singleFiles = (cat: BfclCategory): { entries: SplitFiles; answers: SplitFiles } => {
-      let f = single.get(cat);
-      if (!f) {
-        const file = (): string => bfclFile(cat);
-        f = {
-          entries: new SplitFiles('bfcl', dir('bfcl'), file, true),
-          answers: new SplitFiles('bfcl', path.join(dir('bfcl'), 'possible_answer'), file, false),
-        };
-        single.set(cat, f);
-      }
-      return f;
-    };
-    writers.push({
-      async add(rec, side) {
-        if (!wanted(side)) return;
-        const problem = bfclProblem(rec);
-        if (problem) {
-          skipped.push({ format: 'bfcl', id: rec.id, reason: problem });
-          return;
-        }
-        if (rec.kind !== 'multi_turn') {
-          const item = toBfclSingle(rec, pool);
-          const f = singleFiles(item.category);
-          await f.entries.write('train', item.entry, rec);
-          if (item.answer) await f.answers.write('train', item.answer, rec);
-          return;
-        }
-        const { entry, answer } = toBfcl(rec, pool);
-        await entries.write('train', entry, rec);
-        await answers.write('train', answer, rec);
-        for (const name of exportedTools(rec)) {
-          const def = pool.get(name);
-          if (!def) continue;
-          let m = classes.get(def.category);
-          if (!m) classes.set(def.category, (m = new Map()));
-          m.set(name, def);
-        }
-      },
-      close: async () => {
-        const out = [...(await entries.close()), ...(await answers.close())];
-        for (const f of single.values()) out.push(...(await f.entries.close()), ...(await f.answers.close()));
-        return out;
-      },
-      abort: async () => {
-        await entries.abort();
-        await answers.abort();
-        for (const f of single.values()) {
-          await f.entries.abort();
-          await f.answers.abort();
-        }
-      },
-    });
-    after.push(async () => {
-      const out: ExportedFile[] = [];
-      for (const [cls, defs] of [...classes.entries()].sort()) {
-        const file = path.join(dir('bfcl'), 'multi_turn_func_doc', `${cls}.json`);
-        const lines = [...defs.values()].map((d) => JSON.stringify(bfclFunctionDoc(d)) + '\n');
-        await writeAtomic(file, lines.join(''));
-        out.push({ format: 'bfcl', file, rows: lines.length });
-      }
-      return out;
-    });
-  }
-
-  let done = 0;
-  let offline = 0;
-  const out: ExportedFile[] = [];
+  for (const f of formats) await fs.rm(path.join(opts.outDir, f), { recursive: true, force: true });
+  // in EXPORT_FORMATS' order, which is the order of the result's files
+  const parts = EXPORT_FORMATS.filter((f) => formats.has(f)).map((f) =>
+    FORMATS[f]({ opts, pool: opts.pool, dir: path.join(opts.outDir, f), skipped }),
+  );
   const dedup = opts.dedup ? new QueryDedup() : undefined;
-  try {
-    for await (const rec of dedupRecords(streamRecords(files), dedup)) {
-      const side: Side = validation.has(done) ? 'validation' : 'train';
-      for (const w of writers) await w.add(rec, side);
-      if (rec.provenance.backend === 'offline') offline++;
-      done++;
-      opts.onProgress?.(done, files.length);
-    }
-    for (const w of writers) out.push(...(await w.close()));
-  } catch (e) {
-    for (const w of writers) await w.abort().catch(() => undefined);
-    throw e;
-  }
-  for (const f of after) out.push(...(await f()));
+  const pass = await writeRecords(dedupRecords(streamRecords(files), dedup), parts, {
+    validation,
+    total: files.length,
+    onProgress: opts.onProgress,
+  });
+  for (const p of parts) if (p.after) pass.files.push(...(await p.after()));
   return {
     conversations: files.length,
     train: files.length - validation.size,
     validation: validation.size,
-    offline,
-    files: out.map((f) => ({ ...f, file: path.resolve(f.file) })),
+    offline: pass.offline,
+    files: pass.files.map((f) => ({ ...f, file: path.resolve(f.file) })),
     skipped,
     ...(dedup ? { duplicates: dedup.counts } : {}),
   };
+}
+
+/**
+ * The one pass: every record to every format's writer, on its side of the split. A failure aborts every
+ * writer, so a failed export leaves no half-written file behind.
+ */
+async function writeRecords(
+  records: AsyncIterable<ConversationRecord>,
+  parts: readonly FormatExport[],
+  split: { validation: ReadonlySet<number>; total: number; onProgress: ExportOptions['onProgress'] },
+): Promise<{ files: ExportedFile[]; offline: number }> {
+  const writers = parts.map((p) => p.writer);
+  let done = 0;
+  let offline = 0;
+  const files: ExportedFile[] = [];
+  try {
+    for await (const rec of records) {
+      const side: Side = split.validation.has(done) ? 'validation' : 'train';
+      for (const w of writers) await w.add(rec, side);
+      if (rec.provenance.backend === 'offline') offline++;
+      done++;
+      split.onProgress?.(done, split.total);
+    }
+    for (const w of writers) files.push(...(await w.close()));
+  } catch (e) {
+    for (const w of writers) await w.abort().catch(() => undefined);
+    throw e;
+  }
+  return { files, offline };
+}
+
+/** A format's part of the export: its writer, and the files it writes once the pass is over. */
+interface FormatExport {
+  writer: Writer;
+  /** Files made from what the pass saw (a card, an index of the files, function docs). */
+  after?: () => Promise<ExportedFile[]>;
+}
+
+/** What a format's export is given. */
+interface FormatContext {
+  opts: ExportOptions;
+  pool: ReadonlyMap<string, FunctionDef>;
+  /** The format's own folder. */
+  dir: string;
+  /** Conversations a format could not hold, with the reason (one list for every format). */
+  skipped: ExportResult['skipped'];
+}
+
+/** Each format's export; typed by ExportFormat, so a new format does not compile without one. */
+const FORMATS: Record<ExportFormat, (ctx: FormatContext) => FormatExport> = {
+  openai: ({ pool, dir }) => ({ writer: pairWriter('openai', dir, (r) => toOpenAIChat(r, pool)) }),
+  'openai-dpo': openAiDpoExport,
+  trl: ({ pool, dir }) => ({
+    writer: pairWriter(
+      'trl',
+      dir,
+      (r) => toTrlSft(r, pool),
+      (r) => toTrlDpo(r, pool),
+      { prefixes: ['sft-', 'dpo-'] },
+    ),
+  }),
+  sharegpt: shareGptExport,
+  hf: hfExport,
+  bfcl: (ctx) => {
+    const bfcl = new BfclWriter(ctx);
+    return { writer: bfcl, after: () => bfcl.writeFunctionDocs() };
+  },
+};
+
+function openAiDpoExport({ pool, dir }: FormatContext): FormatExport {
+  const files = new SplitFiles('openai-dpo', dir, '', true);
+  return {
+    writer: {
+      async add(rec, side) {
+        for (const p of toOpenAIPreference(rec, pool)) await files.write(side, p.example, rec, p.turn);
+      },
+      close: () => files.close(),
+      abort: () => files.abort(),
+    },
+  };
+}
+
+/** ShareGPT rows and LLaMA-Factory's dataset_info.json, which names a dataset per side the pass wrote. */
+function shareGptExport({ opts, pool, dir }: FormatContext): FormatExport {
+  const w = pairWriter('sharegpt', dir, (r) => toShareGpt(r, pool));
+  const after = async (): Promise<ExportedFile[]> => {
+    const info: Record<string, unknown> = {};
+    for (const side of ['train', 'validation'] as const)
+      if (w.sft.has(side))
+        Object.assign(info, shareGptDatasetInfo(`magnet_${opts.runId}_${side}`, w.sft.name(side)));
+    const file = path.join(dir, 'dataset_info.json');
+    await writeAtomic(file, JSON.stringify(info, null, 2) + '\n');
+    return [{ format: 'sharegpt', file, rows: Object.keys(info).length }];
+  };
+  return { writer: w, after };
+}
+
+/**
+ * The hf folder: rows and mDPO pairs under data/, and the README.md card, whose counts are gathered in the
+ * same pass (one read of the records) and whose DPO row counts are known once the files are closed.
+ */
+function hfExport({ opts, pool, dir }: FormatContext): FormatExport {
+  const stats = new CardStats();
+  const w = pairWriter(
+    'hf',
+    path.join(dir, 'data'),
+    (r) => toHfRow(r, pool),
+    (r) => hfDpoPairs(r, pool),
+    // provenance is in the rows themselves: no sidecars in a folder datasets reads whole
+    { sidecars: false },
+  );
+  const writer: Writer = {
+    async add(rec, side) {
+      stats.add(rec, pool, side === 'validation');
+      await w.add(rec, side);
+    },
+    close: async () => {
+      const closed = await w.close();
+      const rows = (name: string): number => closed.find((f) => path.basename(f.file) === name)?.rows ?? 0;
+      stats.dpoTrain = rows(w.dpo.name('train'));
+      stats.dpoValidation = rows(w.dpo.name('validation'));
+      return closed;
+    },
+    abort: () => w.abort(),
+  };
+  return { writer, after: () => writeHfCard(opts, dir, stats, w) };
+}
+
+/** The hf dpo config's rows: messages in the hf shape, tools as JSON text (Arrow needs one type a column). */
+function hfDpoPairs(
+  r: ConversationRecord,
+  pool: ReadonlyMap<string, FunctionDef>,
+): { turn: number; example: HfDpoRow }[] {
+  return toDpoPairs(r, pool).map((p) => {
+    const row: HfDpoRow = {
+      id: r.id,
+      turn: p.metadata.turn,
+      prompt: p.prompt.map(toHfMessage),
+      chosen: p.chosen.map(toHfMessage),
+      rejected: p.rejected.map(toHfMessage),
+      tools: JSON.stringify(p.tools),
+      errors: p.metadata.errors,
+      backend: p.metadata.backend,
+    };
+    return { turn: p.metadata.turn, example: row };
+  });
+}
+
+/** The card names only the data files the pass opened: a side without rows has no file. */
+async function writeHfCard(
+  opts: ExportOptions,
+  dir: string,
+  stats: CardStats,
+  files: { sft: SplitFiles; dpo: SplitFiles },
+): Promise<ExportedFile[]> {
+  const rel = (s: SplitFiles, side: Side): string | undefined =>
+    s.has(side) ? `data/${s.name(side)}` : undefined;
+  const card = datasetCard({
+    runId: opts.runId,
+    license: opts.license,
+    split: opts.split,
+    seed: opts.seed,
+    stats,
+    files: {
+      train: rel(files.sft, 'train'),
+      validation: rel(files.sft, 'validation'),
+      dpoTrain: rel(files.dpo, 'train'),
+      dpoValidation: rel(files.dpo, 'validation'),
+    },
+  });
+  const file = path.join(dir, 'README.md');
+  await writeAtomic(file, card);
+  return [{ format: 'hf', file, rows: stats.conversations }];
+}
+
+/** A BFCL entries file and its possible-answer file (BFCL's names; its .json files hold JSON lines). */
+interface BfclFiles {
+  entries: SplitFiles;
+  answers: SplitFiles;
+}
+
+function bfclFiles(dir: string, category: BfclCategory): BfclFiles {
+  // one file whatever the side: BFCL has no split, the writer says which side becomes entries
+  const file = (): string => bfclFile(category);
+  return {
+    entries: new SplitFiles('bfcl', dir, file, true),
+    answers: new SplitFiles('bfcl', path.join(dir, 'possible_answer'), file, false),
+  };
+}
+
+/**
+ * BFCL's files: multi-turn entries and answers, a pair of files per category for the mix's single-turn
+ * items, and after the pass the function docs of the classes the multi-turn entries use.
+ */
+class BfclWriter implements Writer {
+  private readonly multiTurn: BfclFiles;
+  /** Single-turn items of the mix: one entries file (and answers file) per BFCL category. */
+  private readonly single = new Map<BfclCategory, BfclFiles>();
+  /** The functions multi-turn entries offer, by class: BFCL reads a function-doc file per class. */
+  private readonly classes = new Map<string, Map<string, FunctionDef>>();
+
+  constructor(private readonly ctx: FormatContext) {
+    this.multiTurn = bfclFiles(ctx.dir, 'multi_turn');
+  }
+
+  async add(rec: ConversationRecord, side: Side): Promise<void> {
+    if (!this.wanted(side)) return;
+    const problem = bfclProblem(rec);
+    if (problem) {
+      this.ctx.skipped.push({ format: 'bfcl', id: rec.id, reason: problem });
+      return;
+    }
+    if (rec.kind !== 'multi_turn') return this.addSingleTurn(rec);
+    const { entry, answer } = toBfcl(rec, this.ctx.pool);
+    await this.multiTurn.entries.write('train', entry, rec);
+    await this.multiTurn.answers.write('train', answer, rec);
+    for (const name of exportedTools(rec)) {
+      const def = this.ctx.pool.get(name);
+      if (!def) continue;
+      let m = this.classes.get(def.category);
+      if (!m) this.classes.set(def.category, (m = new Map()));
+      m.set(name, def);
+    }
+  }
+
+  /** BFCL evaluates held-out conversations: with a split, only the validation side becomes entries. */
+  private wanted(side: Side): boolean {
+    return this.ctx.opts.split >= 1 || side === 'validation';
+  }
+
+  private async addSingleTurn(rec: ConversationRecord): Promise<void> {
+    const item = toBfclSingle(rec, this.ctx.pool);
+    let f = this.single.get(item.category);
+    if (!f) this.single.set(item.category, (f = bfclFiles(this.ctx.dir, item.category)));
+    await f.entries.write('train', item.entry, rec);
+    if (item.answer) await f.answers.write('train', item.answer, rec);
+  }
+
+  async close(): Promise<ExportedFile[]> {
+    const out = [...(await this.multiTurn.entries.close()), ...(await this.multiTurn.answers.close())];
+    for (const f of this.single.values())
+      out.push(...(await f.entries.close()), ...(await f.answers.close()));
+    return out;
+  }
+
+  async abort(): Promise<void> {
+    for (const f of [this.multiTurn, ...this.single.values()]) {
+      await f.entries.abort();
+      await f.answers.abort();
+    }
+  }
+
+  async writeFunctionDocs(): Promise<ExportedFile[]> {
+    const out: ExportedFile[] = [];
+    for (const [cls, defs] of [...this.classes.entries()].sort()) {
+      const file = path.join(this.ctx.dir, 'multi_turn_func_doc', `${cls}.json`);
+      const lines = [...defs.values()].map((d) => JSON.stringify(bfclFunctionDoc(d)) + '\n');
+      await writeAtomic(file, lines.join(''));
+      out.push({ format: 'bfcl', file, rows: lines.length });
+    }
+    return out;
+  }
 }
 
 /** Where `magnet export` puts the formats' files unless told otherwise (runLayout's `exports`). */
