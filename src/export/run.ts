@@ -3,7 +3,6 @@ import path from 'node:path';
 import type { ConversationRecord } from '../core/conversation';
 import type { FunctionDef } from '../core/pool';
 import { writeAtomic } from '../io/files';
-import { runLayout } from '../io/run-layout';
 import { bfclFile, bfclFunctionDoc, bfclProblem, toBfcl, toBfclSingle, type BfclCategory } from './bfcl';
 import { toDpoPairs } from './dpo';
 import { EXPORT_FORMATS, type ExportFormat } from './formats';
@@ -426,14 +425,4 @@ class BfclWriter implements Writer {
     }
     return out;
   }
-}
-
-/** Where `magnet export` puts the formats' files unless told otherwise (runLayout's `exports`). */
-export function defaultExportDir(runDir: string): string {
-  return runLayout(runDir).exports;
-}
-
-/** The run's function definitions, saved by the run's export so `magnet export` needs no --pool. */
-export function runPoolFile(runDir: string): string {
-  return runLayout(runDir).pool;
 }
