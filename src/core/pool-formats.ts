@@ -33,12 +33,25 @@ export function readPoolItems(text: string, file: string): PoolItem[] {
   throw new Error(`${file}: cannot read it ${list}`);
 }
 
-/** The items of one parsed value: a list, a `{"tools": [...]}` wrapper, or a single function or tool. */
+/**
+ * The items of one parsed value: a list, a `{"tools": [...]}` wrapper (OpenAI tool lists, MCP tools/list
+ * results), a whole JSON-RPC tools/list response (`{"result": {"tools": [...]}}`, as dumped from a server), or a
+ * single function or tool.
+ */
 function itemsOf(value: unknown, single: string): PoolItem[] {
   if (Array.isArray(value)) return value.map((v, i) => ({ value: v, item: `item ${i}` }));
-  if (value && typeof value === 'object' && Array.isArray((value as { tools?: unknown }).tools))
-    return ((value as { tools: unknown[] }).tools ?? []).map((v, i) => ({ value: v, item: `tools[${i}]` }));
+  const tools = toolsOf(value);
+  if (tools) return tools.list.map((v, i) => ({ value: v, item: `${tools.path}[${i}]` }));
   return [{ value, item: single }];
+}
+
+function toolsOf(value: unknown): { list: unknown[]; path: string } | undefined {
+  if (!value || typeof value !== 'object') return undefined;
+  const { tools, result } = value as { tools?: unknown; result?: { tools?: unknown } };
+  if (Array.isArray(tools)) return { list: tools, path: 'tools' };
+  if (result && typeof result === 'object' && Array.isArray(result.tools))
+    return { list: result.tools, path: 'result.tools' };
+  return undefined;
 }
 
 function readJson(text: string): Attempt {

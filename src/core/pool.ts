@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { readPoolItems, type PoolItem } from './pool-formats';
+import { schemaProblem } from './schema-check';
 
 /**
  * A JSON schema as found in tool definitions. Only the parts MAGNET reasons about are typed; the rest is
@@ -153,6 +154,9 @@ const RawFunction = z
     name: z.unknown().optional(),
     description: z.unknown().optional(),
     parameters: z.unknown().optional(),
+    /** MCP's name for the parameters (tools/list), and Anthropic's. */
+    inputSchema: z.unknown().optional(),
+    input_schema: z.unknown().optional(),
     output: z.unknown().optional(),
     outputSchema: z.unknown().optional(),
     response: z.unknown().optional(),
@@ -172,13 +176,20 @@ function normalize(
   const candidate = {
     name: raw.name,
     description: raw.description,
-    parameters: fixDict(raw.parameters),
+    parameters: fixDict(raw.parameters ?? raw.inputSchema ?? raw.input_schema),
     output: output === undefined ? undefined : fixDict(output),
     category: typeof raw.category === 'string' && raw.category ? raw.category : category,
     source: { file, item },
   };
   const parsed = FunctionDef.safeParse(candidate);
   if (!parsed.success) throw new PoolError(formatIssue(file, item, parsed.error));
+  for (const [field, schema] of [
+    ['parameters', parsed.data.parameters],
+    ['output', parsed.data.output],
+  ] as const) {
+    const problem = schema && schemaProblem(schema);
+    if (problem) throw new PoolError(`${file} ${item} field ${field}: not a JSON Schema: ${problem}`);
+  }
   return parsed.data;
 }
 
@@ -227,6 +238,11 @@ function unwrap(value: unknown, file: string, item: string): [unknown, string][]
     throw new PoolError(`${file} ${item}: expected an object describing a function`);
   }
   const v = value as Record<string, unknown>;
+  if (typeof v.openapi === 'string' || typeof v.swagger === 'string')
+    throw new PoolError(
+      `${file}: an OpenAPI document, not a list of functions: name it as a pool source instead, ` +
+        `{"openapi": {"name": "<service>", "file": "${file}", "baseURL": "<service URL>"}} in the config's pool (docs/openapi.md)`,
+    );
   if (v.type === 'function' && v.function && typeof v.function === 'object') {
     // OpenAI tool; an output schema may sit beside or inside `function`.
     const fn = { ...(v.function as Record<string, unknown>) };

@@ -1,4 +1,5 @@
 import Ajv, { type ValidateFunction } from 'ajv';
+import Ajv2020 from 'ajv/dist/2020';
 
 /**
  * JSON Schema validators, compiled once per distinct schema text. Schemas reach us as fresh objects (every
@@ -9,6 +10,9 @@ import Ajv, { type ValidateFunction } from 'ajv';
  * invalid schema in a pool costs one compile, not one per call.
  */
 const ajv = new Ajv({ allErrors: false, strict: false });
+// a schema that declares draft 2020-12 (prefixItems, $defs, dynamic refs) is compiled by Ajv's 2020 class
+const ajv2020 = new Ajv2020({ allErrors: false, strict: false });
+const DRAFT_2020 = /json-schema\.org\/draft\/2020-12\/schema/;
 const compiled = new Map<string, ValidateFunction | Error>();
 const LIMIT = 20_000;
 
@@ -21,12 +25,14 @@ export function validatorFor(schema: object): ValidateFunction {
     compiled.delete(key);
     compiled.set(key, validate);
   } else {
+    const declared = (schema as { $schema?: unknown }).$schema;
+    const compiler = typeof declared === 'string' && DRAFT_2020.test(declared) ? ajv2020 : ajv;
     try {
-      validate = ajv.compile(schema);
+      validate = compiler.compile(schema);
     } catch (e) {
       validate = e instanceof Error ? e : new Error(String(e));
     }
-    ajv.removeSchema(schema);
+    compiler.removeSchema(schema);
     if (compiled.size >= LIMIT) compiled.delete(compiled.keys().next().value as string);
     compiled.set(key, validate);
   }
