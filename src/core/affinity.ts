@@ -1,4 +1,4 @@
-import type { FunctionDef, JsonSchemaT } from './pool';
+import { elementSchema, type FunctionDef, type JsonSchemaT } from './pool';
 import { hintOf, paramsOf, scopeTraits, typeOf, type ScopeTraits } from './graph-judge';
 import { contentTokens, jaccard, tokens } from './text';
 
@@ -23,8 +23,8 @@ export function outputFields(f: FunctionDef): Field[] {
       for (const [name, p] of Object.entries(s.properties)) {
         out.push({ name: prefix + name, type: typeOf(p), description: p.description ?? '' });
       }
-    } else if (s.items && prefix === '') {
-      visit(s.items, '');
+    } else if (elementSchema(s) && prefix === '') {
+      visit(elementSchema(s), '');
     }
   };
   visit(f.output, '');

@@ -1,5 +1,5 @@
 import type { Edge, Feed } from './graph-schema';
-import type { FunctionDef, JsonSchemaT } from './pool';
+import { elementSchema, type FunctionDef, type JsonSchemaT } from './pool';
 import { tokens as splitWords, words as prose } from './text';
 
 /**
@@ -94,13 +94,14 @@ const outputFieldsOf = memoObject((o: JsonSchemaT): Field[] => {
         type: typeOf(p),
         description: p.description ?? '',
         within,
-        items: typeOf(p.items),
+        items: typeOf(elementSchema(p)),
       });
-      if (!within && typeOf(p) === 'array' && p.items?.properties) props(p.items, name);
+      const element = elementSchema(p);
+      if (!within && typeOf(p) === 'array' && element?.properties) props(element, name);
     }
   };
   if (o.properties) props(o);
-  else if (o.items) props(o.items, 'items');
+  else if (elementSchema(o)) props(elementSchema(o), 'items');
   return out;
 });
 
@@ -122,7 +123,7 @@ const parametersOf = memoObject((parameters: FunctionDef['parameters']): Param[]
     type: typeOf(p),
     description: p.description ?? '',
     required: req.has(name),
-    items: typeOf(p.items),
+    items: typeOf(elementSchema(p)),
   }));
 });
 

@@ -1,4 +1,4 @@
-import type { FunctionDef, JsonSchemaT } from './pool';
+import { elementSchema, type FunctionDef, type JsonSchemaT } from './pool';
 import { fieldMatch, type Field } from './affinity';
 import { candidateSelector } from './candidates';
 import { judgePair, typeOf } from './graph-judge';
@@ -36,7 +36,7 @@ export function offlineJudge(v: FunctionDef, candidates: readonly FunctionDef[])
  */
 function feedProblem(v: FunctionDef, u: FunctionDef, feeds: readonly Feed[]): string | undefined {
   const top = new Map<string, JsonSchemaT>(
-    Object.entries(v.output?.properties ?? v.output?.items?.properties ?? {}),
+    Object.entries(v.output?.properties ?? elementSchema(v.output)?.properties ?? {}),
   );
   for (const f of feeds) {
     const param = u.parameters.properties[f.param];
@@ -46,7 +46,8 @@ function feedProblem(v: FunctionDef, u: FunctionDef, feeds: readonly Feed[]): st
     let schema = top.get(head ?? '');
     if (!schema) return `${v.name}'s output has no field ${f.field}`;
     for (const part of rest.filter((x) => x.length > 0)) {
-      const inner: JsonSchemaT | undefined = schema.items?.properties?.[part] ?? schema.properties?.[part];
+      const inner: JsonSchemaT | undefined =
+        elementSchema(schema)?.properties?.[part] ?? schema.properties?.[part];
       if (!inner) return `${v.name}'s output has no field ${f.field}`;
       schema = inner;
     }
@@ -54,7 +55,10 @@ function feedProblem(v: FunctionDef, u: FunctionDef, feeds: readonly Feed[]): st
     const pt = typeOf(param);
     // one element of an array of ids may feed an id
     const ok =
-      !ft || !pt || ft === pt || (ft === 'array' && (!typeOf(schema.items) || typeOf(schema.items) === pt));
+      !ft ||
+      !pt ||
+      ft === pt ||
+      (ft === 'array' && (!typeOf(elementSchema(schema)) || typeOf(elementSchema(schema)) === pt));
     if (!ok) return `${v.name}.${f.field} is ${ft}, ${u.name}.${f.param} is ${pt}`;
   }
   return undefined;

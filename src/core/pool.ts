@@ -14,7 +14,8 @@ export const JsonSchema: z.ZodType<JsonSchemaT> = z.lazy(() =>
       enum: z.array(z.unknown()).optional(),
       properties: z.record(z.string(), JsonSchema).optional(),
       required: z.array(z.string()).optional(),
-      items: JsonSchema.optional(),
+      // one schema for every element, or (draft-07 tuples) one per position
+      items: z.union([JsonSchema, z.array(JsonSchema)]).optional(),
       default: z.unknown().optional(),
       minimum: z.number().optional(),
       maximum: z.number().optional(),
@@ -28,13 +29,31 @@ export type JsonSchemaT = {
   enum?: unknown[];
   properties?: Record<string, JsonSchemaT>;
   required?: string[];
-  items?: JsonSchemaT;
+  items?: JsonSchemaT | JsonSchemaT[];
   default?: unknown;
   minimum?: number;
   maximum?: number;
   format?: string;
   [k: string]: unknown;
 };
+
+/**
+ * The elements of an array schema: a tuple's schemas by position (draft-07 `items: [...]`, draft 2020-12
+ * `prefixItems`), and the schema every other element follows. Generators write a tuple position by position;
+ * analyses that follow one element type (the graph's fields, feeds) see a tuple as having none.
+ */
+export function arrayItems(s: JsonSchemaT): { tuple: JsonSchemaT[]; each?: JsonSchemaT } {
+  if (Array.isArray(s.items)) return { tuple: s.items };
+  const tuple = Array.isArray(s.prefixItems) ? (s.prefixItems as JsonSchemaT[]) : [];
+  return { tuple, ...(s.items ? { each: s.items } : {}) };
+}
+
+/** The schema all elements of an array share, or undefined (a tuple, or no `items`). */
+export function elementSchema(s: JsonSchemaT | undefined): JsonSchemaT | undefined {
+  if (!s) return undefined;
+  const { tuple, each } = arrayItems(s);
+  return tuple.length > 0 ? undefined : each;
+}
 
 export const ParametersSchema = z
   .object({

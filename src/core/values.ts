@@ -1,4 +1,4 @@
-import type { JsonSchemaT } from './pool';
+import { arrayItems, type JsonSchemaT } from './pool';
 import { createRng, deriveSeed, type Rng } from './rng';
 import { tokens } from './text';
 
@@ -62,7 +62,9 @@ export function userValue(
     case 'integer':
       return numberFor(param, schema, rng);
     case 'array': {
-      const item = schema.items ?? { type: 'string' };
+      const { tuple, each } = arrayItems(schema);
+      if (tuple.length > 0) return tuple.map((s, i) => userValue(deriveSeed(seed, i), `${param}_item`, s));
+      const item = each ?? { type: 'string' };
       const n = 2 + rng.int(3);
       return Array.from({ length: n }, (_, i) => userValue(deriveSeed(seed, i), `${param}_item`, item));
     }
@@ -93,9 +95,7 @@ export function coerceValue(text: string, schema: JsonSchemaT): unknown {
     case 'boolean':
       return text === 'true';
     case 'array':
-      return text === ''
-        ? []
-        : text.split(', ').map((x) => coerceValue(x, schema.items ?? { type: 'string' }));
+      return text === '' ? [] : text.split(', ').map((x, i) => coerceValue(x, elementAt(schema, i)));
     case 'object':
       try {
         return JSON.parse(text.replace(/'/g, '"')) as unknown;
@@ -105,4 +105,10 @@ export function coerceValue(text: string, schema: JsonSchemaT): unknown {
     default:
       return text;
   }
+}
+
+/** The schema of element `i` of an array: its tuple position's, else the shared one, else a string. */
+function elementAt(schema: JsonSchemaT, i: number): JsonSchemaT {
+  const { tuple, each } = arrayItems(schema);
+  return tuple[i] ?? each ?? { type: 'string' };
 }

@@ -5,7 +5,7 @@ import {
   type TurnRecord,
 } from '../core/conversation';
 import type { TurnLabel } from '../core/ops';
-import type { FunctionDef, JsonSchemaT } from '../core/pool';
+import { arrayItems, type FunctionDef, type JsonSchemaT } from '../core/pool';
 import { createRng, deriveSeed, type Rng } from '../core/rng';
 
 /**
@@ -42,7 +42,9 @@ export function sampleValue(schema: JsonSchemaT | undefined, rng: Rng): unknown 
       return rng.chance(0.5);
     case 'array': {
       const min = typeof schema.minItems === 'number' ? schema.minItems : 0;
-      return Array.from({ length: min + rng.int(2) }, () => sampleValue(schema.items, rng));
+      const { tuple, each } = arrayItems(schema);
+      if (tuple.length > 0) return tuple.map((s) => sampleValue(s, rng));
+      return Array.from({ length: min + rng.int(2) }, () => sampleValue(each, rng));
     }
     case 'object': {
       const out: Record<string, unknown> = {};

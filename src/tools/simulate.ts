@@ -1,4 +1,4 @@
-import type { FunctionDef, JsonSchemaT } from '../core/pool';
+import { arrayItems, type FunctionDef, type JsonSchemaT } from '../core/pool';
 import { createRng, deriveSeed, hash32 } from '../core/rng';
 import { stableStringify } from '../io/files';
 import { userValue } from '../core/values';
@@ -25,9 +25,11 @@ function fromSchema(schema: JsonSchemaT, name: string, seed: number, args: Recor
     return out;
   }
   if (type === 'array') {
+    const { tuple, each } = arrayItems(schema);
+    if (tuple.length > 0) return tuple.map((s, i) => fromSchema(s, `${name}_item`, deriveSeed(seed, i), {}));
     const n = 1 + createRng(seed).int(3);
     return Array.from({ length: n }, (_, i) =>
-      fromSchema(schema.items ?? { type: 'string' }, `${name}_item`, deriveSeed(seed, i), {}),
+      fromSchema(each ?? { type: 'string' }, `${name}_item`, deriveSeed(seed, i), {}),
     );
   }
   if (type === 'string' && /(^|_)id$/.test(name))

@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { PoolError } from '../../src/core/pool';
+import { PoolError, type FunctionDef, type JsonSchemaT } from '../../src/core/pool';
+import { coerceValue, renderValue, userValue } from '../../src/core/values';
 import { loadPool } from '../../src/tools/pool-loader';
 import { validatorFor } from '../../src/tools/validators';
 import { FILESYSTEM_SERVER, MEMORY_SERVER, NOTES_SERVER } from '../helpers/mcp';
@@ -122,4 +123,31 @@ test('a 2020-12 schema is also validated at run time (prefixItems checked)', () 
   });
   expect(validate({ at: [1, 2] })).toBe(true);
   expect(validate({ at: ['x', 2] })).toBe(false);
+});
+
+test('tuple items (draft-07 items: [...]) load, and values made for them follow each position', async () => {
+  const pool = await loadPool([
+    file('tuple.json', [
+      {
+        name: 'set_range',
+        description: 'sets a range',
+        parameters: {
+          type: 'object',
+          properties: {
+            range: { type: 'array', items: [{ type: 'integer' }, { type: 'string', enum: ['a', 'b'] }] },
+          },
+          required: ['range'],
+        },
+      },
+    ]),
+  ]);
+  const params = pool.functions[0]?.parameters as FunctionDef['parameters'];
+  const validate = validatorFor(params);
+  for (let seed = 1; seed <= 20; seed++) {
+    const value = userValue(seed, 'range', params.properties.range as JsonSchemaT);
+    expect(value).toHaveLength(2);
+    expect(validate({ range: value })).toBe(true);
+    // written into a query and read back, the value keeps each position's type
+    expect(coerceValue(renderValue(value), params.properties.range as JsonSchemaT)).toEqual(value);
+  }
 });

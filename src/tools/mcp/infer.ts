@@ -1,4 +1,4 @@
-import type { JsonSchemaT } from '../../core/pool';
+import { arrayItems, type JsonSchemaT } from '../../core/pool';
 
 /**
  * The JSON schema of a value (types and object fields, array items from the first item): the output schema
@@ -36,7 +36,9 @@ export function sampleValue(schema: JsonSchemaT): unknown {
     }
     case 'array': {
       const min = typeof schema.minItems === 'number' ? schema.minItems : 0;
-      return Array.from({ length: min }, () => sampleValue(schema.items ?? {}));
+      const { tuple, each } = arrayItems(schema);
+      if (tuple.length > 0) return tuple.map((s) => sampleValue(s));
+      return Array.from({ length: min }, () => sampleValue(each ?? {}));
     }
     case 'integer':
     case 'number':
