@@ -344,6 +344,11 @@ export async function retryWaiting(
       if (/No registered handler for update/i.test(reason)) {
         await handle.signal(retryTurnSignal, { set: req.set });
         out.push({ id: w.workflowId, outcome: 'signalled', failure: w.conversation?.failure });
+      } else if (/aborted by closing workflow|already completed/i.test(reason)) {
+        // the conversation ended while the update was on its way (its step had gone through): say how it ended
+        const status = (await handle.describe()).status.name.toLowerCase();
+        const ended = `${w.workflowId} is not waiting for a retry: it ended (${status})`;
+        out.push({ id: w.workflowId, outcome: 'rejected', reason: ended });
       } else out.push({ id: w.workflowId, outcome: 'rejected', reason });
     }
   }
