@@ -7,8 +7,8 @@ import { examples, subcommand } from './help-text';
 const TEMPORAL_NOTE = `
 Temporal: the server of TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / TEMPORAL_API_KEY / TEMPORAL_TLS* or of a
 TEMPORAL_PROFILE in temporal.toml when set, else the local dev server (127.0.0.1:7233, UI :8233; ports from
-MAGNET_TEMPORAL_PORT / MAGNET_TEMPORAL_UI_PORT). Only run, demo, attach, worker and "server start" start the
-local server; the other commands need one running. Data lives in $MAGNET_HOME (default ./.magnet).`;
+MAGNET_TEMPORAL_PORT / MAGNET_TEMPORAL_UI_PORT). Only run, demo, attach, rerun, worker, "graph --config" and
+"server start" start the local server; the other commands need one running. Data lives in $MAGNET_HOME (default ./.magnet).`;
 
 /**
  * The command tree, one file per command (src/cli/commands/). Actions set `exit.code`; every error is
