@@ -33,7 +33,9 @@ import { filterTurns, QualityVerdict, type QualityConfig, type QualityRecord } f
 import { argumentProblem, executeTurn } from '../tools/execute';
 import { nonRetryableOn } from './errors';
 import { externalFor } from './external';
-import { type CallLimits, type ExecutionMode, type TurnRef } from '../contracts';
+import type { ExecutionMode } from '../core/config';
+import { type TurnRef } from '../contracts';
+import type { CallLimits } from '../tools/safe';
 
 export async function planConversationActivity(input: {
   storeDir: string;

@@ -3,7 +3,8 @@ import type { Ref } from '../io/artifacts';
 import { poolSources } from '../io/stored';
 import { loadHistory } from '../roles/context';
 import type { ExternalExecution } from '../tools/execute';
-import type { CallLimits, TurnRef } from '../contracts';
+import type { TurnRef } from '../contracts';
+import type { CallLimits } from '../tools/safe';
 
 /** What the steps that run calls (execute, negatives) share; no activity here. */
 

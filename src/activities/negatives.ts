@@ -16,7 +16,7 @@ import { loadCalls, poolIndex } from '../io/stored';
 import { loadStates, loadTurnContext, type TurnInput } from '../roles/context';
 import { nonRetryableOn } from './errors';
 import { externalFor } from './external';
-import { type ExecutionMode } from '../contracts';
+import type { ExecutionMode } from '../core/config';
 
 export interface WrongAnswer {
   sample: number;

@@ -1,29 +1,17 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { LlmRole, ResolvedRole } from '../core/config';
+import type { ExecutionMode, LlmRole, ResolvedRole } from '../core/config';
 import type { AssistantTurn } from '../core/conversation';
 import type { Kind } from '../core/mix';
 import type { OpsConfig } from '../core/ops';
 import type { QualityConfig, QualityVerdict } from '../core/quality';
 import type { Usage } from '../core/usage';
+import type { Ref } from '../io/artifacts';
+import type { CallLimits } from '../tools/safe';
 
 /** The workflow type of one conversation (a child of the run, or of a rerun). */
 export const CONVERSATION_WORKFLOW = 'conversation';
 /** One item of a run: plan, per turn translate and execute, distill, judge, write the record. */
 export type ConversationWorkflow = (input: ConversationInput) => Promise<ConversationResult>;
-
-/** A reference to an artifact in the run's content-addressed store (src/io/artifacts.ts). */
-export type Ref = string;
-
-/** builtin: only built-in tool sets; simulated: always simulate; auto: built-in when one exists. */
-export type ExecutionMode = 'auto' | 'builtin' | 'simulated';
-
-/** Limits of one call of an outside tool (MCP server, HTTP service). */
-export interface CallLimits {
-  /** How long one call may take (ms). */
-  timeoutMs: number;
-  /** How big its output may be, as JSON text (bytes). */
-  maxOutputBytes: number;
-}
 
 export interface ConversationInput {
   runId: string;

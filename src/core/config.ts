@@ -257,6 +257,8 @@ export const ExecutionConfig = z
     maxOutputBytes: z.number().int().min(1000).max(50_000_000).default(1_000_000),
   })
   .strict();
+/** builtin: only built-in tool sets; simulated: always simulate; auto: built-in when one exists. */
+export type ExecutionMode = z.infer<typeof ExecutionConfig>['mode'];
 
 /** A run configuration as written by the user (JSON). Unknown keys are errors: a typo must not be ignored. */
 export const RunConfig = z

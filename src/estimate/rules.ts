@@ -32,7 +32,8 @@ import { qualityTask } from '../roles/quality_judge';
 import { teacherTask } from '../roles/teacher';
 import { executeTurn } from '../tools/execute';
 import type { Json } from '../tools/types';
-import { type ExecutionMode, type TurnRef } from '../contracts';
+import type { ExecutionMode } from '../core/config';
+import { type TurnRef } from '../contracts';
 
 /** One request a role would send: its messages, the answer text standing in for the model's, a weight. */
 export interface EstRequest {

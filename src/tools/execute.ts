@@ -1,16 +1,14 @@
 import type { ExecutedCall, PlannedCall } from '../core/conversation';
+import type { ExecutionMode } from '../core/config';
 import type { FunctionDef, ToolSource } from '../core/pool';
 import { deriveSeed } from '../core/rng';
 import { toolSetOf } from './builtin';
 import { callMcp } from './mcp/execute';
 import { callHttp } from './openapi/execute';
-import { safeCall } from './safe';
+import { safeCall, type CallLimits } from './safe';
 import { simulateOutput } from './simulate';
 import { ToolError, type ExecScope, type Json } from './types';
 import { validatorFor } from './validators';
-import { type CallLimits } from '../contracts';
-
-export type ExecutionMode = 'auto' | 'builtin' | 'simulated';
 
 /** Tool outputs come from outside the pipeline: check them against the declared output schema. */
 export function checkOutput(def: FunctionDef, output: unknown): string | undefined {
