@@ -13,16 +13,19 @@ const draft2020 = new Ajv2020({ strict: false, allErrors: false });
 const DRAFT_2020 = /json-schema\.org\/draft\/2020-12\/schema/;
 const DRAFT_7 = /json-schema\.org\/draft-07\/schema/;
 
+/** The Ajv that reads `schema`'s draft: 2020-12 when its `$schema` says so, else draft-07 (also for compiling). */
+export function ajvFor(schema: object): Ajv {
+  const declared = (schema as { $schema?: unknown }).$schema;
+  return typeof declared === 'string' && DRAFT_2020.test(declared) ? draft2020 : draft7;
+}
+
 /** The first way `schema` breaks its meta-schema, as `<path>: <message>`, or undefined when it is valid. */
 export function schemaProblem(schema: Record<string, unknown>): string | undefined {
-  const declared = typeof schema.$schema === 'string' ? schema.$schema : undefined;
-  const ajv = declared && DRAFT_2020.test(declared) ? draft2020 : draft7;
+  const ajv = ajvFor(schema);
+  const { $schema: declared, ...rest } = schema;
   // a schema naming another draft (04, 06, 2019-09) is checked against draft-07, which reads them alike here
-  const body =
-    declared && !DRAFT_2020.test(declared) && !DRAFT_7.test(declared)
-      ? { ...schema, $schema: undefined }
-      : schema;
-  if (ajv.validateSchema(JSON.parse(JSON.stringify(body)) as object) === true) return undefined;
+  const other = typeof declared === 'string' && !DRAFT_2020.test(declared) && !DRAFT_7.test(declared);
+  if (ajv.validateSchema(other ? rest : schema) === true) return undefined;
   const e = ajv.errors?.[0];
   if (!e) return 'not a valid JSON Schema';
   const at = e.instancePath.split('/').slice(1).join('.');

@@ -1,5 +1,5 @@
-import Ajv, { type ValidateFunction } from 'ajv';
-import Ajv2020 from 'ajv/dist/2020';
+import type { ValidateFunction } from 'ajv';
+import { ajvFor } from '../core/schema-check';
 
 /**
  * JSON Schema validators, compiled once per distinct schema text. Schemas reach us as fresh objects (every
@@ -9,10 +9,6 @@ import Ajv2020 from 'ajv/dist/2020';
  * bound the least recently used go first). A schema Ajv refuses is remembered too, with its error, so an
  * invalid schema in a pool costs one compile, not one per call.
  */
-const ajv = new Ajv({ allErrors: false, strict: false });
-// a schema that declares draft 2020-12 (prefixItems, $defs, dynamic refs) is compiled by Ajv's 2020 class
-const ajv2020 = new Ajv2020({ allErrors: false, strict: false });
-const DRAFT_2020 = /json-schema\.org\/draft\/2020-12\/schema/;
 const compiled = new Map<string, ValidateFunction | Error>();
 const LIMIT = 20_000;
 
@@ -25,8 +21,8 @@ export function validatorFor(schema: object): ValidateFunction {
     compiled.delete(key);
     compiled.set(key, validate);
   } else {
-    const declared = (schema as { $schema?: unknown }).$schema;
-    const compiler = typeof declared === 'string' && DRAFT_2020.test(declared) ? ajv2020 : ajv;
+    // a schema that declares draft 2020-12 (prefixItems, $defs) is compiled by Ajv's 2020 class
+    const compiler = ajvFor(schema);
     try {
       validate = compiler.compile(schema);
     } catch (e) {
