@@ -3,6 +3,7 @@ import { FailureType } from '../core/failures';
 import { PoolError } from '../core/pool';
 import { ConfigError } from '../io/config-file';
 import { TranslationError } from '../roles/context';
+import { InfrastructureError } from '../tools/types';
 
 function nonRetryableType(e: unknown): FailureType | undefined {
   if (e instanceof PoolError) return FailureType.PoolError;
@@ -35,6 +36,9 @@ export async function nonRetryableOn<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
+    // a tool's server or service failed: retried by the step's policy, then the conversation waits
+    if (e instanceof InfrastructureError)
+      throw ApplicationFailure.retryable(e.message, FailureType.ToolUnavailable);
     const type = nonRetryableType(e);
     if (type) throw ApplicationFailure.create({ message: (e as Error).message, type, nonRetryable: true });
     const classified = e instanceof ApplicationFailure || e instanceof CancelledFailure;

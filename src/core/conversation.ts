@@ -31,6 +31,11 @@ export const ExecutedCall = z.object({
   after: z.array(z.string()),
   output: z.unknown(),
   error: z.string().optional(),
+  /**
+   * `ok`, or `tool_error`: the tool answered that the call failed (an MCP isError, an HTTP 4xx, an error object
+   * in the output), the reason in `error`. Absent in records of earlier releases (an `error` meant a failure).
+   */
+  outcome: z.enum(['ok', 'tool_error']).optional(),
   /** Who executed it: builtin, simulated, http, or mcp:<server> (`mcp` alone in records of earlier releases). */
   executor: z.union([z.enum(['builtin', 'simulated', 'http', 'mcp']), z.string().regex(/^mcp:.+$/)]),
   /**

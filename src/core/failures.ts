@@ -12,6 +12,11 @@ export const FailureType = {
   LlmUnavailable: 'LlmUnavailable',
   /** A record's call that does not fit its tool (not offered, an argument missing or mistyped, no result). */
   InvalidCall: 'InvalidCall',
+  /**
+   * A tool's server or service failed (crashed, hung, refused the connection, answered too much): retried,
+   * then the conversation waits for `magnet retry`; the message names the source.
+   */
+  ToolUnavailable: 'ToolUnavailable',
   /** An error nobody classified, still failing after several attempts. */
   UnexpectedError: 'UnexpectedError',
 } as const;

@@ -7,7 +7,8 @@ import { callMcp } from './mcp/execute';
 import { callHttp } from './openapi/execute';
 import { safeCall, type CallLimits } from './safe';
 import { simulateOutput } from './simulate';
-import { ToolError, type ExecScope, type Json } from './types';
+import { errorInOutput } from './outcome';
+import { InfrastructureError, ToolError, type ExecScope, type Json } from './types';
 import { validatorFor } from './validators';
 
 /** Tool outputs come from outside the pipeline: check them against the declared output schema. */
@@ -42,16 +43,25 @@ async function callExternal(
   const source = ext?.sources.find((s) => s.name === name);
   if (!source || !ext) throw new ToolError(`${def.name}: its source ${name} is not in the pool`);
   const opts = { heartbeat: ext.heartbeat };
-  // callHttp takes safeCall's context (abort signal, output cap); callMcp should too, then pass it on
-  if (impl.kind === 'mcp')
+  try {
+    // callHttp takes safeCall's context (abort signal, output cap); callMcp should too, then pass it on
+    if (impl.kind === 'mcp')
+      return {
+        output: await safeCall(() => callMcp(source, impl.tool, args, ext.scope), ext.limits, opts),
+        executor: `mcp:${name}`,
+      };
     return {
-      output: await safeCall(() => callMcp(source, impl.tool, args, ext.scope), ext.limits, opts),
-      executor: `mcp:${name}`,
+      output: await safeCall((ctx) => callHttp(source, def, args, ext.scope, ctx), ext.limits, opts),
+      executor: 'http',
     };
-  return {
-    output: await safeCall((ctx) => callHttp(source, def, args, ext.scope, ctx), ext.limits, opts),
-    executor: 'http',
-  };
+  } catch (e) {
+    // the failure names where it happened: `magnet status` tells the user which server to fix
+    if (e instanceof InfrastructureError)
+      throw new InfrastructureError(
+        `${impl.kind === 'mcp' ? 'MCP server' : 'OpenAPI service'} ${name} (${def.name}): ${e.message}`,
+      );
+    throw e;
+  }
 }
 
 export interface TurnExecution {
@@ -149,7 +159,7 @@ export async function executeTurn(
       } else {
         output = simulate ? ((await simulate(def, args, calls)) as Json) : simulateOutput(def, args, seed);
       }
-      if (!error) error = checkOutput(def, output);
+      if (!error) error = errorInOutput(output) ?? checkOutput(def, output);
     }
     const call: ExecutedCall = {
       id: p.id,
@@ -161,6 +171,7 @@ export async function executeTurn(
       executor,
     };
     if (error) call.error = error;
+    if (def) call.outcome = error ? 'tool_error' : 'ok';
     // the executor had to rebuild the conversation's state on a fresh server for this call: say so
     if (ext && external?.scope.rebuilt?.length) call.rebuilt = external.scope.rebuilt.splice(0);
     done.set(p.id, call);

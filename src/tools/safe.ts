@@ -1,4 +1,4 @@
-import { ToolError, type Json } from './types';
+import { InfrastructureError, ToolError, type Json } from './types';
 
 /** Limits of one call of a tool magnet does not control (the run config's `execution` section). */
 export interface CallLimits {
@@ -18,7 +18,9 @@ export interface CallContext {
 
 /**
  * Runs a call of a tool magnet does not control (an MCP server, an HTTP service). A tool that throws, hangs
- * or answers megabytes becomes a ToolError — a tool error in the record — never a crashed or stalled worker:
+ * or answers megabytes never crashes or stalls the worker. What the tool reports about the call (a ToolError:
+ * an `isError` result, an HTTP 4xx) is the call's outcome; everything else is an InfrastructureError (the
+ * tool did not really answer), which never becomes data:
  *
  * - after `timeoutMs` the call is given up and `signal` aborts, so an executor that passes it on (fetch, an
  *   MCP request, a child process) drops the connection or kills the process; the activity goes on either
@@ -41,7 +43,7 @@ export async function safeCall(
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      const e = new ToolError(`no answer within ${seconds(timeoutMs)}`);
+      const e = new InfrastructureError(`no answer within ${seconds(timeoutMs)}`);
       controller.abort(e);
       reject(e);
     }, timeoutMs);
@@ -57,15 +59,15 @@ export async function safeCall(
     try {
       text = JSON.stringify(output) ?? 'null';
     } catch (e) {
-      throw new ToolError(`the output is not JSON: ${messageOf(e)}`);
+      throw new InfrastructureError(`the output is not JSON: ${messageOf(e)}`);
     }
     const size = Buffer.byteLength(text);
     if (size > maxOutputBytes)
-      throw new ToolError(`output of ${size} bytes is over the ${maxOutputBytes}-byte limit`);
+      throw new InfrastructureError(`output of ${size} bytes is over the ${maxOutputBytes}-byte limit`);
     return JSON.parse(text) as Json;
   } catch (e) {
-    if (e instanceof ToolError) throw e;
-    throw new ToolError(`the tool failed: ${messageOf(e)}`);
+    if (e instanceof ToolError || e instanceof InfrastructureError) throw e;
+    throw new InfrastructureError(`the tool failed: ${messageOf(e)}`);
   } finally {
     clearTimeout(timer);
     if (beat) clearInterval(beat);

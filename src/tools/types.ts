@@ -46,6 +46,19 @@ export class ToolError extends Error {
 }
 
 /**
+ * A failure of where a tool runs, not of the call: a server that crashed or hung, a connection refused, an
+ * answer over the size cap, a service that says it is unavailable. Never data: a dataset that records it
+ * teaches a model that tools fail at random. The step fails (Temporal retries it, then the conversation
+ * waits for `magnet retry`) and its message names the source.
+ */
+export class InfrastructureError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InfrastructureError';
+  }
+}
+
+/**
  * What an executor that keeps state outside magnet (an MCP server) needs to keep conversations apart and to
  * rebuild a conversation's state for a retried turn.
  */

@@ -10,7 +10,7 @@ import { executeTurn } from '../../src/tools/execute';
 import { callHttp } from '../../src/tools/openapi/execute';
 import { listOpenApiFunctions, openApiSource, readOpenApi } from '../../src/tools/openapi/source';
 import { resolvePoolEntries } from '../../src/tools/sources';
-import { ToolError } from '../../src/tools/types';
+import { InfrastructureError, ToolError } from '../../src/tools/types';
 import { startPetstore, type PetstoreServer } from '../helpers/petstore-server';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'openapi');
@@ -614,8 +614,9 @@ describe('callHttp: answers a service should not give', () => {
     await expect(get('moved')).rejects.toThrow(
       'HTTP 302 Found: redirected to http://attacker.example/steal, not followed with a credential',
     );
+    // a gateway that says the service is down is no answer to the call: infrastructure, never data
     const err = await get('down').catch((e: Error) => e);
-    expect(err).toBeInstanceOf(ToolError);
+    expect(err).toBeInstanceOf(InfrastructureError);
     expect((err as Error).message).toMatch(/^HTTP 502 Bad Gateway: <html>gateway down gateway down/);
     expect((err as Error).message.length).toBeLessThan(400);
     // header parameters and the header credential were sent; a null optional query argument was not
@@ -634,5 +635,12 @@ describe('callHttp: answers a service should not give', () => {
     ).rejects.toThrow(
       new RegExp(`^request to http://127\\.0\\.0\\.1:${port}/api/nodes/a failed: .*ECONNREFUSED`),
     );
+    const refused = await callHttp(
+      closed,
+      fns.get('get_node') as FunctionDef,
+      { nodeId: 'a', 'X-Trace': 't' },
+      scope,
+    ).catch((e: Error) => e);
+    expect(refused).toBeInstanceOf(InfrastructureError);
   });
 });

@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseConfig } from '../../src/io/config-file';
 import { safeCall, type CallContext } from '../../src/tools/safe';
-import { ToolError } from '../../src/tools/types';
+import { InfrastructureError, ToolError } from '../../src/tools/types';
 
 /**
  * Outside tools that throw, hang or answer megabytes, for real: an HTTP server on a local port and child
@@ -61,12 +61,14 @@ const proc = (script: string) => (ctx: CallContext) =>
   });
 const procs: ReturnType<typeof spawn>[] = [];
 
+/** The message of an infrastructure failure (the tool did not really answer: never data). */
 async function toolError(p: Promise<unknown>): Promise<string> {
   const e = await p.then(
     () => undefined,
     (err: unknown) => err,
   );
-  expect(e).toBeInstanceOf(ToolError);
+  expect(e).toBeInstanceOf(InfrastructureError);
+  expect(e).not.toBeInstanceOf(ToolError);
   return (e as Error).message;
 }
 
@@ -75,7 +77,7 @@ describe('safeCall', () => {
     expect(await safeCall(get('/ok'))).toEqual({ ok: true, when: '1970-01-01T00:00:00.000Z' });
   });
 
-  it('an HTTP service that never answers is a tool error after the timeout, and its connection is dropped', async () => {
+  it('an HTTP service that never answers is an infrastructure failure after the timeout, and its connection is dropped', async () => {
     const before = closedEarly.length;
     expect(await toolError(safeCall(get('/hang'), { timeoutMs: 300 }))).toBe('no answer within 0.3 s');
     // the abort signal reached fetch: the server sees the client hang up
@@ -87,7 +89,7 @@ describe('safeCall', () => {
     expect(closedEarly.slice(before)).toEqual(['/hang']);
   });
 
-  it('a 10 MB HTTP answer is a tool error naming its size and the limit', async () => {
+  it('a 10 MB HTTP answer is an infrastructure failure naming its size and the limit', async () => {
     expect(await toolError(safeCall(get('/huge'), { maxOutputBytes: 1_000_000 }))).toBe(
       `output of ${TEN_MB + 11} bytes is over the 1000000-byte limit`,
     );
@@ -107,7 +109,7 @@ describe('safeCall', () => {
     );
   });
 
-  it('a tool that throws (an Error, a string, synchronously) or answers what is not JSON is a tool error', async () => {
+  it('a tool that throws (an Error, a string, synchronously) or answers what is not JSON is an infrastructure failure', async () => {
     expect(await toolError(safeCall(() => Promise.reject(new Error('connection refused'))))).toBe(
       'the tool failed: connection refused',
     );

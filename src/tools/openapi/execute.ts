@@ -1,6 +1,6 @@
 import type { FunctionDef, ToolSource } from '../../core/pool';
 import { DEFAULT_LIMITS, type CallContext } from '../safe';
-import { ToolError, type ExecScope, type Json } from '../types';
+import { InfrastructureError, ToolError, type ExecScope, type Json } from '../types';
 import { HttpImpl, OpenApiSource, type ParamBinding } from './config';
 import { isJsonMedia } from './operations';
 
@@ -8,7 +8,8 @@ import { isJsonMedia } from './operations';
  * Executes a function of an OpenAPI source: one real HTTP request built from the call's arguments as its
  * `impl` binds them (path, query, header, JSON body), sent to the configured base URL or the document's
  * server, with the credential read from the named environment variable now (never stored). A 2xx JSON answer
- * is the output; anything else is a ToolError, which the record keeps as the call's error. safeCall adds the
+ * is the output; another answer (4xx, 500) is a ToolError, the call's labelled outcome; no answer (refused,
+ * reset, 408/429/502/503/504, over the cap) is an InfrastructureError, never data. safeCall adds the
  * timeout and the output cap; the body is also read with a byte limit here, so a huge answer is never
  * buffered whole.
  */
@@ -23,7 +24,9 @@ export async function callHttp(
   void scope; // the service keeps its own state; nothing to rebuild on magnet's side
   const src = OpenApiSource.safeParse(source);
   if (!src.success)
-    throw new ToolError(`OpenAPI source ${source.name} is invalid: ${src.error.issues[0]?.message}`);
+    throw new InfrastructureError(
+      `OpenAPI source ${source.name} is invalid: ${src.error.issues[0]?.message}`,
+    );
   const impl = HttpImpl.safeParse(def.impl);
   if (!impl.success)
     throw new ToolError(`${def.name}: not bound to an HTTP operation (${impl.error.issues[0]?.message})`);
@@ -40,7 +43,7 @@ export async function callHttp(
     });
   } catch (e) {
     const err = e as Error & { cause?: { message?: string } };
-    throw new ToolError(`request to ${request.shown} failed: ${err.cause?.message ?? err.message}`);
+    throw new InfrastructureError(`request to ${request.shown} failed: ${err.cause?.message ?? err.message}`);
   }
   const text = await readCapped(res, ctx?.maxOutputBytes ?? DEFAULT_LIMITS.maxOutputBytes);
   const status = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`;
@@ -48,7 +51,11 @@ export async function callHttp(
     throw new ToolError(
       `${status}: redirected to ${res.headers.get('location')}, not followed with a credential`,
     );
-  if (!res.ok) throw new ToolError(`${status}: ${excerpt(text)}`);
+  if (!res.ok) {
+    // the service did not handle the request (busy, down behind its gateway): not an answer to the call
+    if (UNAVAILABLE.has(res.status)) throw new InfrastructureError(`${status}: ${excerpt(text)}`);
+    throw new ToolError(`${status}: ${excerpt(text)}`);
+  }
   if (text.trim() === '') return { status: res.status };
   const type = res.headers.get('content-type') ?? '';
   if (isJsonMedia(type)) {
@@ -67,6 +74,9 @@ export async function callHttp(
   }
 }
 
+/** Statuses that say the request was not handled: timeout, rate limit, bad gateway, unavailable. */
+const UNAVAILABLE = new Set([408, 429, 502, 503, 504]);
+
 function excerpt(text: string, max = 300): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   if (flat === '') return '(empty body)';
@@ -81,7 +91,8 @@ async function readCapped(res: Response, limit: number): Promise<string> {
   for await (const chunk of res.body) {
     size += chunk.byteLength;
     // leaving the loop cancels the stream: the rest of a huge answer is never downloaded
-    if (size > limit) throw new ToolError(`HTTP ${res.status}: answer over the ${limit}-byte limit`);
+    if (size > limit)
+      throw new InfrastructureError(`HTTP ${res.status}: answer over the ${limit}-byte limit`);
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
@@ -101,7 +112,7 @@ export function buildRequest(
   args: Record<string, unknown>,
 ): BuiltRequest {
   const base = source.baseURL ?? impl.server;
-  if (!base) throw new ToolError(`OpenAPI source ${source.name}: no server URL (set baseURL)`);
+  if (!base) throw new InfrastructureError(`OpenAPI source ${source.name}: no server URL (set baseURL)`);
   let path = impl.path;
   const query: [string, string][] = [];
   const headers: Record<string, string> = { accept: 'application/json' };
