@@ -22,7 +22,9 @@ import type { FunctionDef } from '../core/pool';
 import { putJson, type Ref } from '../io/artifacts';
 import { writeAtomic } from '../io/files';
 import { conversationFile, failureFile, filteredFile } from '../io/run-layout';
-import { graphFor, loadCalls, poolIndex } from '../io/stored';
+import { graphFor, loadCalls, poolIndex, poolSources } from '../io/stored';
+import { drawStates } from '../core/environment';
+import { statefulOf } from '../tools/states';
 import { ROLES, runRole } from '../roles';
 import { historyCalls, lite, turnTask } from '../roles/common';
 import { loadHistory, loadStates, loadTurnContext, type TurnContext, type TurnInput } from '../roles/context';
@@ -262,13 +264,12 @@ export async function writeConversationActivity(input: {
     });
     beat();
   }
-  if (input.poolRef)
-    refuseInvalidCalls(
-      input.id,
-      turns,
-      (turn) => offeredAt(input.fsp, input.tools, turn),
-      await poolIndex(input.storeDir, input.poolRef),
-    );
+  let environment: ConversationRecord['environment'];
+  if (input.poolRef) {
+    const pool = await poolIndex(input.storeDir, input.poolRef);
+    refuseInvalidCalls(input.id, turns, (turn) => offeredAt(input.fsp, input.tools, turn), pool);
+    environment = await environmentOf(input.storeDir, input.poolRef, input.tools, pool, input.seed);
+  }
   // the quality filter: low turns (and what depends on them) leave the record; the record says which and why
   let quality: QualityRecord | undefined;
   if (input.quality) {
@@ -291,6 +292,7 @@ export async function writeConversationActivity(input: {
     stats: recordStats(turns),
     ...(input.negativeFailures?.length ? { negativeFailures: input.negativeFailures } : {}),
     ...(quality ? { quality } : {}),
+    ...(environment ? { environment } : {}),
     provenance: {
       ...input.provenance,
       seed: input.seed,
@@ -307,6 +309,26 @@ export async function writeConversationActivity(input: {
   // the conversation made it (possibly after a retry or a reset): an old failure record no longer applies
   await fs.rm(failureFile(input.outDir, input.index), { force: true });
   return { file, ...record.stats, ...(filtered ? { filtered } : {}) };
+}
+
+/** The drawn state of each stateful source whose tools the conversation offers (see core/environment). */
+async function environmentOf(
+  storeDir: string,
+  poolRef: Ref,
+  tools: readonly string[],
+  pool: ReadonlyMap<string, FunctionDef>,
+  seed: number,
+): Promise<ConversationRecord['environment']> {
+  const used = new Set(
+    tools.flatMap((t) => {
+      const impl = pool.get(t)?.impl;
+      return impl?.kind === 'mcp' ? [impl.server] : impl?.kind === 'http' ? [impl.source] : [];
+    }),
+  );
+  if (used.size === 0) return undefined;
+  const sources = (await poolSources(storeDir, poolRef)).filter((s) => used.has(s.name));
+  const drawn = drawStates(sources.map(statefulOf), seed);
+  return Object.keys(drawn).length ? drawn : undefined;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DrawnState } from './environment';
 import { Kind } from './mix';
 import { Fsp, Missing, TurnFunction, TurnLabel } from './ops';
 import { QualityRecord } from './quality';
@@ -119,6 +120,11 @@ export const ConversationRecord = z.object({
   negativeFailures: z.array(NegativeFailure).optional(),
   /** The quality filter's scores and the turns it removed (absent when the turns were not judged). */
   quality: QualityRecord.optional(),
+  /**
+   * The state each stateful source the conversation uses started from (and its setup calls), by source name:
+   * replaying the calls on a fresh instance from it gives the recorded outputs. Absent when none declares one.
+   */
+  environment: z.record(z.string(), DrawnState).optional(),
 });
 export type ConversationRecord = z.infer<typeof ConversationRecord>;
 

@@ -51,10 +51,18 @@ export function toBfcl(
   rec: ConversationRecord,
   pool: ReadonlyMap<string, FunctionDef>,
 ): { entry: BfclEntry; answer: BfclAnswer } {
+  // a source that declares its states is one BFCL class (`bfclClass`, default its name), whose initial
+  // config is the state the conversation drew; other functions keep their category
+  const sourceOf = (name: string): string | undefined => {
+    const impl = pool.get(name)?.impl;
+    const src = impl?.kind === 'mcp' ? impl.server : impl?.kind === 'http' ? impl.source : undefined;
+    return src !== undefined && rec.environment?.[src] ? src : undefined;
+  };
   const category = (name: string): string => {
     const def = pool.get(name);
     if (!def) throw new Error(`${rec.id}: tool ${name} is not in the pool`);
-    return def.category;
+    const src = sourceOf(name);
+    return src !== undefined ? (rec.environment?.[src]?.bfclClass ?? src) : def.category;
   };
   const id = bfclId(rec);
   const initial: Record<string, unknown> = {};
@@ -62,8 +70,10 @@ export function toBfcl(
     for (const c of t.calls) {
       const def = pool.get(c.name);
       const set = c.executor === 'builtin' && def ? toolSetOf(def) : undefined;
-      if (set && !(category(c.name) in initial))
-        initial[category(c.name)] = set.initialState(deriveSeed(rec.provenance.seed, 'state', set.name));
+      const src = sourceOf(c.name);
+      if (category(c.name) in initial) continue;
+      if (set) initial[category(c.name)] = set.initialState(deriveSeed(rec.provenance.seed, 'state', set.name));
+      else if (src !== undefined) initial[category(c.name)] = rec.environment?.[src]?.state ?? null;
     }
   // a providing turn is BFCL's held-out turn only after the miss_func turn it answers (both exported)
   const missed: Record<string, string[]> = {};

@@ -7,6 +7,7 @@ import { callMcp } from './mcp/execute';
 import { callHttp } from './openapi/execute';
 import { safeCall, type CallLimits } from './safe';
 import { simulateOutput } from './simulate';
+import { setupLabel } from '../core/environment';
 import { errorInOutput } from './outcome';
 import { InfrastructureError, ToolError, type ExecScope, type Json } from './types';
 import { validatorFor } from './validators';
@@ -31,11 +32,66 @@ export interface ExternalExecution {
   heartbeat?: () => void;
 }
 
+/** Scopes (one per activity attempt) whose HTTP setup already ran, by source name. */
+const httpSetupDone = new WeakMap<ExecScope, Set<string>>();
+
+/**
+ * An HTTP service's setup calls, before the conversation's first call of it: the service keeps one state for
+ * everyone, so the setup (a reset, seeded records) runs again whenever a conversation starts using it. A
+ * failing setup call is the environment's failure, never data.
+ */
+async function httpSetup(
+  source: ToolSource,
+  ext: ExternalExecution,
+  pool: ReadonlyMap<string, FunctionDef>,
+): Promise<void> {
+  const setup = ext.scope.environment?.[source.name]?.setup;
+  if (!setup?.length) return;
+  let done = httpSetupDone.get(ext.scope);
+  if (!done) httpSetupDone.set(ext.scope, (done = new Set()));
+  if (done.has(source.name)) return;
+  done.add(source.name);
+  const ofSource = (name: string): boolean => {
+    const impl = pool.get(name)?.impl;
+    return impl?.kind === 'http' && impl.source === source.name;
+  };
+  // an earlier turn called the service: the setup ran before it
+  if (ext.scope.history.some((c) => ofSource(c.name))) return;
+  for (const [i, c] of setup.entries()) {
+    const def: FunctionDef | undefined =
+      'tool' in c
+        ? pool.get(c.tool)
+        : ({
+            name: `setup_${i + 1}`,
+            impl: {
+              kind: 'http',
+              source: source.name,
+              method: c.method,
+              path: c.path,
+              params: {},
+              body: { contentType: 'application/json', arg: 'body' },
+            },
+          } as unknown as FunctionDef);
+    const label = `OpenAPI service ${source.name}: setup call ${i + 1} (${setupLabel(c)})`;
+    if (!def || (!ofSource(def.name) && 'tool' in c))
+      throw new InfrastructureError(`${label}: no operation of that name in the pool`);
+    const args = 'tool' in c ? c.arguments : c.body === undefined ? {} : { body: c.body };
+    try {
+      await safeCall((ctx) => callHttp(source, def, args, ext.scope, ctx), ext.limits, {
+        heartbeat: ext.heartbeat,
+      });
+    } catch (e) {
+      throw new InfrastructureError(`${label} failed: ${(e as Error).message}`);
+    }
+  }
+}
+
 /** Calls a function of an MCP server or an OpenAPI service, with a timeout and an output size cap. */
 async function callExternal(
   def: FunctionDef,
   args: Record<string, unknown>,
-  ext?: ExternalExecution,
+  ext: ExternalExecution | undefined,
+  pool: ReadonlyMap<string, FunctionDef>,
 ): Promise<{ output: Json; executor: ExecutedCall['executor'] }> {
   const impl = def.impl;
   if (impl?.kind !== 'mcp' && impl?.kind !== 'http') throw new Error(`${def.name} is not external`);
@@ -43,6 +99,7 @@ async function callExternal(
   const source = ext?.sources.find((s) => s.name === name);
   if (!source || !ext) throw new ToolError(`${def.name}: its source ${name} is not in the pool`);
   const opts = { heartbeat: ext.heartbeat };
+  if (impl.kind === 'http') await httpSetup(source, ext, pool);
   try {
     // callHttp takes safeCall's context (abort signal, output cap); callMcp should too, then pass it on
     if (impl.kind === 'mcp')
@@ -137,7 +194,7 @@ export async function executeTurn(
       if (mode === 'builtin' && !set) error = `no built-in implementation of ${p.name}`;
       else if (ext) {
         try {
-          ({ output, executor } = await callExternal(def, args, external));
+          ({ output, executor } = await callExternal(def, args, external, pool));
         } catch (e) {
           if (!(e instanceof ToolError)) throw e;
           error = e.message;

@@ -12,6 +12,7 @@ import { stableStringify } from '../io/files';
 import { builtinPoolDir } from '../io/pool-paths';
 import { findToolSet } from './builtin';
 import { loadSourceFunctions } from './sources';
+import { withStates } from './states';
 
 const POOL_EXT = /\.(json|jsonl|ndjson|ya?ml)$/i;
 
@@ -39,7 +40,8 @@ export async function loadPool(paths: readonly string[], sources: readonly ToolS
   for (const file of files) lists.push((await readPoolFile(file)).map((f) => bindFile(f, builtin)));
   for (const source of sources) lists.push(await loadSourceFunctions(source));
   const pool = mergeFunctions(lists);
-  return sources.length > 0 ? { ...pool, sources: [...sources] } : pool;
+  // a `states` file or folder is read now: the stored pool carries the states to every worker
+  return sources.length > 0 ? { ...pool, sources: await Promise.all(sources.map(withStates)) } : pool;
 }
 
 async function readPoolFile(file: string): Promise<FunctionDef[]> {

@@ -3,6 +3,7 @@ import { splitPoolEntries, type PoolEntry } from '../core/pool-sources';
 import { resolvePoolPath } from '../io/pool-paths';
 import { listMcpFunctions, mcpSource } from './mcp/source';
 import { listOpenApiFunctions, openApiSource } from './openapi/source';
+import { splitEnvironment } from './states';
 
 /**
  * A config's pool entry for an MCP server or an OpenAPI document, checked and with its files made absolute
@@ -10,7 +11,15 @@ import { listOpenApiFunctions, openApiSource } from './openapi/source';
  * PoolError naming `where` (the config file and field).
  */
 export function toToolSource(entry: Exclude<PoolEntry, string>, baseDir: string, where: string): ToolSource {
-  return 'mcp' in entry ? mcpSource(entry.mcp, baseDir, where) : openApiSource(entry.openapi, baseDir, where);
+  const inner = 'mcp' in entry ? entry.mcp : entry.openapi;
+  const label = `${where}: ${'mcp' in entry ? 'MCP server' : 'OpenAPI source'} ${String((inner as { name?: string }).name ?? (inner as { file?: string }).file ?? '?')}`;
+  // the state a conversation starts from (states, setup, bfclClass) is the same for both kinds of source
+  const { rest, env } = splitEnvironment(inner, baseDir, label);
+  const source =
+    'mcp' in entry
+      ? mcpSource(rest as typeof entry.mcp, baseDir, where)
+      : openApiSource(rest as typeof entry.openapi, baseDir, where);
+  return { ...source, ...env };
 }
 
 /** The functions a source offers, each bound to it by `impl`. */

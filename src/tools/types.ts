@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { DrawnState } from '../core/environment';
 
 /** JSON value; tool state and outputs must survive a round trip through JSON (they are stored). */
 export type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
@@ -65,6 +66,11 @@ export class InfrastructureError extends Error {
 export interface ExecScope {
   /** One conversation (or one negative sample of it): calls of different scopes never share state. */
   key: string;
+  /**
+   * Each stateful source's drawn state and setup calls (core/environment's drawStates): a fresh instance
+   * starts from it, so every rebuild of the conversation starts where its first did.
+   */
+  environment?: Readonly<Record<string, DrawnState>>;
   /** The conversation's calls before this turn, in order, as recorded. */
   history: readonly { name: string; arguments: Record<string, unknown>; output: unknown; error?: string }[];
   /**

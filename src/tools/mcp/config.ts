@@ -2,6 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { SourceName } from '../../core/pool-sources';
 import { PoolError, type ToolSource } from '../../core/pool';
+import { withoutEnvironment } from '../states';
 
 /** An environment variable name (for `envFrom`/`headersFrom`: the worker variable holding a secret). */
 const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name');
@@ -95,7 +96,7 @@ export function mcpSource(entry: { name: string }, baseDir: string, where: strin
 /** The source's checked config again (sources come back from stored pools and workflow inputs). */
 export function mcpConfigOf(source: ToolSource): McpConfig {
   const parsed = McpConfig.safeParse(
-    Object.fromEntries(Object.entries(source).filter(([k]) => k !== 'kind')),
+    Object.fromEntries(Object.entries(withoutEnvironment(source)).filter(([k]) => k !== 'kind')),
   );
   if (!parsed.success) throw new PoolError(`MCP server ${source.name}: ${issueText(parsed.error, 'mcp.')}`);
   return parsed.data;

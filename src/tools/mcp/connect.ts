@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { FixtureState } from '../../core/environment';
 import { PoolError, type ToolSource } from '../../core/pool';
 import { mcpConfigOf, type McpConfig } from './config';
 
@@ -35,8 +36,34 @@ function fromWorkerEnv(server: string, field: string, key: string, variable: str
   return value;
 }
 
-function fillScopeDir(text: string, dir: string): string {
-  return text.split('${scopeDir}').join(dir);
+/** Where an instance keeps its files: `${scopeDir}` (the server's own) and `${stateFile}` (its state, JSON). */
+interface InstanceDirs {
+  scopeDir: string;
+  stateFile: string;
+}
+
+function fillScopeDir(text: string, dirs: InstanceDirs): string {
+  return text.split('${scopeDir}').join(dirs.scopeDir).split('${stateFile}').join(dirs.stateFile);
+}
+
+/**
+ * Lays out a fresh instance's folders: `${stateFile}` holds the state as JSON, and a fixture state's files
+ * are written into `${scopeDir}` (a state file beside it, not in it: a file server lists its folder).
+ */
+function prepareDirs(base: string, state: unknown): InstanceDirs {
+  const dirs = { scopeDir: path.join(base, 'scope'), stateFile: path.join(base, 'state.json') };
+  mkdirSync(dirs.scopeDir);
+  writeFileSync(dirs.stateFile, JSON.stringify(state ?? null));
+  const fixture = FixtureState.safeParse(state);
+  if (fixture.success)
+    for (const [rel, text] of Object.entries(fixture.data.files)) {
+      const file = path.resolve(dirs.scopeDir, rel);
+      // a fixture's paths stay inside the scope folder
+      if (!file.startsWith(dirs.scopeDir + path.sep)) continue;
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, text);
+    }
+  return dirs;
 }
 
 /** Server stderr goes to the worker log line by line, prefixed with the server's name. */
@@ -56,7 +83,7 @@ function logStderr(server: string, stream: NodeJS.ReadableStream | null): void {
 function transportFor(
   server: string,
   config: McpConfig,
-  dir: string,
+  dir: InstanceDirs,
 ): StdioClientTransport | StreamableHTTPClientTransport {
   if ('command' in config) {
     const env: Record<string, string> = {};
@@ -92,13 +119,16 @@ async function listAllTools(client: Client): Promise<Tool[]> {
 }
 
 /**
- * Starts a fresh instance of the source's server (stdio: a new process in a new `${scopeDir}`; HTTP: a new
- * session) and lists its tools. Throws if it does not start or answer in time.
+ * Starts a fresh instance of the source's server (stdio: a new process in a new `${scopeDir}`, its state in
+ * `${stateFile}`; HTTP: a new session) and lists its tools. `state`: the conversation's drawn state (absent:
+ * the source's first, for listing its tools). Throws if it does not start or answer in time.
  */
-export async function startInstance(source: ToolSource): Promise<McpInstance> {
+export async function startInstance(source: ToolSource, state?: unknown): Promise<McpInstance> {
   const config = mcpConfigOf(source);
   const dir = mkdtempSync(path.join(os.tmpdir(), `magnet-mcp-${source.name}-`));
-  const transport = transportFor(source.name, config, dir);
+  const declared = (source as { states?: unknown }).states;
+  const first = Array.isArray(declared) ? (declared[0] as unknown) : undefined;
+  const transport = transportFor(source.name, config, prepareDirs(dir, state ?? first));
   const client = new Client({ name: 'magnet', version: '1' });
   let open = true;
   const close = async (): Promise<void> => {

@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
+import { setupLabel, type SetupCall } from '../../core/environment';
 import type { ToolSource } from '../../core/pool';
-import type { ExecScope, Json, ScopeRebuild } from '../types';
+import { InfrastructureError, type ExecScope, type Json, type ScopeRebuild } from '../types';
 import { startInstance, type McpInstance } from './connect';
 
 /**
@@ -96,8 +97,10 @@ async function rebuild(
   execute: (instance: McpInstance, name: string, args: Record<string, unknown>) => Promise<Json>,
 ): Promise<Live> {
   await makeRoom();
-  const instance = await startInstance(source);
+  const env = scope.environment?.[source.name];
+  const instance = await startInstance(source, env?.state);
   const l: Live = { instance, log: [], lastUsed: Date.now() };
+  await runSetup(source, instance, env?.setup ?? [], execute);
   const calls = [...recorded(instance, scope), ...attemptCalls(scope, source.name)];
   const differences: string[] = [];
   for (const [i, c] of calls.entries()) {
@@ -123,6 +126,30 @@ async function rebuild(
       differences,
     } satisfies ScopeRebuild);
   return l;
+}
+
+/**
+ * The source's setup calls on a fresh instance, before any recorded call: they bring it to the drawn state
+ * (a login, seeded records). Not in the log: every instance of the scope runs them. A setup call that fails
+ * is the environment's failure, never the conversation's data: the step fails and names it.
+ */
+async function runSetup(
+  source: ToolSource,
+  instance: McpInstance,
+  setup: readonly SetupCall[],
+  execute: (instance: McpInstance, name: string, args: Record<string, unknown>) => Promise<Json>,
+): Promise<void> {
+  for (const [i, c] of setup.entries()) {
+    try {
+      if (!('tool' in c)) throw new Error('an MCP server takes tool calls, not HTTP requests');
+      await execute(instance, c.tool, c.arguments);
+    } catch (e) {
+      await instance.close();
+      throw new InfrastructureError(
+        `MCP server ${source.name}: setup call ${i + 1} (${setupLabel(c)}) failed: ${(e as Error).message}`,
+      );
+    }
+  }
 }
 
 /**
