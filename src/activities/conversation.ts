@@ -31,6 +31,7 @@ import { loadHistory, loadStates, loadTurnContext, type TurnContext, type TurnIn
 import { OFFLINE_GENERATOR, OFFLINE_NOTE } from '../roles/offline/common';
 import { teacherTask } from '../roles/teacher';
 import { qualityTask } from '../roles/quality_judge';
+import { groundTurns } from '../core/grounding';
 import { filterTurns, QualityVerdict, type QualityConfig, type QualityRecord } from '../core/quality';
 import { argumentProblem, executeTurn } from '../tools/execute';
 import { nonRetryableOn } from './errors';
@@ -236,6 +237,8 @@ export async function writeConversationActivity(input: {
   kind?: Kind;
   /** The quality filter's settings, when the turns were judged (absent in inputs of earlier releases). */
   quality?: Pick<QualityConfig, 'threshold' | 'onLow'>;
+  /** Share of turns with failed calls kept, labelled (execution.keepErrorTurns; absent in earlier inputs). */
+  keepErrorTurns?: number;
 }): Promise<{ file: string; turns: number; calls: number; failedCalls: number; filtered?: boolean }> {
   let turns: TurnRecord[] = [];
   // a local activity (the workflow's choice for this cheap step) has no heartbeat: the server knows it not
@@ -270,6 +273,19 @@ export async function writeConversationActivity(input: {
     refuseInvalidCalls(input.id, turns, (turn) => offeredAt(input.fsp, input.tools, turn), pool);
     environment = await environmentOf(input.storeDir, input.poolRef, input.tools, pool, input.seed);
   }
+  // calls that failed or could not be made: such turns leave the record (or are kept, labelled, within
+  // keepErrorTurns) with the turns that depend on them (core/grounding)
+  const grounding = groundTurns(
+    turns.map((t) => ({ ...t, planned: t.missing ? 0 : t.functions.length })),
+    input.seed,
+    input.keepErrorTurns ?? 0.05,
+  );
+  const groundingGone = new Set(grounding.dropped.map((d) => d.turn));
+  turns = turns
+    .filter((t) => !groundingGone.has(t.index))
+    .map((t) =>
+      grounding.keptErrorTurns.includes(t.index) ? { ...t, labels: [...t.labels, 'tool_error' as const] } : t,
+    );
   // the quality filter: low turns (and what depends on them) leave the record; the record says which and why
   let quality: QualityRecord | undefined;
   if (input.quality) {
@@ -293,6 +309,7 @@ export async function writeConversationActivity(input: {
     ...(input.negativeFailures?.length ? { negativeFailures: input.negativeFailures } : {}),
     ...(quality ? { quality } : {}),
     ...(environment ? { environment } : {}),
+    ...(grounding.dropped.length || grounding.keptErrorTurns.length ? { grounding } : {}),
     provenance: {
       ...input.provenance,
       seed: input.seed,

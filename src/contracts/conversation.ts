@@ -27,6 +27,8 @@ export interface ConversationInput {
   execution: ExecutionMode;
   /** Timeout and output cap of outside tools' calls (absent in inputs of earlier releases: defaults). */
   executionLimits?: CallLimits;
+  /** Share of turns with failed calls kept as labelled tool_error turns (absent in earlier inputs: 0.05). */
+  keepErrorTurns?: number;
   taskQueue: string;
   roles: Record<LlmRole, ResolvedRole>;
   /** How long a failed turn waits for a `retryTurn` signal before the conversation ends as failed (ms). */

@@ -255,6 +255,12 @@ export const ExecutionConfig = z
     timeoutSeconds: z.number().positive().max(120).default(30),
     /** The largest output (JSON text) an outside tool may return; a bigger one is a tool error. */
     maxOutputBytes: z.number().int().min(1000).max(50_000_000).default(1_000_000),
+    /**
+     * How many of the turns whose calls end in a tool error are kept, as labelled `tool_error` turns (the
+     * assistant reports the failure): each such turn is kept with this probability (seeded), so at most this
+     * share of turns; the others leave the record with the turns that depend on them.
+     */
+    keepErrorTurns: z.number().min(0).max(1).default(0.05),
   })
   .strict();
 /** builtin: only built-in tool sets; simulated: always simulate; auto: built-in when one exists. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DrawnState } from './environment';
+import { GroundingRecord } from './grounding';
 import { Kind } from './mix';
 import { Fsp, Missing, TurnFunction, TurnLabel } from './ops';
 import { QualityRecord } from './quality';
@@ -125,6 +126,8 @@ export const ConversationRecord = z.object({
    * replaying the calls on a fresh instance from it gives the recorded outputs. Absent when none declares one.
    */
   environment: z.record(z.string(), DrawnState).optional(),
+  /** Turns removed because their calls failed or were not made, and failed turns kept labelled (core/grounding). */
+  grounding: GroundingRecord.optional(),
 });
 export type ConversationRecord = z.infer<typeof ConversationRecord>;
 

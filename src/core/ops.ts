@@ -18,6 +18,7 @@ export const TurnLabel = z.enum([
   'provides_function', // the turn after a miss_func turn, where the missing function is offered and called
   'parallel', // a single-turn item: one function called with several argument sets
   'multiple', // a single-turn item: several different functions called in one turn
+  'tool_error', // a kept turn whose calls failed: the assistant reports the failure (execution.keepErrorTurns)
 ]);
 export type TurnLabel = z.infer<typeof TurnLabel>;
 

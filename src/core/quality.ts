@@ -49,6 +49,8 @@ export const DropCause = z.enum([
   'depends', // used an output or a query value of a removed turn
   'pair', // the other half of a removed miss_params / provides_missing pair
   'duplicate', // its query repeats an earlier one of the run
+  'tool_error', // a call of it failed (the tool answered an error) and it was not kept as a labelled one
+  'not_made', // a planned call of it could not be made (an input missing or of the wrong type)
 ]);
 export type DropCause = z.infer<typeof DropCause>;
 

@@ -37,6 +37,8 @@ export const TurnTask = z.object({
   previousQueries: z.array(z.string()),
   /** Values that exist in the environment (files, users, bookings...), by parameter name. */
   environment: z.record(z.string(), z.array(z.unknown())).optional(),
+  /** Records in the environment whose values go together (a user and their password); absent when none. */
+  environmentRows: z.array(z.record(z.string(), z.unknown())).optional(),
 });
 export type TurnTask = z.infer<typeof TurnTask>;
 
@@ -70,6 +72,7 @@ export function turnTask(ctx: TurnContext): TurnTask {
     history: historyCalls(ctx.history),
     previousQueries: ctx.previousQueries,
     environment: ctx.hints,
+    ...(ctx.rows?.length ? { environmentRows: ctx.rows } : {}),
   };
 }
 
@@ -93,5 +96,6 @@ export function turnContext(task: TurnTask, seed: number): TurnContext {
     history: task.history.map(asExecuted),
     previousQueries: task.previousQueries,
     hints: task.environment,
+    rows: task.environmentRows,
   };
 }

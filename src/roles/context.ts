@@ -4,8 +4,12 @@ import type { Fsp, FspTurn } from '../core/ops';
 import type { FunctionDef } from '../core/pool';
 import { deriveSeed } from '../core/rng';
 import { getJson, type Ref } from '../io/artifacts';
-import { loadCalls, poolIndex } from '../io/stored';
+import { loadCalls, poolIndex, poolSources } from '../io/stored';
 import { toolSetOf } from '../tools/builtin';
+import { drawStates } from '../core/environment';
+import { collectHints, hintsForParam, type EnvHints } from '../core/hints';
+import { statefulOf } from '../tools/states';
+import { validatorFor } from '../tools/validators';
 import type { Json } from '../tools/types';
 import type { TurnRef } from '../contracts';
 
@@ -28,6 +32,8 @@ export interface TurnContext {
   previousQueries: string[];
   /** Valid values by parameter name in the current tool state (see ToolSet.valueHints). */
   hints?: Record<string, unknown[]>;
+  /** Records of the environment (drawn states, earlier outputs) whose values belong together (core/hints). */
+  rows?: Record<string, unknown>[];
 }
 
 /** A turn that cannot be written: its functions are unknown, or its query lacks a value a call needs. */
@@ -50,8 +56,36 @@ export interface TurnInput {
   stateRef?: Ref;
 }
 
-/** Valid values for parameters from the built-in tool sets' state before the turn. */
-async function hintsFor(input: TurnInput, defs: FunctionDef[]): Promise<Record<string, unknown[]>> {
+/**
+ * What the environment holds before the turn, outside the built-in sets: the drawn states of the sources of
+ * the turn's functions and the outputs of the conversation's calls that succeeded.
+ */
+async function environmentHints(
+  input: TurnInput,
+  defs: FunctionDef[],
+  history: readonly ExecutedCall[],
+): Promise<EnvHints> {
+  const env: EnvHints = { values: {}, rows: [] };
+  const used = new Set(
+    defs.flatMap((d) =>
+      d.impl?.kind === 'mcp' ? [d.impl.server] : d.impl?.kind === 'http' ? [d.impl.source] : [],
+    ),
+  );
+  if (used.size > 0) {
+    const sources = (await poolSources(input.storeDir, input.poolRef)).filter((s) => used.has(s.name));
+    for (const d of Object.values(drawStates(sources.map(statefulOf), input.seed)))
+      collectHints(d.state, env);
+  }
+  for (const c of history) if (!c.error) collectHints(c.output, env);
+  return env;
+}
+
+/** Valid values for parameters from the built-in tool sets' state and the environment before the turn. */
+async function hintsFor(
+  input: TurnInput,
+  defs: FunctionDef[],
+  history: readonly ExecutedCall[],
+): Promise<{ hints: Record<string, unknown[]>; rows: Record<string, unknown>[] }> {
   const states = await loadStates(input.storeDir, input.stateRef);
   const hints: Record<string, unknown[]> = {};
   const seen = new Set<string>();
@@ -62,7 +96,14 @@ async function hintsFor(input: TurnInput, defs: FunctionDef[]): Promise<Record<s
     const state = states[set.name] ?? set.initialState(deriveSeed(input.seed, 'state', set.name));
     for (const [k, v] of Object.entries(set.valueHints(state))) hints[k] ??= v;
   }
-  return hints;
+  const env = await environmentHints(input, defs, history);
+  for (const def of defs)
+    for (const [param, schema] of Object.entries(def.parameters.properties)) {
+      if (hints[param]?.length) continue;
+      const found = hintsForParam(env, def, param, (v) => validatorFor(schema)(v));
+      if (found.length) hints[param] = found;
+    }
+  return { hints, rows: env.rows };
 }
 
 /** A turn's context, read from the artifact store. */
@@ -86,7 +127,7 @@ export async function loadTurnContext(input: TurnInput): Promise<TurnContext> {
     missingDef,
     history,
     previousQueries: input.previous.map((t) => t.query),
-    hints: await hintsFor(input, missingDef ? [...defs, missingDef] : defs),
+    ...(await hintsFor(input, missingDef ? [...defs, missingDef] : defs, history)),
   };
 }
 

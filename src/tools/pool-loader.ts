@@ -38,10 +38,12 @@ export async function loadPool(paths: readonly string[], sources: readonly ToolS
   const builtin = await builtinDefinitions();
   const lists = [];
   for (const file of files) lists.push((await readPoolFile(file)).map((f) => bindFile(f, builtin)));
-  for (const source of sources) lists.push(await loadSourceFunctions(source));
+  // a `states` file or folder is read now: the stored pool carries the states to every worker, and a server
+  // listed now starts from its first state (one that needs its state file to start)
+  const stateful = await Promise.all(sources.map(withStates));
+  for (const source of stateful) lists.push(await loadSourceFunctions(source));
   const pool = mergeFunctions(lists);
-  // a `states` file or folder is read now: the stored pool carries the states to every worker
-  return sources.length > 0 ? { ...pool, sources: await Promise.all(sources.map(withStates)) } : pool;
+  return sources.length > 0 ? { ...pool, sources: stateful } : pool;
 }
 
 async function readPoolFile(file: string): Promise<FunctionDef[]> {

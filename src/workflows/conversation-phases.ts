@@ -301,6 +301,7 @@ export async function writeRecord(
         turns,
         provenance: { backend: Object.keys(models).length > 0 ? 'llm' : 'offline', models },
         poolRef: input.poolRef,
+        ...(input.keepErrorTurns !== undefined ? { keepErrorTurns: input.keepErrorTurns } : {}),
         ...(negativeFailures.length ? { negativeFailures } : {}),
         ...(input.kind ? { kind: input.kind } : {}),
         ...(turns.some((t) => t.quality) && input.quality

@@ -251,6 +251,7 @@ function conversationInput(
       timeoutMs: config.execution.timeoutSeconds * 1000,
       maxOutputBytes: config.execution.maxOutputBytes,
     },
+    keepErrorTurns: config.execution.keepErrorTurns,
     taskQueue: input.taskQueue,
     roles,
     failedTurnWaitMs: config.failedTurns.waitSeconds * 1000,

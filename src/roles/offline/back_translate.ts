@@ -3,6 +3,8 @@ import type { FunctionDef } from '../../core/pool';
 import { outputFields } from '../../core/graph';
 import { renderValue, userValue } from '../../core/values';
 import { words } from '../../core/text';
+import { rowFor } from '../../core/hints';
+import { validatorFor } from '../../tools/validators';
 import { TranslationError, type TurnContext } from '../context';
 import { action, isIndependent, listJoin, planSources, type Source } from './common';
 
@@ -18,10 +20,23 @@ function userMentions(
   seed = ctx.seed,
 ): string[] {
   const out: string[] = [];
+  // values that belong together (a user name and its password) come from one record of the environment
+  const said = [...sources].filter(([p, s]) => s.kind === 'user' && p !== skip).map(([p]) => p);
+  const row = rowFor({ values: {}, rows: ctx.rows ?? [] }, said, (rows) =>
+    createRng(deriveSeed(seed, 'row', def.name)).pick(rows),
+  );
   for (const [param, src] of sources) {
     if (param === skip) continue;
+    const schema = def.parameters.properties[param] ?? {};
     if (src.kind === 'user')
-      out.push(mention(param, userValue(seed, param, def.parameters.properties[param] ?? {}, ctx.hints)));
+      out.push(
+        mention(
+          param,
+          row && param in row && validatorFor(schema)(row[param])
+            ? row[param]
+            : userValue(seed, param, schema, ctx.hints),
+        ),
+      );
     else if (src.kind === 'earlier') out.push(`the ${words(param)} from before`);
   }
   return out;

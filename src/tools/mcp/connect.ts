@@ -6,6 +6,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { FixtureState } from '../../core/environment';
+import { hash32 } from '../../core/rng';
 import { PoolError, type ToolSource } from '../../core/pool';
 import { mcpConfigOf, type McpConfig } from './config';
 
@@ -123,9 +124,21 @@ async function listAllTools(client: Client): Promise<Tool[]> {
  * `${stateFile}`; HTTP: a new session) and lists its tools. `state`: the conversation's drawn state (absent:
  * the source's first, for listing its tools). Throws if it does not start or answer in time.
  */
-export async function startInstance(source: ToolSource, state?: unknown): Promise<McpInstance> {
+export async function startInstance(
+  source: ToolSource,
+  state?: unknown,
+  /** The conversation scope: its instances get the same folder, so paths in outputs replay the same. */
+  scopeKey?: string,
+): Promise<McpInstance> {
   const config = mcpConfigOf(source);
-  const dir = mkdtempSync(path.join(os.tmpdir(), `magnet-mcp-${source.name}-`));
+  let dir: string;
+  if (scopeKey === undefined) dir = mkdtempSync(path.join(os.tmpdir(), `magnet-mcp-${source.name}-`));
+  else {
+    // one live instance per scope and worker (sessions.ts): a folder left by a dead one is stale
+    dir = path.join(os.tmpdir(), `magnet-mcp-${source.name}-${hash32(scopeKey).toString(36)}${hash32(`~${scopeKey}`).toString(36)}`);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir);
+  }
   const declared = (source as { states?: unknown }).states;
   const first = Array.isArray(declared) ? (declared[0] as unknown) : undefined;
   const transport = transportFor(source.name, config, prepareDirs(dir, state ?? first));

@@ -98,7 +98,7 @@ async function rebuild(
 ): Promise<Live> {
   await makeRoom();
   const env = scope.environment?.[source.name];
-  const instance = await startInstance(source, env?.state);
+  const instance = await startInstance(source, env?.state, scope.key);
   const l: Live = { instance, log: [], lastUsed: Date.now() };
   await runSetup(source, instance, env?.setup ?? [], execute);
   const calls = [...recorded(instance, scope), ...attemptCalls(scope, source.name)];

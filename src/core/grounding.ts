@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { createRng, deriveSeed } from './rng';
+import { DroppedTurn, withDependents, type TurnShape } from './quality';
+
+/**
+ * Which turns a record keeps when calls did not go as planned. A turn whose calls failed (the tool answered an
+ * error) teaches failure when it is exported as a normal turn, so it is kept only as a labelled `tool_error`
+ * turn, each with probability `keepErrorTurns` (seeded: the same record every time), which bounds them to
+ * that share of turns; a turn whose planned calls could not all be made (an input missing) is never kept: its
+ * assistant would answer a request it did not act on. Turns that used a removed turn's outputs or values go
+ * with it (quality's `withDependents`).
+ */
+export const GroundingRecord = z.object({
+  dropped: z.array(DroppedTurn),
+  /** Turns kept with failed calls, labelled `tool_error`. */
+  keptErrorTurns: z.array(z.number().int()),
+});
+export type GroundingRecord = z.infer<typeof GroundingRecord>;
+
+export interface GroundedTurn extends TurnShape {
+  calls: (TurnShape['calls'][number] & { error?: string })[];
+  /** How many calls the plan made for it (its FSP functions); 0 for a turn that asks or declines. */
+  planned: number;
+}
+
+export function groundTurns(
+  turns: readonly GroundedTurn[],
+  seed: number,
+  keepErrorTurns: number,
+): GroundingRecord {
+  const remove = new Map<number, Omit<DroppedTurn, 'turn'>>();
+  const kept: number[] = [];
+  for (const t of turns) {
+    if (t.calls.length < t.planned) remove.set(t.index, { cause: 'not_made' });
+    else if (t.calls.some((c) => c.error)) {
+      if (createRng(deriveSeed(seed, 'keep-error-turn', t.index)).chance(keepErrorTurns)) kept.push(t.index);
+      else remove.set(t.index, { cause: 'tool_error' });
+    }
+  }
+  const dropped = withDependents(turns, remove);
+  const gone = new Set(dropped.map((d) => d.turn));
+  return { dropped, keptErrorTurns: kept.filter((k) => !gone.has(k)) };
+}
