@@ -78,6 +78,8 @@ export const TurnRecord = z.object({
   calls: z.array(ExecutedCall),
   assistant: AssistantTurn,
   negatives: z.array(NegativeTurn).default([]),
+  /** How many times the turn was written again because its calls failed (execution.regenerate); absent: 0. */
+  regenerated: z.number().int().optional(),
 });
 export type TurnRecord = z.infer<typeof TurnRecord>;
 
