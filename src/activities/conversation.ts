@@ -128,7 +128,8 @@ export async function executeActivity(input: {
 }): Promise<{
   callsRef: Ref;
   stateRef: Ref;
-  results: { id: string; name: string; error?: string }[];
+  /** Each planned call's result; a failed one with its arguments (the feedback of a turn written again). */
+  results: { id: string; name: string; error?: string; arguments?: Record<string, unknown> }[];
   usage: Usage;
 }> {
   return nonRetryableOn(async () => {
@@ -169,9 +170,16 @@ export async function executeActivity(input: {
       stateRef: await putJson(input.storeDir, next),
       results: [
         ...calls.map((c) =>
-          c.error ? { id: c.id, name: c.name, error: c.error } : { id: c.id, name: c.name },
+          c.error
+            ? { id: c.id, name: c.name, error: c.error, arguments: c.arguments }
+            : { id: c.id, name: c.name },
         ),
-        ...skipped.map((c) => ({ id: c.id, name: c.name, error: `not made: ${c.reason}` })),
+        ...skipped.map((c) => ({
+          id: c.id,
+          name: c.name,
+          error: `not made: ${c.reason}`,
+          arguments: input.calls.find((p) => p.id === c.id)?.arguments ?? {},
+        })),
       ],
       usage,
     };
@@ -256,6 +264,7 @@ export async function writeConversationActivity(input: {
       query: t.query,
       calls: t.callsRef ? await loadCalls(input.storeDir, t.callsRef) : [],
       assistant: t.assistant,
+      ...(t.regenerated ? { regenerated: t.regenerated } : {}),
       negatives: await Promise.all(
         (t.negatives ?? []).map(async (n) => ({
           sample: n.sample,
@@ -276,7 +285,14 @@ export async function writeConversationActivity(input: {
   // calls that failed or could not be made: such turns leave the record (or are kept, labelled, within
   // keepErrorTurns) with the turns that depend on them (core/grounding)
   const grounding = groundTurns(
-    turns.map((t) => ({ ...t, planned: t.missing ? 0 : t.functions.length })),
+    turns.map((t) => ({
+      ...t,
+      planned: t.missing ? 0 : t.functions.length,
+      calls: t.calls.map((c) => ({
+        ...c,
+        ...(c.executor === 'http' || c.executor.startsWith('mcp') ? { source: c.executor } : {}),
+      })),
+    })),
     input.seed,
     input.keepErrorTurns ?? 0.05,
   );

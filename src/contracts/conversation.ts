@@ -29,6 +29,8 @@ export interface ConversationInput {
   executionLimits?: CallLimits;
   /** Share of turns with failed calls kept as labelled tool_error turns (absent in earlier inputs: 0.05). */
   keepErrorTurns?: number;
+  /** Times a turn whose calls failed is written again (execution.regenerate; absent in earlier inputs: 0). */
+  regenerate?: number;
   taskQueue: string;
   roles: Record<LlmRole, ResolvedRole>;
   /** How long a failed turn waits for a `retryTurn` signal before the conversation ends as failed (ms). */
@@ -107,6 +109,8 @@ export interface TurnRef {
   stateBefore?: Ref;
   /** The quality judge's verdict (absent when the run has no judge step: inputs of earlier releases). */
   quality?: QualityVerdict;
+  /** How many times the turn was written again because its calls failed (absent: never). */
+  regenerated?: number;
   /** Rejected versions of the turn for mDPO. */
   negatives?: {
     sample: number;

@@ -261,6 +261,11 @@ export const ExecutionConfig = z
      * share of turns; the others leave the record with the turns that depend on them.
      */
     keepErrorTurns: z.number().min(0).max(1).default(0.05),
+    /**
+     * Times a turn whose calls failed (a tool error) or could not be made is written again, with the failures
+     * as feedback (other values, the environment as it is), before the record's grounding decides on it.
+     */
+    regenerate: z.number().int().min(0).max(5).default(2),
   })
   .strict();
 /** builtin: only built-in tool sets; simulated: always simulate; auto: built-in when one exists. */

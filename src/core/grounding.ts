@@ -18,7 +18,8 @@ export const GroundingRecord = z.object({
 export type GroundingRecord = z.infer<typeof GroundingRecord>;
 
 export interface GroundedTurn extends TurnShape {
-  calls: (TurnShape['calls'][number] & { error?: string })[];
+  /** `source`: the outside server or service that executed the call (its state outlives the turn). */
+  calls: (TurnShape['calls'][number] & { error?: string; source?: string })[];
   /** How many calls the plan made for it (its FSP functions); 0 for a turn that asks or declines. */
   planned: number;
 }
@@ -37,7 +38,34 @@ export function groundTurns(
       else remove.set(t.index, { cause: 'tool_error' });
     }
   }
-  const dropped = withDependents(turns, remove);
+  const dropped = withStateDependents(turns, remove);
   const gone = new Set(dropped.map((d) => d.turn));
   return { dropped, keptErrorTurns: kept.filter((k) => !gone.has(k)) };
+}
+
+/**
+ * withDependents, and also the turns that ran on an outside source after a removed turn had changed it (a
+ * call of it succeeded there): the record is replayed from the drawn state, and without the removed turn the
+ * server would answer them otherwise. Until no turn is added.
+ */
+function withStateDependents(
+  turns: readonly GroundedTurn[],
+  remove: ReadonlyMap<number, Omit<DroppedTurn, 'turn'>>,
+): DroppedTurn[] {
+  const all = new Map(remove);
+  for (;;) {
+    const dropped = withDependents(turns, all);
+    for (const d of dropped) all.set(d.turn, { ...d });
+    const changed = new Set<string>();
+    let added = false;
+    for (const t of turns) {
+      if (all.has(t.index)) {
+        for (const c of t.calls) if (c.source && !c.error) changed.add(c.source);
+      } else if (t.calls.some((c) => c.source && changed.has(c.source))) {
+        all.set(t.index, { cause: 'state' });
+        added = true;
+      }
+    }
+    if (!added) return [...all.entries()].sort((a, b) => a[0] - b[0]).map(([turn, d]) => ({ ...d, turn }));
+  }
 }

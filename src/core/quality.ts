@@ -51,6 +51,7 @@ export const DropCause = z.enum([
   'duplicate', // its query repeats an earlier one of the run
   'tool_error', // a call of it failed (the tool answered an error) and it was not kept as a labelled one
   'not_made', // a planned call of it could not be made (an input missing or of the wrong type)
+  'state', // it ran on an outside server after a removed turn had changed that server's state
 ]);
 export type DropCause = z.infer<typeof DropCause>;
 

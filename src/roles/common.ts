@@ -39,6 +39,15 @@ export const TurnTask = z.object({
   environment: z.record(z.string(), z.array(z.unknown())).optional(),
   /** Records in the environment whose values go together (a user and their password); absent when none. */
   environmentRows: z.array(z.record(z.string(), z.unknown())).optional(),
+  /** An earlier version of this turn whose calls failed: write it otherwise (other values that exist). */
+  feedback: z
+    .object({
+      attempt: z.number().int(),
+      failures: z.array(
+        z.object({ name: z.string(), error: z.string(), arguments: z.record(z.string(), z.unknown()) }),
+      ),
+    })
+    .optional(),
 });
 export type TurnTask = z.infer<typeof TurnTask>;
 
@@ -73,6 +82,7 @@ export function turnTask(ctx: TurnContext): TurnTask {
     previousQueries: ctx.previousQueries,
     environment: ctx.hints,
     ...(ctx.rows?.length ? { environmentRows: ctx.rows } : {}),
+    ...(ctx.feedback ? { feedback: ctx.feedback } : {}),
   };
 }
 
@@ -97,5 +107,6 @@ export function turnContext(task: TurnTask, seed: number): TurnContext {
     previousQueries: task.previousQueries,
     hints: task.environment,
     rows: task.environmentRows,
+    feedback: task.feedback,
   };
 }

@@ -34,6 +34,8 @@ export interface TurnContext {
   hints?: Record<string, unknown[]>;
   /** Records of the environment (drawn states, earlier outputs) whose values belong together (core/hints). */
   rows?: Record<string, unknown>[];
+  /** The failures of the turn's earlier version, when it is written again. */
+  feedback?: TurnFeedback;
 }
 
 /** A turn that cannot be written: its functions are unknown, or its query lacks a value a call needs. */
@@ -54,6 +56,14 @@ export interface TurnInput {
   previous: TurnRef[];
   /** Tool state before this turn (for value hints). */
   stateRef?: Ref;
+  /** An earlier version of this turn failed: what, so this one is written otherwise (absent: first try). */
+  feedback?: TurnFeedback;
+}
+
+/** Why a turn is written again: its calls that failed or could not be made, with their arguments. */
+export interface TurnFeedback {
+  attempt: number;
+  failures: { name: string; error: string; arguments: Record<string, unknown> }[];
 }
 
 /**
@@ -128,6 +138,7 @@ export async function loadTurnContext(input: TurnInput): Promise<TurnContext> {
     history,
     previousQueries: input.previous.map((t) => t.query),
     ...(await hintsFor(input, missingDef ? [...defs, missingDef] : defs, history)),
+    ...(input.feedback ? { feedback: input.feedback } : {}),
   };
 }
 

@@ -76,41 +76,85 @@ export async function plan(c: ConversationSteps): Promise<Planned> {
   return planned;
 }
 
+/** The patch that writes a turn again (up to `regenerate` times) when its calls failed or were not made. */
+export const REGENERATE_FAILED_TURNS = 'regenerate-failed-turns';
+
+type Feedback = NonNullable<Parameters<typeof activities.backTranslateActivity>[0]['feedback']>;
+
 /**
  * Translate and execute every turn, in order: back-translate (the user's message), forth-translate (the
- * calls), execute (their outputs, which later turns may use). Returns the turns as the workflow keeps them.
+ * calls), execute (their outputs, which later turns may use). A turn whose calls failed or could not be made
+ * is written again with the failures as feedback, up to the input's `regenerate` times (other values, the
+ * environment as it is); what still fails is left to the record's grounding (core/grounding). Returns the
+ * turns as the workflow keeps them.
  */
 export async function translateTurns(c: ConversationSteps, fsp: Fsp): Promise<TurnRef[]> {
   const turns: TurnRef[] = [];
   let stateRef: string | undefined;
   for (let h = 0; h < fsp.turns.length; h++) {
-    const base = { ...common(c, fsp), turnIndex: h, previous: turns.slice(), stateRef };
-    const { query } = c.count(
-      await c.run('back-translate', h, (summary) =>
-        c
-          .proxy('back_translate')
-          .backTranslateActivity.executeWithOptions({ summary }, [{ ...base, llm: c.roles.back_translate }]),
-      ),
-    );
-    const { calls } = c.count(
-      await c.run('forth-translate', h, (summary) =>
-        c
-          .proxy('forth_translate')
-          .forthTranslateActivity.executeWithOptions({ summary }, [
-            { ...base, query, llm: c.roles.forth_translate },
-          ]),
-      ),
-    );
     const stateBefore = stateRef;
-    let callsRef: string | undefined;
-    if (calls.length > 0) {
-      const ex = await execute(c, fsp, calls, stateRef, turns, h);
-      callsRef = ex.callsRef;
-      stateRef = ex.stateRef;
+    let feedback: Feedback | undefined;
+    for (let attempt = 0; ; attempt++) {
+      const r = await writeTurn(c, fsp, h, turns, stateBefore, feedback);
+      const failures = r.failures;
+      if (
+        failures.length === 0 ||
+        attempt >= (c.input.regenerate ?? 0) ||
+        !patched(REGENERATE_FAILED_TURNS)
+      ) {
+        stateRef = r.stateRef ?? stateBefore;
+        turns.push({
+          query: r.query,
+          callsRef: r.callsRef,
+          stateBefore,
+          ...(attempt > 0 ? { regenerated: attempt } : {}),
+        });
+        break;
+      }
+      feedback = { attempt: attempt + 1, failures };
     }
-    turns.push({ query, callsRef, stateBefore });
   }
   return turns;
+}
+
+/** One version of turn `h`: its query, its calls and, when it made any, their results. */
+async function writeTurn(
+  c: ConversationSteps,
+  fsp: Fsp,
+  h: number,
+  turns: TurnRef[],
+  stateRef: string | undefined,
+  feedback: Feedback | undefined,
+): Promise<{ query: string; callsRef?: string; stateRef?: string; failures: Feedback['failures'] }> {
+  const base = {
+    ...common(c, fsp),
+    turnIndex: h,
+    previous: turns.slice(),
+    stateRef,
+    ...(feedback ? { feedback } : {}),
+  };
+  const { query } = c.count(
+    await c.run('back-translate', h, (summary) =>
+      c
+        .proxy('back_translate')
+        .backTranslateActivity.executeWithOptions({ summary }, [{ ...base, llm: c.roles.back_translate }]),
+    ),
+  );
+  const { calls } = c.count(
+    await c.run('forth-translate', h, (summary) =>
+      c
+        .proxy('forth_translate')
+        .forthTranslateActivity.executeWithOptions({ summary }, [
+          { ...base, query, llm: c.roles.forth_translate },
+        ]),
+    ),
+  );
+  if (calls.length === 0) return { query, failures: [] };
+  const ex = await execute(c, fsp, calls, stateRef, turns, h);
+  const failures = ex.results.flatMap((x) =>
+    x.error ? [{ name: x.name, error: x.error, arguments: x.arguments ?? {} }] : [],
+  );
+  return { query, callsRef: ex.callsRef, stateRef: ex.stateRef, failures };
 }
 
 type PlannedCalls = Parameters<typeof activities.executeActivity>[0]['calls'];
@@ -123,7 +167,7 @@ async function execute(
   stateRef: string | undefined,
   turns: TurnRef[],
   h: number,
-): Promise<{ callsRef: string; stateRef?: string }> {
+): Promise<Awaited<ReturnType<typeof activities.executeActivity>>> {
   const { input } = c;
   return c.count(
     await c.run('execute', h, (summary) =>

@@ -252,6 +252,7 @@ function conversationInput(
       maxOutputBytes: config.execution.maxOutputBytes,
     },
     keepErrorTurns: config.execution.keepErrorTurns,
+    regenerate: config.execution.regenerate,
     taskQueue: input.taskQueue,
     roles,
     failedTurnWaitMs: config.failedTurns.waitSeconds * 1000,

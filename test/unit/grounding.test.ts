@@ -45,4 +45,27 @@ describe('groundTurns: turns whose calls failed or were not made', () => {
     expect(share).toBeLessThan(0.1);
     expect(groundTurns(turns, 9, 0.05)).toEqual(groundTurns(turns, 9, 0.05));
   });
+
+  it('drops later turns on an outside server a removed turn had changed', () => {
+    const on = (id: string, source: string, error?: string) => ({ ...call(id, error), source });
+    const g = groundTurns(
+      [
+        // the write succeeded, the read failed: the turn goes, and the server keeps the write
+        {
+          index: 0,
+          labels: ['walk'],
+          planned: 2,
+          calls: [on('w', 'mcp:files'), on('r', 'mcp:files', 'ENOENT')],
+        },
+        { index: 1, labels: ['walk'], planned: 1, calls: [on('l', 'mcp:files')] },
+        { index: 2, labels: ['walk'], planned: 1, calls: [on('m', 'mcp:memory')] },
+      ],
+      1,
+      0,
+    );
+    expect(g.dropped).toEqual([
+      { turn: 0, cause: 'tool_error' },
+      { turn: 1, cause: 'state' },
+    ]);
+  });
 });

@@ -59,8 +59,36 @@ const OPENERS = [
   'Go ahead and {}.',
 ];
 
+/**
+ * The context of a turn written again because its calls failed: other values (a seed of the attempt), and
+ * none of the values the failed calls used, where the environment offers others.
+ */
+function otherwise(ctx: TurnContext, feedback: NonNullable<TurnContext['feedback']>): TurnContext {
+  const failed = new Map<string, Set<string>>();
+  for (const f of feedback.failures)
+    for (const [k, v] of Object.entries(f.arguments)) {
+      const set = failed.get(k) ?? new Set<string>();
+      failed.set(k, set.add(JSON.stringify(v)));
+    }
+  const used = (k: string, v: unknown): boolean => failed.get(k)?.has(JSON.stringify(v)) === true;
+  const hints = Object.fromEntries(
+    Object.entries(ctx.hints ?? {}).map(([k, vs]) => {
+      const rest = vs.filter((v) => !used(k, v));
+      return [k, rest.length > 0 ? rest : vs];
+    }),
+  );
+  const rows = (ctx.rows ?? []).filter((r) => !Object.entries(r).some(([k, v]) => used(k, v)));
+  return {
+    ...ctx,
+    seed: deriveSeed(ctx.seed, 'regenerate', feedback.attempt),
+    hints,
+    rows: rows.length > 0 ? rows : ctx.rows,
+  };
+}
+
 /** Back-translation: the turn's functions -> a user request that implies them. */
-export function offlineBackTranslate(ctx: TurnContext): string {
+export function offlineBackTranslate(given: TurnContext): string {
+  const ctx = given.feedback ? otherwise(given, given.feedback) : given;
   const rng = createRng(deriveSeed(ctx.seed, 'back', ctx.turnIndex));
   const opener = rng.pick(OPENERS);
   const missing = ctx.turn.missing;
