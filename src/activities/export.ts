@@ -1,12 +1,14 @@
 import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import { heartbeat } from '@temporalio/activity';
 import type { Ref } from '../io/artifacts';
-import { writeAtomic } from '../io/files';
+import { readJson, writeAtomic } from '../io/files';
 import type { RunSummary } from '../contracts';
 import { readLedger } from '../io/ledger';
 import { dpoGroup, mixTally, type DpoGroup, type Kind } from '../core/mix';
 import { addTrace, NO_TRACE, opRates } from '../core/op-rates';
 import type { OpsConfig } from '../core/ops';
+import { OutcomeCounter } from '../core/outcomes';
 import { countDrops, type QualityConfig } from '../core/quality';
 import { QueryDedup } from '../export/dedup';
 import type { ConversationRecord } from '../core/conversation';
@@ -57,7 +59,11 @@ export async function exportRunActivity(input: {
   const counts = new RecordCounts();
   // the filter's counts come from every record, exported or not; dedup applies to what is exported
   const filtered = await recordFiles(layout.filtered);
-  for await (const rec of streamRecords(filtered)) counts.addQuality(rec.quality);
+  for await (const rec of streamRecords(filtered)) {
+    counts.addQuality(rec.quality);
+    counts.outcomes.add(rec);
+  }
+  await countFailures(layout, counts.outcomes);
   // repeats are always counted; they leave the exports only when the config says so
   const dedup = new QueryDedup(input.quality?.dedup ?? false);
   await writeRunFiles(files, { out, counts, dedup, pool });
@@ -171,6 +177,8 @@ class RecordCounts {
   judged = 0;
   dropped: Record<string, number> = {};
   turnsDropped = 0;
+  /** Calls by outcome and source, regenerated, kept and dropped turns, unavailable tool sources. */
+  readonly outcomes = new OutcomeCounter();
 
   /** The quality filter's scores and drops: of exported records and of those it emptied alike. */
   addQuality(q: ConversationRecord['quality']): void {
@@ -188,6 +196,21 @@ class RecordCounts {
     this.kinds[rec.kind] = (this.kinds[rec.kind] ?? 0) + 1;
     // the ops shape multi-turn conversations only: single-turn items are not chances for them
     if (rec.kind === 'multi_turn') this.trace = addTrace(this.trace, rec.fsp.trace);
+    this.outcomes.add(rec);
+  }
+}
+
+/**
+ * The failure records (failed/: conversations that failed, or still wait for a retry) into `outcomes`; one
+ * that cannot be read (torn by a crash, of another shape) is skipped.
+ */
+async function countFailures(layout: RunLayout, outcomes: OutcomeCounter): Promise<void> {
+  const names = await fs.readdir(layout.failed).catch(() => [] as string[]);
+  for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
+    const f = (await readJson(path.join(layout.failed, name)).catch(() => undefined)) as
+      { type?: unknown; message?: unknown } | undefined;
+    if (f && typeof f.type === 'string')
+      outcomes.addFailure({ type: f.type, message: typeof f.message === 'string' ? f.message : '' });
   }
 }
 
@@ -235,6 +258,7 @@ function runSummary(
     calls: counts.calls,
     failedCalls: counts.failedCalls,
     labels: counts.labels,
+    outcomes: counts.outcomes.result(),
     failures: input.failures,
     backend: [...counts.backends].join(',') || 'none',
     usage: input.usage,

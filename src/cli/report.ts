@@ -1,5 +1,7 @@
 import type { RetryOutcome, RunStatus } from '../client';
+import { FailureType } from '../core/failures';
 import { PAPER_DPO, type DpoGroup, type MixTally } from '../core/mix';
+import { infrastructureTotal, unavailableSource, type Outcomes } from '../core/outcomes';
 import { describeFailure } from '../server/failure';
 import { formatEstimateVsActual } from './estimate';
 import { type RunSummary, type TurnFailure } from '../contracts';
@@ -38,6 +40,25 @@ export function formatDpo(by: Partial<Record<DpoGroup, number>>): string {
     .join(', ');
 }
 
+/**
+ * The report's outcome lines: calls by outcome and source, regenerated, kept and dropped turns, and the
+ * conversations that failed because a tool source did not answer.
+ */
+export function formatOutcomes(o: Outcomes): string[] {
+  const infra = infrastructureTotal(o);
+  return [
+    `  calls by outcome: ok ${o.calls.ok}, tool_error ${o.calls.tool_error}; by source: ${pairs(o.callsBySource) || 'none'}`,
+    `  turns regenerated: ${o.regeneratedTurns} (${o.regenerations} rewrites); kept with tool errors: ${o.keptErrorTurns}; dropped: ${pairs(o.droppedTurns) || 'none'}`,
+    `  infrastructure failures: ${infra ? `${infra} conversations (${pairs(o.infrastructure)})` : 'none'}`,
+  ];
+}
+
+/** A waiting conversation's failure type, with the tool source a ToolUnavailable names. */
+function failureType(f: Pick<TurnFailure, 'type' | 'message'> | undefined): string {
+  if (f?.type !== FailureType.ToolUnavailable) return `${f?.type}`;
+  return `${f.type} (${unavailableSource(f.message)})`;
+}
+
 export function printSummary(s: RunSummary | undefined): void {
   if (!s) return;
   console.log(`run ${s.runId}: ${s.conversations} conversations written, ${s.failed} failed`);
@@ -49,6 +70,7 @@ export function printSummary(s: RunSummary | undefined): void {
     `  turns ${s.turns}, calls ${s.calls} (${s.failedCalls} returned errors), backend ${s.backend}`,
   );
   console.log(`  labels: ${pairs(s.labels)}`);
+  if (s.outcomes) for (const line of formatOutcomes(s.outcomes)) console.log(line);
   if (s.mix) console.log(`  mix planned/realised: ${formatMix(s.mix)}`);
   if (s.dpoByGroup) console.log(`  DPO pairs: ${formatDpo(s.dpoByGroup)}`);
   if (s.ops)
@@ -96,8 +118,17 @@ export function printStatus(runId: string, s: RunStatus): void {
   if (s.mix) console.log(`  mix planned/done: ${formatMix(s.mix)}`);
   if (Object.keys(s.failures).length) console.log(`  failures: ${pairs(s.failures)}`);
   for (const w of s.waiting)
-    console.log(`  waiting: ${w.id} ${step(w.failure)}: ${w.failure?.type}: ${w.failure?.message}`);
+    console.log(`  waiting: ${w.id} ${step(w.failure)}: ${failureType(w.failure)}: ${w.failure?.message}`);
+  const unavailable: Record<string, number> = {};
+  for (const w of s.waiting)
+    if (w.failure?.type === FailureType.ToolUnavailable) {
+      const k = unavailableSource(w.failure.message);
+      unavailable[k] = (unavailable[k] ?? 0) + 1;
+    }
+  if (Object.keys(unavailable).length)
+    console.log(`  waiting for tool sources: ${pairs(unavailable)} (fix them, then magnet retry)`);
   console.log(`  turns ${s.turns}, calls ${s.calls}, retried turns ${s.retried}`);
+  if (s.summary?.outcomes) for (const line of formatOutcomes(s.summary.outcomes)) console.log(line);
   console.log(
     `  LLM: ${s.usage.requests} requests (+${s.usage.cached} from cache), ${s.usage.inputTokens} in / ${s.usage.outputTokens} out tokens, $${s.usage.costUsd.toFixed(4)}`,
   );

@@ -1,6 +1,7 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { GraphStats } from '../core/graph';
 import type { OpRate } from '../core/op-rates';
+import type { Outcomes } from '../core/outcomes';
 import type { Usage } from '../core/usage';
 import type { DpoGroup, Kind, MixTally } from '../core/mix';
 import type { RunInput } from '../core/config';
@@ -47,6 +48,11 @@ export interface RunSummary {
   calls: number;
   failedCalls: number;
   labels: Record<string, number>;
+  /**
+   * Calls by outcome and by source, regenerated turns, kept error turns and dropped turns by cause, and
+   * conversations that failed for an unavailable tool source, by source. Absent in reports of earlier releases.
+   */
+  outcomes?: Outcomes;
   failures: Record<string, number>;
   backend: string;
   /** LLM usage as counted by the workflows (what the run's conversations report). */

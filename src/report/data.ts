@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ConversationRecord } from '../core/conversation';
 import { addTrace, NO_TRACE, type TraceTotals } from '../core/op-rates';
 import { OpsConfig } from '../core/ops';
+import { OutcomeCounter, Outcomes } from '../core/outcomes';
 import { Price } from '../core/config';
 import { readEstimate, type Estimate } from '../estimate/estimate';
 import { readJson, writeAtomic } from '../io/files';
@@ -96,6 +97,7 @@ const Summary = z
       })
       .optional()
       .catch(undefined),
+    outcomes: Outcomes.optional().catch(undefined),
   })
   .loose();
 export type Summary = z.infer<typeof Summary>;
@@ -128,6 +130,8 @@ export interface Realised {
   /** Calls that returned an error, by function. */
   callErrors: Record<string, number>;
   negatives: number;
+  /** Calls by outcome and source, regenerated/kept/dropped turns, unavailable tool sources (records and failed/). */
+  outcomes: Outcomes;
 }
 
 export interface ReportData {
@@ -183,7 +187,9 @@ export async function readReportData(dir: string): Promise<ReportData> {
     trace: NO_TRACE,
     callErrors: {},
     negatives: 0,
+    outcomes: Outcomes.parse({}),
   };
+  const outcomes = new OutcomeCounter();
   const bump = (m: Record<string, number>, k: string | number): void => {
     m[k] = (m[k] ?? 0) + 1;
   };
@@ -206,13 +212,23 @@ export async function readReportData(dir: string): Promise<ReportData> {
     // the ops shape multi-turn conversations only (single-turn items of the mix are not chances for them)
     if (r.kind === 'multi_turn') realised.trace = addTrace(realised.trace, r.fsp.trace);
     realised.negatives += r.stats.negatives;
+    outcomes.add(r);
     if (samples.length < SAMPLES) samples.push(r);
+  }
+  // records the filter emptied hold no turn, but say which turns their grounding dropped
+  for (const file of await jsonFiles(layout.filtered)) {
+    const parsed = ConversationRecord.safeParse(await optionalJson(file));
+    if (parsed.success) outcomes.add(parsed.data);
   }
   const failures: FailureRecord[] = [];
   for (const file of await jsonFiles(layout.failed)) {
     const f = Failure.safeParse(await optionalJson(file));
-    if (f.success) failures.push(f.data);
+    if (f.success) {
+      failures.push(f.data);
+      outcomes.addFailure(f.data);
+    }
   }
+  realised.outcomes = outcomes.result();
   const usage = new Map<string, UsageRow>();
   const ledger = await fs.readFile(layout.llmCalls, 'utf8').catch(() => '');
   for (const line of ledger.split('\n')) {

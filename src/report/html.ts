@@ -335,10 +335,37 @@ function failuresSection(d: ReportData, at: UiLinks): string[] {
           .slice(0, 15)
           .map(([k, v]) => [esc(k), v]),
       ) +
+      outcomesTables(d) +
       failureList(d, at) +
       '<p class="muted">Answers that failed their checks were repaired once (a second paid request) or failed the step; a failed step is a failure record above.</p>',
   ];
   return [...parts, ...dropNotes(d.summary)];
+}
+
+/**
+ * Calls by outcome and source, regenerated, kept and dropped turns, and conversations that failed for an
+ * unavailable tool source: report.json's, or counted from the files present when it has none (earlier releases).
+ */
+function outcomesTables(d: ReportData): string {
+  const o = d.summary?.outcomes ?? d.realised.outcomes;
+  const rows = (m: Record<string, number>): (string | number)[][] =>
+    Object.entries(m)
+      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+      .map(([k, v]) => [esc(k), v]);
+  return (
+    table(['calls by outcome', 'count'], rows(o.calls)) +
+    table(['calls by source (executor)', 'count'], rows(o.callsBySource)) +
+    table(
+      ['turns', 'count'],
+      [
+        ['regenerated (written again after failed calls)', o.regeneratedTurns],
+        ['regenerations in all', o.regenerations],
+        ['kept with tool errors (labelled tool_error)', o.keptErrorTurns],
+        ...Object.entries(o.droppedTurns).map(([k, v]) => [esc(`dropped: ${k}`), v]),
+      ],
+    ) +
+    table(['conversations failed or waiting for an unavailable tool source', 'count'], rows(o.infrastructure))
+  );
 }
 
 /** Failed conversations by reason (the summary's; counted from the records when there is none) and by stage. */
