@@ -2,12 +2,14 @@ import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { VALIDATE_FORMATS, type ValidateFormat } from '../export/formats';
-import { bfclMissed, bfclSingleTools, checkRow, sniffFormat } from '../export/validate';
+import { recordFiles } from '../export/stream';
+import { bfclMissed, bfclSingleTools, checkRecord, checkRow, sniffFormat } from '../export/validate';
 import { ConfigError } from '../io/config-file';
 
 export interface FileReport {
   file: string;
-  format: ValidateFormat;
+  /** `record`: conversation records (a run's `conversations/` folder, or one record file). */
+  format: ValidateFormat | 'record';
   rows: number;
   problems: { line: number; message: string }[];
 }
@@ -71,9 +73,44 @@ async function checkFile(
   return report;
 }
 
+/** The problems of one record file (a whole JSON document), each numbered `line` in the report. */
+async function recordProblems(file: string, line: number, name: string): Promise<FileReport['problems']> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await fs.readFile(file, 'utf8'));
+  } catch (e) {
+    return [{ line, message: `${name}not JSON (${(e as Error).message})` }];
+  }
+  return checkRecord(raw).map((message) => ({ line, message: `${name}${message}` }));
+}
+
+/**
+ * The records of a conversations folder, one row each (in name order: row N is the N-th record file); a
+ * problem names the record file, the turn and the field.
+ */
+async function checkRecords(dir: string, files: readonly string[]): Promise<FileReport> {
+  const report: FileReport = { file: dir, format: 'record', rows: files.length, problems: [] };
+  for (const [i, f] of files.entries())
+    report.problems.push(...(await recordProblems(f, i + 1, `${path.basename(f)}: `)));
+  if (files.length === 0) report.problems.push({ line: 0, message: 'the folder holds no records' });
+  return report;
+}
+
+/** A whole-file JSON object with a record's turns and plan: a conversation record (`conv-NNNNN.json`). */
+async function isRecordFile(file: string): Promise<boolean> {
+  if (!file.endsWith('.json')) return false;
+  try {
+    const raw = JSON.parse(await fs.readFile(file, 'utf8')) as unknown;
+    return typeof raw === 'object' && raw !== null && 'turns' in raw && 'fsp' in raw;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Checks FILE (or an `hf` folder: its data files) against its format, sniffed from the first row when not
  * given. A BFCL entries file is checked with its possible_answer file and function docs when they are there.
+ * A run folder (or its `conversations/` folder, or one record file) has its conversation records checked.
  */
 export async function validatePath(target: string, format?: string): Promise<FileReport[]> {
   if (format !== undefined && !(VALIDATE_FORMATS as readonly string[]).includes(format))
@@ -82,16 +119,31 @@ export async function validatePath(target: string, format?: string): Promise<Fil
     throw new ConfigError(`${target}: no such file or folder`);
   });
   if (stat.isDirectory()) {
+    const conversations = path.join(target, 'conversations');
+    if (
+      await fs.stat(conversations).then(
+        (s) => s.isDirectory(),
+        () => false,
+      )
+    )
+      return [await checkRecords(conversations, await recordFiles(conversations))];
+    const records = await recordFiles(target);
+    if (records.length > 0) return [await checkRecords(target, records)];
     const data = path.join(target, 'data');
     const files = (await fs.readdir(data).catch(() => [] as string[]))
       .filter((n) => n.endsWith('.jsonl'))
       .sort();
-    if (files.length === 0) throw new ConfigError(`${target}: not an hf export folder (no data/*.jsonl)`);
+    if (files.length === 0)
+      throw new ConfigError(
+        `${target}: not a run folder (no conversations/), a conversations folder or an hf export folder (no data/*.jsonl)`,
+      );
     const out: FileReport[] = [];
     for (const f of files) out.push(...(await validatePath(path.join(data, f), format)));
     return out;
   }
   const fmt = (format as ValidateFormat | undefined) ?? sniffFormat(await firstRow(target));
+  if (!fmt && (await isRecordFile(target)))
+    return [{ file: target, format: 'record', rows: 1, problems: await recordProblems(target, 1, '') }];
   if (!fmt)
     throw new ConfigError(
       `${target}: cannot tell the format from its first row; name it with --format (${VALIDATE_FORMATS.join(', ')})`,

@@ -127,7 +127,11 @@ export function syntheticRecord(
         : [];
     turns.push({
       index: h,
-      labels: h > 0 && turns[h - 1]?.labels.includes('miss_params') ? ['provides_missing'] : labels,
+      // the turn after a miss_params turn provides the value (when it makes calls; an empty one stays empty)
+      labels:
+        h > 0 && kind < 4 && turns[h - 1]?.labels.includes('miss_params')
+          ? [...labels, 'provides_missing']
+          : labels,
       functions: calls.map((c) => ({ name: c.name, via: 'walk' as const })),
       ...(kind === 4 ? { missing: { kind: 'miss_func' as const, function: missing.name } } : {}),
       ...(kind === 5

@@ -1,4 +1,8 @@
 import type { ValidateFunction } from 'ajv';
+import { ConversationRecord } from '../core/conversation';
+import type { Kind } from '../core/mix';
+import type { TurnLabel } from '../core/ops';
+import { formatIssue } from '../core/pool';
 import type { ValidateFormat } from './formats';
 import { validatorFor } from '../tools/validators';
 import { parsePyCall, PyParseError } from './pyparse';
@@ -137,8 +141,8 @@ function checkChat(
     }
     const calls = m.tool_calls;
     if (calls === undefined || calls === null || (Array.isArray(calls) && calls.length === 0)) {
-      if (typeof m.content !== 'string')
-        problems.push(`${at}: an assistant message without calls has no text`);
+      if (typeof m.content !== 'string' || m.content.trim() === '')
+        problems.push(`${at}: the assistant message is empty (no text, no calls)`);
       return;
     }
     if (!Array.isArray(calls)) {
@@ -227,6 +231,8 @@ function checkShareGpt(row: Obj, problems: string[]): void {
     const want = k % 2 === 0 ? ['human', 'observation'] : ['gpt', 'function_call'];
     if (!want.includes(m.from))
       problems.push(`${at}: ${m.from} at position ${k} (LLaMA-Factory wants ${want.join(' or ')} there)`);
+    if (m.from === 'gpt' && m.value.trim() === '')
+      problems.push(`${at}: the assistant message is empty (no text, no calls)`);
     if (m.from !== 'function_call') return;
     let calls: unknown;
     try {
@@ -236,6 +242,8 @@ function checkShareGpt(row: Obj, problems: string[]): void {
       return;
     }
     const list = Array.isArray(calls) ? calls : [calls];
+    if (list.length === 0)
+      problems.push(`${at}: the function_call lists no call (an empty assistant message)`);
     list.forEach((c, j) =>
       checkCall(
         isObj(c) ? c.name : undefined,
@@ -419,6 +427,73 @@ function checkBfclSingleAnswer(row: Obj, problems: string[], tools?: ReadonlyMap
   });
 }
 
+/** Labels of a turn that plans no call: it declines (missing function) or asks (missing value). */
+const NO_CALL_LABELS: readonly string[] = ['miss_func', 'miss_params'] satisfies readonly TurnLabel[];
+
+/** A turn with these labels (in an item of this kind) plans no call. */
+function plansNoCall(labels: readonly string[], kind: unknown): boolean {
+  return kind === ('irrelevance' satisfies Kind) || labels.some((l) => NO_CALL_LABELS.includes(l));
+}
+
+/**
+ * An `hf` row carries each turn's labels (`labels[h]` for the h-th user message): a turn whose labels plan
+ * calls (walk, merge, insert_*, provides_*, parallel, multiple, tool_error) must make at least one.
+ */
+function checkLabelledTurns(row: Obj, problems: string[]): void {
+  if (row.labels === undefined || !Array.isArray(row.messages)) return;
+  if (!Array.isArray(row.labels)) {
+    problems.push('labels is not a list of turns');
+    return;
+  }
+  const calls: number[] = [];
+  for (const m of row.messages) {
+    if (!isObj(m)) continue;
+    if (m.role === 'user') calls.push(0);
+    else if (m.role === 'assistant' && Array.isArray(m.tool_calls) && calls.length > 0)
+      calls[calls.length - 1] = (calls[calls.length - 1] ?? 0) + m.tool_calls.length;
+  }
+  if (row.labels.length !== calls.length)
+    problems.push(`labels has ${row.labels.length} turns, the messages ${calls.length} user turns`);
+  row.labels.forEach((labels, h) => {
+    if (!Array.isArray(labels) || labels.some((l) => typeof l !== 'string')) {
+      problems.push(`labels[${h}] is not a list of labels`);
+      return;
+    }
+    const made = calls[h];
+    if (made === 0 && labels.length > 0 && !plansNoCall(labels as string[], row.kind))
+      problems.push(`labels[${h}]: turn ${h} (${labels.join(', ')}) plans calls, its messages make none`);
+  });
+}
+
+/**
+ * Problems of a conversation record (`<run>/conversations/*.json`): the record's shape, and what no export of
+ * it may hold: an empty assistant message (a final answer with no text, or a rejected turn with neither text
+ * nor calls), and a turn that plans calls (labels other than miss_func / miss_params, an item other than
+ * irrelevance) made with fewer calls than its planned functions.
+ */
+export function checkRecord(raw: unknown): string[] {
+  const parsed = ConversationRecord.safeParse(raw);
+  if (!parsed.success) return [formatIssue('', 'not a conversation record:', parsed.error)];
+  const rec = parsed.data;
+  const problems: string[] = [];
+  rec.turns.forEach((t, h) => {
+    const at = `turns[${h}] (turn ${t.index}, ${t.labels.join(', ') || 'no labels'})`;
+    if (t.assistant.final.trim() === '')
+      problems.push(`${at}: assistant.final is empty (an assistant message with no text, no calls)`);
+    t.negatives.forEach((n, k) => {
+      const said = [...n.assistant.steps, n.assistant.final].some((x) => x.trim() !== '');
+      if (n.calls.length === 0 && !said)
+        problems.push(`${at}: negatives[${k}] is an empty assistant message (no text, no calls)`);
+    });
+    const planned = t.missing ? 0 : t.functions.length;
+    if (!plansNoCall(t.labels, rec.kind) && t.calls.length < planned)
+      problems.push(
+        `${at}: calls has ${t.calls.length} call(s), the plan ${planned} (${t.functions.map((f) => f.name).join(', ')})`,
+      );
+  });
+  return problems;
+}
+
 export interface RowContext {
   /** BFCL: function docs by name, and the question's turn count for the answers file. */
   bfclTools?: ReadonlyMap<string, unknown>;
@@ -471,6 +546,7 @@ export function checkRow(format: ValidateFormat, row: unknown, ctx: RowContext =
         'messages',
         problems,
       );
+      if (format === 'hf') checkLabelledTurns(row, problems);
       break;
     }
     case 'trl-dpo': {

@@ -68,6 +68,152 @@ describe('quality judge rules (offline)', () => {
     expect(fromCall.grounding.score).toBe(0);
   });
 
+  describe('grounding: every argument value comes from somewhere', () => {
+    /** read_message of `id` (sourced from the query unless told), asked for in a query that names no id. */
+    const readTurn = (id: unknown, extra: Partial<QualityTurn> = {}): QualityTurn => {
+      const read = def('read_message');
+      return {
+        query: `Please ${action(read)}.`,
+        previousQueries: [],
+        turn: { functions: [{ name: 'read_message', via: 'walk' }], labels: ['walk'] },
+        defs: [read],
+        calls: [
+          {
+            id: 'call_2_1',
+            name: 'read_message',
+            arguments: { message_id: id },
+            sources: { message_id: { kind: 'query', turn: 0 } },
+            output: { text: 'hi' },
+          },
+        ],
+        history: [],
+        answer: { steps: [], final: 'It says hi.' },
+        ...extra,
+      };
+    };
+    const score = (t: QualityTurn): number => offlineQualityJudge(t).grounding.score;
+
+    it('fails a made-up id, found in no query, output or environment', () => {
+      const v = offlineQualityJudge(
+        readTurn('msg-8739', {
+          previousQueries: ['Show me my latest message from user "u-17".'],
+          history: [{ id: 'call_1_1', name: 'get_latest_message', output: { message_id: 'msg-0001' } }],
+          environment: { message_id: ['msg-0002', 'msg-0003'] },
+          environmentRows: [{ message_id: 'msg-0004', user_id: 'u-17' }],
+        }),
+      );
+      expect(v.grounding).toMatchObject({ score: 0, reason: 'not grounded: read_message.message_id' });
+      // outside quotes, a value glued to other letters or digits is not stated: 87 is not in msg-8739
+      expect(score(readTurn(87, { query: 'Read message msg-8739.' }))).toBe(0);
+    });
+
+    it('passes a value the query or an earlier one states, in any case or inside quotes', () => {
+      expect(score(readTurn('MSG-8739', { query: 'Read the message msg-8739, please.' }))).toBe(1);
+      expect(score(readTurn('8739', { previousQueries: ['The id is "msg-8739" I think.'] }))).toBe(1);
+      expect(score(readTurn(42, { query: 'Read message 42.' }))).toBe(1);
+    });
+
+    it('passes a value an earlier output holds, or an output of an earlier call of the turn (by reference)', () => {
+      const history = [{ id: 'call_1_1', name: 'get_latest_message', output: { message_id: 'msg-0001' } }];
+      expect(score(readTurn('msg-0001', { history }))).toBe(1);
+      // sourced from the call: the call's output must hold it
+      const fromCall = { message_id: { kind: 'call' as const, call: 'call_1_1', field: 'message_id' } };
+      const t = readTurn('msg-0001', { history });
+      expect(score({ ...t, calls: [{ ...t.calls[0]!, sources: fromCall }] })).toBe(1);
+      const failed = [{ ...history[0]!, error: 'timeout' }];
+      expect(score({ ...t, history: failed, calls: [{ ...t.calls[0]!, sources: fromCall }] })).toBe(0);
+      // same turn: get_latest_message runs first, read_message takes its id by reference
+      const latest = def('get_latest_message');
+      const r = readTurn('msg-0009');
+      const sameTurn: QualityTurn = {
+        ...r,
+        turn: {
+          functions: [
+            { name: 'get_latest_message', via: 'walk' },
+            { name: 'read_message', via: 'nested_short' },
+          ],
+          labels: ['insert_short'],
+        },
+        defs: [latest, def('read_message')],
+        calls: [
+          {
+            id: 'call_2_1',
+            name: 'get_latest_message',
+            arguments: {},
+            sources: {},
+            output: { message_id: 'msg-0009' },
+          },
+          { ...r.calls[0]!, id: 'call_2_2', sources: {} },
+        ],
+      };
+      expect(score(sameTurn)).toBe(1);
+      // ... but not from a call that comes after it
+      expect(score({ ...sameTurn, calls: [...sameTurn.calls].reverse() })).toBe(0);
+    });
+
+    it('passes a value of the environment (by parameter name, or a record of it), and defaults', () => {
+      expect(score(readTurn('msg-0002', { environment: { message_id: ['msg-0002'] } }))).toBe(1);
+      expect(score(readTurn('msg-0002', { environment: { user_id: ['msg-0002'] } }))).toBe(0);
+      expect(
+        score(readTurn('msg-0004', { environmentRows: [{ message_id: 'msg-0004', user_id: 'u1' }] })),
+      ).toBe(1);
+      const t = readTurn('msg-8739');
+      expect(score({ ...t, calls: [{ ...t.calls[0]!, sources: { message_id: { kind: 'default' } } }] })).toBe(
+        1,
+      );
+    });
+
+    it('checks each leaf of an object or list, and takes an enum value the query names', () => {
+      const write = def('write_file');
+      const t: QualityTurn = {
+        query: 'Append "hello" to the file "/tmp/notes.txt".',
+        previousQueries: [],
+        turn: { functions: [{ name: 'write_file', via: 'walk' }], labels: ['walk'] },
+        defs: [write],
+        calls: [
+          {
+            id: 'call_1_1',
+            name: 'write_file',
+            arguments: { path: '/tmp/notes.txt', content: 'hello', mode: 'append' },
+            sources: {},
+            output: {},
+          },
+        ],
+        history: [],
+        answer: { steps: [], final: 'Done.' },
+      };
+      expect(score(t)).toBe(1);
+      const list = readTurn(['msg-1', 'msg-2'], { query: 'Read the messages "msg-1, msg-2".' });
+      expect(score(list)).toBe(1);
+      expect(score(readTurn(['msg-1', 'msg-3'], { query: list.query }))).toBe(0);
+      expect(
+        score(readTurn({ id: 'msg-1', box: { name: 'inbox' } }, { query: 'Read msg-1 in my inbox.' })),
+      ).toBe(1);
+      expect(
+        score(readTurn({ id: 'msg-1', box: { name: 'spam' } }, { query: 'Read msg-1 in my inbox.' })),
+      ).toBe(0);
+    });
+
+    it('reaches the judge through the role, with the task’s environment', () => {
+      const t = readTurn('msg-0002');
+      const task = {
+        turnIndex: 1,
+        turn: t.turn,
+        functions: t.defs.map(lite),
+        history: [],
+        previousQueries: [],
+        environment: { message_id: ['msg-0002'] },
+        query: t.query,
+        calls: t.calls.map((c) => ({ ...c })),
+        answer: t.answer,
+      };
+      const verdict = (input: object): QualityVerdict =>
+        QualityVerdict.parse(ROLES.quality_judge.offline?.(ROLES.quality_judge.input.parse(input), 0));
+      expect(verdict(task).grounding.score).toBe(1);
+      expect(verdict({ ...task, environment: {} }).grounding.score).toBe(0);
+    });
+  });
+
   it('fails faithfulness for an invented number, an unreported failure, or an empty turn that does not decline', () => {
     const t = goodTurn();
     const invented = offlineQualityJudge({

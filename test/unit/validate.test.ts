@@ -9,7 +9,7 @@ import { toTrlDpo, toTrlSft } from '../../src/export/trl';
 import { toShareGpt } from '../../src/export/sharegpt';
 import { toHfRow } from '../../src/export/hf';
 import { toBfcl, toBfclSingle } from '../../src/export/bfcl';
-import { checkRow, sniffFormat } from '../../src/export/validate';
+import { checkRecord, checkRow, sniffFormat } from '../../src/export/validate';
 import { validatePath } from '../../src/cli/validate';
 import type { ConversationRecord } from '../../src/core/conversation';
 
@@ -174,5 +174,111 @@ describe('magnet validate: each rule fails on a file that breaks it', () => {
     expect(report?.format).toBe('openai');
     expect(report?.rows).toBe(4);
     expect([...new Set(report?.problems.map((p) => p.line))]).toEqual([3, 4]);
+  });
+
+  describe('nothing empty is exported (issue 21, item 5)', () => {
+    /** The index of the first turn of `rec` that makes calls (the record was drawn to have one first). */
+    const called = 0;
+
+    it('a good row and a good record pass', () => {
+      expect(checkRow('hf', toHfRow(rec, pool))).toEqual([]);
+      expect(checkRow('sharegpt', toShareGpt(rec, pool))).toEqual([]);
+      expect(checkRecord(clone(rec))).toEqual([]);
+    });
+
+    it('an empty assistant message (no text, no calls) is flagged in every chat format', () => {
+      const r = clone(openai);
+      const msgs = r.messages as Row[];
+      const last = msgs.length - 1;
+      (msgs[last] as Row).content = '';
+      expect(checkRow('openai', r)).toEqual([
+        `messages[${last}]: the assistant message is empty (no text, no calls)`,
+      ]);
+      // a message whose calls list is empty and whose text is blank is as empty
+      const k = msgs.findIndex((m) => m.tool_calls);
+      const s = clone(openai);
+      const callMsg = (s.messages as Row[])[k] as Row;
+      callMsg.content = '  ';
+      callMsg.tool_calls = [];
+      expect(checkRow('openai', s).join('\n')).toContain(
+        `messages[${k}]: the assistant message is empty (no text, no calls)`,
+      );
+      const trl = clone(toTrlSft(rec, pool)) as unknown as Row;
+      (trl.messages as Row[]).at(-1)!.content = '';
+      expect(checkRow('trl', trl).join('\n')).toMatch(/the assistant message is empty/);
+      const hf = clone(toHfRow(rec, pool)) as unknown as Row;
+      (hf.messages as Row[]).at(-1)!.content = null;
+      expect(checkRow('hf', hf).join('\n')).toMatch(/the assistant message is empty/);
+      const sg = clone(toShareGpt(rec, pool)) as unknown as Row;
+      const conv = sg.conversations as Row[];
+      conv.at(-1)!.value = '';
+      expect(checkRow('sharegpt', sg)).toEqual([
+        `conversations[${conv.length - 1}]: the assistant message is empty (no text, no calls)`,
+      ]);
+    });
+
+    it('an hf row: a turn whose labels plan calls but whose messages make none is flagged', () => {
+      const hf = clone(toHfRow(rec, pool)) as unknown as Row;
+      const msgs = hf.messages as Row[];
+      // turn 0 with its calls and results taken out: the user message, then the final answer only
+      const users = msgs.flatMap((m, i) => (m.role === 'user' ? [i] : []));
+      const end = users[1] ?? msgs.length;
+      const final = msgs[end - 1] as Row;
+      msgs.splice(users[0]! + 1, end - users[0]! - 1, final);
+      const labels = (hf.labels as string[][])[called]!;
+      expect(checkRow('hf', hf)).toEqual([
+        `labels[0]: turn 0 (${labels.join(', ')}) plans calls, its messages make none`,
+      ]);
+      // an empty turn (miss_func / miss_params) or an irrelevance item plans none
+      expect(
+        checkRow('hf', { ...hf, labels: [['miss_params'], ...(hf.labels as string[][]).slice(1)] }),
+      ).toEqual([]);
+      expect(checkRow('hf', { ...hf, kind: 'irrelevance' })).toEqual([]);
+      expect(checkRow('hf', { ...hf, labels: [] }).join('\n')).toMatch(
+        /labels has 0 turns, the messages \d+ user turns/,
+      );
+    });
+
+    it('a record: an empty final answer, and a turn missing a planned call, name the turn and the field', () => {
+      const r = clone(rec);
+      const t = r.turns[called]!;
+      const planned = t.functions.length;
+      t.calls = t.calls.slice(0, planned - 1);
+      const at = `turns[0] (turn ${t.index}, ${t.labels.join(', ')})`;
+      expect(checkRecord(r)).toEqual([
+        `${at}: calls has ${planned - 1} call(s), the plan ${planned} (${t.functions.map((f) => f.name).join(', ')})`,
+      ]);
+      // a turn that declines or asks plans no call; so does an irrelevance item
+      expect(checkRecord({ ...r, turns: [{ ...t, labels: ['miss_func'] }] })).toEqual([]);
+      expect(checkRecord({ ...r, kind: 'irrelevance' })).toEqual([]);
+      const e = clone(rec);
+      e.turns[called]!.assistant.final = ' ';
+      expect(checkRecord(e)[0]).toMatch(/^turns\[0\] \(turn \d+, .*\): assistant.final is empty/);
+      expect(checkRecord({ id: 'x' })[0]).toMatch(/^not a conversation record: field /);
+    });
+
+    it('the CLI checks the records of a run folder, a conversations folder or one record file', async () => {
+      const run = mkdtempSync(path.join(os.tmpdir(), 'magnet-validate-run-'));
+      const conv = path.join(run, 'conversations');
+      mkdirSync(conv);
+      const broken = clone(rec);
+      broken.turns[called]!.calls = [];
+      writeFileSync(path.join(conv, 'conv-00000.json'), JSON.stringify(rec, null, 1));
+      writeFileSync(path.join(conv, 'conv-00001.json'), JSON.stringify(broken, null, 1));
+      writeFileSync(path.join(conv, 'conv-00002.json'), '{');
+      for (const target of [run, conv]) {
+        const [report] = await validatePath(target);
+        expect(report).toMatchObject({ file: conv, format: 'record', rows: 3 });
+        expect(report?.problems.map((p) => p.line)).toEqual([2, 3]);
+        expect(report?.problems[0]?.message).toMatch(
+          /^conv-00001\.json: turns\[0\] .*: calls has 0 call\(s\)/,
+        );
+        expect(report?.problems[1]?.message).toMatch(/^conv-00002\.json: not JSON/);
+      }
+      const [one] = await validatePath(path.join(conv, 'conv-00000.json'));
+      expect(one).toMatchObject({ format: 'record', rows: 1, problems: [] });
+      const [bad] = await validatePath(path.join(conv, 'conv-00001.json'));
+      expect(bad?.problems).toHaveLength(1);
+    });
   });
 });
