@@ -1,4 +1,5 @@
-import { elementSchema, type FunctionDef, type JsonSchemaT } from './pool';
+import { leafName, outputPaths } from './fields';
+import type { FunctionDef } from './pool';
 import { hintOf, paramsOf, scopeTraits, typeOf, type ScopeTraits } from './graph-judge';
 import { contentTokens, jaccard, tokens } from './text';
 
@@ -14,21 +15,18 @@ export interface Field {
   description: string;
 }
 
-/** Top-level fields of a function's output (and of its array items), the things later calls can use. */
+/**
+ * The fields of a function's output later calls can use, named by their path (`core/fields`): top-level
+ * fields, the fields of an object field (`owner.id`) and of the elements of an array field
+ * (`books[].book_id`), and for an array output those of its elements (`[].id`). `fieldMatch` compares a
+ * path's last property (`book_id`) to a parameter's name.
+ */
 export function outputFields(f: FunctionDef): Field[] {
-  const out: Field[] = [];
-  const visit = (s: JsonSchemaT | undefined, prefix: string): void => {
-    if (!s) return;
-    if (s.properties) {
-      for (const [name, p] of Object.entries(s.properties)) {
-        out.push({ name: prefix + name, type: typeOf(p), description: p.description ?? '' });
-      }
-    } else if (elementSchema(s) && prefix === '') {
-      visit(elementSchema(s), '');
-    }
-  };
-  visit(f.output, '');
-  return out;
+  return outputPaths(f.output).map((o) => ({
+    name: o.path,
+    type: typeOf(o.schema),
+    description: o.schema.description ?? '',
+  }));
 }
 
 export function inputParams(f: FunctionDef): (Field & { required: boolean })[] {
@@ -66,11 +64,12 @@ function nameMatch(a: NameWords, b: NameWords): number {
 
 /**
  * How strongly an output field can stand for a parameter: 1 for the same name, less for names that
- * share their head word ("total_cost" -> "cost"), 0 when types clash.
+ * share their head word ("total_cost" -> "cost"), 0 when types clash. A field named by a path is compared by
+ * its last property (`books[].book_id` as `book_id`).
  */
 export function fieldMatch(field: Field, param: Field): number {
   if (!compatible(field.type, param.type)) return 0;
-  return nameMatch(nameWords(field.name), nameWords(param.name));
+  return nameMatch(nameWords(leafName(field.name)), nameWords(param.name));
 }
 
 /** What the affinity reads of one function, computed once. */
@@ -94,7 +93,7 @@ export function featuresOf(f: FunctionDef): Features {
   return {
     name: f.name,
     category: f.category,
-    fields: outputFields(f).map((o) => ({ type: o.type, name: nameWords(o.name) })),
+    fields: outputFields(f).map((o) => ({ type: o.type, name: nameWords(leafName(o.name)) })),
     params: inputParams(f).map((p) => ({
       type: p.type,
       name: nameWords(p.name),

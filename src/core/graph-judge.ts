@@ -1,4 +1,5 @@
 import type { Edge, Feed } from './graph-schema';
+import { outputPaths } from './fields';
 import { elementSchema, type FunctionDef, type JsonSchemaT } from './pool';
 import { tokens as splitWords, words as prose } from './text';
 
@@ -63,10 +64,16 @@ const stems = memoText((text) => new Set(tokens(text).map(stem)));
  */
 
 interface Field {
+  /** The field's own name (its path's last property). */
   name: string;
+  /** Its path in the output (`core/fields`): what a feed names. */
+  path: string;
   type?: string;
   description: string;
-  /** Set for a field inside an array of objects (`tweets[].id`): the array's name. */
+  /**
+   * Set for a nested field: the object or array it is in (`tweets` for `tweets[].id`, `items` for the
+   * elements of an array output).
+   */
   within?: string;
   /** For an array field: the type of its items. */
   items?: string;
@@ -81,29 +88,24 @@ export function typeOf(s: JsonSchemaT | undefined): string | undefined {
   return t;
 }
 
-/** Output fields one level deep, and the fields of array items (`results[].id`), with their types. */
+/**
+ * Output fields one level deep, and one level further the fields of objects and array items
+ * (`results[].id`, `owner.id`), with their types (`core/fields` names them).
+ */
 function fieldsOf(f: FunctionDef): Field[] {
   return f.output ? outputFieldsOf(f.output) : [];
 }
-const outputFieldsOf = memoObject((o: JsonSchemaT): Field[] => {
-  const out: Field[] = [];
-  const props = (s: JsonSchemaT | undefined, within?: string): void => {
-    for (const [name, p] of Object.entries(s?.properties ?? {})) {
-      out.push({
-        name,
-        type: typeOf(p),
-        description: p.description ?? '',
-        within,
-        items: typeOf(elementSchema(p)),
-      });
-      const element = elementSchema(p);
-      if (!within && typeOf(p) === 'array' && element?.properties) props(element, name);
-    }
-  };
-  if (o.properties) props(o);
-  else if (elementSchema(o)) props(elementSchema(o), 'items');
-  return out;
-});
+const outputFieldsOf = memoObject((o: JsonSchemaT): Field[] =>
+  outputPaths(o).map((p) => ({
+    name: p.leaf,
+    path: p.path,
+    type: typeOf(p.schema),
+    description: p.schema.description ?? '',
+    // the elements of an array output are "items", as the rules read the enclosing name
+    within: p.parent === '' ? 'items' : p.parent,
+    items: typeOf(elementSchema(p.schema)),
+  })),
+);
 
 export interface Param {
   name: string;
@@ -382,8 +384,9 @@ interface FeedDocs {
 }
 
 /**
- * The best feed by the field's name, over v's top-level fields: the same name (rank 3), one element of an
- * array of ids (2), a shared head word (1). Among equals the first field wins.
+ * The best feed by the field's name: the same name (rank 3), one element of an array of ids (2), a shared
+ * head word (1). A nested field (`books[].book_id`, `owner.id`) matches by its own name and names its path;
+ * it yields to a top-level field of the same rank. Among equals the first field wins.
  */
 function byFieldName(
   v: FunctionDef,
@@ -395,8 +398,9 @@ function byFieldName(
   const docs = { v: stems(`${v.name} ${v.description}`), u: stems(`${u.description} ${p.description}`) };
   let best: (FeedMatch & { rank: number }) | undefined;
   for (const f of fields) {
-    if (f.within) continue;
     const m = nameMatch(f, p, docs, resolvable);
+    // a nested field ranks half a step below: a top-level field of the same kind of match wins
+    if (m && f.within) m.rank -= 0.5;
     if (m && (!best || m.rank > best.rank)) best = m;
   }
   return best;
@@ -412,17 +416,17 @@ function nameMatch(
   const pw = tokens(p.name);
   if (fw.join('_') === pw.join('_') && sameType(f.type, p.type))
     return {
-      field: f.name,
+      field: f.path,
       why: `same name ${p.name}${f.type ? ` (${f.type})` : ''}`,
       data: resolvable(f, p),
       rank: 3,
     };
   if (isElementOf(f, fw, p, pw))
-    return { field: f.name, why: `${p.name} is one element of ${f.name}`, data: false, rank: 2 };
+    return { field: f.path, why: `${p.name} is one element of ${f.path}`, data: false, rank: 2 };
   const qualifiers = headWordQualifiers(f, fw, p, pw, docs);
   if (qualifiers === undefined) return undefined;
   return {
-    field: f.name,
+    field: f.path,
     why: `head word ${fw[fw.length - 1]}, qualifier ${qualifiers.join(' ')} in the docs`,
     data: resolvable(f, p),
     rank: 1,
@@ -487,7 +491,7 @@ function entityId(v: FunctionDef, fields: readonly Field[], p: Param): FeedMatch
     );
     if (entity.every((t) => about.has(t)))
       return {
-        field: f.within ? `${f.within}[].id` : f.name,
+        field: f.path,
         why: `${p.name} is the id of the ${entity.join(' ')} ${v.name} returns`,
         data: false,
       };

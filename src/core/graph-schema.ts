@@ -10,7 +10,11 @@ import { z } from 'zod';
 export const Relation = z.enum(['precondition', 'input', 'partial_input']);
 export type Relation = z.infer<typeof Relation>;
 
-/** Which parameter of the target an edge feeds, and from which field of the source's output. */
+/**
+ * Which parameter of the target an edge feeds, and from which field of the source's output. `field` is a
+ * path (`core/fields`): `total`, `owner.id`, `books[].book_id` (a field of the elements of an array); a plain
+ * name, all that graphs of earlier releases hold, is a path of one step, so they parse and mean the same.
+ */
 export const Feed = z.object({ param: z.string(), field: z.string() });
 export type Feed = z.infer<typeof Feed>;
 

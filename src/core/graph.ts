@@ -1,4 +1,5 @@
-import { elementSchema, type FunctionDef, type JsonSchemaT } from './pool';
+import { schemaAtField } from './fields';
+import { elementSchema, type FunctionDef } from './pool';
 import { fieldMatch, type Field } from './affinity';
 import { candidateSelector } from './candidates';
 import { judgePair, typeOf } from './graph-judge';
@@ -31,26 +32,16 @@ export function offlineJudge(v: FunctionDef, candidates: readonly FunctionDef[])
 
 /**
  * Why a feed cannot be right: the parameter does not exist, the field is not in the source's output (when it
- * has an output schema; `items[].id` names a field of array items), or a string would be passed as a number
- * (or the like). Integer and number are one type.
+ * has an output schema; the field is a path, `books[].book_id` a field of the elements of books, see
+ * `core/fields`), or a string would be passed as a number (or the like). Integer and number are one type.
  */
 function feedProblem(v: FunctionDef, u: FunctionDef, feeds: readonly Feed[]): string | undefined {
-  const top = new Map<string, JsonSchemaT>(
-    Object.entries(v.output?.properties ?? elementSchema(v.output)?.properties ?? {}),
-  );
   for (const f of feeds) {
     const param = u.parameters.properties[f.param];
     if (!param) return `${u.name} has no parameter ${f.param}`;
     if (!v.output) continue;
-    const [head, ...rest] = f.field.split(/\[\d*\]\.?|\./);
-    let schema = top.get(head ?? '');
+    const schema = schemaAtField(v.output, f.field);
     if (!schema) return `${v.name}'s output has no field ${f.field}`;
-    for (const part of rest.filter((x) => x.length > 0)) {
-      const inner: JsonSchemaT | undefined =
-        elementSchema(schema)?.properties?.[part] ?? schema.properties?.[part];
-      if (!inner) return `${v.name}'s output has no field ${f.field}`;
-      schema = inner;
-    }
     const ft = typeOf(schema);
     const pt = typeOf(param);
     // one element of an array of ids may feed an id

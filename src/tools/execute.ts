@@ -1,5 +1,6 @@
 import type { ExecutedCall, PlannedCall } from '../core/conversation';
 import type { ExecutionMode } from '../core/config';
+import { valueAtField } from '../core/fields';
 import type { FunctionDef, ToolSource } from '../core/pool';
 import { deriveSeed } from '../core/rng';
 import { toolSetOf } from './builtin';
@@ -172,11 +173,11 @@ export async function executeTurn(
     let error: string | undefined;
     for (const [param, ref] of Object.entries(p.refs)) {
       const src = done.get(ref.call);
-      const out = src?.output as Record<string, unknown> | undefined;
+      // the field is a path into the output: `books[].book_id` is the book_id of the first book that has one
+      const value = src ? valueAtField(src.output, ref.field) : undefined;
       if (!src || src.error) error = `input ${param} comes from ${ref.call}, which failed`;
-      else if (!out || typeof out !== 'object' || !(ref.field in out))
-        error = `output of ${ref.call} has no field ${ref.field}`;
-      else args[param] = out[ref.field];
+      else if (value === undefined) error = `output of ${ref.call} has no field ${ref.field}`;
+      else args[param] = value;
     }
     if (strict) {
       const reason = !def ? `unknown function ${p.name}` : (error ?? argumentProblem(def, args));

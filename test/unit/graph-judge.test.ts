@@ -289,6 +289,52 @@ describe('the offline judge: generic evidence', () => {
     const read = fn('read_outside_temperature', 'Read the outside temperature.', { unit: str() }, {}, []);
     expect(judge(temp, [temp, read]).has('read_outside_temperature')).toBe(false);
   });
+
+  it('a field of the elements of a listed array feeds a parameter: books[].book_id -> book_id', () => {
+    const book = { type: 'object', properties: { book_id: str('ID of the book.'), title: str() } };
+    const list = fn(
+      'list_books',
+      'List the books of the library.',
+      {},
+      { books: { type: 'array', items: book } },
+    );
+    const get = fn('get_book', 'Get the details of a book.', { book_id: str('ID of the book.') });
+    const author = fn('get_author', 'Get an author.', { author_id: str('ID of the author.') });
+    const rate = fn('rate_title', 'Rate a title.', { rating: int() });
+    const pool = [list, get, author, rate];
+    const out = judge(list, pool);
+    expect(out.get('get_book')).toMatchObject({
+      relation: 'input',
+      feeds: [{ param: 'book_id', field: 'books[].book_id' }],
+    });
+    expect(out.get('get_book')?.reason).toContain('books[].book_id->book_id (same name book_id');
+    // an element's other fields, and ids of other kinds, feed nothing
+    expect(out.has('get_author')).toBe(false);
+    expect(out.has('rate_title')).toBe(false);
+    // a top-level field of the same name wins over a nested one
+    const both = fn(
+      'list_books_page',
+      'List a page of books.',
+      {},
+      { books: { type: 'array', items: book }, book_id: str('The first book.') },
+    );
+    expect(judge(both, [both, get]).get('get_book')?.feeds).toEqual([{ param: 'book_id', field: 'book_id' }]);
+    // an object's field (owner.user_id), and the elements of an array output ([].book_id)
+    const owner = fn(
+      'get_shelf',
+      'Get a shelf.',
+      {},
+      { owner: { type: 'object', properties: { user_id: str() } } },
+    );
+    const user = fn('get_user', 'Get a user.', { user_id: str() });
+    expect(judge(owner, [owner, user]).get('get_user')?.feeds).toEqual([
+      { param: 'user_id', field: 'owner.user_id' },
+    ]);
+    const bare: FunctionDef = { ...list, name: 'list_all_books', output: { type: 'array', items: book } };
+    expect(judge(bare, [bare, get]).get('get_book')?.feeds).toEqual([
+      { param: 'book_id', field: '[].book_id' },
+    ]);
+  });
 });
 
 describe('checking judged edges (LLM or offline)', () => {
@@ -334,6 +380,17 @@ describe('checking judged edges (LLM or offline)', () => {
     expect(checkJudged(list, [u], [from('posts[].text')]).rejected[0]?.reason).toBe(
       'list_posts.posts[].text is string, comment.post_id is number',
     );
+    expect(checkJudged(list, [u], [from('posts.id')]).edges).toHaveLength(1);
+    expect(checkJudged(list, [u], [from('posts[].nope')]).rejected[0]?.reason).toBe(
+      "list_posts's output has no field posts[].nope",
+    );
+    // an array output: its elements' fields, with or without the leading []
+    const bare: FunctionDef = {
+      ...list,
+      output: { type: 'array', items: list.output?.properties?.posts?.items as JsonSchemaT },
+    };
+    expect(checkJudged(bare, [u], [from('[].id')]).edges).toHaveLength(1);
+    expect(checkJudged(bare, [u], [from('id')]).edges).toHaveLength(1);
     expect(checkJudged(v, [u], [edge([{ param: 'nope', field: 'id' }])]).rejected[0]?.reason).toBe(
       'comment has no parameter nope',
     );

@@ -6,7 +6,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { writeConversationActivity } from '../../src/activities/conversation';
 import { loadPoolActivity } from '../../src/activities/pool';
 import { putJson } from '../../src/io/artifacts';
-import { indexPool } from '../../src/core/pool';
+import { indexPool, type FunctionDef, type JsonSchemaT } from '../../src/core/pool';
 import type { PlannedCall } from '../../src/core/conversation';
 import { argumentProblem, executeTurn } from '../../src/tools/execute';
 import { EXAMPLE_POOL_DIR, examplePool } from '../helpers/pools';
@@ -90,6 +90,56 @@ describe('strict execution (the reference answer)', () => {
     const b = await executeTurn(wrongType, pool, {}, 1, 'auto', undefined, true);
     expect(b.skipped.map((s) => s.id)).toEqual(['call_1_2']);
     expect(b.skipped[0]?.reason).toMatch(/distance must be number/);
+  });
+
+  it('takes a same-turn input from a field of an array element of the earlier output', async () => {
+    const book = { type: 'object', properties: { book_id: { type: 'string' }, title: { type: 'string' } } };
+    const def = (name: string, params: string[], output: JsonSchemaT): FunctionDef => ({
+      name,
+      description: `${name}.`,
+      parameters: {
+        type: 'object',
+        properties: Object.fromEntries(params.map((k) => [k, { type: 'string' }])),
+        required: params,
+      },
+      output,
+      category: 'library',
+      source: { file: 'test', item: name },
+    });
+    const library = new Map([
+      [
+        'list_books',
+        def('list_books', [], { type: 'object', properties: { books: { type: 'array', items: book } } }),
+      ],
+      ['get_book', def('get_book', ['book_id'], book)],
+    ]);
+    const outputs: Record<string, unknown> = {
+      list_books: {
+        books: [{ title: 'Untitled draft' }, { book_id: 'bk-2', title: 'Two' }, { book_id: 'bk-3' }],
+      },
+      get_book: { book_id: 'bk-2', title: 'Two' },
+    };
+    const simulate = (d: FunctionDef): Promise<unknown> => Promise.resolve(outputs[d.name]);
+    const run = (field: string) =>
+      executeTurn(
+        [
+          call('call_1_1', 'list_books', {}),
+          call('call_1_2', 'get_book', {}, { book_id: { call: 'call_1_1', field } }),
+        ],
+        library,
+        {},
+        1,
+        'simulated',
+        simulate,
+        true,
+      );
+    // the first book that has a book_id, or the one the index names
+    expect((await run('books[].book_id')).calls[1]?.arguments).toEqual({ book_id: 'bk-2' });
+    expect((await run('books[2].book_id')).calls[1]?.arguments).toEqual({ book_id: 'bk-3' });
+    const missing = await run('books[].isbn');
+    expect(missing.skipped).toEqual([
+      { id: 'call_1_2', name: 'get_book', reason: 'output of call_1_1 has no field books[].isbn' },
+    ]);
   });
 
   it('argumentProblem names a missing required argument and a wrong type', () => {

@@ -1,4 +1,5 @@
 import type { ExecutedCall } from '../../core/conversation';
+import { outputValues } from '../../core/fields';
 import { fieldMatch, outputFields } from '../../core/graph';
 import type { FspTurn } from '../../core/ops';
 import type { FunctionDef, JsonSchemaT } from '../../core/pool';
@@ -13,6 +14,12 @@ import { validatorFor } from '../../tools/validators';
 export const OFFLINE_GENERATOR = 'magnet-offline/1';
 export const OFFLINE_NOTE = 'rule-based offline backend: synthetic placeholder text, not for training';
 
+/**
+ * Where a required argument comes from. `field` is a path into the source's output (`core/fields`): for a
+ * call of the same turn, whose output does not exist yet, one of its declared output fields
+ * (`books[].book_id`: the first book that has one, resolved when the turn runs); for an earlier call, the
+ * concrete place in its actual output (`books[0].book_id`).
+ */
 export type Source =
   | { kind: 'user' }
   | { kind: 'same_turn'; index: number; field: string }
@@ -45,16 +52,19 @@ export function planSources(
       }
       for (let k = history.length - 1; k >= 0 && !src; k--) {
         const call = history[k] as ExecutedCall;
-        if (call.error || !call.output || typeof call.output !== 'object' || Array.isArray(call.output))
-          continue;
-        const out = call.output as Record<string, unknown>;
-        // an earlier value only counts if the parameter accepts it (a holding of 0 is no order quantity)
-        const key = Object.keys(out).find(
-          (name) =>
-            fieldMatch({ name, type: jsType(out[name]), description: '' }, p) >= 0.7 &&
-            fits(schema, out[name]),
+        if (call.error || !call.output || typeof call.output !== 'object') continue;
+        // The output's fields, top-level first, then those of its objects and of each element of its arrays
+        // (`items[0].id`, `items[1].id`): an earlier value only counts if the parameter accepts it (a holding
+        // of 0 is no order quantity), so the first element whose value fits is taken. Its path is recorded
+        // with the element's index, not as `items[].id`: the output is known here, so the source names
+        // exactly where the value is, and whoever checks it (the quality judge, a reader of the record)
+        // finds that value without knowing the parameter's schema that chose the element.
+        const found = outputValues(call.output).find(
+          (o) =>
+            fieldMatch({ name: o.leaf, type: jsType(o.value), description: '' }, p) >= 0.7 &&
+            fits(schema, o.value),
         );
-        if (key) src = { kind: 'earlier', call, field: key };
+        if (found) src = { kind: 'earlier', call, field: found.path };
       }
       m.set(param, src ?? { kind: 'user' });
     }

@@ -1,4 +1,5 @@
 import type { ArgSource, PlannedCall } from '../../core/conversation';
+import { valueAtField } from '../../core/fields';
 import { words } from '../../core/text';
 import { coerceValue } from '../../core/values';
 import { TranslationError, type TurnContext } from '../context';
@@ -48,7 +49,7 @@ export function offlineForthTranslate(ctx: TurnContext, query: string): PlannedC
         continue;
       }
       if (plan.kind === 'earlier') {
-        args[param] = (plan.call.output as Record<string, unknown>)[plan.field];
+        args[param] = valueAtField(plan.call.output, plan.field);
         src[param] = { kind: 'call', call: plan.call.id, field: plan.field };
         continue;
       }
