@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -186,7 +187,12 @@ function badItem(v: unknown, needId: boolean): string | undefined {
   return undefined;
 }
 
-export async function startItemsService(opts: { initial?: Item[] } = {}): Promise<ItemsService> {
+/** The service's OpenAPI document as a file (pools take documents from files). */
+export const ITEMS_DOC_FILE = path.join(__dirname, '..', 'fixtures', 'openapi', 'items.json');
+
+export async function startItemsService(
+  opts: { initial?: Item[]; port?: number } = {},
+): Promise<ItemsService> {
   const items = new Map<string, Item>();
   const seed = (list: Item[]): void => {
     items.clear();
@@ -267,7 +273,7 @@ export async function startItemsService(opts: { initial?: Item[] } = {}): Promis
       return send(200, item);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     baseURL: `http://127.0.0.1:${port}`,

@@ -1,5 +1,7 @@
 import path from 'node:path';
 const ROOT = path.join(__dirname, '..', '..');
+/** The repository root: a fixture server started there finds the MCP SDK in its node_modules. */
+export const ROOT_DIR = ROOT;
 
 /** Entry scripts of the real MCP servers installed from npm (devDependencies), run with `node`. */
 export const MEMORY_SERVER = path.join(
