@@ -4,6 +4,7 @@ import { until } from '../helpers/cli';
 import { fakeLlm, makeRunDir, prepare, startRun } from '../helpers/run';
 import { withClientAndFakeOpenAI } from '../helpers/temporal';
 import { conversationStatusQuery, retryTurnUpdate } from '../../src/contracts';
+import { answer } from '../fakes';
 
 /**
  * Records the histories of a released workflow version into test/histories/<version>/ (run it once per
@@ -13,6 +14,30 @@ import { conversationStatusQuery, retryTurnUpdate } from '../../src/contracts';
  * conversation whose turn failed, waited and was retried, and conversations with mDPO negatives.
  */
 const VERSION = process.env.MAGNET_HISTORIES_VERSION;
+
+/** The offline answer with its first plain string argument replaced by a made-up one (first version only). */
+function madeUpFirstValue(input: unknown): { content: string } | undefined {
+  const task = input as {
+    feedback?: unknown;
+    functions: { name: string; parameters: { properties: Record<string, Record<string, unknown>> } }[];
+  };
+  if (task.feedback) return undefined;
+  const out = answer('forth_translate', input) as {
+    calls: { name: string; arguments: Record<string, unknown> }[];
+  };
+  for (const c of out.calls) {
+    const props = task.functions.find((f) => f.name === c.name)?.parameters.properties ?? {};
+    const plain = Object.keys(c.arguments).find((k) => {
+      const p = props[k] ?? {};
+      return typeof c.arguments[k] === 'string' && p.type === 'string' && !p.enum && !p.pattern && !p.format;
+    });
+    if (plain) {
+      c.arguments[plain] = 'no-such-thing-0';
+      return { content: JSON.stringify(out) };
+    }
+  }
+  return undefined;
+}
 process.env.MAGNET_FAKE_KEY = 'sk-record-histories';
 const ctx = withClientAndFakeOpenAI();
 
@@ -46,7 +71,12 @@ it(`records the histories of workflow version ${VERSION ?? '(set MAGNET_HISTORIE
         : undefined;
     }
     const turn = (req.input as { turnIndex?: number }).turnIndex;
-    return broken && req.role === 'forth_translate' && turn === 1 ? { content: 'no JSON here' } : undefined;
+    if (broken && req.role === 'forth_translate' && turn === 1) return { content: 'no JSON here' };
+    // from v5 on, a turn whose calls fail is written again: turn 1's first version names a thing that does
+    // not exist (a plain string argument), so the tool refuses it and the turn is regenerated with feedback
+    if (Number(VERSION?.slice(1)) >= 5 && req.role === 'forth_translate' && turn === 0)
+      return madeUpFirstValue(req.input);
+    return undefined;
   });
   const run = await startRun(client, input, { batch: 2 });
   const conv = (i: number): string => `${runId}/conv-0000${i}`;

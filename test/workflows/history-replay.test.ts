@@ -80,7 +80,25 @@ it.each(versions)('version %s holds every kind of execution', (version) => {
 });
 
 it('holds the releases so far', () => {
-  expect(versions).toEqual(expect.arrayContaining(['v1', 'v2', 'v3', 'v4']));
+  expect(versions).toEqual(expect.arrayContaining(['v1', 'v2', 'v3', 'v4', 'v5']));
+});
+
+/** The patch ids a history's markers record (their details are base64-encoded JSON `{id, deprecated}`). */
+function patchIds(history: unknown): string[] {
+  const events = (history as { events?: Record<string, unknown>[] }).events ?? [];
+  return events.flatMap((e) => {
+    const m = e.markerRecordedEventAttributes as
+      { markerName?: string; details?: Record<string, { payloads?: { data?: string }[] }> } | undefined;
+    if (m?.markerName !== 'core_patch') return [];
+    return (m.details?.['patch-data']?.payloads ?? []).map(
+      (p) => (JSON.parse(Buffer.from(p.data ?? '', 'base64').toString()) as { id: string }).id,
+    );
+  });
+}
+
+it('from v5 on, a conversation wrote a failed turn again (the regenerate-failed-turns patch)', () => {
+  const v5 = histories.filter((h) => h.file.startsWith(`v5${path.sep}`) && h.workflowId.includes('/conv-'));
+  expect(v5.some((h) => patchIds(h.history).includes('regenerate-failed-turns'))).toBe(true);
 });
 
 it('replays every recorded history on the current workflow code', async () => {
