@@ -19,7 +19,8 @@ import { offeredAt, planConversation, sampleWalk, type Plan } from '../core/plan
 import { planSingleTurn } from '../core/single-turn';
 import { addUsage, NO_USAGE, type Usage } from '../llm/request';
 import type { FunctionDef } from '../core/pool';
-import { putJson, type Ref } from '../io/artifacts';
+import { getJson, putJson, type Ref } from '../io/artifacts';
+import type { Observation } from '../tools/observe';
 import { writeAtomic } from '../io/files';
 import { conversationFile, failureFile, filteredFile } from '../io/run-layout';
 import { graphFor, loadCalls, poolIndex, poolSources } from '../io/stored';
@@ -265,6 +266,7 @@ export async function writeConversationActivity(input: {
       calls: t.callsRef ? await loadCalls(input.storeDir, t.callsRef) : [],
       assistant: t.assistant,
       ...(t.regenerated ? { regenerated: t.regenerated } : {}),
+      ...(t.observedRef ? { observed: (await getJson(input.storeDir, t.observedRef)) as Observation[] } : {}),
       negatives: await Promise.all(
         (t.negatives ?? []).map(async (n) => ({
           sample: n.sample,

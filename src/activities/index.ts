@@ -4,3 +4,4 @@ export * from './conversation';
 export * from './export';
 export * from './negatives';
 export * from './batch';
+export * from './observe';

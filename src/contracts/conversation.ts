@@ -111,6 +111,8 @@ export interface TurnRef {
   quality?: QualityVerdict;
   /** How many times the turn was written again because its calls failed (absent: never). */
   regenerated?: number;
+  /** Read-only calls made before the turn was written (absent: none). */
+  observedRef?: Ref;
   /** Rejected versions of the turn for mDPO. */
   negatives?: {
     sample: number;

@@ -80,6 +80,10 @@ export const TurnRecord = z.object({
   negatives: z.array(NegativeTurn).default([]),
   /** How many times the turn was written again because its calls failed (execution.regenerate); absent: 0. */
   regenerated: z.number().int().optional(),
+  /** Read-only calls made on the outside servers before the turn was written: context, never exported. */
+  observed: z
+    .array(z.object({ name: z.string(), arguments: z.record(z.string(), z.unknown()), output: z.unknown() }))
+    .optional(),
 });
 export type TurnRecord = z.infer<typeof TurnRecord>;
 

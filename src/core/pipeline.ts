@@ -8,6 +8,7 @@ import type { LlmRole } from './config';
  */
 export const STAGES = [
   'plan',
+  'observe',
   'back-translate',
   'forth-translate',
   'execute',
@@ -43,6 +44,9 @@ export const PIPELINE: readonly PipelineStep[] = [
   // the FSP: walk, Merge / Insert / Split; the nested judge is asked once per distinct walk function with
   // feeding neighbours (cached per run), and not at all for single-turn items or an offline judge
   { stage: 'plan', role: 'nested_judge', per: 'conversation', pass: 0 },
+  // what exists before each turn (read-only calls on the conversation's outside servers); only for pools
+  // with MCP servers or OpenAPI services, and no model is asked
+  { stage: 'observe', per: 'turn', pass: 1, optional: true },
   // the user's message of each turn
   { stage: 'back-translate', role: 'back_translate', per: 'turn', pass: 1 },
   // the turn's calls from its message; an empty (missing-information) turn asks nothing

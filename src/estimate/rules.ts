@@ -210,6 +210,8 @@ const RULES: { [S in Stage]: Rule | undefined } = {
   // the nested judge's requests are counted over all planned conversations by the caller (nestedJudgeTasks):
   // the cache pays each walk function once per run
   plan: undefined,
+  // read-only tool calls, no model
+  observe: undefined,
   // every turn
   'back-translate': async (w, h) => {
     const ctx = await contextAt(w, h, w.stateRef);

@@ -58,6 +58,8 @@ export interface TurnInput {
   stateRef?: Ref;
   /** An earlier version of this turn failed: what, so this one is written otherwise (absent: first try). */
   feedback?: TurnFeedback;
+  /** Read-only calls made before the turn (activities/observe): what exists now. */
+  observedRef?: Ref;
 }
 
 /** Why a turn is written again: its calls that failed or could not be made, with their arguments. */
@@ -87,6 +89,9 @@ async function environmentHints(
       collectHints(d.state, env);
   }
   for (const c of history) if (!c.error) collectHints(c.output, env);
+  if (input.observedRef)
+    for (const o of (await getJson(input.storeDir, input.observedRef)) as { output: unknown }[])
+      collectHints(o.output, env);
   return env;
 }
 

@@ -87,12 +87,16 @@ async function httpSetup(
   }
 }
 
-/** Calls a function of an MCP server or an OpenAPI service, with a timeout and an output size cap. */
-async function callExternal(
+/**
+ * Calls a function of an MCP server or an OpenAPI service, with a timeout and an output size cap. `readOnly`:
+ * an observation (tools/observe), which the conversation's state on the server does not record.
+ */
+export async function callExternal(
   def: FunctionDef,
   args: Record<string, unknown>,
   ext: ExternalExecution | undefined,
   pool: ReadonlyMap<string, FunctionDef>,
+  readOnly = false,
 ): Promise<{ output: Json; executor: ExecutedCall['executor'] }> {
   const impl = def.impl;
   if (impl?.kind !== 'mcp' && impl?.kind !== 'http') throw new Error(`${def.name} is not external`);
@@ -105,7 +109,7 @@ async function callExternal(
     // callHttp takes safeCall's context (abort signal, output cap); callMcp should too, then pass it on
     if (impl.kind === 'mcp')
       return {
-        output: await safeCall(() => callMcp(source, impl.tool, args, ext.scope), ext.limits, opts),
+        output: await safeCall(() => callMcp(source, impl.tool, args, ext.scope, readOnly), ext.limits, opts),
         executor: `mcp:${name}`,
       };
     return {

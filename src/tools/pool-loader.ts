@@ -41,9 +41,25 @@ export async function loadPool(paths: readonly string[], sources: readonly ToolS
   // a `states` file or folder is read now: the stored pool carries the states to every worker, and a server
   // listed now starts from its first state (one that needs its state file to start)
   const stateful = await Promise.all(sources.map(withStates));
-  for (const source of stateful) lists.push(await loadSourceFunctions(source));
+  for (const source of stateful) {
+    const fns = await loadSourceFunctions(source);
+    checkObserve(source, fns);
+    lists.push(fns);
+  }
   const pool = mergeFunctions(lists);
   return sources.length > 0 ? { ...pool, sources: stateful } : pool;
+}
+
+/** A source's `observe` names only tools it offers (a typo must not silently observe nothing). */
+function checkObserve(source: ToolSource, fns: readonly FunctionDef[]): void {
+  const observe = (source as { observe?: (string | { tool: string })[] }).observe ?? [];
+  for (const e of observe) {
+    const name = typeof e === 'string' ? e : e.tool;
+    if (!fns.some((f) => f.name === name))
+      throw new PoolError(
+        `${source.kind === 'mcp' ? 'MCP server' : 'OpenAPI source'} ${source.name}: field observe: it offers no tool ${name} (it offers ${fns.map((f) => f.name).join(', ')})`,
+      );
+  }
 }
 
 async function readPoolFile(file: string): Promise<FunctionDef[]> {

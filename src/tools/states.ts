@@ -13,6 +13,17 @@ export const EnvironmentConfig = z
   .object({
     states: z.union([z.array(z.unknown()).min(1), z.string().min(1)]).optional(),
     setup: z.array(SetupCall).min(1).optional(),
+    /** Read-only calls made before each turn to see what exists (default: see tools/observe). */
+    observe: z
+      .array(
+        z.union([
+          z.string().min(1),
+          z
+            .object({ tool: z.string().min(1), arguments: z.record(z.string(), z.unknown()).default({}) })
+            .strict(),
+        ]),
+      )
+      .optional(),
     bfclClass: z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a Python class name')
@@ -21,7 +32,7 @@ export const EnvironmentConfig = z
   .strict();
 export type EnvironmentConfig = z.infer<typeof EnvironmentConfig>;
 
-const FIELDS = ['states', 'setup', 'bfclClass'] as const;
+const FIELDS = ['states', 'setup', 'bfclClass', 'observe'] as const;
 
 /** The entry without the environment fields, and those fields checked (a `states` path made absolute). */
 export function splitEnvironment<T extends object>(

@@ -79,6 +79,9 @@ export async function plan(c: ConversationSteps): Promise<Planned> {
 /** The patch that writes a turn again (up to `regenerate` times) when its calls failed or were not made. */
 export const REGENERATE_FAILED_TURNS = 'regenerate-failed-turns';
 
+/** The patch that looks at the outside servers' state (read-only calls) before each turn is written. */
+export const OBSERVE_ENVIRONMENT = 'observe-environment';
+
 type Feedback = NonNullable<Parameters<typeof activities.backTranslateActivity>[0]['feedback']>;
 
 /**
@@ -93,9 +96,10 @@ export async function translateTurns(c: ConversationSteps, fsp: Fsp): Promise<Tu
   let stateRef: string | undefined;
   for (let h = 0; h < fsp.turns.length; h++) {
     const stateBefore = stateRef;
+    const observedRef = await observeBefore(c, fsp, h, turns);
     let feedback: Feedback | undefined;
     for (let attempt = 0; ; attempt++) {
-      const r = await writeTurn(c, fsp, h, turns, stateBefore, feedback);
+      const r = await writeTurn(c, fsp, h, turns, stateBefore, feedback, observedRef);
       const failures = r.failures;
       if (
         failures.length === 0 ||
@@ -108,6 +112,7 @@ export async function translateTurns(c: ConversationSteps, fsp: Fsp): Promise<Tu
           callsRef: r.callsRef,
           stateBefore,
           ...(attempt > 0 ? { regenerated: attempt } : {}),
+          ...(observedRef ? { observedRef } : {}),
         });
         break;
       }
@@ -115,6 +120,32 @@ export async function translateTurns(c: ConversationSteps, fsp: Fsp): Promise<Tu
     }
   }
   return turns;
+}
+
+/**
+ * Observe: read-only calls on the conversation's outside servers before turn `h`, so its roles know what
+ * exists (pools with MCP servers or OpenAPI services only). Undefined when nothing was observed.
+ */
+async function observeBefore(
+  c: ConversationSteps,
+  fsp: Fsp,
+  h: number,
+  turns: TurnRef[],
+): Promise<string | undefined> {
+  const { input } = c;
+  if (input.externalTools !== true || !patched(OBSERVE_ENVIRONMENT)) return undefined;
+  const r = await c.run('observe', h, (summary) =>
+    c.proxy(undefined, true).observeActivity.executeWithOptions({ summary }, [
+      {
+        ...common(c, fsp),
+        turnIndex: h,
+        previous: turns.slice(),
+        limits: input.executionLimits,
+        scopeKey: input.id,
+      },
+    ]),
+  );
+  return r.observedRef;
 }
 
 /** One version of turn `h`: its query, its calls and, when it made any, their results. */
@@ -125,6 +156,7 @@ async function writeTurn(
   turns: TurnRef[],
   stateRef: string | undefined,
   feedback: Feedback | undefined,
+  observedRef: string | undefined,
 ): Promise<{ query: string; callsRef?: string; stateRef?: string; failures: Feedback['failures'] }> {
   const base = {
     ...common(c, fsp),
@@ -132,6 +164,7 @@ async function writeTurn(
     previous: turns.slice(),
     stateRef,
     ...(feedback ? { feedback } : {}),
+    ...(observedRef ? { observedRef } : {}),
   };
   const { query } = c.count(
     await c.run('back-translate', h, (summary) =>

@@ -168,6 +168,8 @@ it('calls on stateful servers and a service: grounded in their declared states, 
             file: ITEMS_DOC_FILE,
             name: 'items',
             baseURL: items.baseURL,
+            // the service keeps each conversation's items apart by this header
+            scopeHeader: 'X-Magnet-Scope',
             states: 'items.jsonl',
             setup: [{ method: 'post', path: '/_reset', body: '$state.items' }],
           },
@@ -191,7 +193,7 @@ it('calls on stateful servers and a service: grounded in their declared states, 
   const figures = Object.fromEntries(sources.map((s) => [s, by((c) => c.executor === s)]));
   const regenerated = recs.flatMap((r) => r.turns).reduce((n, t) => n + (t.regenerated ?? 0), 0);
   console.log(
-    `grounded: ${recs.length} records, ${calls.length} calls, ok by source ${JSON.stringify(figures)}, regenerations ${regenerated}, requests ${items.requests.length} (${items.requests.filter((r) => r.status < 300).length} 2xx)`,
+    `grounded: ${recs.length} records, ${calls.length} calls, ok by source ${JSON.stringify(figures)}, regenerations ${regenerated}, observations ${recs.flatMap((r) => r.turns.flatMap((t) => t.observed ?? [])).length}, requests ${items.requests.length} (${items.requests.filter((r) => r.status < 300).length} 2xx)`,
   );
   // every source is used, and >= 95% of the exported calls succeed (>= 90% of the service's are 2xx)
   for (const s of sources) expect(figures[s]?.all).toBeGreaterThan(3);
@@ -218,6 +220,11 @@ it('calls on stateful servers and a service: grounded in their declared states, 
     }
   }
   expect(idCalls).toBeGreaterThan(3);
+
+  // before their turns were written, the roles saw what exists: read-only calls, recorded, never exported
+  const observed = recs.flatMap((r) => r.turns.flatMap((t) => t.observed ?? []));
+  expect(observed.some((o) => o.name === 'listItems')).toBe(true);
+  expect(observed.some((o) => o.name === 'read_graph')).toBe(true);
 
   // nothing empty: no assistant message without text or calls, and the exports validate
   for (const r of recs)

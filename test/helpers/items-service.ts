@@ -9,7 +9,8 @@ import type { AddressInfo } from 'node:net';
  * get a random uuid v4 id, so a later call can only name an item by an id an earlier call returned.
  * Operations: createItem (POST /items -> 201), listItems (GET /items), getItem (GET /items/{itemId}, 404
  * `{error}` when unknown), updateItem (PATCH /items/{itemId}), deleteItem (DELETE /items/{itemId} -> 204).
- * POST /_reset (not in the document) replaces the state with the JSON array of items in its body.
+ * POST /_reset (not in the document) replaces the state with the JSON array of items in its body. A request
+ * with the header X-Magnet-Scope works on that scope's own items (each conversation its own state).
  * The document names no server: point the pool's baseURL at the service's baseURL.
  */
 export interface Item {
@@ -194,17 +195,27 @@ export async function startItemsService(
   opts: { initial?: Item[]; port?: number } = {},
 ): Promise<ItemsService> {
   const items = new Map<string, Item>();
-  const seed = (list: Item[]): void => {
-    items.clear();
-    for (const i of list) items.set(i.id, { id: i.id, name: i.name, quantity: i.quantity });
+  // a request naming a scope (header X-Magnet-Scope: one conversation) sees that scope's items only
+  const scopes = new Map<string, Map<string, Item>>();
+  const storeOf = (scope: string | string[] | undefined): Map<string, Item> => {
+    if (typeof scope !== 'string' || scope === '') return items;
+    let store = scopes.get(scope);
+    if (!store) scopes.set(scope, (store = new Map()));
+    return store;
   };
-  seed(opts.initial ?? []);
+  const seedInto = (store: Map<string, Item>, list: Item[]): void => {
+    store.clear();
+    for (const i of list) store.set(i.id, { id: i.id, name: i.name, quantity: i.quantity });
+  };
+  seedInto(items, opts.initial ?? []);
   const requests: ItemsRequest[] = [];
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      const items = storeOf(req.headers['x-magnet-scope']);
+      const seed = (list: Item[]): void => seedInto(items, list);
       const text = Buffer.concat(chunks).toString('utf8');
       const method = req.method ?? '';
       const send = (status: number, value?: unknown): void => {

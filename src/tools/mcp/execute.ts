@@ -40,8 +40,10 @@ export function callMcp(
   tool: string,
   args: Record<string, unknown>,
   scope: ExecScope,
+  /** An observation: a read-only call the conversation's state does not record (see tools/observe). */
+  readOnly = false,
 ): Promise<Json> {
-  return callInScope(source, scope, tool, args, execute, isServerFailure);
+  return callInScope(source, scope, tool, args, execute, isServerFailure, readOnly);
 }
 
 export { execute as executeOnInstance };

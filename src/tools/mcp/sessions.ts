@@ -189,20 +189,25 @@ export function callInScope(
   args: Record<string, unknown>,
   execute: (instance: McpInstance, name: string, args: Record<string, unknown>) => Promise<Json>,
   isServerFailure: (e: unknown) => boolean,
+  /** A read-only call (an observation): it changes no state, so the instance's log does not keep it. */
+  readOnly = false,
 ): Promise<Json> {
   const key = liveKey(source, scope);
+  const keep = (l: Live, call: Call): void => {
+    if (readOnly) return;
+    l.log.push({ name: call.name, arguments: call.arguments });
+    attemptCalls(scope, source.name).push(call);
+  };
   return withLock(key, async () => {
     for (let attempt = 0; ; attempt++) {
       const l = await instanceFor(source, scope, execute);
       try {
         const output = await execute(l.instance, name, args);
-        l.log.push({ name, arguments: args });
-        attemptCalls(scope, source.name).push({ name, arguments: args, output });
+        keep(l, { name, arguments: args, output });
         return output;
       } catch (e) {
         if (!isServerFailure(e)) {
-          l.log.push({ name, arguments: args });
-          attemptCalls(scope, source.name).push({ name, arguments: args, output: null, error: String(e) });
+          keep(l, { name, arguments: args, output: null, error: String(e) });
           throw e;
         }
         process.stderr.write(

@@ -38,6 +38,8 @@ const BaseUrl = z
   .url('must be an absolute URL such as https://api.example.com/v1')
   .refine((u) => /^https?:/i.test(u), 'must be an http or https URL');
 
+const HeaderName = z.string().regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name');
+
 /** What a user writes under `"openapi"` in a run config's `pool`. */
 export const OpenApiEntryConfig = z
   .object({
@@ -49,6 +51,11 @@ export const OpenApiEntryConfig = z
     baseURL: BaseUrl.optional(),
     auth: OpenApiAuth.optional(),
     operations: OperationFilter.optional(),
+    /**
+     * A request header that carries the conversation's scope (its id) on every call, setup and observation:
+     * a service that keeps state per value of it gives each conversation its own state, as MCP servers do.
+     */
+    scopeHeader: HeaderName.optional(),
   })
   .strict();
 export type OpenApiEntryConfig = z.infer<typeof OpenApiEntryConfig>;
@@ -61,6 +68,7 @@ export const OpenApiSource = z.object({
   baseURL: BaseUrl.optional(),
   auth: OpenApiAuth.optional(),
   operations: OperationFilter.optional(),
+  scopeHeader: HeaderName.optional(),
 });
 export type OpenApiSource = z.infer<typeof OpenApiSource>;
 

@@ -21,7 +21,6 @@ export async function callHttp(
   /** safeCall's: aborted at the call's timeout; the output cap (the run config's `execution`). */
   ctx?: CallContext,
 ): Promise<Json> {
-  void scope; // the service keeps its own state; nothing to rebuild on magnet's side
   const src = OpenApiSource.safeParse(source);
   if (!src.success)
     throw new InfrastructureError(
@@ -31,6 +30,8 @@ export async function callHttp(
   if (!impl.success)
     throw new ToolError(`${def.name}: not bound to an HTTP operation (${impl.error.issues[0]?.message})`);
   const request = buildRequest(src.data, impl.data, args);
+  // the service keeps its own state; a service that scopes it by a header gets the conversation's
+  if (src.data.scopeHeader) request.headers[src.data.scopeHeader.toLowerCase()] = scope.key;
   let res: Response;
   try {
     res = await fetch(request.url, {

@@ -43,6 +43,7 @@ export function openApiSource(entry: { file: string }, baseDir: string, where: s
     ...(cfg.baseURL ? { baseURL: cfg.baseURL } : {}),
     ...(cfg.auth ? { auth: cfg.auth } : {}),
     ...(cfg.operations ? { operations: cfg.operations } : {}),
+    ...(cfg.scopeHeader ? { scopeHeader: cfg.scopeHeader } : {}),
   });
 }
 
