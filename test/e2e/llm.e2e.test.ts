@@ -235,9 +235,12 @@ describe('negative trajectories (mDPO)', () => {
       expect(pairs).toHaveLength(negatives.length);
       for (const p of pairs) {
         const rec = records.find((r) => r.id === p.metadata.id);
-        const turn = rec?.turns[p.metadata.turn];
+        // metadata.turn is the turn's index in the plan; turns the grounding removed are not in the prompt
+        const turn = rec?.turns.find((t) => t.index === p.metadata.turn);
         expect(p.prompt[p.prompt.length - 1]).toEqual({ role: 'user', content: turn?.query });
-        expect(p.prompt.filter((m) => m.role === 'user')).toHaveLength(p.metadata.turn + 1);
+        expect(p.prompt.filter((m) => m.role === 'user')).toHaveLength(
+          rec?.turns.filter((t) => t.index <= p.metadata.turn).length ?? -1,
+        );
         expect(p.chosen).not.toEqual(p.rejected);
         expect(p.metadata.errors.length).toBeGreaterThan(0);
       }

@@ -58,7 +58,11 @@ it('cuts a conversation at a turn whose answer invents a value, removes repeated
   const long = records.filter((r) => r.fsp.turns.length > LOW_TURN);
   expect(long.length).toBeGreaterThan(0);
   for (const r of long) {
-    expect(r.turns.map((t) => t.index)).toEqual(Array.from({ length: LOW_TURN }, (_, i) => i));
+    // the turns before the low one stay, but for those whose calls failed (the grounding removed them)
+    const grounded = new Set(r.grounding?.dropped.map((d) => d.turn));
+    expect(r.turns.map((t) => t.index)).toEqual(
+      Array.from({ length: LOW_TURN }, (_, i) => i).filter((i) => !grounded.has(i)),
+    );
     expect(r.quality?.dropped[0]).toMatchObject({
       turn: LOW_TURN,
       cause: 'low_quality',
@@ -69,7 +73,10 @@ it('cuts a conversation at a turn whose answer invents a value, removes repeated
   const report = JSON.parse(readFileSync(summary.files.report, 'utf8')) as RunSummary;
   expect(report.quality?.dropped['low_quality:faithfulness']).toBe(long.length);
   expect(report.quality?.dropped.cut).toBe(long.reduce((n, r) => n + r.fsp.turns.length - LOW_TURN - 1, 0));
-  expect(report.quality?.judged).toBe(records.reduce((n, r) => n + r.fsp.turns.length, 0));
+  // the filter scores the turns the grounding kept (a turn whose calls failed is gone before it)
+  expect(report.quality?.judged).toBe(
+    records.reduce((n, r) => n + r.fsp.turns.length - (r.grounding?.dropped.length ?? 0), 0),
+  );
   expect(report.quality?.conversationsFiltered).toBe(0);
 
   // the records repeat some queries; the export holds each once, and report.json says how many went

@@ -11,8 +11,12 @@ import { toolsAtTurn } from '../../src/export/rows';
  */
 export function checkRecord(raw: unknown, pool: ReadonlyMap<string, FunctionDef>): ConversationRecord {
   const rec = ConversationRecord.parse(raw);
-  // every planned turn is in the record, unless the quality filter removed it (the record says so)
-  const removed = new Set(rec.quality?.dropped.map((d) => d.turn));
+  // every planned turn is in the record, unless the quality filter or the grounding (failed or unmade calls)
+  // removed it: the record says so
+  const removed = new Set([
+    ...(rec.quality?.dropped.map((d) => d.turn) ?? []),
+    ...(rec.grounding?.dropped.map((d) => d.turn) ?? []),
+  ]);
   expect(rec.turns.map((t) => t.index)).toEqual(
     rec.fsp.turns.map((_, i) => i).filter((i) => !removed.has(i)),
   );
@@ -22,7 +26,10 @@ export function checkRecord(raw: unknown, pool: ReadonlyMap<string, FunctionDef>
   rec.turns.forEach((turn) => {
     const h = turn.index;
     const planned = rec.fsp.turns[h];
-    expect(turn.labels).toEqual(planned?.labels);
+    // a turn kept with failed calls says so (execution.keepErrorTurns); no other turn has a failed call
+    const kept = rec.grounding?.keptErrorTurns.includes(h) === true;
+    expect(turn.labels).toEqual(kept ? [...(planned?.labels ?? []), 'tool_error'] : planned?.labels);
+    if (!kept) expect(turn.calls.filter((c) => c.error).map((c) => c.error)).toEqual([]);
     expect(turn.query.length).toBeGreaterThan(10);
     expect(turn.assistant.final.length).toBeGreaterThan(0);
     if (turn.missing) {

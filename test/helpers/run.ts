@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync, cpSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, cpSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
@@ -104,6 +104,23 @@ export async function runToEnd(client: Client, input: RunInput, batch?: number):
   } finally {
     await run.stop();
   }
+}
+
+/**
+ * Indices of the conversations a run ended with a record, sorted: those written (conversations/) and those
+ * whose every turn a filter removed (filtered/: the quality filter, or the grounding of failed calls).
+ */
+export function endedIndices(outDir: string): number[] {
+  const list = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir) : []);
+  return [...list(path.join(outDir, 'conversations')), ...list(path.join(outDir, 'filtered'))]
+    .map((f) => Number(/conv-(\d+)\.json$/.exec(f)?.[1]))
+    .sort((a, b) => a - b);
+}
+
+/** The CLI's end line says how many were written; with the emptied ones, every planned conversation. */
+export function writtenInLine(out: string, runId: string): number | undefined {
+  const m = new RegExp(`run ${runId}: (\\d+) conversations written, 0 failed`).exec(out);
+  return m ? Number(m[1]) : undefined;
 }
 
 export async function readRecords(
