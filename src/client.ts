@@ -210,14 +210,15 @@ async function finalProgress(
   failure: RunFailure | undefined,
 ): Promise<RunProgress> {
   const s = (await handle.result().catch(() => undefined)) as RunSummary | undefined;
-  const ended = s ? s.conversations + s.failed : 0;
+  // conversations the filters emptied completed too (reports of earlier releases do not count them)
+  const ended = s ? s.conversations + s.failed + (s.emptied ?? 0) : 0;
   return {
     runId,
     phase: s ? 'done' : (failure?.phase ?? 'export'),
     paused: false,
     planned: ended,
     started: ended,
-    completed: s?.conversations ?? 0,
+    completed: s ? s.conversations + (s.emptied ?? 0) : 0,
     failed: s?.failed ?? 0,
     inFlight: 0,
     waiting: 0,

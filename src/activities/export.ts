@@ -254,6 +254,7 @@ function runSummary(
     runId: input.runId,
     conversations: run.conversations,
     failed: input.failed,
+    ...(run.filtered > 0 ? { emptied: run.filtered } : {}),
     turns: counts.turns,
     calls: counts.calls,
     failedCalls: counts.failedCalls,

@@ -61,7 +61,8 @@ function failureType(f: Pick<TurnFailure, 'type' | 'message'> | undefined): stri
 
 export function printSummary(s: RunSummary | undefined): void {
   if (!s) return;
-  console.log(`run ${s.runId}: ${s.conversations} conversations written, ${s.failed} failed`);
+  const emptied = s.emptied ? `; ${s.emptied} emptied by the filters (kept in filtered/, not exported)` : '';
+  console.log(`run ${s.runId}: ${s.conversations} conversations written, ${s.failed} failed${emptied}`);
   if (s.stopped)
     console.log(
       `  stopped early (magnet stop): ${s.stopped.notStarted} never started, ${s.stopped.waiting} left waiting for a retry`,

@@ -42,8 +42,14 @@ export interface RunCarry {
 /** What a run reports at its end (also written as report.json). */
 export interface RunSummary {
   runId: string;
+  /** Conversations written (exported). */
   conversations: number;
   failed: number;
+  /**
+   * Conversations that ended with every turn removed by the filters (quality, or failed calls): kept in
+   * filtered/, not exported. Absent when none (and in reports of earlier releases).
+   */
+  emptied?: number;
   turns: number;
   calls: number;
   failedCalls: number;
