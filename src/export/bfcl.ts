@@ -72,7 +72,8 @@ export function toBfcl(
       const set = c.executor === 'builtin' && def ? toolSetOf(def) : undefined;
       const src = sourceOf(c.name);
       if (category(c.name) in initial) continue;
-      if (set) initial[category(c.name)] = set.initialState(deriveSeed(rec.provenance.seed, 'state', set.name));
+      if (set)
+        initial[category(c.name)] = set.initialState(deriveSeed(rec.provenance.seed, 'state', set.name));
       else if (src !== undefined) initial[category(c.name)] = rec.environment?.[src]?.state ?? null;
     }
   // a providing turn is BFCL's held-out turn only after the miss_func turn it answers (both exported)

@@ -135,7 +135,10 @@ export async function startInstance(
   if (scopeKey === undefined) dir = mkdtempSync(path.join(os.tmpdir(), `magnet-mcp-${source.name}-`));
   else {
     // one live instance per scope and worker (sessions.ts): a folder left by a dead one is stale
-    dir = path.join(os.tmpdir(), `magnet-mcp-${source.name}-${hash32(scopeKey).toString(36)}${hash32(`~${scopeKey}`).toString(36)}`);
+    dir = path.join(
+      os.tmpdir(),
+      `magnet-mcp-${source.name}-${hash32(scopeKey).toString(36)}${hash32(`~${scopeKey}`).toString(36)}`,
+    );
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir);
   }
