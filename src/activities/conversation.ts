@@ -287,9 +287,10 @@ export async function writeConversationActivity(input: {
   // calls that failed or could not be made: such turns leave the record (or are kept, labelled, within
   // keepErrorTurns) with the turns that depend on them (core/grounding)
   const grounding = groundTurns(
-    turns.map((t) => ({
+    turns.map((t, i) => ({
       ...t,
       planned: t.missing ? 0 : t.functions.length,
+      ...(input.turns[i]?.failures ? { failures: input.turns[i]?.failures } : {}),
       calls: t.calls.map((c) => ({
         ...c,
         ...(c.executor === 'http' || c.executor.startsWith('mcp') ? { source: c.executor } : {}),

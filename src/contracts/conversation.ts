@@ -113,6 +113,8 @@ export interface TurnRef {
   regenerated?: number;
   /** Read-only calls made before the turn was written (absent: none). */
   observedRef?: Ref;
+  /** Why calls of its last version failed or were not made (`name: error`, at most three; absent: none). */
+  failures?: string[];
   /** Rejected versions of the turn for mDPO. */
   negatives?: {
     sample: number;

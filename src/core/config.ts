@@ -251,9 +251,12 @@ export const ExecutionConfig = z
   .object({
     /** builtin: only built-in tool sets; simulated: always simulate; auto: built-in when one exists. */
     mode: z.enum(['auto', 'builtin', 'simulated']).default('auto'),
-    /** How long one call of an outside tool (MCP server, HTTP service) may take before it is a tool error. */
+    /**
+     * How long one call of an outside tool (MCP server, HTTP service) may take; past it the tool is unavailable
+     * (never data): the step retries, then the conversation waits for `magnet retry`.
+     */
     timeoutSeconds: z.number().positive().max(120).default(30),
-    /** The largest output (JSON text) an outside tool may return; a bigger one is a tool error. */
+    /** The largest output (JSON text) an outside tool may return; a bigger one fails the step like a timeout. */
     maxOutputBytes: z.number().int().min(1000).max(50_000_000).default(1_000_000),
     /**
      * How many of the turns whose calls end in a tool error are kept, as labelled `tool_error` turns (the

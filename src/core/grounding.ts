@@ -22,6 +22,8 @@ export interface GroundedTurn extends TurnShape {
   calls: (TurnShape['calls'][number] & { error?: string; source?: string })[];
   /** How many calls the plan made for it (its FSP functions); 0 for a turn that asks or declines. */
   planned: number;
+  /** Why its calls failed or were not made, as execution reported (absent: read from the calls). */
+  failures?: readonly string[];
 }
 
 export function groundTurns(
@@ -32,10 +34,15 @@ export function groundTurns(
   const remove = new Map<number, Omit<DroppedTurn, 'turn'>>();
   const kept: number[] = [];
   for (const t of turns) {
-    if (t.calls.length < t.planned) remove.set(t.index, { cause: 'not_made' });
+    // what went wrong stays in the record, for the user to see which tools or values fail
+    const errors = (t.failures ?? t.calls.flatMap((c) => (c.error ? [`${c.id}: ${c.error}`] : [])))
+      .slice(0, 3)
+      .map((e) => e.slice(0, 300));
+    const why = errors.length ? { errors } : {};
+    if (t.calls.length < t.planned) remove.set(t.index, { cause: 'not_made', ...why });
     else if (t.calls.some((c) => c.error)) {
       if (createRng(deriveSeed(seed, 'keep-error-turn', t.index)).chance(keepErrorTurns)) kept.push(t.index);
-      else remove.set(t.index, { cause: 'tool_error' });
+      else remove.set(t.index, { cause: 'tool_error', ...why });
     }
   }
   const dropped = withStateDependents(turns, remove);

@@ -35,7 +35,7 @@ export const Outcomes = z.object({
 });
 export type Outcomes = z.infer<typeof Outcomes>;
 
-/** The causes a record's grounding drops turns for, shown even at 0. */
+/** The causes a record's grounding drops turns for, shown even at 0 (`pair` and `state` when they occur). */
 const GROUNDING_CAUSES = ['tool_error', 'not_made', 'depends'] as const;
 
 /** A call's outcome; records of earlier releases have none: an `error` meant the call failed. */

@@ -61,6 +61,8 @@ export const DroppedTurn = z.object({
   /** The failed checks of a low_quality turn. */
   reasons: z.array(z.enum(QUALITY_CHECKS)).optional(),
   score: z.number().optional(),
+  /** Why the calls of a tool_error or not_made turn failed (its calls are not kept), at most three. */
+  errors: z.array(z.string()).optional(),
 });
 export type DroppedTurn = z.infer<typeof DroppedTurn>;
 

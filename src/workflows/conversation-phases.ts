@@ -113,6 +113,7 @@ export async function translateTurns(c: ConversationSteps, fsp: Fsp): Promise<Tu
           stateBefore,
           ...(attempt > 0 ? { regenerated: attempt } : {}),
           ...(observedRef ? { observedRef } : {}),
+          ...(failures.length ? { failures: failures.slice(0, 3).map((f) => `${f.name}: ${f.error}`) } : {}),
         });
         break;
       }

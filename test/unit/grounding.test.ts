@@ -27,11 +27,33 @@ describe('groundTurns: turns whose calls failed or were not made', () => {
   it('drops failed and unmade turns with their dependents, never keeping more than asked', () => {
     const g = groundTurns(turns, 1, 0);
     expect(g.dropped).toEqual([
-      { turn: 1, cause: 'tool_error' },
+      { turn: 1, cause: 'tool_error', errors: ['c2: Account ACC-9 not found'] },
       { turn: 2, cause: 'depends' },
       { turn: 3, cause: 'not_made' },
     ]);
     expect(g.keptErrorTurns).toEqual([]);
+  });
+
+  it('says why a turn went: the failures execution reported (a call not made has no record of its own)', () => {
+    const [first] = turns;
+    const g = groundTurns(
+      [
+        {
+          ...first,
+          planned: 2,
+          failures: ['get_item: not made: input id comes from call_1_1, which failed'],
+        } as GroundedTurn,
+      ],
+      1,
+      0,
+    );
+    expect(g.dropped).toEqual([
+      {
+        turn: 0,
+        cause: 'not_made',
+        errors: ['get_item: not made: input id comes from call_1_1, which failed'],
+      },
+    ]);
   });
 
   it('keeps a failed turn, labelled, with probability keepErrorTurns (seeded)', () => {
@@ -64,7 +86,7 @@ describe('groundTurns: turns whose calls failed or were not made', () => {
       0,
     );
     expect(g.dropped).toEqual([
-      { turn: 0, cause: 'tool_error' },
+      { turn: 0, cause: 'tool_error', errors: ['r: ENOENT'] },
       { turn: 1, cause: 'state' },
     ]);
   });
