@@ -25,8 +25,8 @@ it('a student that fails every answer still leaves every positive record written
   expect(records).toHaveLength(3);
   for (const r of records) {
     expect(r.stats.negatives).toBe(0);
-    // one student failure per turn, each saying why
-    expect(r.negativeFailures).toHaveLength(r.turns.length);
+    // one student failure per planned turn (the record keeps them for turns the grounding removed too)
+    expect(r.negativeFailures).toHaveLength(r.fsp.turns.length);
     for (const f of r.negativeFailures ?? [])
       expect(f).toMatchObject({ stage: 'student', type: 'LlmInvalidOutput' });
   }

@@ -113,8 +113,10 @@ describe('retrying failed turns', () => {
       const { records } = await readRecords(input);
       expect(records.map((x) => x.index)).toEqual([0, 1, 2]);
       for (const rec of records) {
-        // turn 1 was not re-generated: its query is the one answered before the failure
-        expect([...turn1.values()]).toContain(rec.turns[0]?.query);
+        // turn 1 was not re-generated: its query is the one answered before the failure (unless the grounding
+        // removed the turn: its calls failed)
+        const first = rec.turns.find((t) => t.index === 0);
+        if (first) expect([...turn1.values()]).toContain(first.query);
       }
       // after the replay, turn 1 was never asked for again: only the failed turn and later ones ran
       expect(turn1Requests).toBe(turn1Before);

@@ -120,7 +120,11 @@ it('a crashing server, a refused port, a hung and a huge answer: conversations w
       240_000,
     );
     for (const f of failures) {
-      expect(f).toMatchObject({ stage: 'execute', type: 'ToolUnavailable' });
+      // the first step that reaches the tools: the look before a turn, or its calls
+      expect(f).toMatchObject({
+        stage: expect.stringMatching(/^(observe|execute)$/),
+        type: 'ToolUnavailable',
+      });
       expect(f.message).toMatch(/^(MCP server crashy|OpenAPI service (down|things)) \(/);
     }
     const messages = failures.map((f) => f.message).join('\n');
@@ -167,6 +171,8 @@ it('a crashing server, a refused port, a hung and a huge answer: conversations w
     ])
       expect(text).not.toContain(bad);
   } finally {
+    // a failed check leaves conversations waiting: end the run, or its workers never stop
+    await run.handle.terminate().catch(() => undefined);
     await run.stop();
   }
 }, 420_000);

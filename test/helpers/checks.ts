@@ -1,4 +1,5 @@
 import { ConversationRecord, type ExecutedCall } from '../../src/core/conversation';
+import { valueAtField } from '../../src/core/fields';
 import type { FunctionDef } from '../../src/core/pool';
 import { argumentProblem } from '../../src/tools/execute';
 import type { OpenAIChatExample } from '../../src/export/openai';
@@ -68,7 +69,7 @@ export function checkRecord(raw: unknown, pool: ReadonlyMap<string, FunctionDef>
               : undefined);
           expect(from).toBeDefined();
           if (from && !from.call.error) {
-            expect(call.arguments[param]).toEqual((from.call.output as Record<string, unknown>)[src.field]);
+            expect(call.arguments[param]).toEqual(valueAtField(from.call.output, src.field));
           }
         } else if (src.kind === 'query') {
           expect(src.turn).toBeLessThanOrEqual(h);
