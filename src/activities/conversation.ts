@@ -32,7 +32,7 @@ import { loadHistory, loadStates, loadTurnContext, type TurnContext, type TurnIn
 import { OFFLINE_GENERATOR, OFFLINE_NOTE } from '../roles/offline/common';
 import { teacherTask } from '../roles/teacher';
 import { qualityTask } from '../roles/quality_judge';
-import { groundTurns } from '../core/grounding';
+import { groundTurns, withStateDependents } from '../core/grounding';
 import { filterTurns, QualityVerdict, type QualityConfig, type QualityRecord } from '../core/quality';
 import { argumentProblem, executeTurn } from '../tools/execute';
 import { nonRetryableOn } from './errors';
@@ -288,13 +288,9 @@ export async function writeConversationActivity(input: {
   // keepErrorTurns) with the turns that depend on them (core/grounding)
   const grounding = groundTurns(
     turns.map((t, i) => ({
-      ...t,
+      ...withSources(t),
       planned: t.missing ? 0 : t.functions.length,
       ...(input.turns[i]?.failures ? { failures: input.turns[i]?.failures } : {}),
-      calls: t.calls.map((c) => ({
-        ...c,
-        ...(c.executor === 'http' || c.executor.startsWith('mcp') ? { source: c.executor } : {}),
-      })),
     })),
     input.seed,
     input.keepErrorTurns ?? 0.05,
@@ -312,8 +308,13 @@ export async function writeConversationActivity(input: {
       input.turns.flatMap((t, i) => (t.quality ? [[i, QualityVerdict.parse(t.quality)] as const] : [])),
     );
     const f = filterTurns(turns, verdicts, input.quality);
-    quality = { ...input.quality, ...f };
-    const gone = new Set(f.dropped.map((d) => d.turn));
+    // a removed turn that changed an outside server takes the later turns on it along (the record replays)
+    const dropped = withStateDependents(
+      turns.map(withSources),
+      new Map(f.dropped.map(({ turn, ...d }) => [turn, d])),
+    );
+    quality = { ...input.quality, scores: f.scores, dropped };
+    const gone = new Set(dropped.map((d) => d.turn));
     turns = turns.filter((t) => !gone.has(t.index));
   }
   const record = ConversationRecord.parse({
@@ -345,6 +346,17 @@ export async function writeConversationActivity(input: {
   // the conversation made it (possibly after a retry or a reset): an old failure record no longer applies
   await fs.rm(failureFile(input.outDir, input.index), { force: true });
   return { file, ...record.stats, ...(filtered ? { filtered } : {}) };
+}
+
+/** A turn's calls with the outside server or service each ran on (their state outlives the turn). */
+function withSources(t: TurnRecord): TurnRecord & { calls: (ExecutedCall & { source?: string })[] } {
+  return {
+    ...t,
+    calls: t.calls.map((c) => ({
+      ...c,
+      ...(c.executor === 'http' || c.executor.startsWith('mcp') ? { source: c.executor } : {}),
+    })),
+  };
 }
 
 /** The drawn state of each stateful source whose tools the conversation offers (see core/environment). */

@@ -55,8 +55,8 @@ export function groundTurns(
  * call of it succeeded there): the record is replayed from the drawn state, and without the removed turn the
  * server would answer them otherwise. Until no turn is added.
  */
-function withStateDependents(
-  turns: readonly GroundedTurn[],
+export function withStateDependents(
+  turns: readonly Pick<GroundedTurn, 'index' | 'labels' | 'calls'>[],
   remove: ReadonlyMap<number, Omit<DroppedTurn, 'turn'>>,
 ): DroppedTurn[] {
   const all = new Map(remove);

@@ -12,7 +12,7 @@ import { stableStringify } from '../io/files';
 import { builtinPoolDir } from '../io/pool-paths';
 import { findToolSet } from './builtin';
 import { loadSourceFunctions } from './sources';
-import { withStates } from './states';
+import { checkSetup, withStates } from './states';
 
 const POOL_EXT = /\.(json|jsonl|ndjson|ya?ml)$/i;
 
@@ -42,6 +42,7 @@ export async function loadPool(paths: readonly string[], sources: readonly ToolS
   // listed now starts from its first state (one that needs its state file to start)
   const stateful = await Promise.all(sources.map(withStates));
   for (const source of stateful) {
+    checkSetup(source);
     const fns = await loadSourceFunctions(source);
     checkObserve(source, fns);
     lists.push(fns);

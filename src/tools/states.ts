@@ -1,7 +1,7 @@
 import { existsSync, promises as fs, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { SetupCall, type StatefulSource } from '../core/environment';
+import { resolveStateRefs, SetupCall, type StatefulSource } from '../core/environment';
 import { PoolError, type ToolSource } from '../core/pool';
 
 /**
@@ -151,4 +151,30 @@ export function withoutEnvironment(source: ToolSource): Record<string, unknown> 
   return Object.fromEntries(
     Object.entries(source).filter(([k]) => !(FIELDS as readonly string[]).includes(k)),
   );
+}
+
+/**
+ * Every setup call resolves against every state (a `$state` path that leads nowhere in one of them would fail
+ * only the conversations that draw it, late and after retries); an OpenAPI service given states but no setup
+ * never receives them, which is said once.
+ */
+export function checkSetup(source: ToolSource): void {
+  const s = statefulOf(source);
+  const label = `${source.kind === 'mcp' ? 'MCP server' : 'OpenAPI source'} ${source.name}`;
+  const states = s.states ?? [null];
+  for (const [i, state] of states.entries())
+    for (const [k, call] of (s.setup ?? []).entries()) {
+      const value = 'tool' in call ? call.arguments : call.body;
+      try {
+        resolveStateRefs(value, state, `setup call ${k + 1}`);
+      } catch (e) {
+        throw new PoolError(
+          `${label}: field setup: ${(e as Error).message} (state ${i + 1} of ${states.length})`,
+        );
+      }
+    }
+  if (source.kind === 'openapi' && s.states && !s.setup)
+    console.warn(
+      `${label}: states are declared but no setup applies them to the service: the records will name a state the service never had`,
+    );
 }

@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { drawState, drawStates, resolveStateRefs } from '../../src/core/environment';
 import { PoolError } from '../../src/core/pool';
-import { readStates, splitEnvironment } from '../../src/tools/states';
+import { checkSetup, readStates, splitEnvironment } from '../../src/tools/states';
+import type { ToolSource } from '../../src/core/pool';
 
 const STATES = [{ users: [{ name: 'ann', pw: 'a1' }] }, { users: [{ name: 'bo', pw: 'b2' }] }];
 
@@ -81,5 +82,18 @@ describe('states in a pool entry', () => {
     );
     expect(rest).toEqual({ name: 'bank', command: 'node' });
     expect(env).toEqual({ states: path.join(dir, 's.json'), bfclClass: 'BankAPI' });
+  });
+
+  it('refuses at load a setup whose $state path leads nowhere in one of the states', () => {
+    const source = {
+      kind: 'mcp',
+      name: 'bank',
+      states: [{ users: [{ name: 'a' }] }, { accounts: [] }],
+      setup: [{ tool: 'login', arguments: { username: '$state.users[0].name' } }],
+    } as unknown as ToolSource;
+    expect(() => checkSetup(source)).toThrow(
+      'MCP server bank: field setup: setup call 1: $state.users[0].name is not in the drawn state (no users) (state 2 of 2)',
+    );
+    expect(() => checkSetup({ ...source, states: [{ users: [{ name: 'b' }] }] } as ToolSource)).not.toThrow();
   });
 });

@@ -134,11 +134,11 @@ export async function startInstance(
   let dir: string;
   if (scopeKey === undefined) dir = mkdtempSync(path.join(os.tmpdir(), `magnet-mcp-${source.name}-`));
   else {
-    // one live instance per scope and worker (sessions.ts): a folder left by a dead one is stale
-    dir = path.join(
-      os.tmpdir(),
-      `magnet-mcp-${source.name}-${hash32(scopeKey).toString(36)}${hash32(`~${scopeKey}`).toString(36)}`,
-    );
+    // one live instance per scope in this worker process (sessions.ts), so its folder is the same on every
+    // rebuild here (paths in outputs replay the same); the process id keeps two workers on one machine from
+    // sharing (and deleting) each other's folders. A folder left by a dead instance of this process is stale.
+    const key = `${hash32(scopeKey).toString(36)}${hash32(`~${scopeKey}`).toString(36)}`;
+    dir = path.join(os.tmpdir(), `magnet-mcp-${source.name}-${process.pid}-${key}`);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir);
   }
