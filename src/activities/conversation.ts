@@ -24,8 +24,7 @@ import type { Observation } from '../tools/observe';
 import { writeAtomic } from '../io/files';
 import { conversationFile, failureFile, filteredFile } from '../io/run-layout';
 import { graphFor, loadCalls, poolIndex, poolSources } from '../io/stored';
-import { drawStates } from '../core/environment';
-import { statefulOf } from '../tools/states';
+import { drawnStatesFor } from '../tools/states';
 import { ROLES, runRole } from '../roles';
 import { historyCalls, lite, turnTask } from '../roles/common';
 import { loadHistory, loadStates, loadTurnContext, type TurnContext, type TurnInput } from '../roles/context';
@@ -367,15 +366,11 @@ async function environmentOf(
   pool: ReadonlyMap<string, FunctionDef>,
   seed: number,
 ): Promise<ConversationRecord['environment']> {
-  const used = new Set(
-    tools.flatMap((t) => {
-      const impl = pool.get(t)?.impl;
-      return impl?.kind === 'mcp' ? [impl.server] : impl?.kind === 'http' ? [impl.source] : [];
-    }),
+  const drawn = drawnStatesFor(
+    await poolSources(storeDir, poolRef),
+    tools.map((t) => pool.get(t)),
+    seed,
   );
-  if (used.size === 0) return undefined;
-  const sources = (await poolSources(storeDir, poolRef)).filter((s) => used.has(s.name));
-  const drawn = drawStates(sources.map(statefulOf), seed);
   return Object.keys(drawn).length ? drawn : undefined;
 }
 

@@ -1,8 +1,7 @@
 import { putJson, type Ref } from '../io/artifacts';
 import { poolIndex, poolSources } from '../io/stored';
-import type { TurnRef } from '../contracts';
-import type { Fsp } from '../core/ops';
 import type { FunctionDef } from '../core/pool';
+import type { TurnInput } from '../roles/context';
 import { observable, observe } from '../tools/observe';
 import type { CallLimits } from '../tools/safe';
 import { nonRetryableOn } from './errors';
@@ -13,17 +12,13 @@ import { externalFor } from './external';
  * (tools/observe). The outputs are stored for the turn's roles (values that exist) and its record; they are
  * never exported as calls. Nothing to observe: no artifact.
  */
-export async function observeActivity(input: {
-  storeDir: string;
-  poolRef: Ref;
-  seed: number;
-  fsp: Fsp;
-  turnIndex: number;
-  previous: TurnRef[];
-  limits?: CallLimits;
-  /** The conversation's id: its state scope on MCP servers. */
-  scopeKey: string;
-}): Promise<{ observedRef?: Ref; observed: number }> {
+export async function observeActivity(
+  input: Pick<TurnInput, 'storeDir' | 'poolRef' | 'seed' | 'fsp' | 'turnIndex' | 'previous'> & {
+    limits?: CallLimits;
+    /** The conversation's id: its state scope on MCP servers. */
+    scopeKey: string;
+  },
+): Promise<{ observedRef?: Ref; observed: number }> {
   return nonRetryableOn(async () => {
     const turn = input.fsp.turns[input.turnIndex];
     const pool = await poolIndex(input.storeDir, input.poolRef);

@@ -120,6 +120,12 @@ export const FunctionDef = z.object({
 });
 export type FunctionDef = z.infer<typeof FunctionDef>;
 
+/** The outside source (MCP server, OpenAPI service) that executes a function, or undefined for others. */
+export function outsideSourceOf(def: Pick<FunctionDef, 'impl'> | undefined): string | undefined {
+  const impl = def?.impl;
+  return impl?.kind === 'mcp' ? impl.server : impl?.kind === 'http' ? impl.source : undefined;
+}
+
 /**
  * A source that executes calls (an MCP server, an OpenAPI service): what a worker needs to reach it, by name.
  * The fields beyond `kind` and `name` are defined by the source's module (src/tools/mcp, src/tools/openapi).

@@ -1,5 +1,5 @@
 import type { ConversationRecord } from '../core/conversation';
-import type { FunctionDef } from '../core/pool';
+import { outsideSourceOf, type FunctionDef } from '../core/pool';
 import { deriveSeed } from '../core/rng';
 import { toolSetOf } from '../tools/builtin';
 import { isPythonIdentifier, pyCall } from './pyrepr';
@@ -54,8 +54,7 @@ export function toBfcl(
   // a source that declares its states is one BFCL class (`bfclClass`, default its name), whose initial
   // config is the state the conversation drew; other functions keep their category
   const sourceOf = (name: string): string | undefined => {
-    const impl = pool.get(name)?.impl;
-    const src = impl?.kind === 'mcp' ? impl.server : impl?.kind === 'http' ? impl.source : undefined;
+    const src = outsideSourceOf(pool.get(name));
     return src !== undefined && rec.environment?.[src] ? src : undefined;
   };
   const category = (name: string): string => {

@@ -6,9 +6,8 @@ import { deriveSeed } from '../core/rng';
 import { getJson, type Ref } from '../io/artifacts';
 import { loadCalls, poolIndex, poolSources } from '../io/stored';
 import { toolSetOf } from '../tools/builtin';
-import { drawStates } from '../core/environment';
 import { collectHints, hintsForParam, type EnvHints } from '../core/hints';
-import { statefulOf } from '../tools/states';
+import { drawnStatesFor } from '../tools/states';
 import { validatorFor } from '../tools/validators';
 import type { Json } from '../tools/types';
 import type { TurnRef } from '../contracts';
@@ -78,16 +77,8 @@ async function environmentHints(
   history: readonly ExecutedCall[],
 ): Promise<EnvHints> {
   const env: EnvHints = { values: {}, rows: [] };
-  const used = new Set(
-    defs.flatMap((d) =>
-      d.impl?.kind === 'mcp' ? [d.impl.server] : d.impl?.kind === 'http' ? [d.impl.source] : [],
-    ),
-  );
-  if (used.size > 0) {
-    const sources = (await poolSources(input.storeDir, input.poolRef)).filter((s) => used.has(s.name));
-    for (const d of Object.values(drawStates(sources.map(statefulOf), input.seed)))
-      collectHints(d.state, env);
-  }
+  const drawn = drawnStatesFor(await poolSources(input.storeDir, input.poolRef), defs, input.seed);
+  for (const d of Object.values(drawn)) collectHints(d.state, env);
   for (const c of history) if (!c.error) collectHints(c.output, env);
   if (input.observedRef)
     for (const o of (await getJson(input.storeDir, input.observedRef)) as { output: unknown }[])

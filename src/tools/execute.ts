@@ -1,7 +1,7 @@
 import type { ExecutedCall, PlannedCall } from '../core/conversation';
 import type { ExecutionMode } from '../core/config';
 import { valueAtField } from '../core/fields';
-import type { FunctionDef, ToolSource } from '../core/pool';
+import { outsideSourceOf, type FunctionDef, type ToolSource } from '../core/pool';
 import { deriveSeed } from '../core/rng';
 import { toolSetOf } from './builtin';
 import { callMcp } from './mcp/execute';
@@ -52,10 +52,7 @@ async function httpSetup(
   if (!done) httpSetupDone.set(ext.scope, (done = new Set()));
   if (done.has(source.name)) return;
   done.add(source.name);
-  const ofSource = (name: string): boolean => {
-    const impl = pool.get(name)?.impl;
-    return impl?.kind === 'http' && impl.source === source.name;
-  };
+  const ofSource = (name: string): boolean => outsideSourceOf(pool.get(name)) === source.name;
   // an earlier turn called the service: the setup ran before it
   if (ext.scope.history.some((c) => ofSource(c.name))) return;
   for (const [i, c] of setup.entries()) {

@@ -1,4 +1,4 @@
-import type { FunctionDef, ToolSource } from '../core/pool';
+import { outsideSourceOf, type FunctionDef, type ToolSource } from '../core/pool';
 import { callExternal, type ExternalExecution } from './execute';
 import { errorInOutput } from './outcome';
 import { ToolError, type Json } from './types';
@@ -13,11 +13,6 @@ export interface Observation {
   output: Json;
 }
 
-function sourceOf(def: FunctionDef): string | undefined {
-  const impl = def.impl;
-  return impl?.kind === 'mcp' ? impl.server : impl?.kind === 'http' ? impl.source : undefined;
-}
-
 /**
  * The functions a turn's generator may call to look at the environment: those a source names in `observe`,
  * else the ones safe to call with no input: MCP tools annotated `readOnlyHint` and OpenAPI GET operations,
@@ -29,7 +24,7 @@ export function observable(
   pool: ReadonlyMap<string, FunctionDef>,
   sources: readonly ToolSource[],
 ): { def: FunctionDef; arguments: Record<string, unknown> }[] {
-  const used = new Set(turnDefs.map(sourceOf).filter((s): s is string => s !== undefined));
+  const used = new Set(turnDefs.map((d) => outsideSourceOf(d)).filter((s): s is string => s !== undefined));
   const out: { def: FunctionDef; arguments: Record<string, unknown> }[] = [];
   for (const name of used) {
     const declared = (sources.find((s) => s.name === name) as { observe?: ObserveEntry[] } | undefined)
@@ -37,13 +32,13 @@ export function observable(
     if (declared) {
       for (const e of declared) {
         const def = pool.get(typeof e === 'string' ? e : e.tool);
-        if (def && sourceOf(def) === name)
+        if (def && outsideSourceOf(def) === name)
           out.push({ def, arguments: typeof e === 'string' ? {} : e.arguments });
       }
       continue;
     }
     for (const def of pool.values()) {
-      if (sourceOf(def) !== name || def.parameters.required.length > 0) continue;
+      if (outsideSourceOf(def) !== name || def.parameters.required.length > 0) continue;
       const safe =
         def.impl?.kind === 'mcp'
           ? def.annotations?.readOnlyHint === true

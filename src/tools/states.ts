@@ -1,8 +1,14 @@
 import { existsSync, promises as fs, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { resolveStateRefs, SetupCall, type StatefulSource } from '../core/environment';
-import { PoolError, type ToolSource } from '../core/pool';
+import {
+  drawStates,
+  resolveStateRefs,
+  SetupCall,
+  type DrawnState,
+  type StatefulSource,
+} from '../core/environment';
+import { outsideSourceOf, PoolError, type FunctionDef, type ToolSource } from '../core/pool';
 
 /**
  * A source's declared environment (see core/environment.ts): `states` (a list of JSON values, or a file or
@@ -177,4 +183,14 @@ export function checkSetup(source: ToolSource): void {
     console.warn(
       `${label}: states are declared but no setup applies them to the service: the records will name a state the service never had`,
     );
+}
+
+/** The drawn state of each stateful source that executes one of `defs`, in the conversation of `seed`. */
+export function drawnStatesFor(
+  sources: readonly ToolSource[],
+  defs: readonly (Pick<FunctionDef, 'impl'> | undefined)[],
+  seed: number,
+): Record<string, DrawnState> {
+  const used = new Set(defs.map(outsideSourceOf));
+  return drawStates(sources.filter((s) => used.has(s.name)).map(statefulOf), seed);
 }
