@@ -13,6 +13,7 @@ import { configureProvider } from './llm/limiter';
 import { usedProviders } from './llm/preflight';
 import { describeConnection, loadConnectionSettings, temporalConnection } from './server/connection';
 import { TASK_QUEUE } from './server/task-queue';
+import { sweepScopeFolders } from './tools/mcp/connect';
 
 export interface WorkerConfig {
   address: string;
@@ -25,6 +26,7 @@ export interface WorkerConfig {
 }
 
 let runtimeInstalled = false;
+let swept = false;
 
 /** Worker logs at WARN unless MAGNET_LOG_LEVEL says otherwise: the progress bar is the normal output. */
 export function installRuntime(level = (process.env.MAGNET_LOG_LEVEL ?? 'WARN') as LogLevel): void {
@@ -42,6 +44,11 @@ export async function createWorker(
   config: WorkerConfig,
 ): Promise<{ worker: Worker; connection: NativeConnection }> {
   installRuntime();
+  // MCP scope folders of workers that were killed (SIGKILL leaves them behind): once per process
+  if (!swept) {
+    swept = true;
+    sweepScopeFolders();
+  }
   // address from the caller; namespace, TLS, API key, headers from Temporal's standard env config
   const { namespace, ...connectOptions } = temporalConnection(config.address);
   const connection = await NativeConnection.connect(connectOptions);

@@ -9,6 +9,7 @@ import { readJson } from '../io/files';
 import { dataDir } from '../io/paths';
 import { loadPool } from '../tools/pool-loader';
 import { resolvePoolEntries } from '../tools/sources';
+import { closeAll } from '../tools/mcp/sessions';
 import { checkKeys } from '../llm/preflight';
 import { homeLayout, newRunDir } from '../io/run-layout';
 import { runTaskQueue } from '../server/task-queue';
@@ -138,6 +139,7 @@ async function showWithWorkers(handle: RunHandle, address: string, input: RunInp
   // every worker has stopped before a connection closes: closing one a worker holds throws, and that error
   // would replace the run's own
   for (const w of workers) await w.connection.close();
+  await closeAll();
   if (ended) return watching;
   // a worker failed while the run goes on
   throw (stopped.find((s) => s.status === 'rejected') as PromiseRejectedResult).reason;

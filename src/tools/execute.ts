@@ -103,10 +103,14 @@ export async function callExternal(
   const opts = { heartbeat: ext.heartbeat };
   if (impl.kind === 'http') await httpSetup(source, ext, pool);
   try {
-    // callHttp takes safeCall's context (abort signal, output cap); callMcp should too, then pass it on
+    // both take safeCall's context: the abort signal and deadline (one time limit per call, retries inside it)
     if (impl.kind === 'mcp')
       return {
-        output: await safeCall(() => callMcp(source, impl.tool, args, ext.scope, readOnly), ext.limits, opts),
+        output: await safeCall(
+          (ctx) => callMcp(source, impl.tool, args, ext.scope, readOnly, ctx),
+          ext.limits,
+          opts,
+        ),
         executor: `mcp:${name}`,
       };
     return {

@@ -14,6 +14,8 @@ export const DEFAULT_LIMITS: CallLimits = { timeoutMs: 30_000, maxOutputBytes: 1
 export interface CallContext {
   signal: AbortSignal;
   maxOutputBytes: number;
+  /** When `signal` aborts (epoch ms): an executor that tries more than once shares this time out. */
+  deadline: number;
 }
 
 /**
@@ -40,6 +42,7 @@ export async function safeCall(
 ): Promise<Json> {
   const { timeoutMs, maxOutputBytes } = { ...DEFAULT_LIMITS, ...limits };
   const controller = new AbortController();
+  const deadline = Date.now() + timeoutMs;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
@@ -52,7 +55,7 @@ export async function safeCall(
   try {
     // a synchronous throw inside fn becomes a rejection here
     const output = await Promise.race([
-      Promise.resolve().then(() => fn({ signal: controller.signal, maxOutputBytes })),
+      Promise.resolve().then(() => fn({ signal: controller.signal, maxOutputBytes, deadline })),
       timeout,
     ]);
     let text: string;

@@ -1,4 +1,12 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -13,6 +21,8 @@ import { connect, temporalAddress } from '../helpers/temporal';
  * goes with it. A `magnet worker` started afterwards gets the retried turn with no server for the
  * conversation: it starts a fresh one, executes the conversation's recorded calls again (the note exists
  * again), and the call succeeds; the record says the state was rebuilt and that the server answered alike.
+ * Scope folders: the killed process's are removed when the next worker starts, the worker's own when it
+ * stops (SIGTERM): none of the run's are left (the processes get a temp folder of their own to count in).
  */
 
 jest.setTimeout(5 * 60_000);
@@ -46,7 +56,13 @@ it('the retried turn of a killed worker sees the conversation state rebuilt on a
     configFile,
     JSON.stringify({
       pool: [
-        { mcp: notesEntry({ inferOutputs: 'all', env: { GATE_FILE: gate, REACHED_FILE: reached } }) },
+        {
+          mcp: notesEntry({
+            inferOutputs: 'all',
+            // SCOPE: the notes server keeps nothing there; it makes its instances get scope folders
+            env: { GATE_FILE: gate, REACHED_FILE: reached, SCOPE: '${scopeDir}' },
+          }),
+        },
         { mcp: memoryEntry() },
       ],
       seed: 5,
@@ -57,7 +73,15 @@ it('the retried turn of a killed worker sees the conversation state rebuilt on a
     }),
   );
   const runId = `mcp-crash-${process.pid}-${Date.now()}`;
-  const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: temporalAddress(), MAGNET_HOME: home };
+  const tmp = path.join(home, 'tmp');
+  mkdirSync(tmp);
+  const scopeFolders = (): string[] => readdirSync(tmp).filter((n) => n.startsWith('magnet-mcp-'));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    TEMPORAL_ADDRESS: temporalAddress(),
+    MAGNET_HOME: home,
+    TMPDIR: tmp,
+  };
   delete env.MAGNET_TASK_QUEUE;
   const cli = spawnMagnet('cli', ['run', '--config', configFile, '--run-id', runId], env, home);
   procs.push(cli);
@@ -65,11 +89,16 @@ it('the retried turn of a killed worker sees the conversation state rebuilt on a
   const held = JSON.parse(readFileSync(reached, 'utf8')) as { note_id: string; title: string };
   await sigkill(cli);
   rmSync(gate);
+  // the killed process's instances (notes and memory) left their folders
+  expect(scopeFolders().filter((n) => n.startsWith(`magnet-mcp-${cli.pid}-`)).length).toBeGreaterThan(0);
 
   const worker = spawnMagnet('worker', ['worker', '--run', runId], env, home);
   procs.push(worker);
   await client.workflow.getHandle(runId).result();
-  await sigkill(worker);
+  expect(scopeFolders().filter((n) => n.startsWith(`magnet-mcp-${cli.pid}-`))).toEqual([]);
+  process.kill(worker.pid, 'SIGTERM');
+  await worker.exited;
+  expect(scopeFolders()).toEqual([]);
 
   const dir = path.join(home, 'runs', runId, 'conversations');
   const [file] = readdirSync(dir);

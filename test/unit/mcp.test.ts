@@ -1,12 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { PlannedCall } from '../../src/core/conversation';
 import type { FunctionDef, ToolSource } from '../../src/core/pool';
 import { loadTurnContext } from '../../src/roles/context';
 import { putJson } from '../../src/io/artifacts';
-import { executeTurn } from '../../src/tools/execute';
+import { callExternal, executeTurn } from '../../src/tools/execute';
+import { statePerConversation, sweepScopeFolders } from '../../src/tools/mcp/connect';
 import { callMcp } from '../../src/tools/mcp/execute';
 import { closeAll, closeScope, limits, liveCount } from '../../src/tools/mcp/sessions';
 import { listMcpFunctions, mcpSource } from '../../src/tools/mcp/source';
@@ -207,6 +208,50 @@ describe('faults and environment (notes test server)', () => {
     expect(await callMcp(notes, 'stuck', {}, scope('hang'))).toEqual({ ok: true });
   });
 
+  // one time limit per call (execution.timeoutSeconds): the first try gets half of it, a retry on a fresh
+  // instance the rest, and a call out of time releases its instance
+  const external = (notes: ToolSource, s: ExecScope, timeoutMs: number) => {
+    const fns = new Map(
+      ['create_note', 'list_notes', 'stuck'].map((name): [string, FunctionDef] => [
+        name,
+        {
+          name,
+          description: name,
+          parameters: { type: 'object', properties: {}, required: [] },
+          category: 'notes',
+          source: { file: 'mcp:notes', item: '0' },
+          impl: { kind: 'mcp', server: notes.name, tool: name },
+        },
+      ]),
+    );
+    return (name: string, args: Record<string, unknown> = {}) =>
+      callExternal(fns.get(name)!, args, { sources: [notes], scope: s, limits: { timeoutMs } }, fns);
+  };
+
+  test('a call that hangs once is retried on a fresh instance within the one time limit', async () => {
+    const flag = path.join(dir, 'hang-once');
+    const notes = source(notesEntry({ env: { HANG_FILE: flag } }, 'hang-once'));
+    const call = external(notes, scope('hang-once'), 4000);
+    await call('create_note', { title: 'kept' });
+    writeFileSync(flag, '');
+    const started = Date.now();
+    expect((await call('stuck')).output).toEqual({ ok: true });
+    // the first try gave up at half the limit, not at the server's old 25 s
+    expect(Date.now() - started).toBeLessThan(4000);
+    expect((await call('list_notes')).output).toMatchObject({ count: 1 });
+  });
+
+  test('a call that always hangs fails alone: the calls after it run on a healthy instance', async () => {
+    const notes = source(notesEntry({ env: { HANG_ALWAYS: '1' } }, 'hang-always'));
+    const call = external(notes, scope('hang-always'), 3000);
+    await call('create_note', { title: 'a' });
+    await expect(call('stuck')).rejects.toThrow(/MCP server hang-always \(stuck\): no answer within 3 s/);
+    // today's calls after a hang no longer queue behind it: each is ok, on a rebuilt instance
+    for (const title of ['b', 'c', 'd'])
+      expect((await call('create_note', { title })).output).toMatchObject({ title });
+    expect((await call('list_notes')).output).toMatchObject({ count: 4 });
+  });
+
   test('the server gets the config env and envFrom, never the worker secrets', async () => {
     process.env.MAGNET_TEST_SECRET = 'worker-secret';
     process.env.MAGNET_TEST_TOKEN = 'token-value';
@@ -315,4 +360,35 @@ test('an MCP tool named like a built-in one gets no value hints from the built-i
   const { impl: _i, ...builtinLike } = readFile;
   const oldPool = await putJson(storeDir, { functions: [{ ...builtinLike, category: 'filesystem' }] });
   expect(Object.keys((await loadTurnContext({ ...input, poolRef: oldPool })).hints ?? {})).toContain('path');
+});
+
+describe('scope folders', () => {
+  test('only a server that uses ${scopeDir} or ${stateFile} gets one; it goes when its instance closes', async () => {
+    const before = (): string[] =>
+      readdirSync(os.tmpdir()).filter((n) => n.startsWith(`magnet-mcp-${process.pid}-`));
+    const plain = source(notesEntry({}, 'no-folder'));
+    expect(statePerConversation(plain as never)).toBe(false);
+    await callMcp(plain, 'list_notes', {}, scope('folders-plain'));
+    expect(before().filter((n) => n.includes('-no-folder-'))).toEqual([]);
+    const scoped = source(notesEntry({ env: { SCOPE: '${scopeDir}' } }, 'with-folder'));
+    expect(statePerConversation(scoped as never)).toBe(true);
+    await callMcp(scoped, 'list_notes', {}, scope('folders-scoped'));
+    expect(before().filter((n) => n.includes('-with-folder-'))).toHaveLength(1);
+    await closeScope('folders-scoped');
+    expect(before().filter((n) => n.includes('-with-folder-'))).toEqual([]);
+  });
+
+  test('a worker start removes the folders of processes no longer running, and only those', async () => {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'magnet-sweep-'));
+    const gone = spawn(process.execPath, ['-e', '0']);
+    const dead = await new Promise<number>((resolve) => gone.once('exit', () => resolve(gone.pid!)));
+    for (const name of [
+      `magnet-mcp-${dead}-notes-abc`,
+      `magnet-mcp-${process.pid}-notes-abc`,
+      'magnet-mcp-x',
+    ])
+      mkdirSync(path.join(tmp, name));
+    expect(sweepScopeFolders(tmp)).toBe(1);
+    expect(readdirSync(tmp).sort()).toEqual([`magnet-mcp-${process.pid}-notes-abc`, 'magnet-mcp-x']);
+  });
 });

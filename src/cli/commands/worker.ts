@@ -4,6 +4,7 @@ import { RunConfig } from '../../core/config';
 import { ConfigError, loadConfig } from '../../io/config-file';
 import { checkKeys } from '../../llm/preflight';
 import { sharedTaskQueue } from '../../server/task-queue';
+import { closeAll } from '../../tools/mcp/sessions';
 import { createWorkers } from '../../worker';
 import { examples } from '../help-text';
 
@@ -56,5 +57,7 @@ with --task-queue: a worker serves exactly one run's queues or one shared queue,
       const workers = await createWorkers({ address: server.address, config, taskQueue });
       console.log(`magnet worker on ${server.address}: ${workers.map((w) => w.taskQueue).join(', ')}`);
       await Promise.all(workers.map((w) => w.worker.run()));
+      // stopped (SIGINT/SIGTERM): the MCP servers this worker started stop, their scope folders go
+      await closeAll();
     });
 }

@@ -18,10 +18,11 @@ const common = {
   name: SourceName,
   inferOutputs: InferOutputs,
   /**
-   * Seconds a call may take before the server counts as hung: it is restarted (state rebuilt) and the call
-   * tried once more, all within the 60 s every outside call gets (src/tools/safe.ts).
+   * At most this many seconds for a call's first try before the server counts as hung. A call has one time
+   * limit, the run's `execution.timeoutSeconds`: its first try gets half of it (or this, if shorter); a hung
+   * or crashed server is then replaced (state rebuilt) and the call tried once more with the time left.
    */
-  timeoutSeconds: z.number().positive().max(25).default(25),
+  timeoutSeconds: z.number().positive().max(120).optional(),
 };
 
 /**

@@ -1,9 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { FixtureState } from '../../core/environment';
 import { hash32 } from '../../core/rng';
@@ -13,6 +14,9 @@ import { mcpConfigOf, type McpConfig } from './config';
 /** How long a server may take to start and answer `initialize`. */
 export const CONNECT_TIMEOUT_MS = 20_000;
 
+/** A call's first try without a run's time limit (listing, sample calls): the longest before it counts as hung. */
+export const DEFAULT_ATTEMPT_MS = 25_000;
+
 /** One running server (stdio) or session (HTTP): the state of one conversation. */
 export interface McpInstance {
   server: string;
@@ -21,8 +25,8 @@ export interface McpInstance {
   tools: Map<string, Tool>;
   /** Closes the client, stops the process or ends the session, removes its scope folder. */
   close(): Promise<void>;
-  /** How long a call may take before the server counts as hung. */
-  timeoutMs: number;
+  /** The server's own cap on a call's first try (its `timeoutSeconds`), if it has one. */
+  timeoutMs?: number;
   /** False once the process exited or the connection closed. */
   alive(): boolean;
 }
@@ -43,7 +47,8 @@ interface InstanceDirs {
   stateFile: string;
 }
 
-function fillScopeDir(text: string, dirs: InstanceDirs): string {
+function fillScopeDir(text: string, dirs: InstanceDirs | undefined): string {
+  if (!dirs) return text;
   return text.split('${scopeDir}').join(dirs.scopeDir).split('${stateFile}').join(dirs.stateFile);
 }
 
@@ -84,7 +89,7 @@ function logStderr(server: string, stream: NodeJS.ReadableStream | null): void {
 function transportFor(
   server: string,
   config: McpConfig,
-  dir: InstanceDirs,
+  dir: InstanceDirs | undefined,
 ): StdioClientTransport | StreamableHTTPClientTransport {
   if ('command' in config) {
     const env: Record<string, string> = {};
@@ -108,43 +113,105 @@ function transportFor(
 }
 
 /** Every tool of a server (pages of `tools/list` followed). */
-async function listAllTools(client: Client): Promise<Tool[]> {
+async function listAllTools(client: Client, options: RequestOptions): Promise<Tool[]> {
   const tools: Tool[] = [];
   let cursor: string | undefined;
   do {
-    const page = await client.listTools(cursor ? { cursor } : undefined, { timeout: CONNECT_TIMEOUT_MS });
+    const page = await client.listTools(cursor ? { cursor } : undefined, options);
     tools.push(...page.tools);
     cursor = page.nextCursor;
   } while (cursor);
   return tools;
 }
 
+/** The placeholders that give a stdio server per-instance files. */
+const PLACEHOLDER = /\$\{(scopeDir|stateFile)\}/;
+
+/**
+ * Whether a server keeps its state per conversation: an HTTP server has a session per conversation; a stdio
+ * server only when `${scopeDir}` or `${stateFile}` appears in its args, env or cwd (else every instance of
+ * it, in every conversation and run, reads and writes the same place, if it keeps state at all).
+ */
+export function statePerConversation(config: McpConfig): boolean {
+  if (!('command' in config)) return true;
+  return [...config.args, ...Object.values(config.env), config.cwd ?? ''].some((v) => PLACEHOLDER.test(v));
+}
+
+/** Scope folders: magnet-mcp-<worker pid>-<server>-..., so a later worker can tell whose they are. */
+const FOLDER_PREFIX = 'magnet-mcp-';
+
+/** The folders of this process's live instances, removed at exit whatever way the process ends normally. */
+const folders = new Set<string>();
+process.once('exit', () => {
+  for (const dir of folders) rmSync(dir, { recursive: true, force: true });
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the scope folders that processes no longer running left in the system temp folder (a worker killed
+ * with SIGKILL cannot clean up): called when a worker starts. Returns how many it removed.
+ */
+export function sweepScopeFolders(tmp = os.tmpdir()): number {
+  let removed = 0;
+  let names: string[];
+  try {
+    names = readdirSync(tmp);
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    const pid = Number(/^magnet-mcp-(\d+)-/.exec(name)?.[1]);
+    if (!pid || pid === process.pid || alive(pid)) continue;
+    rmSync(path.join(tmp, name), { recursive: true, force: true });
+    removed++;
+  }
+  return removed;
+}
+
+/**
+ * The instance's folder, only for a stdio server that uses one. In a conversation scope: one live instance
+ * per scope in this worker process (sessions.ts), so its folder is the same on every rebuild here (paths in
+ * outputs replay the same); the process id keeps two workers on one machine from sharing (and deleting) each
+ * other's folders. A folder left by a dead instance of this process is stale.
+ */
+function instanceFolder(source: ToolSource, config: McpConfig, scopeKey?: string): string | undefined {
+  if (!('command' in config) || !statePerConversation(config)) return undefined;
+  const prefix = path.join(os.tmpdir(), `${FOLDER_PREFIX}${process.pid}-${source.name}-`);
+  if (scopeKey === undefined) return mkdtempSync(`${prefix}list-`);
+  const dir = `${prefix}${hash32(scopeKey).toString(36)}${hash32(`~${scopeKey}`).toString(36)}`;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir);
+  return dir;
+}
+
 /**
  * Starts a fresh instance of the source's server (stdio: a new process in a new `${scopeDir}`, its state in
  * `${stateFile}`; HTTP: a new session) and lists its tools. `state`: the conversation's drawn state (absent:
- * the source's first, for listing its tools). Throws if it does not start or answer in time.
+ * the source's first, for listing its tools). Throws if it does not start or answer in time, or when
+ * `signal` aborts.
  */
 export async function startInstance(
   source: ToolSource,
   state?: unknown,
   /** The conversation scope: its instances get the same folder, so paths in outputs replay the same. */
   scopeKey?: string,
+  signal?: AbortSignal,
+  connectTimeoutMs = CONNECT_TIMEOUT_MS,
 ): Promise<McpInstance> {
   const config = mcpConfigOf(source);
-  let dir: string;
-  if (scopeKey === undefined) dir = mkdtempSync(path.join(os.tmpdir(), `magnet-mcp-${source.name}-`));
-  else {
-    // one live instance per scope in this worker process (sessions.ts), so its folder is the same on every
-    // rebuild here (paths in outputs replay the same); the process id keeps two workers on one machine from
-    // sharing (and deleting) each other's folders. A folder left by a dead instance of this process is stale.
-    const key = `${hash32(scopeKey).toString(36)}${hash32(`~${scopeKey}`).toString(36)}`;
-    dir = path.join(os.tmpdir(), `magnet-mcp-${source.name}-${process.pid}-${key}`);
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir);
-  }
+  const dir = instanceFolder(source, config, scopeKey);
+  if (dir) folders.add(dir);
   const declared = (source as { states?: unknown }).states;
   const first = Array.isArray(declared) ? (declared[0] as unknown) : undefined;
-  const transport = transportFor(source.name, config, prepareDirs(dir, state ?? first));
+  const transport = transportFor(source.name, config, dir ? prepareDirs(dir, state ?? first) : undefined);
   const client = new Client({ name: 'magnet', version: '1' });
   let open = true;
   const close = async (): Promise<void> => {
@@ -152,19 +219,23 @@ export async function startInstance(
     if (transport instanceof StreamableHTTPClientTransport)
       await transport.terminateSession().catch(() => undefined);
     await client.close().catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) {
+      rmSync(dir, { recursive: true, force: true });
+      folders.delete(dir);
+    }
   };
   client.onclose = () => void (open = false);
   try {
-    await client.connect(transport, { timeout: CONNECT_TIMEOUT_MS });
-    const tools = new Map((await listAllTools(client)).map((t) => [t.name, t]));
+    const options = { timeout: connectTimeoutMs, ...(signal ? { signal } : {}) };
+    await client.connect(transport, options);
+    const tools = new Map((await listAllTools(client, options)).map((t) => [t.name, t]));
     return {
       server: source.name,
       client,
       tools,
       close,
       alive: () => open,
-      timeoutMs: config.timeoutSeconds * 1000,
+      ...(config.timeoutSeconds ? { timeoutMs: config.timeoutSeconds * 1000 } : {}),
     };
   } catch (e) {
     await close();

@@ -22,6 +22,26 @@ interface Live {
 
 type Call = ExecScope['history'][number];
 
+/** One try of a call: how long it may take, and the signal that gives it up when the call's time is up. */
+export interface Attempt {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Runs one call on an instance (mcp/execute.ts; a parameter, so tests can fake a server's answers). */
+type Execute = (
+  instance: McpInstance,
+  name: string,
+  args: Record<string, unknown>,
+  attempt?: Attempt,
+) => Promise<Json>;
+
+/** The one time limit of a call (safeCall's): when its signal aborts. */
+interface CallTime {
+  signal: AbortSignal;
+  deadline: number;
+}
+
 const live = new Map<string, Live>();
 /** Calls each attempt (scope object) made so far, by server: a server replaced mid-turn gets them again. */
 const attempts = new WeakMap<ExecScope, Map<string, Call[]>>();
@@ -94,22 +114,28 @@ function sameLog(log: Live['log'], calls: ExecScope['history']): boolean {
 async function rebuild(
   source: ToolSource,
   scope: ExecScope,
-  execute: (instance: McpInstance, name: string, args: Record<string, unknown>) => Promise<Json>,
+  execute: Execute,
+  signal?: AbortSignal,
 ): Promise<Live> {
   await makeRoom();
   const env = scope.environment?.[source.name];
-  const instance = await startInstance(source, env?.state, scope.key);
+  const instance = await startInstance(source, env?.state, scope.key, signal);
   const l: Live = { instance, log: [], lastUsed: Date.now() };
-  await runSetup(source, instance, env?.setup ?? [], execute);
+  await runSetup(source, instance, env?.setup ?? [], execute, signal);
   const calls = [...recorded(instance, scope), ...attemptCalls(scope, source.name)];
   const differences: string[] = [];
   for (const [i, c] of calls.entries()) {
     let output: unknown;
     let error: string | undefined;
     try {
-      output = await execute(instance, c.name, c.arguments);
+      output = await execute(instance, c.name, c.arguments, { signal });
     } catch (e) {
       error = (e as Error).message;
+    }
+    if (signal?.aborted) {
+      // the call's time is up: this instance is unfinished, never live
+      await instance.close();
+      throw signal.reason as Error;
     }
     l.log.push({ name: c.name, arguments: c.arguments });
     if ((error === undefined) !== (c.error === undefined))
@@ -137,14 +163,16 @@ async function runSetup(
   source: ToolSource,
   instance: McpInstance,
   setup: readonly SetupCall[],
-  execute: (instance: McpInstance, name: string, args: Record<string, unknown>) => Promise<Json>,
+  execute: Execute,
+  signal?: AbortSignal,
 ): Promise<void> {
   for (const [i, c] of setup.entries()) {
     try {
       if (!('tool' in c)) throw new Error('an MCP server takes tool calls, not HTTP requests');
-      await execute(instance, c.tool, c.arguments);
+      await execute(instance, c.tool, c.arguments, { signal });
     } catch (e) {
       await instance.close();
+      if (signal?.aborted) throw signal.reason as Error;
       throw new InfrastructureError(
         `MCP server ${source.name}: setup call ${i + 1} (${setupLabel(c)}) failed: ${(e as Error).message}`,
       );
@@ -160,7 +188,8 @@ async function runSetup(
 async function instanceFor(
   source: ToolSource,
   scope: ExecScope,
-  execute: (instance: McpInstance, name: string, args: Record<string, unknown>) => Promise<Json>,
+  execute: Execute,
+  signal?: AbortSignal,
 ): Promise<Live> {
   const key = liveKey(source, scope);
   let l = live.get(key);
@@ -169,7 +198,7 @@ async function instanceFor(
     l = undefined;
   }
   if (!l) {
-    l = await rebuild(source, scope, execute);
+    l = await rebuild(source, scope, execute, signal);
     live.set(key, l);
     sweeper ??= setInterval(sweep, Math.min(limits.IDLE_MS, 30_000)).unref();
   }
@@ -179,41 +208,67 @@ async function instanceFor(
 }
 
 /**
+ * How long a try of a call may take. A call has one time limit (`execution.timeoutSeconds`, `time`): the
+ * first try gets half of what is left (at most the server's own `timeoutSeconds`), so a hung server can be
+ * replaced and the call tried once more within the same limit; the second try gets the rest.
+ */
+function attemptFor(attempt: number, instance: McpInstance, time?: CallTime): Attempt {
+  if (!time) return {};
+  const left = Math.max(1, time.deadline - Date.now());
+  const timeoutMs = attempt === 0 ? Math.min(instance.timeoutMs ?? left, Math.ceil(left / 2)) : left;
+  return { timeoutMs, signal: time.signal };
+}
+
+/**
  * Executes one call in the scope's instance. A server that crashed or hung (`execute` throws a non-tool
- * error) is replaced by a fresh instance, rebuilt, and the call tried once more.
+ * error) is replaced by a fresh instance, rebuilt, and the call tried once more. When the call's time is up
+ * (`time.signal`), whatever it waits for is given up and its instance closed, so the scope's next call does
+ * not queue behind a hung one and gets a fresh instance.
  */
 export function callInScope(
   source: ToolSource,
   scope: ExecScope,
   name: string,
   args: Record<string, unknown>,
-  execute: (instance: McpInstance, name: string, args: Record<string, unknown>) => Promise<Json>,
-  isServerFailure: (e: unknown) => boolean,
-  /** A read-only call (an observation): it changes no state, so the instance's log does not keep it. */
-  readOnly = false,
+  opts: {
+    execute: Execute;
+    isServerFailure: (e: unknown) => boolean;
+    /** A read-only call (an observation): it changes no state, so the instance's log does not keep it. */
+    readOnly?: boolean;
+    time?: CallTime;
+  },
 ): Promise<Json> {
+  const { execute, isServerFailure, time } = opts;
   const key = liveKey(source, scope);
   const keep = (l: Live, call: Call): void => {
-    if (readOnly) return;
+    if (opts.readOnly) return;
     l.log.push({ name: call.name, arguments: call.arguments });
     attemptCalls(scope, source.name).push(call);
   };
   return withLock(key, async () => {
     for (let attempt = 0; ; attempt++) {
-      const l = await instanceFor(source, scope, execute);
+      if (time?.signal.aborted) throw time.signal.reason as Error;
+      let l: Live;
       try {
-        const output = await execute(l.instance, name, args);
+        l = await instanceFor(source, scope, execute, time?.signal);
+      } catch (e) {
+        if (time?.signal.aborted) await drop(key);
+        throw e;
+      }
+      try {
+        const output = await execute(l.instance, name, args, attemptFor(attempt, l.instance, time));
         keep(l, { name, arguments: args, output });
         return output;
       } catch (e) {
-        if (!isServerFailure(e)) {
+        if (!isServerFailure(e) && !time?.signal.aborted) {
           keep(l, { name, arguments: args, output: null, error: String(e) });
           throw e;
         }
+        await drop(key);
+        if (time?.signal.aborted) throw time.signal.reason as Error;
         process.stderr.write(
           `[mcp ${source.name}] ${name} failed (${(e as Error).message}): restarting the server\n`,
         );
-        await drop(key);
         if (attempt >= 1) throw e;
       }
     }
