@@ -12,9 +12,16 @@ export const SourceName = z
 
 /** An MCP server: a stdio command (with args, env, working folder) or a streamable-HTTP URL. */
 export const McpEntry = z.object({ mcp: z.object({ name: SourceName }).passthrough() }).strict();
-/** An OpenAPI 3 document (JSON or YAML), called at its server or a configured base URL. */
+/**
+ * An OpenAPI 3 document (JSON or YAML; a `file`, or a `url`), called at its server or a configured base URL.
+ * Which one of the two it must have is checked by src/tools/openapi, which names the entry.
+ */
 export const OpenApiEntry = z
-  .object({ openapi: z.object({ file: z.string().min(1) }).passthrough() })
+  .object({
+    openapi: z
+      .object({ file: z.string().min(1).optional(), url: z.string().min(1).optional() })
+      .passthrough(),
+  })
   .strict();
 
 export const PoolEntry = z.union([z.string().min(1), McpEntry, OpenApiEntry]);

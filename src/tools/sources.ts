@@ -12,7 +12,7 @@ import { splitEnvironment } from './states';
  */
 export function toToolSource(entry: Exclude<PoolEntry, string>, baseDir: string, where: string): ToolSource {
   const inner = 'mcp' in entry ? entry.mcp : entry.openapi;
-  const label = `${where}: ${'mcp' in entry ? 'MCP server' : 'OpenAPI source'} ${String((inner as { name?: string }).name ?? (inner as { file?: string }).file ?? '?')}`;
+  const label = `${where}: ${'mcp' in entry ? 'MCP server' : 'OpenAPI source'} ${String((inner as { name?: string }).name ?? (inner as { url?: string }).url ?? (inner as { file?: string }).file ?? '?')}`;
   // the state a conversation starts from (states, setup, bfclClass) is the same for both kinds of source
   const { rest, env } = splitEnvironment(inner, baseDir, label);
   const source =

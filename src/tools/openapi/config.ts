@@ -43,9 +43,15 @@ const HeaderName = z.string().regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header n
 /** What a user writes under `"openapi"` in a run config's `pool`. */
 export const OpenApiEntryConfig = z
   .object({
-    /** The document, JSON or YAML, relative to the config file. */
-    file: z.string().min(1),
-    /** Names the source in records and functions' `impl`; default: the file's base name. */
+    /** The document, JSON or YAML, relative to the config file, or its http(s) URL (as `url`). */
+    file: z.string().min(1).optional(),
+    /** The document's http(s) URL: fetched (with the documents its `$ref`s reach) when the pool is loaded. */
+    url: z
+      .string()
+      .url('must be an absolute URL such as https://api.example.com/openapi.json')
+      .refine((u) => /^https?:/i.test(u), 'must be an http or https URL')
+      .optional(),
+    /** Names the source in records and functions' `impl`; default: the document's base name. */
     name: SourceName.optional(),
     /** Where calls go instead of the document's first server URL (needed when that one is relative). */
     baseURL: BaseUrl.optional(),
@@ -60,7 +66,15 @@ export const OpenApiEntryConfig = z
   .strict();
 export type OpenApiEntryConfig = z.infer<typeof OpenApiEntryConfig>;
 
-/** The checked entry as a pool source: the document's absolute path, no secret. */
+/** An http or https URL (a pool entry's `file` that is one is fetched, not read from disk). */
+export function isDocumentUrl(location: string): boolean {
+  return /^https?:\/\//i.test(location);
+}
+
+/**
+ * The checked entry as a pool source, no secret. `file` is where the document is: its absolute path, or its
+ * http(s) URL as the config gave it (in `url` or `file`), read again from there wherever it is needed.
+ */
 export const OpenApiSource = z.object({
   kind: z.literal('openapi'),
   name: SourceName,

@@ -84,16 +84,23 @@ function excerpt(text: string, max = 300): string {
   return flat.length > max ? `${flat.slice(0, max)}…` : flat;
 }
 
-/** Reads a response body, giving up (and closing the connection) past `limit` bytes. */
-async function readCapped(res: Response, limit: number): Promise<string> {
+/**
+ * Reads a response body, giving up (and closing the connection) past `limit` bytes with `over()` (default:
+ * an InfrastructureError, a call's answer that is too big is no answer).
+ */
+export async function readCapped(
+  res: Response,
+  limit: number,
+  over: () => Error = () =>
+    new InfrastructureError(`HTTP ${res.status}: answer over the ${limit}-byte limit`),
+): Promise<string> {
   if (!res.body) return '';
   const chunks: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of res.body) {
     size += chunk.byteLength;
     // leaving the loop cancels the stream: the rest of a huge answer is never downloaded
-    if (size > limit)
-      throw new InfrastructureError(`HTTP ${res.status}: answer over the ${limit}-byte limit`);
+    if (size > limit) throw over();
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');

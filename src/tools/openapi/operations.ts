@@ -1,5 +1,5 @@
 import type { FunctionDef, JsonSchemaT } from '../../core/pool';
-import { HTTP_METHODS, type HttpImpl, type OpenApiSource, type ParamBinding } from './config';
+import { HTTP_METHODS, isDocumentUrl, type HttpImpl, type OpenApiSource, type ParamBinding } from './config';
 import { SchemaConverter } from './schema';
 
 /**
@@ -67,6 +67,19 @@ export function serverUrl(servers: unknown): string | undefined {
     const def = isObj(variables) && isObj(variables[v]) ? variables[v].default : undefined;
     return def === undefined ? m : String(def);
   });
+}
+
+/**
+ * A relative server URL (`/v3`) of a document fetched by URL is relative to the document's URL, as OpenAPI
+ * says; a document read from a file has no such base (its relative server needs `baseURL`).
+ */
+function againstDocument(server: string | undefined, location: string): string | undefined {
+  if (server === undefined || isDocumentUrl(server) || !isDocumentUrl(location)) return server;
+  try {
+    return new URL(server, location).href;
+  } catch {
+    return server;
+  }
 }
 
 function describe(op: Obj, method: string, path: string): string {
@@ -167,7 +180,10 @@ export function operationsToFunctions(doc: unknown, source: OpenApiSource): Oper
         continue;
       }
       try {
-        const server = serverUrl(op.servers) ?? serverUrl(pathItem.servers) ?? serverUrl(doc.servers);
+        const server = againstDocument(
+          serverUrl(op.servers) ?? serverUrl(pathItem.servers) ?? serverUrl(doc.servers),
+          source.file,
+        );
         const fn = toFunction({ op, pathItem, method, path, server, source, converter });
         const name = uniqueName(base, taken);
         if (!NAME_RE.test(name)) throw new Skip(`no usable function name from "${operationId ?? path}"`);

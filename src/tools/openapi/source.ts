@@ -3,8 +3,9 @@ import path from 'node:path';
 import { dereference } from '@readme/openapi-parser';
 import type { z } from 'zod';
 import { PoolError, type FunctionDef, type ToolSource } from '../../core/pool';
-import { OpenApiEntryConfig, OpenApiSource } from './config';
+import { isDocumentUrl, OpenApiEntryConfig, OpenApiSource } from './config';
 import { operationsToFunctions, type OperationsResult } from './operations';
+import { loadDocumentByUrl } from './remote';
 
 function issueText(err: z.ZodError): string {
   const first = err.issues[0];
@@ -14,11 +15,16 @@ function issueText(err: z.ZodError): string {
 }
 
 /**
- * A config's `{"openapi": {...}}` entry, checked, as a pool source (document path made absolute against the
- * config's folder `baseDir`). `where` names the config file and field for errors.
+ * A config's `{"openapi": {...}}` entry, checked, as a pool source: a document path made absolute against the
+ * config's folder `baseDir`; a URL (`url`, or an http(s) URL in `file`) kept as given. `where` names the config
+ * file and field for errors.
  */
-export function openApiSource(entry: { file: string }, baseDir: string, where: string): ToolSource {
-  const label = `${where}: OpenAPI source ${JSON.stringify(entry.file ?? '?')}`;
+export function openApiSource(
+  entry: { file?: unknown; url?: unknown; [field: string]: unknown },
+  baseDir: string,
+  where: string,
+): ToolSource {
+  const label = `${where}: OpenAPI source ${JSON.stringify(entry.url ?? entry.file ?? '?')}`;
   const parsed = OpenApiEntryConfig.safeParse(entry);
   if (!parsed.success) {
     const key = parsed.error.issues.find((i) => i.code === 'unrecognized_keys');
@@ -27,15 +33,17 @@ export function openApiSource(entry: { file: string }, baseDir: string, where: s
     throw new PoolError(`${label} ${issueText(parsed.error)}${hint}`);
   }
   const cfg = parsed.data;
-  const file = path.resolve(baseDir, cfg.file);
-  if (!existsSync(file)) throw new PoolError(`${label} field file: ${file} does not exist`);
-  const name =
-    cfg.name ??
-    path
-      .basename(file)
-      .replace(/\.(ya?ml|json)$/i, '')
-      .replace(/[^A-Za-z0-9_-]+/g, '_')
-      .slice(0, 32);
+  if ((cfg.file === undefined) === (cfg.url === undefined))
+    throw new PoolError(
+      `${label} needs either file (a path) or url (an http(s) URL), not ${cfg.file ? 'both' : 'neither'}`,
+    );
+  let file: string;
+  if (cfg.url !== undefined || isDocumentUrl(cfg.file as string)) file = (cfg.url ?? cfg.file) as string;
+  else {
+    file = path.resolve(baseDir, cfg.file as string);
+    if (!existsSync(file)) throw new PoolError(`${label} field file: ${file} does not exist`);
+  }
+  const name = cfg.name ?? defaultName(file);
   return OpenApiSource.parse({
     kind: 'openapi',
     name,
@@ -47,26 +55,46 @@ export function openApiSource(entry: { file: string }, baseDir: string, where: s
   });
 }
 
+/** The document's base name (`https://h/v2/openapi.json`: `openapi`; no path: the host) as a source name. */
+function defaultName(file: string): string {
+  const base = isDocumentUrl(file)
+    ? (new URL(file).pathname.split('/').filter(Boolean).pop() ?? new URL(file).hostname)
+    : path.basename(file);
+  return base
+    .replace(/\.(ya?ml|json)$/i, '')
+    .replace(/[^A-Za-z0-9_-]+/g, '_')
+    .slice(0, 32);
+}
+
 /**
  * Reads the document (JSON or YAML; `$ref`s, also circular and to other files, resolved by
- * @readme/openapi-parser) and turns its operations into functions bound to the source.
+ * @readme/openapi-parser; a document given by URL is fetched with the documents its `$ref`s reach first, see
+ * ./remote) and turns its operations into functions bound to the source.
  */
 export async function readOpenApi(source: ToolSource): Promise<OperationsResult> {
   const checked = OpenApiSource.safeParse(source);
   if (!checked.success) throw new PoolError(`OpenAPI source ${source.name}: ${issueText(checked.error)}`);
   const src = checked.data;
+  const failed = (message: string): PoolError =>
+    new PoolError(`OpenAPI source ${src.name} (${src.file}): ${message}`);
+  let input: string | Record<string, unknown> = src.file;
+  if (isDocumentUrl(src.file)) {
+    try {
+      input = await loadDocumentByUrl(src.file);
+    } catch (e) {
+      throw failed((e as Error).message);
+    }
+  }
   let doc: unknown;
   try {
-    doc = await dereference(src.file, { dereference: { circular: true } });
+    doc = await dereference(input as Parameters<typeof dereference>[0], { dereference: { circular: true } });
   } catch (e) {
-    throw new PoolError(
-      `OpenAPI source ${src.name} (${src.file}): cannot read the document: ${(e as Error).message}`,
-    );
+    throw failed(`cannot read the document: ${(e as Error).message}`);
   }
   try {
     return operationsToFunctions(doc, src);
   } catch (e) {
-    throw new PoolError(`OpenAPI source ${src.name} (${src.file}): ${(e as Error).message}`);
+    throw failed((e as Error).message);
   }
 }
 
