@@ -19,6 +19,7 @@ import { offeredAt, planConversation, sampleWalk, type Plan } from '../core/plan
 import { planSingleTurn } from '../core/single-turn';
 import { addUsage, NO_USAGE, type Usage } from '../llm/request';
 import type { FunctionDef } from '../core/pool';
+import { originalNamesOf } from '../core/names';
 import { getJson, putJson, type Ref } from '../io/artifacts';
 import type { Observation } from '../tools/observe';
 import { writeAtomic } from '../io/files';
@@ -278,10 +279,12 @@ export async function writeConversationActivity(input: {
     beat();
   }
   let environment: ConversationRecord['environment'];
+  let originalNames: ConversationRecord['originalNames'];
   if (input.poolRef) {
     const pool = await poolIndex(input.storeDir, input.poolRef);
     refuseInvalidCalls(input.id, turns, (turn) => offeredAt(input.fsp, input.tools, turn), pool);
     environment = await environmentOf(input.storeDir, input.poolRef, input.tools, pool, input.seed);
+    originalNames = originalNamesOf(input.tools, pool);
   }
   // calls that failed or could not be made: such turns leave the record (or are kept, labelled, within
   // keepErrorTurns) with the turns that depend on them (core/grounding)
@@ -323,6 +326,7 @@ export async function writeConversationActivity(input: {
     kind: input.kind ?? 'multi_turn',
     fsp: input.fsp,
     tools: input.tools,
+    ...(originalNames ? { originalNames } : {}),
     turns,
     stats: recordStats(turns),
     ...(input.negativeFailures?.length ? { negativeFailures: input.negativeFailures } : {}),

@@ -115,6 +115,12 @@ export const ConversationRecord = z.object({
   fsp: Fsp,
   /** Tools offered by the end of the conversation; the tools of a turn are `offeredAt` (core/plan). */
   tools: z.array(z.string()),
+  /**
+   * The names the sources gave to tools renamed for providers (core/names safeName), by the name the record
+   * uses (`{"uber_ride": "uber.ride"}`); absent when no tool was renamed. Calls name the safe name, the one the
+   * model called; the BFCL export writes the original.
+   */
+  originalNames: z.record(z.string(), z.string()).optional(),
   turns: z.array(TurnRecord),
   stats: z.object({
     turns: z.number().int(),

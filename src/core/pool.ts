@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PROVIDER_NAME, safeName } from './names';
 import { readPoolItems, type PoolItem } from './pool-formats';
 import { schemaProblem } from './schema-check';
 
@@ -76,13 +77,14 @@ export const ParametersSchema = z
 
 /**
  * What OpenAI, Anthropic and Gemini all accept as a tool name: a pool with other names would synthesize data
- * no provider can serve (BFCL's dotted names such as `math.factorial` included: rename them, e.g.
- * `math_factorial`).
+ * no provider can serve. Names from pool files and MCP servers that break it are made safe when they are
+ * read (core/names safeName: BFCL's dotted `math.factorial` becomes `math_factorial`, the original kept as
+ * `originalName`).
  */
 export const FunctionName = z
   .string()
   .regex(
-    /^[A-Za-z0-9_-]{1,64}$/,
+    PROVIDER_NAME,
     'must be 1 to 64 letters, digits, _ or - (what model providers accept in tool names)',
   );
 
@@ -103,7 +105,14 @@ export const Impl = z.discriminatedUnion('kind', [
 export type Impl = z.infer<typeof Impl>;
 
 export const FunctionDef = z.object({
+  /** The name models see and call (safe for every provider). */
   name: FunctionName,
+  /**
+   * The name the source gave, when providers refuse it and `name` is its safe form (core/names safeName):
+   * BFCL's `uber.ride` for `uber_ride`. The BFCL export and records give it back; an MCP call goes to the
+   * server under it (`impl.tool`).
+   */
+  originalName: z.string().min(1).optional(),
   description: z.string().min(1, 'must not be empty'),
   parameters: ParametersSchema,
   /** JSON schema of what the function returns; edges and execution are much better with it. */
@@ -197,9 +206,11 @@ function normalize(
   item: string,
 ): FunctionDef {
   const output = raw.output ?? raw.outputSchema ?? raw.response ?? raw.returns;
+  const renamed = typeof raw.name === 'string' && !PROVIDER_NAME.test(raw.name) && safeName(raw.name) !== '';
   // BFCL docs spell object schemas as type "dict"; accept that spelling.
   const candidate = {
-    name: raw.name,
+    name: renamed ? safeName(raw.name as string) : raw.name,
+    ...(renamed ? { originalName: raw.name } : {}),
     description: raw.description,
     parameters: fixDict(raw.parameters ?? raw.inputSchema ?? raw.input_schema),
     output: output === undefined ? undefined : fixDict(output),
@@ -281,18 +292,17 @@ function unwrap(value: unknown, file: string, item: string): [unknown, string][]
   return [[v, item]];
 }
 
-/** Merges pools from several files; a name defined twice is an error naming both places. */
+/**
+ * Merges pools from several files; a name defined twice is an error naming both places, and so are two names
+ * that become the same once made safe for providers (`uber.ride` and `uber_ride`, or `uber.ride` and `uber/ride`).
+ */
 export function mergeFunctions(lists: FunctionDef[][]): Pool {
   const seen = new Map<string, FunctionDef>();
   const functions: FunctionDef[] = [];
   for (const list of lists) {
     for (const f of list) {
       const prev = seen.get(f.name);
-      if (prev) {
-        throw new PoolError(
-          `duplicate function name "${f.name}": defined in ${prev.source.file} ${prev.source.item} and in ${f.source.file} ${f.source.item}`,
-        );
-      }
+      if (prev) throw new PoolError(duplicateName(prev, f));
       seen.set(f.name, f);
       functions.push(f);
     }
@@ -300,6 +310,17 @@ export function mergeFunctions(lists: FunctionDef[][]): Pool {
   if (functions.length === 0) throw new PoolError('the pool has no functions');
   functions.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { functions };
+}
+
+function duplicateName(prev: FunctionDef, f: FunctionDef): string {
+  const where = (d: FunctionDef): string => `${d.source.file} ${d.source.item}`;
+  if (prev.originalName === undefined && f.originalName === undefined)
+    return `duplicate function name "${f.name}": defined in ${where(prev)} and in ${where(f)}`;
+  const given = (d: FunctionDef): string => `"${d.originalName ?? d.name}" (${where(d)})`;
+  return (
+    `function names ${given(prev)} and ${given(f)} both become "${f.name}" when made safe for providers ` +
+    `(characters other than letters, digits, _ and - become _, cut to 64): rename one of them`
+  );
 }
 
 export function indexPool(pool: Pool): Map<string, FunctionDef> {

@@ -2,7 +2,7 @@ import type { ConversationRecord } from '../core/conversation';
 import { outsideSourceOf, type FunctionDef } from '../core/pool';
 import { deriveSeed } from '../core/rng';
 import { toolSetOf } from '../tools/builtin';
-import { isPythonIdentifier, pyCall } from './pyrepr';
+import { isPythonCallName, pyCall } from './pyrepr';
 import { exportedTools, providedPairs } from './rows';
 
 /**
@@ -39,11 +39,25 @@ export function bfclId(rec: ConversationRecord): string {
   return `multi_turn_magnet_${rec.index}`;
 }
 
+/**
+ * A function's name in BFCL's files: the name its source gave (`uber.ride`, as BFCL's own live functions are
+ * named), where magnet made it safe for providers (`uber_ride`, core/names); BFCL's checker reads the
+ * original. Records and the chat exports keep the safe name, the one models call.
+ */
+export function bfclName(name: string, pool?: ReadonlyMap<string, FunctionDef>): string {
+  return pool?.get(name)?.originalName ?? name;
+}
+
 /** Why a conversation cannot be a BFCL entry (names Python cannot call), or undefined. */
-export function bfclProblem(rec: ConversationRecord): string | undefined {
+export function bfclProblem(
+  rec: ConversationRecord,
+  pool?: ReadonlyMap<string, FunctionDef>,
+): string | undefined {
   for (const t of rec.turns)
-    for (const c of t.calls)
-      if (!isPythonIdentifier(c.name)) return `function name ${c.name} is not a Python identifier`;
+    for (const c of t.calls) {
+      const name = bfclName(c.name, pool);
+      if (!isPythonCallName(name)) return `function name ${name} is not a Python identifier`;
+    }
   return undefined;
 }
 
@@ -81,7 +95,7 @@ export function toBfcl(
   const question = rec.turns.map((t, n): BfclEntry['question'][number] => {
     const held = (t.adds ?? []).filter((fn) => pairs.some((p) => p.provides === t && p.fn === fn));
     if (held.length === 0) return [{ role: 'user', content: t.query }];
-    missed[String(n)] = held;
+    missed[String(n)] = held.map((fn) => bfclName(fn, pool));
     return [];
   });
   return {
@@ -89,18 +103,21 @@ export function toBfcl(
       id,
       question,
       initial_config: initial,
-      path: rec.turns.flatMap((t) => t.calls.map((c) => `${category(c.name)}.${c.name}`)),
+      path: rec.turns.flatMap((t) => t.calls.map((c) => `${category(c.name)}.${bfclName(c.name, pool)}`)),
       involved_classes: [...new Set(exportedTools(rec).map(category))].sort(),
       missed_function: missed,
     },
-    answer: { id, ground_truth: rec.turns.map((t) => t.calls.map((c) => pyCall(c.name, c.arguments))) },
+    answer: {
+      id,
+      ground_truth: rec.turns.map((t) => t.calls.map((c) => pyCall(bfclName(c.name, pool), c.arguments))),
+    },
   };
 }
 
-/** BFCL's function doc for a class: one JSON line per function (name, description, parameters). */
+/** BFCL's function doc for a class: one JSON line per function (name as the source gave it, description, parameters). */
 export function bfclFunctionDoc(def: FunctionDef): Record<string, unknown> {
   return {
-    name: def.name,
+    name: def.originalName ?? def.name,
     description: def.description,
     parameters: def.parameters,
     ...(def.output ? { response: def.output } : {}),
@@ -165,7 +182,9 @@ export function toBfclSingle(
           answer: {
             id,
             ground_truth: calls.map((c) => ({
-              [c.name]: Object.fromEntries(Object.entries(c.arguments).map(([k, v]) => [k, [v]])),
+              [bfclName(c.name, pool)]: Object.fromEntries(
+                Object.entries(c.arguments).map(([k, v]) => [k, [v]]),
+              ),
             })),
           },
         }),

@@ -34,9 +34,10 @@ class Reader {
 
   constructor(private readonly src: string) {}
 
-  /** `name(k=v, **{...})` and nothing after it. */
+  /** `name(k=v, **{...})` (the name may be dotted: `uber.ride`) and nothing after it. */
   call(): { name: string; args: Record<string, unknown> } {
-    const name = this.ident();
+    let name = this.ident();
+    while (this.eat('.')) name += `.${this.ident()}`;
     if (!this.eat('(')) this.fail('expected (');
     const args: Record<string, unknown> = {};
     while (!this.eat(')')) {

@@ -16,6 +16,14 @@ export function isPythonIdentifier(name: string): boolean {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && !PY_KEYWORDS.has(name);
 }
 
+/**
+ * A name a Python call may have: identifiers joined by dots (`uber.ride`, as BFCL's live functions are named:
+ * a method of a module or object).
+ */
+export function isPythonCallName(name: string): boolean {
+  return name.split('.').every(isPythonIdentifier);
+}
+
 function hex(code: number, width: number): string {
   return code.toString(16).padStart(width, '0');
 }
@@ -69,11 +77,11 @@ export function pyLiteral(v: unknown): string {
 }
 
 /**
- * A call as BFCL writes it: `name(a=1, b='x')`. Argument names Python cannot take as keywords (`from`,
- * `max-results`) go through `**{...}`, still one call expression.
+ * A call as BFCL writes it: `name(a=1, b='x')` or, for a dotted name, `uber.ride(loc='x')`. Argument names
+ * Python cannot take as keywords (`from`, `max-results`) go through `**{...}`, still one call expression.
  */
 export function pyCall(name: string, args: Record<string, unknown>): string {
-  if (!isPythonIdentifier(name)) throw new TypeError(`function name ${name} is not a Python identifier`);
+  if (!isPythonCallName(name)) throw new TypeError(`function name ${name} is not a Python name`);
   const plain: string[] = [];
   const other: [string, unknown][] = [];
   for (const [k, v] of Object.entries(args)) {

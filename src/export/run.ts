@@ -370,7 +370,7 @@ class BfclWriter implements Writer {
 
   async add(rec: ConversationRecord, side: Side): Promise<void> {
     if (!this.wanted(side)) return;
-    const problem = bfclProblem(rec);
+    const problem = bfclProblem(rec, this.ctx.pool);
     if (problem) {
       this.ctx.skipped.push({ format: 'bfcl', id: rec.id, reason: problem });
       return;

@@ -2,6 +2,7 @@ import type { ValidateFunction } from 'ajv';
 import { ConversationRecord } from '../core/conversation';
 import type { Kind } from '../core/mix';
 import type { TurnLabel } from '../core/ops';
+import { PROVIDER_NAME } from '../core/names';
 import { formatIssue } from '../core/pool';
 import type { ValidateFormat } from './formats';
 import { validatorFor } from '../tools/validators';
@@ -204,11 +205,9 @@ function parsedTools(row: Obj, key: string, problems: string[]): Map<string, unk
   }
 }
 
-const OPENAI_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
-
 function checkOpenAITools(tools: ReadonlyMap<string, unknown>, problems: string[]): void {
   for (const name of tools.keys())
-    if (!OPENAI_NAME.test(name))
+    if (!PROVIDER_NAME.test(name))
       problems.push(`tool name ${name} breaks OpenAI's rule (a-z, A-Z, 0-9, _ and -, 64 at most)`);
 }
 

@@ -35,18 +35,22 @@ writeFileSync(
 );
 
 describe('magnet pool', () => {
-  it('inspect lists functions per category: source, real or simulated outputs, output schema', () => {
+  it('inspect prints a table: a header row, one row per function by category, one column per fact', () => {
     const r = magnet(['pool', 'inspect', 'shop.yaml', 'builtin:travel']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
-    expect(lines[0]).toBe('shop (2 functions)');
-    expect(lines[1]).toMatch(/^ {2}ping +simulated +simulated +schema none +shop\.yaml item 1$/);
-    expect(lines[2]).toMatch(/^ {2}place_order +simulated +simulated +schema declared +shop\.yaml item 0$/);
-    expect(lines[3]).toBe('travel (9 functions)');
-    expect(lines[4]).toMatch(
-      /^ {2}book_flight +real +builtin:travel +schema declared +\S+travel\.json item \d+$/,
+    expect(lines[0]).toMatch(
+      /^NAME +CATEGORY +EXECUTOR +OUTPUTS +OUTPUT SCHEMA +STATE +SOURCE +RENAMED FROM$/,
     );
+    expect(lines[1]).toMatch(/^ping +shop +simulated +simulated +none +per conversation +shop\.yaml item 1$/);
+    expect(lines[2]).toMatch(
+      /^place_order +shop +simulated +simulated +declared +per conversation +shop\.yaml item 0$/,
+    );
+    expect(lines[3]).toMatch(
+      /^book_flight +travel +builtin:travel +real +declared +per conversation +\S+travel\.json item \d+$/,
+    );
+    expect(lines).toHaveLength(13);
     expect(lines.at(-1)).toBe(
       '11 functions in 2 categories: 9 with real outputs, 2 simulated; output schemas: 10 declared, 0 inferred, 1 none',
     );
@@ -67,6 +71,7 @@ describe('magnet pool', () => {
       executor: 'simulated',
       outputs: 'simulated',
       outputSchema: 'declared',
+      state: 'per conversation',
       source: 'shop.yaml item 0',
     });
     expect(fns.find((f) => f.name === 'send_message')).toMatchObject({
@@ -94,19 +99,47 @@ describe('magnet pool', () => {
     );
   });
 
+  it('inspect lists the names made safe for providers with the name the file gave', () => {
+    writeFileSync(
+      path.join(dir, 'dotted.json'),
+      JSON.stringify([
+        { name: 'w.get', description: 'Get the weather.', parameters: { type: 'object' } },
+        { name: 'w_list', description: 'List the stations.', parameters: { type: 'object' } },
+      ]),
+    );
+    const r = magnet(['pool', 'inspect', 'dotted.json']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[1]).toMatch(/^w_get +dotted +simulated +.* +dotted\.json item 0 +w\.get$/);
+    expect(lines[2]).toMatch(/^w_list +dotted +simulated +.* +dotted\.json item 1$/);
+    expect(lines.at(-1)).toMatch(/; 1 renamed for providers$/);
+    const json = JSON.parse(
+      magnet(['pool', 'inspect', 'dotted.json', '--json']).stdout,
+    ) as InspectedFunction[];
+    expect(json.map((f) => [f.name, f.renamedFrom])).toEqual([
+      ['w_get', 'w.get'],
+      ['w_list', undefined],
+    ]);
+    // two names that become the same: one line naming both
+    writeFileSync(
+      path.join(dir, 'clash.json'),
+      JSON.stringify([
+        { name: 'w.get', description: 'Get the weather.', parameters: { type: 'object' } },
+        { name: 'w_get', description: 'Get it again.', parameters: { type: 'object' } },
+      ]),
+    );
+    const clash = magnet(['pool', 'inspect', 'clash.json']);
+    expect(clash.code).not.toBe(0);
+    expect(clash.stderr.trim()).toBe(
+      `error: function names "w.get" (${path.join(dir, 'clash.json')} item 0) and "w_get" (${path.join(dir, 'clash.json')} item 1) both become "w_get" when made safe for providers (characters other than letters, digits, _ and - become _, cut to 64): rename one of them`,
+    );
+  });
+
   it('errors are one line naming what is wrong', () => {
     const none = magnet(['pool', 'inspect']);
     expect(none.code).not.toBe(0);
     expect(none.stderr.trim()).toBe(
       'error: magnet pool inspect: name pool files or folders, or --config <file>',
-    );
-    writeFileSync(
-      path.join(dir, 'dotted.json'),
-      JSON.stringify([{ name: 'w.get', description: 'd', parameters: { type: 'object' } }]),
-    );
-    const dotted = magnet(['pool', 'inspect', 'dotted.json']);
-    expect(dotted.stderr.trim()).toBe(
-      `error: ${path.join(dir, 'dotted.json')} item 0 field name: must be 1 to 64 letters, digits, _ or - (what model providers accept in tool names)`,
     );
     expect(magnet(['pool', 'export', 'mine']).stderr.trim()).toMatch(
       /^error: .*'mine' is invalid .*Allowed choices are builtin/,

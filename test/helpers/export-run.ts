@@ -7,10 +7,13 @@ import { loadPool } from '../../src/tools/pool-loader';
 
 const EXAMPLE_POOL = path.join(__dirname, '..', '..', 'examples', 'pool');
 
-/** A run folder of `n` synthetic records over the example pool. */
-export async function syntheticRun(n: number): Promise<{ dir: string; pool: Map<string, FunctionDef> }> {
+/** A run folder of `n` synthetic records over the example pool (or the pool of `poolPaths`). */
+export async function syntheticRun(
+  n: number,
+  poolPaths: readonly string[] = [EXAMPLE_POOL],
+): Promise<{ dir: string; pool: Map<string, FunctionDef> }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'magnet-export-'));
-  const pool = await loadPool([EXAMPLE_POOL]);
+  const pool = await loadPool(poolPaths);
   mkdirSync(path.join(dir, 'conversations'));
   for (let i = 0; i < n; i++) {
     const rec = syntheticRecord(pool.functions, i, 'syn');

@@ -7,6 +7,9 @@ import { EXPORT_FORMATS, type ExportFormat } from '../../src/export/formats';
 import { parsePyCall } from '../../src/export/pyparse';
 import { pyCall, pyLiteral } from '../../src/export/pyrepr';
 import { exportRecords, type ExportResult } from '../../src/export/run';
+import { toBfclSingle } from '../../src/export/bfcl';
+import { bfclSingleTools, checkRow } from '../../src/export/validate';
+import type { ConversationRecord } from '../../src/core/conversation';
 import { validationSet } from '../../src/export/split';
 import { validatePath } from '../../src/cli/validate';
 import { putJson } from '../../src/io/artifacts';
@@ -144,6 +147,95 @@ describe('magnet export: every format from one run', () => {
     }
     expect(answers.some((a) => (a.ground_truth as string[][]).some((t) => t.length === 0))).toBe(true);
     expect(existsSync(path.join(dir, 'export', 'bfcl', 'multi_turn_func_doc'))).toBe(true);
+  });
+});
+
+describe('BFCL export of a pool with dotted names (a BFCL live file)', () => {
+  const DOTTED = path.join(__dirname, '..', 'fixtures', 'bfcl', 'live-dotted.jsonl');
+  const ORIGINAL = ['uber.ride', 'uber.ride2', 'requests.get', 'math.factorial', 'get_current_weather'];
+  const SAFE = ['uber_ride', 'uber_ride2', 'requests_get', 'math_factorial', 'get_current_weather'];
+  let bfcl: string;
+  let openai: string;
+  let run: Awaited<ReturnType<typeof syntheticRun>>;
+  beforeAll(async () => {
+    run = await syntheticRun(24, [DOTTED]);
+    await exportRecords({
+      runId: 'dotted',
+      conversations: path.join(run.dir, 'conversations'),
+      pool: run.pool,
+      formats: ['bfcl', 'openai'],
+      outDir: path.join(run.dir, 'export'),
+      split: 1,
+      seed: 1,
+      license: 'unknown',
+    });
+    bfcl = path.join(run.dir, 'export', 'bfcl');
+    openai = path.join(run.dir, 'export', 'openai', 'train.jsonl');
+  });
+
+  it('function docs, ground truth, paths and held-out functions name the original functions', async () => {
+    const docs = jsonl(path.join(bfcl, 'multi_turn_func_doc', 'live-dotted.json'));
+    expect(docs.map((d) => d.name).sort()).toEqual([...ORIGINAL].sort());
+    const entries = jsonl(path.join(bfcl, 'BFCL_v3_multi_turn_magnet.json'));
+    const answers = jsonl(path.join(bfcl, 'possible_answer', 'BFCL_v3_multi_turn_magnet.json'));
+    expect(entries).toHaveLength(24);
+    const called = answers.flatMap((a) =>
+      (a.ground_truth as string[][]).flat().map((c) => parsePyCall(c).name),
+    );
+    expect(called).toEqual(expect.arrayContaining(['uber.ride', 'requests.get']));
+    for (const name of called) expect(ORIGINAL).toContain(name);
+    expect(answers.flatMap((a) => (a.ground_truth as string[][]).flat())).toContainEqual(
+      expect.stringMatching(/^uber\.ride\(loc='/),
+    );
+    for (const e of entries) {
+      for (const p of e.path as string[]) expect(ORIGINAL.map((n) => `live-dotted.${n}`)).toContain(p);
+      for (const held of Object.values(e.missed_function as Record<string, string[]>))
+        for (const name of held) expect(ORIGINAL).toContain(name);
+    }
+    // magnet validate reads the dotted calls back and checks them against the function docs
+    const reports = await validatePath(path.join(bfcl, 'BFCL_v3_multi_turn_magnet.json'));
+    expect(reports.map((r) => [r.format, r.problems])).toEqual([
+      ['bfcl', []],
+      ['bfcl-answers', []],
+    ]);
+  });
+
+  it('a single-turn entry offers and expects the original name, as BFCL live does', () => {
+    const rec = JSON.parse(
+      readFileSync(path.join(run.dir, 'conversations', 'conv-00000.json'), 'utf8'),
+    ) as ConversationRecord;
+    const turn = rec.turns.find((t) => t.calls.some((c) => c.name === 'uber_ride'));
+    const call = turn?.calls.find((c) => c.name === 'uber_ride');
+    if (!turn || !call) throw new Error('conv-00000 calls no uber_ride');
+    const single = {
+      ...rec,
+      kind: 'single' as const,
+      turns: [{ ...turn, calls: [call] }],
+      tools: ['uber_ride'],
+    };
+    const { category, entry, answer } = toBfclSingle(single, run.pool);
+    expect(category).toBe('simple');
+    expect(entry.function.map((f) => f.name)).toEqual(['uber.ride']);
+    expect(Object.keys(answer?.ground_truth[0] ?? {})).toEqual(['uber.ride']);
+    expect(
+      checkRow('bfcl-single-answers', answer as never, { bfclTools: bfclSingleTools(entry as never) }),
+    ).toEqual([]);
+  });
+
+  it('the chat exports keep the safe names: providers refuse dotted ones', async () => {
+    const rows = jsonl(openai);
+    const tools = rows.flatMap((r) =>
+      (r.tools as { function: { name: string } }[]).map((t) => t.function.name),
+    );
+    expect(new Set(tools)).toEqual(new Set(SAFE));
+    const calls = rows.flatMap((r) =>
+      (r.messages as { tool_calls?: { function: { name: string } }[] }[]).flatMap(
+        (m) => m.tool_calls?.map((c) => c.function.name) ?? [],
+      ),
+    );
+    expect(calls).toContain('uber_ride');
+    for (const name of calls) expect(SAFE).toContain(name);
+    expect((await validatePath(openai)).map((r) => r.problems)).toEqual([[]]);
   });
 });
 

@@ -86,12 +86,16 @@ describe('inferred output schemas (notes test server: no output schemas)', () =>
     expect(liveCount()).toBe(0);
   });
 
-  test('a tool name providers reject fails the listing, naming the server and the tool', async () => {
-    await expect(
-      listMcpFunctions(source(notesEntry({ env: { EXTRA_TOOL: 'weather.get' } }))),
-    ).rejects.toThrow(
-      'MCP server notes: tool weather.get: the name does not fit what providers accept (^[a-zA-Z0-9_-]{1,64}$)',
-    );
+  test('a tool name providers reject is made safe; the server is still called by its own name', async () => {
+    const notes = source(notesEntry({ env: { EXTRA_TOOL: 'weather.get' } }));
+    const fn = (await listMcpFunctions(notes)).find((f) => f.originalName === 'weather.get');
+    expect(fn).toMatchObject({
+      name: 'weather_get',
+      impl: { kind: 'mcp', server: 'notes', tool: 'weather.get' },
+    });
+    // the extra tool has no handler: the server's answer names the tool it was asked for
+    const tool = fn?.impl?.kind === 'mcp' ? fn.impl.tool : '';
+    await expect(callMcp(notes, tool, {}, scope('renamed'))).rejects.toThrow('unknown tool weather.get');
   });
 
   test('inferOutputs "all" samples every tool; "none" no tool', async () => {

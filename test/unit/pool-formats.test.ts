@@ -119,12 +119,17 @@ describe('pool file formats (told by content)', () => {
 
 describe('function names providers accept', () => {
   it.each([
-    ['a dot', 'weather.get'],
-    ['a space', 'get weather'],
-    ['65 characters', 'f'.repeat(65)],
-    ['an empty name', ''],
-  ])('rejects %s, naming file, item and field', async (_what, name) => {
+    ['a dot', 'weather.get', 'weather_get'],
+    ['a space', 'get weather', 'get_weather'],
+    ['65 characters', 'f'.repeat(65), 'f'.repeat(64)],
+  ])('makes safe %s, keeping the original (test/unit/pool-names.test.ts)', async (_what, name, safe) => {
     const f = file('names.json', JSON.stringify([tool('fine'), tool(name)]));
+    const renamed = (await loadPool([f])).functions.find((d) => d.name === safe);
+    expect(renamed?.originalName).toBe(name);
+  });
+
+  it('rejects an empty name, naming file, item and field', async () => {
+    const f = file('names.json', JSON.stringify([tool('fine'), tool('')]));
     await expect(loadPool([f])).rejects.toThrow(
       `${f} item 1 field name: must be 1 to 64 letters, digits, _ or - (what model providers accept in tool names)`,
     );

@@ -83,7 +83,8 @@ describe('pool loading', () => {
       JSON.stringify([tool('f', { parameters: { type: 'object', properties: {}, required: ['q'] } })]),
       /bad\.json item 0 field parameters\.required: required parameter "q"/,
     ],
-    ['bad name', JSON.stringify([tool('1 bad name')]), /bad\.json item 0 field name:/],
+    // a name providers refuse is made safe (test/unit/pool-names.test.ts); an empty one is no name at all
+    ['bad name', JSON.stringify([tool('')]), /bad\.json item 0 field name:/],
     [
       'bad JSON line',
       `${JSON.stringify({ name: 'a', description: 'x', parameters: { type: 'dict', properties: {} } })}\n{oops`,

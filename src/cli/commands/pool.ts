@@ -6,7 +6,7 @@ import { resolvePoolPath } from '../../io/pool-paths';
 import { loadPool } from '../../tools/pool-loader';
 import { resolvePoolEntries } from '../../tools/sources';
 import { examples } from '../help-text';
-import { builtinPoolText, formatInspection, inspectPool } from '../pool';
+import { builtinPoolText, formatInspection, inspectPool, inspectWarnings } from '../pool';
 
 /** `magnet pool inspect` and `magnet pool export`: look at a function pool, write the built-in one. */
 export function poolCommand(program: Command): void {
@@ -29,7 +29,7 @@ function poolInspectCommand(pool: Command): void {
   pool
     .command('inspect')
     .description(
-      'list functions per category with their source and whether their outputs are real (builtin, mcp, http) or simulated, and their output schema (declared, inferred, none)',
+      'list the functions in a table: category, executor, real (builtin, mcp, http) or simulated outputs, output schema (declared, inferred, none), state (per conversation, shared, per session), source, and the original of a name renamed for providers',
     )
     .argument(
       '[sources...]',
@@ -39,7 +39,7 @@ function poolInspectCommand(pool: Command): void {
       '--config <file>',
       'also the pool of a run config (files, folders, MCP servers, OpenAPI documents)',
     )
-    .option('--json', 'one JSON array of the functions')
+    .option('--json', 'one JSON array of the functions (the same facts; warnings on standard error)')
     .addHelpText(
       'after',
       examples(
@@ -62,8 +62,15 @@ function poolInspectCommand(pool: Command): void {
       }
       if (entries.poolPaths.length === 0 && entries.poolSources.length === 0)
         throw new ConfigError('magnet pool inspect: name pool files or folders, or --config <file>');
-      const fns = inspectPool(await loadPool(entries.poolPaths, entries.poolSources));
-      console.log(o.json ? JSON.stringify(fns, null, 2) : formatInspection(fns));
+      const loaded = await loadPool(entries.poolPaths, entries.poolSources);
+      const fns = inspectPool(loaded);
+      const warnings = inspectWarnings(loaded);
+      if (!o.json) console.log(formatInspection(fns, warnings));
+      else {
+        // the JSON stays one parseable value on standard output; the warnings go to standard error
+        console.log(JSON.stringify(fns, null, 2));
+        for (const w of warnings) console.error(w);
+      }
     });
 }
 

@@ -1,4 +1,5 @@
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { PROVIDER_NAME, safeName } from '../../core/names';
 import { FunctionDef, PoolError, type ToolSource } from '../../core/pool';
 import { mcpConfigOf } from './config';
 import { startInstance, type McpInstance } from './connect';
@@ -7,20 +8,21 @@ import { sampleValue, schemaOfValue } from './infer';
 
 export { mcpSource } from './config';
 
-/** Names every provider accepts for a function (OpenAI, Anthropic, Gemini). */
-const PROVIDER_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
-
-/** A tool as a pool function of the server, executed by it. Throws a PoolError naming server and tool. */
+/**
+ * A tool as a pool function of the server, executed by it. A name providers refuse (`fs.read`) becomes its
+ * safe form (`fs_read`, core/names) with the tool's own name kept as `originalName` and `impl.tool`: models call
+ * the safe name, the server is called under its own. Throws a PoolError naming server and tool.
+ */
 function toFunction(server: string, tool: Tool, index: number): FunctionDef {
   const at = `MCP server ${server}: tool ${tool.name}`;
-  if (!PROVIDER_NAME.test(tool.name))
-    throw new PoolError(`${at}: the name does not fit what providers accept (${PROVIDER_NAME.source})`);
+  const renamed = !PROVIDER_NAME.test(tool.name) && safeName(tool.name) !== '';
   const { $schema: _s, ...parameters } = tool.inputSchema as Record<string, unknown>;
   const output = tool.outputSchema
     ? (({ $schema: _o, ...o }) => o)(tool.outputSchema as Record<string, unknown>)
     : undefined;
   const parsed = FunctionDef.safeParse({
-    name: tool.name,
+    name: renamed ? safeName(tool.name) : tool.name,
+    ...(renamed ? { originalName: tool.name } : {}),
     description: tool.description?.trim() || tool.title || tool.annotations?.title || tool.name,
     parameters,
     ...(output ? { output, outputOrigin: 'declared' } : {}),
@@ -48,12 +50,14 @@ async function inferOutputs(
 ): Promise<void> {
   for (const def of defs) {
     if (def.output) continue;
-    const tool = instance.tools.get(def.name);
+    // the server knows the tool by its own name (a renamed one's original)
+    const name = def.impl?.kind === 'mcp' ? def.impl.tool : def.name;
+    const tool = instance.tools.get(name);
     if (which === 'readOnly' && tool?.annotations?.readOnlyHint !== true) continue;
     try {
       const out = await executeOnInstance(
         instance,
-        def.name,
+        name,
         sampleValue(def.parameters) as Record<string, unknown>,
       );
       if (out && typeof out === 'object' && !Array.isArray(out)) {
