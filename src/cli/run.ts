@@ -10,6 +10,7 @@ import { dataDir } from '../io/paths';
 import { loadPool } from '../tools/pool-loader';
 import { resolvePoolEntries } from '../tools/sources';
 import { closeAll } from '../tools/mcp/sessions';
+import { preflightTools } from '../tools/preflight';
 import { checkKeys } from '../llm/preflight';
 import { homeLayout, newRunDir } from '../io/run-layout';
 import { runTaskQueue } from '../server/task-queue';
@@ -31,7 +32,14 @@ export function stamp(d: Date): string {
  */
 export async function prepareRun(
   configFile: string,
-  opts: { runId?: string; conversations?: number; noCache?: boolean; taskQueue?: string } = {},
+  opts: {
+    runId?: string;
+    conversations?: number;
+    noCache?: boolean;
+    taskQueue?: string;
+    /** Start each MCP server and reach each OpenAPI service once before loading the pool (tools/preflight). */
+    preflight?: boolean;
+  } = {},
 ): Promise<RunInput> {
   const { config: loaded, baseDir } = await loadConfig(configFile);
   const config: RunConfig = {
@@ -40,6 +48,7 @@ export async function prepareRun(
     llm: opts.noCache ? { ...loaded.llm, cache: false } : loaded.llm,
   };
   const { poolPaths, poolSources } = resolvePoolEntries(config.pool, baseDir, configFile);
+  if (opts.preflight) await preflightTools(poolSources, `${configFile} field pool`);
   const pool = await loadPool(poolPaths, poolSources);
   let graphPath: string | undefined;
   if (config.graph) {

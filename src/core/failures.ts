@@ -36,3 +36,14 @@ export const NON_RETRYABLE_LLM: readonly FailureType[] = [
   FailureType.LlmInvalidOutput,
   FailureType.LlmRejected,
 ];
+
+/**
+ * A check made before any workflow starts failed (a provider's key or endpoint, a pool's MCP server or
+ * OpenAPI service); the message is one line saying what to fix.
+ */
+export class PreflightError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PreflightError';
+  }
+}

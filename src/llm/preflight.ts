@@ -1,4 +1,5 @@
 import { LLM_ROLES, resolveRoleSettings, type RunConfig } from '../core/config';
+import { PreflightError } from '../core/failures';
 import { PROVIDERS } from './providers';
 import { apiKey, type ProviderEndpoint, type ProviderKind } from './providers/provider';
 
@@ -7,13 +8,7 @@ import { apiKey, type ProviderEndpoint, type ProviderKind } from './providers/pr
  * seconds with one line instead of retrying inside the run for minutes.
  */
 
-/** A check before any workflow failed; the message is one line saying what to fix. */
-export class PreflightError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PreflightError';
-  }
-}
+export { PreflightError };
 
 /** The names of the providers the config's roles use (the offline backend is none). */
 export function usedProviders(config: RunConfig): string[] {

@@ -109,7 +109,7 @@ function timeless(v: unknown): unknown {
 /** Runs a record's calls of one MCP source on a fresh instance from its recorded state: outputs that differ. */
 async function replay(source: ToolSource, rec: ConversationRecord): Promise<string[]> {
   const env = rec.environment?.[source.name];
-  const instance = await startInstance(source, env?.state, rec.id);
+  const instance = await startInstance(source, { state: env?.state, scopeKey: rec.id });
   const diffs: string[] = [];
   try {
     for (const c of env?.setup ?? []) if ('tool' in c) await executeOnInstance(instance, c.tool, c.arguments);

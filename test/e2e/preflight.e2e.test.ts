@@ -4,6 +4,8 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { startFakeGemini, startFakeOpenAI, type FakeServer } from '../fakes';
 import { magnetCli, until } from '../helpers/cli';
+import { ITEMS_DOC_FILE, refusingURL } from '../helpers/items-service';
+import { notesEntry } from '../helpers/mcp';
 import { makeRunDir } from '../helpers/run';
 import { connect, temporalAddress } from '../helpers/temporal';
 
@@ -203,6 +205,80 @@ describe('preflight: a bad key or endpoint fails in seconds with one line, befor
     } finally {
       await noModels.close();
     }
+  });
+});
+
+describe('preflight of the tools: a server or service this machine cannot reach fails in seconds', () => {
+  /** A run config on one outside source (offline LLM: only the tools are checked). */
+  function toolConfig(entry: object): { home: string; configFile: string } {
+    const { home, configFile } = makeRunDir({ conversations: 2, llm: { default: { provider: 'offline' } } });
+    writeFileSync(
+      configFile,
+      JSON.stringify({ pool: [entry], conversations: 2, llm: { default: { provider: 'offline' } } }),
+    );
+    return { home, configFile };
+  }
+
+  it.each([
+    [
+      'a refused base URL',
+      async () => ({ openapi: { file: ITEMS_DOC_FILE, name: 'items', baseURL: await refusingURL() } }),
+      /^error: \S+run\.json field pool: OpenAPI source items \(openapi\.baseURL http:\/\/127\.0\.0\.1:\d+\): connection refused$/,
+    ],
+    [
+      'an unknown host',
+      () => ({
+        openapi: { file: ITEMS_DOC_FILE, name: 'items', baseURL: 'http://no-such-host.invalid/api' },
+      }),
+      /^error: \S+ field pool: OpenAPI source items \(openapi\.baseURL http:\/\/no-such-host\.invalid\/api\): unknown host no-such-host\.invalid$/,
+    ],
+    [
+      'an MCP command that exits at once',
+      () => ({
+        mcp: {
+          name: 'gone',
+          command: process.execPath,
+          args: ['-e', 'console.error("no config"); process.exit(3)'],
+        },
+      }),
+      /^error: \S+ field pool: MCP server gone \(mcp\.command ".*"\): did not start: it exited or closed the connection before answering initialize; its stderr: no config$/,
+    ],
+    [
+      'a server that never answers tools/list',
+      () => ({ mcp: notesEntry({ env: { SILENT_LIST: '1' } }, 'silent') }),
+      /^error: \S+ field pool: MCP server silent \(mcp\.command ".*"\): did not start: no answer to tools\/list within 6 s; its stderr: notes server \d+ started$/,
+    ],
+  ])('%s', async (what, entry, message) => {
+    const { home, configFile } = toolConfig(await entry());
+    const runId = `tool-preflight-${Date.now()}`;
+    const r = await cli(['run', '--config', configFile, '--run-id', runId], home);
+    expect(r.code).toBe(1);
+    expect(oneLine(r.stderr)).toMatch(message);
+    expect(r.ms).toBeLessThan(10_000);
+    console.log(`tool preflight: ${what} failed in ${r.ms} ms`);
+    expect(await executions(runId)).toBe(0);
+  });
+
+  it('magnet worker checks the tools of the config it serves; --no-preflight starts without', async () => {
+    const { home, configFile } = toolConfig({
+      openapi: { file: ITEMS_DOC_FILE, name: 'items', baseURL: await refusingURL() },
+    });
+    const worker = await cli(
+      ['worker', '--task-queue', `tq-preflight-${Date.now()}`, '--config', configFile],
+      home,
+    );
+    expect(worker.code).toBe(1);
+    expect(oneLine(worker.stderr)).toMatch(/field pool: OpenAPI source items \(.*\): connection refused$/);
+    expect(worker.ms).toBeLessThan(10_000);
+
+    const runId = `tool-preflight-skip-${Date.now()}`;
+    const r = await cli(
+      ['run', '--config', configFile, '--run-id', runId, '--detach', '--no-preflight'],
+      home,
+    );
+    expect(r.code).toBe(0);
+    expect(await executions(runId)).toBe(1);
+    await client.workflow.getHandle(runId).terminate('preflight test');
   });
 });
 

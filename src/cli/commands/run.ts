@@ -39,7 +39,7 @@ export function runCommand(program: Command, exit: ExitCode): void {
     .option('--no-cache', 'ask the LLMs afresh instead of reusing cached answers')
     .option(
       '--no-preflight',
-      "start without first checking that each provider's key variable is set and its endpoint answers",
+      "start without first checking that each provider's key variable is set and its endpoint answers, each MCP server starts and each OpenAPI service answers",
     )
     .option('--dry-run', 'print the estimate (as magnet estimate) and start nothing')
     .addHelpText(
@@ -51,7 +51,9 @@ export function runCommand(program: Command, exit: ExitCode): void {
         'magnet run --config my-run.json --no-preflight',
       ) +
         `\n\nBefore the run starts, every provider the roles use is checked (preflight): its key variable is set
-and one models-list request within 3 s is answered without 401/403. A failure is one line and exit 1.`,
+and one models-list request within 3 s is answered without 401/403; every MCP server of the pool starts and
+lists its tools, and every OpenAPI service's base URL gives an HTTP answer, within 6 s. A failure is one line
+and exit 1, and no run is started.`,
     )
     .action(async (o: RunOptions) => {
       const input = await prepareRun(o.config, {
@@ -59,6 +61,7 @@ and one models-list request within 3 s is answered without 401/403. A failure is
         conversations: o.conversations,
         noCache: !o.cache,
         taskQueue: o.taskQueue,
+        preflight: o.preflight && !o.dryRun,
       });
       if (o.dryRun) {
         console.log(formatEstimate(await estimateRun(input)));

@@ -5,7 +5,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, McpError, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { FixtureState } from '../../core/environment';
 import { hash32 } from '../../core/rng';
 import { PoolError, type ToolSource } from '../../core/pool';
@@ -72,24 +72,31 @@ function prepareDirs(base: string, state: unknown): InstanceDirs {
   return dirs;
 }
 
-/** Server stderr goes to the worker log line by line, prefixed with the server's name. */
-function logStderr(server: string, stream: NodeJS.ReadableStream | null): void {
+/**
+ * Server stderr goes to the worker log line by line, prefixed with the server's name; with `keep`, the last
+ * lines are kept instead (a preflight says in its one line why a server did not start).
+ */
+function logStderr(server: string, stream: NodeJS.ReadableStream | null, keep?: string[]): void {
   if (!stream) return;
   let rest = '';
+  const put = (line: string): void => {
+    if (!line.trim()) return;
+    if (!keep) process.stderr.write(`[mcp ${server}] ${line}\n`);
+    else if (keep.push(line.trim()) > 5) keep.shift();
+  };
   stream.on('data', (chunk: Buffer) => {
     const lines = (rest + chunk.toString('utf8')).split('\n');
     rest = lines.pop() ?? '';
-    for (const line of lines) if (line.trim()) process.stderr.write(`[mcp ${server}] ${line}\n`);
+    lines.forEach(put);
   });
-  stream.on('end', () => {
-    if (rest.trim()) process.stderr.write(`[mcp ${server}] ${rest}\n`);
-  });
+  stream.on('end', () => put(rest));
 }
 
 function transportFor(
   server: string,
   config: McpConfig,
   dir: InstanceDirs | undefined,
+  keepStderr?: string[],
 ): StdioClientTransport | StreamableHTTPClientTransport {
   if ('command' in config) {
     const env: Record<string, string> = {};
@@ -103,7 +110,7 @@ function transportFor(
       cwd: fillScopeDir(config.cwd ?? process.cwd(), dir),
       stderr: 'pipe',
     });
-    logStderr(server, t.stderr as NodeJS.ReadableStream | null);
+    logStderr(server, t.stderr as NodeJS.ReadableStream | null, keepStderr);
     return t;
   }
   const headers: Record<string, string> = { ...config.headers };
@@ -192,26 +199,39 @@ function instanceFolder(source: ToolSource, config: McpConfig, scopeKey?: string
   return dir;
 }
 
+/** How an instance starts (all optional). */
+export interface StartOptions {
+  /** The conversation's drawn state (absent: the source's first, for listing its tools). */
+  state?: unknown;
+  /** The conversation scope: its instances get the same folder, so paths in outputs replay the same. */
+  scopeKey?: string;
+  /** Gives the start up (the call it is for is out of time). */
+  signal?: AbortSignal;
+  /** How long starting and listing may take (default CONNECT_TIMEOUT_MS). */
+  timeoutMs?: number;
+  /** Keep the server's stderr for the error message instead of logging it (a preflight). */
+  quiet?: boolean;
+}
+
 /**
  * Starts a fresh instance of the source's server (stdio: a new process in a new `${scopeDir}`, its state in
- * `${stateFile}`; HTTP: a new session) and lists its tools. `state`: the conversation's drawn state (absent:
- * the source's first, for listing its tools). Throws if it does not start or answer in time, or when
- * `signal` aborts.
+ * `${stateFile}`; HTTP: a new session) and lists its tools. Throws if it does not start or answer in time
+ * (with the last lines of its stderr when `quiet`), or when `signal` aborts.
  */
-export async function startInstance(
-  source: ToolSource,
-  state?: unknown,
-  /** The conversation scope: its instances get the same folder, so paths in outputs replay the same. */
-  scopeKey?: string,
-  signal?: AbortSignal,
-  connectTimeoutMs = CONNECT_TIMEOUT_MS,
-): Promise<McpInstance> {
+export async function startInstance(source: ToolSource, opts: StartOptions = {}): Promise<McpInstance> {
+  const { state, scopeKey, signal } = opts;
+  const stderr: string[] | undefined = opts.quiet ? [] : undefined;
   const config = mcpConfigOf(source);
   const dir = instanceFolder(source, config, scopeKey);
   if (dir) folders.add(dir);
   const declared = (source as { states?: unknown }).states;
   const first = Array.isArray(declared) ? (declared[0] as unknown) : undefined;
-  const transport = transportFor(source.name, config, dir ? prepareDirs(dir, state ?? first) : undefined);
+  const transport = transportFor(
+    source.name,
+    config,
+    dir ? prepareDirs(dir, state ?? first) : undefined,
+    stderr,
+  );
   const client = new Client({ name: 'magnet', version: '1' });
   let open = true;
   const close = async (): Promise<void> => {
@@ -225,9 +245,12 @@ export async function startInstance(
     }
   };
   client.onclose = () => void (open = false);
+  const timeout = opts.timeoutMs ?? CONNECT_TIMEOUT_MS;
+  let stage = 'initialize';
   try {
-    const options = { timeout: connectTimeoutMs, ...(signal ? { signal } : {}) };
+    const options = { timeout, ...(signal ? { signal } : {}) };
     await client.connect(transport, options);
+    stage = 'tools/list';
     const tools = new Map((await listAllTools(client, options)).map((t) => [t.name, t]));
     return {
       server: source.name,
@@ -239,6 +262,19 @@ export async function startInstance(
     };
   } catch (e) {
     await close();
-    throw new Error(`MCP server ${source.name} did not start: ${(e as Error).message}`);
+    throw new Error(`MCP server ${source.name} did not start: ${startFailure(e, stage, timeout, stderr)}`);
   }
+}
+
+/** Why a server did not start, in words (and what it last said on stderr, when kept). */
+function startFailure(e: unknown, stage: string, timeoutMs: number, stderr?: string[]): string {
+  const code = e instanceof McpError ? e.code : undefined;
+  const errno = (e as NodeJS.ErrnoException).code;
+  const said = stderr?.length ? `; its stderr: ${stderr.join(' | ').slice(-300)}` : '';
+  if (code === (ErrorCode.RequestTimeout as number))
+    return `no answer to ${stage} within ${timeoutMs / 1000} s${said}`;
+  if (code === (ErrorCode.ConnectionClosed as number))
+    return `it exited or closed the connection before answering ${stage}${said}`;
+  if (errno === 'ENOENT') return `command not found (${(e as Error).message})`;
+  return `${(e as Error).message}${said}`;
 }

@@ -119,7 +119,7 @@ async function rebuild(
 ): Promise<Live> {
   await makeRoom();
   const env = scope.environment?.[source.name];
-  const instance = await startInstance(source, env?.state, scope.key, signal);
+  const instance = await startInstance(source, { state: env?.state, scopeKey: scope.key, signal });
   const l: Live = { instance, log: [], lastUsed: Date.now() };
   await runSetup(source, instance, env?.setup ?? [], execute, signal);
   const calls = [...recorded(instance, scope), ...attemptCalls(scope, source.name)];
