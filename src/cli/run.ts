@@ -11,6 +11,7 @@ import { loadPool } from '../tools/pool-loader';
 import { resolvePoolEntries } from '../tools/sources';
 import { closeAll } from '../tools/mcp/sessions';
 import { preflightTools } from '../tools/preflight';
+import { sharedStateWarning, stateScopeOf } from '../tools/state-scope';
 import { checkKeys } from '../llm/preflight';
 import { homeLayout, newRunDir } from '../io/run-layout';
 import { runTaskQueue } from '../server/task-queue';
@@ -115,7 +116,21 @@ async function storeEstimate(input: RunInput): Promise<void> {
   }
 }
 
+/**
+ * Per stdio MCP server, whether its state is per conversation; a shared one is a warning (on stderr): every
+ * conversation of this run and of other runs reads and writes what it keeps.
+ */
+function sayStateScopes(input: RunInput): void {
+  for (const source of input.poolSources ?? []) {
+    const warning = sharedStateWarning(source);
+    if (warning) console.warn(warning);
+    else if (source.kind === 'mcp' && stateScopeOf(source) === 'per conversation')
+      console.log(`MCP server ${source.name}: state per conversation (\${scopeDir} / \${stateFile})`);
+  }
+}
+
 export async function launchRun(input: RunInput, opts: LaunchOptions = {}): Promise<RunSummary | undefined> {
+  sayStateScopes(input);
   await storeEstimate(input);
   const { client, server } = await connect({ startLocal: true });
   const started = await startRun(client, input);

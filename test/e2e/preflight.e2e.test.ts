@@ -5,7 +5,7 @@ import type { Client } from '@temporalio/client';
 import { startFakeGemini, startFakeOpenAI, type FakeServer } from '../fakes';
 import { magnetCli, until } from '../helpers/cli';
 import { ITEMS_DOC_FILE, refusingURL } from '../helpers/items-service';
-import { notesEntry } from '../helpers/mcp';
+import { memoryEntry, notesEntry } from '../helpers/mcp';
 import { makeRunDir } from '../helpers/run';
 import { connect, temporalAddress } from '../helpers/temporal';
 
@@ -278,6 +278,27 @@ describe('preflight of the tools: a server or service this machine cannot reach 
     );
     expect(r.code).toBe(0);
     expect(await executions(runId)).toBe(1);
+    await client.workflow.getHandle(runId).terminate('preflight test');
+  });
+
+  it("a run's start says whether each stdio MCP server keeps its state per conversation", async () => {
+    const { home, configFile } = toolConfig({ mcp: notesEntry({}, 'plain') });
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        pool: [{ mcp: notesEntry({}, 'plain') }, { mcp: memoryEntry('apart') }],
+        conversations: 2,
+        llm: { default: { provider: 'offline' } },
+      }),
+    );
+    const runId = `tool-state-scope-${Date.now()}`;
+    const r = await cli(['run', '--config', configFile, '--run-id', runId, '--detach'], home);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(
+      /^warning: MCP server plain has no \$\{scopeDir\} or \$\{stateFile\} in its args, env or cwd: .*shared/m,
+    );
+    expect(r.stderr).not.toMatch(/MCP server apart/);
+    expect(r.stdout).toContain('MCP server apart: state per conversation');
     await client.workflow.getHandle(runId).terminate('preflight test');
   });
 });
