@@ -27,7 +27,14 @@ function schemaProblem(schema: unknown, args: unknown): string | undefined {
   }
   if (v(args)) return undefined;
   const e = v.errors?.[0];
-  return `${e?.instancePath || 'arguments'} ${e?.message ?? 'do not match'}`.trim();
+  if (!e) return 'do not match';
+  // `/address/zip` -> `argument address.zip`, `/tags/0` -> `argument tags[0]`: the argument as a reader names it
+  const at = e.instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '');
+  return `${at ? `argument ${at} ` : ''}${e.message ?? 'does not match'}`;
 }
 
 /** Offered tools by name (parameters schema), from OpenAI tool entries or bare function objects. */

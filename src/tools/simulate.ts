@@ -32,7 +32,8 @@ function fromSchema(schema: JsonSchemaT, name: string, seed: number, args: Recor
       fromSchema(each ?? { type: 'string' }, `${name}_item`, deriveSeed(seed, i), {}),
     );
   }
-  if (type === 'string' && /(^|_)id$/.test(name))
+  // an id the schema shapes (a uuid format, a pattern, an enum) is drawn to fit it: outputs are checked
+  if (type === 'string' && /(^|_)id$/.test(name) && !schema.format && !schema.pattern && !schema.enum)
     return `${name.replace(/_?id$/, '') || 'id'}_${seed % 100000}`;
   return userValue(seed, name, schema);
 }

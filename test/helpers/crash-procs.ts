@@ -4,6 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { portOpen, spawnDevServer, waitForPort } from '../../src/server/dev-server';
 import { ROOT } from './run';
+import { reportUnknownFormat } from './stderr';
 
 /** Real processes for the crash tests: a private Temporal dev server and magnet CLI processes. */
 
@@ -67,6 +68,8 @@ function track(name: string, child: ChildProcess, logFile: string, fd?: number):
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => {
       if (fd !== undefined) closeSync(fd);
+      // its stderr went to the log file: test/setup/e2e-stderr.ts fails the test file on an unknown format
+      if (existsSync(logFile)) reportUnknownFormat(readFileSync(logFile, 'utf8'), name);
       resolve({ code, signal });
     });
   });

@@ -39,15 +39,25 @@ export function urlValue(rng: Rng): string {
   return `https://example.com/${rng.pick(PAGES)}`;
 }
 
-/** A value of `format`, or undefined for a format without a rule. */
+/** Short texts in base64 (OpenAPI's `byte` format). */
+const BASE64 = ['aGVsbG8gd29ybGQ=', 'bWFnbmV0', 'cmVwb3J0LnBkZg==', 'c2FtcGxlIGRhdGE='];
+
+/**
+ * A value of `format`, or undefined for a format without a rule. Every string format ajv-formats checks
+ * has one here, written to pass its check (RFC 3339 `time` and `date-time` carry an offset, `Z`).
+ */
 export function formatValue(format: string, rng: Rng): string | undefined {
   switch (format.toLowerCase()) {
     case 'date':
       return dateValue(rng);
     case 'date-time':
+    case 'iso-date-time':
       return `${dateValue(rng)}T${clockValue(rng)}:00Z`;
     case 'time':
-      return `${clockValue(rng)}:00`;
+    case 'iso-time':
+      return `${clockValue(rng)}:00Z`;
+    case 'duration':
+      return rng.pick(['PT15M', 'PT30M', 'PT1H', 'PT2H30M', 'P1D', 'P1W']);
     case 'uuid':
       return uuidValue(rng);
     case 'email':
@@ -66,6 +76,18 @@ export function formatValue(format: string, rng: Rng): string | undefined {
       return `192.0.2.${1 + rng.int(254)}`;
     case 'ipv6':
       return `2001:db8::${(1 + rng.int(0xfffe)).toString(16)}`;
+    case 'uri-template':
+      return `https://example.com/${rng.pick(PAGES)}/{id}`;
+    case 'regex':
+      return rng.pick(['^[a-z]+$', '^\\d{4}-\\d{2}$', '^(open|closed)$']);
+    case 'json-pointer':
+      return `/${rng.pick(PAGES)}/${rng.int(10)}`;
+    case 'json-pointer-uri-fragment':
+      return `#/${rng.pick(PAGES)}/${rng.int(10)}`;
+    case 'relative-json-pointer':
+      return `${rng.int(3)}/${rng.pick(PAGES)}`;
+    case 'byte':
+      return rng.pick(BASE64);
     default:
       return undefined;
   }
