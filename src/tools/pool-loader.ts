@@ -8,6 +8,7 @@ import {
   type Pool,
   type ToolSource,
 } from '../core/pool';
+import { withLocalRefsInlined } from '../core/schema-refs';
 import { stableStringify } from '../io/files';
 import { builtinPoolDir } from '../io/pool-paths';
 import { findToolSet } from './builtin';
@@ -47,7 +48,8 @@ export async function loadPool(paths: readonly string[], sources: readonly ToolS
     checkObserve(source, fns);
     lists.push(fns);
   }
-  const pool = mergeFunctions(lists);
+  // a parameter `{"$ref": "#/$defs/Address"}` is read on its own by values, simulator and graph: inline it
+  const pool = mergeFunctions(lists.map((fns) => fns.map(withLocalRefsInlined)));
   return sources.length > 0 ? { ...pool, sources: stateful } : pool;
 }
 
