@@ -64,16 +64,42 @@ export const ParametersSchema = z
   })
   .passthrough()
   .superRefine((p, ctx) => {
-    for (const r of p.required) {
-      if (!(r in p.properties)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['required'],
-          message: `required parameter "${r}" is not in properties`,
-        });
-      }
-    }
+    for (const { path, name } of requiredNotDeclared(p))
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, 'required'],
+        message: `required ${path.length ? 'property' : 'parameter'} "${name}" is not in properties`,
+      });
   });
+
+/** Keywords whose values are schemas, or lists or maps of schemas, where an object schema may nest. */
+const NESTED = ['properties', '$defs', 'definitions', 'items', 'prefixItems', 'anyOf', 'oneOf', 'allOf'];
+
+/**
+ * Every `required` name that its object schema does not declare, with the path to that object schema, at any
+ * depth. JSON Schema allows it, but in a tool's parameters it is a typo every time: a model would be told to
+ * send an argument the schema does not describe, and the described one would never be required.
+ */
+function requiredNotDeclared(schema: unknown, path: string[] = []): { path: string[]; name: string }[] {
+  if (!schema || typeof schema !== 'object' || Array.isArray(schema)) return [];
+  const s = schema as Record<string, unknown>;
+  const props = s.properties && typeof s.properties === 'object' ? s.properties : undefined;
+  const out = Array.isArray(s.required)
+    ? s.required
+        .filter((r): r is string => typeof r === 'string' && (path.length === 0 || props !== undefined))
+        .filter((r) => !props || !(r in props))
+        .map((name) => ({ path, name }))
+    : [];
+  for (const key of NESTED) {
+    const v = s[key];
+    if (!v || typeof v !== 'object') continue;
+    const entries = Array.isArray(v) ? v.map((x, i) => [String(i), x] as const) : Object.entries(v);
+    // items as one schema (not a list or a map of them)
+    if (key === 'items' && !Array.isArray(v)) out.push(...requiredNotDeclared(v, [...path, key]));
+    else for (const [k, x] of entries) out.push(...requiredNotDeclared(x, [...path, key, k]));
+  }
+  return out;
+}
 
 /**
  * What OpenAI, Anthropic and Gemini all accept as a tool name: a pool with other names would synthesize data

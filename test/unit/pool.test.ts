@@ -83,6 +83,23 @@ describe('pool loading', () => {
       JSON.stringify([tool('f', { parameters: { type: 'object', properties: {}, required: ['q'] } })]),
       /bad\.json item 0 field parameters\.required: required parameter "q"/,
     ],
+    [
+      'a nested required name that is not a property',
+      JSON.stringify([
+        tool('f', {
+          parameters: {
+            type: 'object',
+            properties: {
+              rows: {
+                type: 'array',
+                items: { type: 'object', properties: { sku: { type: 'string' } }, required: ['skuu'] },
+              },
+            },
+          },
+        }),
+      ]),
+      /bad\.json item 0 field parameters\.properties\.rows\.items\.required: required property "skuu" is not in properties/,
+    ],
     // a name providers refuse is made safe (test/unit/pool-names.test.ts); an empty one is no name at all
     ['bad name', JSON.stringify([tool('')]), /bad\.json item 0 field name:/],
     [
