@@ -54,6 +54,10 @@ function toolsOf(value: unknown): { list: unknown[]; path: string } | undefined 
   return undefined;
 }
 
+function isJsonRpc(value: unknown): boolean {
+  return !!value && typeof value === 'object' && (value as { jsonrpc?: unknown }).jsonrpc === '2.0';
+}
+
 function readJson(text: string): Attempt {
   try {
     // a one-line object is also a JSON-lines file of one line: keep the name its items always had
@@ -70,11 +74,18 @@ function readJsonLines(text: string): Attempt | undefined {
   const items: PoolItem[] = [];
   for (const [i, line] of lines.entries()) {
     if (line.trim() === '') continue;
+    let value: unknown;
     try {
-      items.push({ value: JSON.parse(line), item: `line ${i + 1}` });
+      value = JSON.parse(line);
     } catch (e) {
       return { ok: false, format: 'JSON lines', where: jsonError(line, (e as Error).message, i + 1) };
     }
+    // a server's stdout piped in (initialize, then tools/list): its tools/list answers hold the tools, its
+    // other JSON-RPC messages none
+    const tools = isJsonRpc(value) ? toolsOf(value) : undefined;
+    if (tools)
+      items.push(...tools.list.map((v, j) => ({ value: v, item: `line ${i + 1} ${tools.path}[${j}]` })));
+    else if (!isJsonRpc(value)) items.push({ value, item: `line ${i + 1}` });
   }
   return { ok: true, items };
 }

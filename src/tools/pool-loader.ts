@@ -25,6 +25,10 @@ const POOL_EXT = /\.(json|jsonl|ndjson|ya?ml)$/i;
 export async function loadPool(paths: readonly string[], sources: readonly ToolSource[] = []): Promise<Pool> {
   const files: string[] = [];
   for (const p of paths) {
+    if (p === STDIN) {
+      files.push(p);
+      continue;
+    }
     let stat;
     try {
       stat = await fs.stat(p);
@@ -65,9 +69,19 @@ function checkObserve(source: ToolSource, fns: readonly FunctionDef[]): void {
   }
 }
 
+/** The pool path that reads standard input (`magnet pool inspect -`: a tool file or a server's dump piped in). */
+export const STDIN = '-';
+
 async function readPoolFile(file: string): Promise<FunctionDef[]> {
+  if (file === STDIN) return parsePoolText(await readStdin(), 'standard input', 'stdin');
   const text = await fs.readFile(file, 'utf8');
   return parsePoolText(text, file, path.basename(file).replace(POOL_EXT, ''));
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 let builtinCache: Promise<Map<string, FunctionDef>> | undefined;

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { InspectedFunction } from '../../src/cli/pool';
+import { MEMORY_SERVER } from '../helpers/mcp';
 
 /** `magnet pool inspect` and `magnet pool export builtin`, through the built CLI. */
 const ROOT = path.join(__dirname, '..', '..');
@@ -133,6 +134,43 @@ describe('magnet pool', () => {
     expect(clash.stderr.trim()).toBe(
       `error: function names "w.get" (${path.join(dir, 'clash.json')} item 0) and "w_get" (${path.join(dir, 'clash.json')} item 1) both become "w_get" when made safe for providers (characters other than letters, digits, _ and - become _, cut to 64): rename one of them`,
     );
+  });
+
+  it("inspect - reads a real MCP server's stdout piped in (initialize and tools/list answers)", () => {
+    const messages = [
+      {
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-06-18',
+          capabilities: {},
+          clientInfo: { name: 'dump', version: '1' },
+        },
+      },
+      { jsonrpc: '2.0', method: 'notifications/initialized' },
+      { jsonrpc: '2.0', id: 2, method: 'tools/list' },
+    ];
+    const server = spawnSync(process.execPath, [MEMORY_SERVER], {
+      input: messages.map((m) => JSON.stringify(m)).join('\n') + '\n',
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(server.stdout.trim().split('\n')).toHaveLength(2);
+    const r = spawnSync(process.execPath, [BIN, 'pool', 'inspect', '-', '--json'], {
+      cwd: dir,
+      input: server.stdout,
+      encoding: 'utf8',
+      env: { ...process.env, TEMPORAL_ADDRESS: '127.0.0.1:1', MAGNET_HOME: path.join(dir, 'home') },
+      timeout: 60_000,
+    });
+    expect(r.stderr).toBe('');
+    const fns = JSON.parse(r.stdout) as InspectedFunction[];
+    expect(fns.map((f) => f.name)).toEqual(
+      expect.arrayContaining(['create_entities', 'read_graph', 'open_nodes']),
+    );
+    expect(new Set(fns.map((f) => f.category))).toEqual(new Set(['stdin']));
+    for (const f of fns) expect(f.source).toMatch(/^standard input line 2 result\.tools\[\d+\]$/);
   });
 
   it('errors are one line naming what is wrong', () => {

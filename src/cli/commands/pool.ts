@@ -3,7 +3,7 @@ import { Argument, type Command } from 'commander';
 import { ConfigError, loadConfig } from '../../io/config-file';
 import { writeAtomic } from '../../io/files';
 import { resolvePoolPath } from '../../io/pool-paths';
-import { loadPool } from '../../tools/pool-loader';
+import { loadPool, STDIN } from '../../tools/pool-loader';
 import { resolvePoolEntries } from '../../tools/sources';
 import { examples } from '../help-text';
 import { builtinPoolText, formatInspection, inspectPool, inspectWarnings } from '../pool';
@@ -33,7 +33,7 @@ function poolInspectCommand(pool: Command): void {
     )
     .argument(
       '[sources...]',
-      'pool files or folders; "builtin" or "builtin:<category>" for the built-in pool',
+      'pool files or folders; "builtin" or "builtin:<category>" for the built-in pool; "-" for standard input',
     )
     .option(
       '--config <file>',
@@ -46,10 +46,12 @@ function poolInspectCommand(pool: Command): void {
         'magnet pool inspect examples/pool',
         'magnet pool inspect builtin:travel my-tools.yaml',
         'magnet pool inspect --config my-run.json --json',
+        'my-mcp-server < list-tools.jsonl | magnet pool inspect -',
       ),
     )
     .action(async (sources: string[], o: { config?: string; json?: boolean }) => {
-      const paths = sources.map((s) => resolvePoolPath(s));
+      // `-`: a tool file or an MCP server's output piped in
+      const paths = sources.map((s) => (s === STDIN ? s : resolvePoolPath(s)));
       const entries = {
         poolPaths: paths,
         poolSources: [] as ReturnType<typeof resolvePoolEntries>['poolSources'],
