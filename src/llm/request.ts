@@ -10,7 +10,13 @@ import { acquire, release } from './limiter';
 import { roleLine } from './protocol';
 import { singleFlight } from './singleflight';
 import { addUsage, NO_USAGE, type Usage } from '../core/usage';
-import { callProvider, ProviderError, type ChatMessage, type LlmCallRole } from './providers';
+import {
+  callProvider,
+  ProviderError,
+  type AnswerSchema,
+  type ChatMessage,
+  type LlmCallRole,
+} from './providers';
 
 /**
  * The one path of an LLM request (`completeJson`): the response cache and single-flight, the pacer, the
@@ -24,6 +30,8 @@ export interface Prompt {
   version: number;
   system: string;
   user: string;
+  /** The answer's JSON Schema, for providers that constrain answers to it (structured outputs). */
+  answerSchema?: AnswerSchema;
 }
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -115,6 +123,7 @@ async function send(
   messages: ChatMessage[],
   version: number,
   isValid: (text: string) => boolean,
+  answerSchema?: AnswerSchema,
 ): Promise<{ answer: CachedResponse; usage: Usage; key: string }> {
   const key = sha256(
     stableStringify({
@@ -131,7 +140,9 @@ async function send(
   const scopedKey = scope ? sha256(`${key}|${scope}`) : undefined;
   // a role in batch mode waits for its batch instead of asking the provider itself
   const produce = (): Promise<{ answer: CachedResponse; usage: Usage }> =>
-    r.batch ? askBatch(r, messages, key, scopedKey, isValid) : ask(r, messages, key, scopedKey, isValid);
+    r.batch
+      ? askBatch(r, messages, key, scopedKey, isValid)
+      : ask(r, messages, key, scopedKey, isValid, answerSchema);
   if (!r.cache) return { ...(await produce()), key };
   const found = await singleFlight({
     key,
@@ -155,6 +166,7 @@ async function ask(
   key: string,
   scopedKey: string | undefined,
   isValid: (text: string) => boolean,
+  answerSchema?: AnswerSchema,
 ): Promise<{ answer: CachedResponse; usage: Usage }> {
   const estimate = Math.ceil(messages.reduce((n, m) => n + m.content.length, 0) / 4) + (r.maxTokens ?? 1024);
   // every request, and only a request, takes a slot of its provider's pacer (rate share, AIMD, cool-downs)
@@ -166,7 +178,9 @@ async function ask(
   });
   let res;
   try {
-    res = await withHeartbeat(() => callProvider(r, messages, inActivity()?.cancellationSignal));
+    res = await withHeartbeat(() =>
+      callProvider(r, { messages, answerSchema, signal: inActivity()?.cancellationSignal }),
+    );
   } catch (e) {
     const limited = e instanceof ProviderError && e.status === 429;
     release(ticket, limited ? { kind: '429', retryAfterMs: e.retryAfterMs } : { kind: 'other' });
@@ -259,7 +273,7 @@ export async function completeJson<T>(
     return parsed.ok ? check(parsed.value) : parsed;
   };
   const isValid = (text: string): boolean => validate(text).ok;
-  const first = await send(r, messages, version, isValid);
+  const first = await send(r, messages, version, isValid, prompt.answerSchema);
   const v1 = validate(first.answer.text);
   if (v1.ok) return { value: v1.value, usage: first.usage };
   const repair: ChatMessage[] = [
@@ -270,7 +284,7 @@ export async function completeJson<T>(
       content: `That answer is invalid: ${v1.error}\nReply with only the corrected JSON object.`,
     },
   ];
-  const second = await send(r, repair, version, isValid);
+  const second = await send(r, repair, version, isValid, prompt.answerSchema);
   const usage = addUsage(first.usage, second.usage);
   const v2 = validate(second.answer.text);
   if (v2.ok) {

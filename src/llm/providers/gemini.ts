@@ -4,17 +4,13 @@ import {
   apiKey,
   classify,
   probe,
-  type ChatMessage,
   type LlmCallRole,
   type Provider,
   type ProviderAnswer,
+  type ProviderRequest,
 } from './provider';
 
-async function callGemini(
-  r: LlmCallRole,
-  messages: ChatMessage[],
-  signal?: AbortSignal,
-): Promise<ProviderAnswer> {
+async function callGemini(r: LlmCallRole, { messages, signal }: ProviderRequest): Promise<ProviderAnswer> {
   const system = messages
     .filter((m) => m.role === 'system')
     .map((m) => m.content)

@@ -7,6 +7,7 @@ import {
   type LlmCallRole,
   type Provider,
   type ProviderAnswer,
+  type ProviderRequest,
 } from './provider';
 
 /** OpenAI and every OpenAI-compatible server (vLLM, Ollama, llama.cpp, LiteLLM, OpenRouter). */
@@ -50,11 +51,7 @@ export function chatBody(
   };
 }
 
-async function callOpenAI(
-  r: LlmCallRole,
-  messages: ChatMessage[],
-  signal?: AbortSignal,
-): Promise<ProviderAnswer> {
+async function callOpenAI(r: LlmCallRole, { messages, signal }: ProviderRequest): Promise<ProviderAnswer> {
   try {
     const { data, response } = await client(r)
       .chat.completions.create(chatBody(r, messages), { signal })

@@ -9,10 +9,33 @@ export interface ChatMessage {
   content: string;
 }
 
+/**
+ * The JSON Schema a role's answer must match (from the role's zod schema, `z.toJSONSchema`), for providers that
+ * can constrain an answer to it (structured outputs). Absent: the answer is asked for as a JSON object only.
+ */
+export interface AnswerSchema {
+  /** A name for it (the role's), as OpenAI's json_schema asks: letters, digits, _ and -. */
+  name: string;
+  schema: Record<string, unknown>;
+}
+
+/** One request to a provider: the messages, the answer's schema if any, and the signal that abandons it. */
+export interface ProviderRequest {
+  messages: ChatMessage[];
+  answerSchema?: AnswerSchema;
+  signal?: AbortSignal;
+}
+
 export interface ProviderAnswer {
   text: string;
+  /** Every input token, the cached ones included. */
   inputTokens: number;
+  /** Every output token, the reasoning ones included. */
   outputTokens: number;
+  /** Of the input tokens, those the provider served from its prompt cache (priced at its discount). */
+  cachedInputTokens?: number;
+  /** Of the output tokens, those a reasoning model spent thinking (priced as output, never seen). */
+  reasoningTokens?: number;
   /** Rate-limit headers, lower-cased (OpenAI-compatible servers send them; Gemini does not). */
   headers: Record<string, string>;
 }
@@ -27,8 +50,8 @@ export interface ProviderEndpoint {
 export interface Provider {
   /** The endpoint the SDK uses when the config names no baseURL. */
   defaultBaseURL: string;
-  /** One request; `signal` aborts it (the activity was cancelled). */
-  call(r: LlmCallRole, messages: ChatMessage[], signal?: AbortSignal): Promise<ProviderAnswer>;
+  /** One request; its `signal` aborts it (the activity was cancelled). */
+  call(r: LlmCallRole, req: ProviderRequest): Promise<ProviderAnswer>;
   /**
    * One cheap request with the key (the models list) before a run starts: undefined when the endpoint
    * answers and takes the key, else what is wrong and what to check, in a few words.
