@@ -151,7 +151,7 @@ describe('magnet export: every format from one run', () => {
 });
 
 describe('BFCL export of a pool with dotted names (a BFCL live file)', () => {
-  const DOTTED = path.join(__dirname, '..', 'fixtures', 'bfcl', 'live-dotted.jsonl');
+  const DOTTED = path.join(__dirname, '..', 'fixtures', 'bfcl-names', 'live-dotted.jsonl');
   const ORIGINAL = ['uber.ride', 'uber.ride2', 'requests.get', 'math.factorial', 'get_current_weather'];
   const SAFE = ['uber_ride', 'uber_ride2', 'requests_get', 'math_factorial', 'get_current_weather'];
   let bfcl: string;

@@ -13,7 +13,7 @@ import { mcpSource } from '../../src/tools/mcp/source';
 import { loadPool } from '../../src/tools/pool-loader';
 import { functionStateScope, sharedStateWarning, stateScopeOf } from '../../src/tools/state-scope';
 
-const BFCL = path.join(__dirname, '..', 'fixtures', 'bfcl');
+const BFCL = path.join(__dirname, '..', 'fixtures', 'bfcl-names');
 const DOTTED = path.join(BFCL, 'live-dotted.jsonl');
 const COLLIDE = path.join(BFCL, 'live-collide.jsonl');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'magnet-names-'));
