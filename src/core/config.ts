@@ -22,6 +22,23 @@ export const LLM_ROLES = [
 export const LlmRole = z.enum(LLM_ROLES);
 export type LlmRole = z.infer<typeof LlmRole>;
 
+/** How a provider is asked for JSON answers (ProviderConfig.structuredOutputs). */
+export const STRUCTURED_OUTPUTS = ['json_schema', 'json_object', 'none'] as const;
+export type StructuredOutputs = (typeof STRUCTURED_OUTPUTS)[number];
+
+/** The default of `structuredOutputs` per provider kind: both kinds take answer schemas. */
+const STRUCTURED_OUTPUTS_BY_KIND: Record<'openai' | 'gemini', StructuredOutputs> = {
+  openai: 'json_schema',
+  gemini: 'json_schema',
+};
+
+export function structuredOutputsOf(p: {
+  kind: 'openai' | 'gemini';
+  structuredOutputs?: StructuredOutputs;
+}): StructuredOutputs {
+  return p.structuredOutputs ?? STRUCTURED_OUTPUTS_BY_KIND[p.kind];
+}
+
 /** An LLM provider. The API key is named by environment variable, never written in a config. */
 export const ProviderConfig = z
   .object({
@@ -42,6 +59,14 @@ export const ProviderConfig = z
      * for `magnet retry`: a provider having a bad hour slows a run down instead of failing it.
      */
     retryHours: z.number().positive().max(720).default(6),
+    /**
+     * How answers are constrained: `json_schema` sends each role's answer schema (OpenAI Structured Outputs,
+     * Gemini response schemas, vLLM / llama.cpp / Ollama schema-guided decoding), `json_object` asks for any
+     * JSON object (JSON mode), `none` sends no response format (a server that takes neither). Default by
+     * kind (structuredOutputsOf). An OpenAI-compatible server that refuses json_schema gets json_object from
+     * then on, once per process, said in the log.
+     */
+    structuredOutputs: z.enum(STRUCTURED_OUTPUTS).optional(),
     /** How requests of roles in batch mode are grouped into batch files (OpenAI Batch API). */
     batch: z
       .object({
@@ -63,13 +88,72 @@ export const ProviderConfig = z
   .strict();
 export type ProviderConfig = z.infer<typeof ProviderConfig>;
 
+/** How much a reasoning model thinks before it answers (OpenAI `reasoning_effort`; servers take a subset). */
+export const REASONING_EFFORTS = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh'] as const;
+export type ReasoningEffort = (typeof REASONING_EFFORTS)[number];
+
+/**
+ * What a model takes (`llm.models.<model>`), over the built-in table of known families (modelSettingsOf):
+ * reasoning models (OpenAI o1, o3, o4-mini, gpt-5...) count their output limit as `max_completion_tokens`
+ * (thinking included), take no `temperature` and take a `reasoning_effort`.
+ */
+export const ModelSettings = z
+  .object({
+    /** A reasoning model: defaults maxTokensParam to max_completion_tokens and temperature to false. */
+    reasoning: z.boolean().optional(),
+    /** Sent as `reasoning_effort` (a role's own `reasoningEffort` wins); absent: the server's default. */
+    reasoningEffort: z.enum(REASONING_EFFORTS).optional(),
+    /** The name the output limit (`maxTokens`) is sent under. */
+    maxTokensParam: z.enum(['max_completion_tokens', 'max_tokens']).optional(),
+    /** Whether the model takes a temperature: false drops the roles' `temperature` from its requests. */
+    temperature: z.boolean().optional(),
+    /** Gemini thinking models: tokens the model may think with (0 off, -1 the model decides). */
+    thinkingBudget: z.number().int().min(-1).optional(),
+  })
+  .strict();
+export type ModelSettings = z.infer<typeof ModelSettings>;
+
+/**
+ * Known model families, by name (a provider prefix such as `openai/` is ignored): OpenAI's reasoning models.
+ * `llm.models` entries override any field; a model not listed takes `max_tokens` and a temperature.
+ */
+const BUILTIN_MODELS: readonly { family: RegExp; settings: ModelSettings }[] = [
+  { family: /^o[134](-|$)/, settings: { reasoning: true } },
+  { family: /^gpt-5(?!.*-chat)/, settings: { reasoning: true } },
+];
+
+/** The parameters a model's requests carry, resolved from `llm.models` over the built-in table. */
+export interface ModelParams {
+  maxTokensParam: 'max_completion_tokens' | 'max_tokens';
+  temperature: boolean;
+  reasoningEffort?: ReasoningEffort;
+  thinkingBudget?: number;
+}
+
+export function modelSettingsOf(models: Record<string, ModelSettings>, model: string): ModelParams {
+  const base = model.slice(model.lastIndexOf('/') + 1).toLowerCase();
+  const builtin = BUILTIN_MODELS.find((m) => m.family.test(base))?.settings ?? {};
+  const s: ModelSettings = { ...builtin, ...models[model] };
+  const reasoning = s.reasoning ?? false;
+  return {
+    maxTokensParam: s.maxTokensParam ?? (reasoning ? 'max_completion_tokens' : 'max_tokens'),
+    temperature: s.temperature ?? !reasoning,
+    ...(s.reasoningEffort !== undefined ? { reasoningEffort: s.reasoningEffort } : {}),
+    ...(s.thinkingBudget !== undefined ? { thinkingBudget: s.thinkingBudget } : {}),
+  };
+}
+
 export const RoleSettings = z
   .object({
     /** "offline" or the name of a provider in `providers`. */
     provider: z.string(),
     model: z.string().optional(),
+    /** Dropped for a model that takes none (a reasoning model: `llm.models`, modelSettingsOf). */
     temperature: z.number().min(0).max(2).optional(),
+    /** The answer's output limit; for a reasoning model its thinking counts too (max_completion_tokens). */
     maxTokens: z.number().int().positive().optional(),
+    /** This role's `reasoning_effort`, over the model's (`llm.models.<model>.reasoningEffort`). */
+    reasoningEffort: z.enum(REASONING_EFFORTS).optional(),
     /**
      * Send this role's requests through the provider's batch API (half price at OpenAI, answers within 24 h)
      * instead of one by one. Only for providers of kind openai.
@@ -131,6 +215,8 @@ export const LlmConfig = z
     providers: z.record(z.string(), ProviderConfig).default({}),
     default: RoleSettings.default({ provider: 'offline' }),
     roles: z.partialRecord(LlmRole, RoleSettings.partial()).default({}),
+    /** Per model: which parameters it takes (reasoning models), over the built-in table (modelSettingsOf). */
+    models: z.record(z.string(), ModelSettings).default({}),
     prices: z.record(z.string(), Price).default({}),
     /** Prompt overrides: role -> file with the system prompt (relative to the config). */
     prompts: z.partialRecord(LlmRole, z.string()).default({}),
@@ -199,8 +285,16 @@ export const ResolvedRole = z.discriminatedUnion('provider', [
     retryMs: z.number().optional(),
     tokensPerMinute: z.number().optional(),
     model: z.string(),
+    /** Absent for a model that takes no temperature (a reasoning model), whatever the role's settings say. */
     temperature: z.number().optional(),
     maxTokens: z.number().optional(),
+    /** The name maxTokens is sent under; absent (inputs of earlier releases): max_tokens. */
+    maxTokensParam: z.enum(['max_completion_tokens', 'max_tokens']).optional(),
+    reasoningEffort: z.enum(REASONING_EFFORTS).optional(),
+    /** Gemini thinking budget (llm.models.<model>.thinkingBudget). */
+    thinkingBudget: z.number().optional(),
+    /** How answers are constrained; absent (inputs of earlier releases): json_object, as they were sent. */
+    structuredOutputs: z.enum(STRUCTURED_OUTPUTS).optional(),
     price: Price.optional(),
     /** Set when the config overrides the prompt; part of the cache key. */
     systemPrompt: z.string().optional(),
@@ -224,6 +318,8 @@ export function resolveRole(
   const p = llm.providers[s.provider];
   if (!p || !s.model) throw new Error(`role ${role}: provider ${s.provider} or model missing`);
   const batch = s.batch ? { ...BATCH_DEFAULTS, ...p.batch } : undefined;
+  const m = modelSettingsOf(llm.models ?? {}, s.model);
+  const reasoningEffort = s.reasoningEffort ?? m.reasoningEffort;
   return {
     provider: 'llm',
     role,
@@ -238,8 +334,12 @@ export function resolveRole(
     ...(batch ? { retryMs: Math.max(BATCH_RETRY_MS, (p.retryHours ?? 0) * 3_600_000), batch } : {}),
     tokensPerMinute: p.tokensPerMinute,
     model: s.model,
-    temperature: s.temperature,
+    temperature: m.temperature ? s.temperature : undefined,
     maxTokens: s.maxTokens,
+    maxTokensParam: m.maxTokensParam,
+    ...(reasoningEffort !== undefined ? { reasoningEffort } : {}),
+    ...(m.thinkingBudget !== undefined ? { thinkingBudget: m.thinkingBudget } : {}),
+    structuredOutputs: structuredOutputsOf(p),
     price: llm.prices[s.model],
     systemPrompt: prompts[role],
     cache: llm.cache,

@@ -6,7 +6,7 @@ import { writeAtomic } from '../io/files';
 import { batchPaths, BatchResult } from './batch-file';
 import { cacheGet, type CachedResponse } from './cache';
 import { chatBody } from './providers/openai';
-import type { ChatMessage, LlmCallRole } from './providers';
+import type { AnswerSchema, ChatMessage, LlmCallRole } from './providers';
 import {
   BATCHER_WORKFLOW,
   type BatchItem,
@@ -65,6 +65,7 @@ export async function waitForBatchAnswer(
   r: LlmCallRole,
   messages: ChatMessage[],
   key: string,
+  answerSchema?: AnswerSchema,
 ): Promise<BatchAnswer> {
   if (!r.batch) throw new Error(`role ${r.role} is not in batch mode`);
   const ctx = Context.current();
@@ -78,7 +79,7 @@ export async function waitForBatchAnswer(
 
   const requestFile = paths.request(key);
   if (!(await exists(requestFile)))
-    await writeAtomic(requestFile, JSON.stringify({ body: chatBody(r, messages) }));
+    await writeAtomic(requestFile, JSON.stringify({ body: chatBody(r, { messages, answerSchema }) }));
   // workflows run on the base queue; the step runs on the provider's queue `<base>-llm-<provider>`
   const suffix = `-llm-${r.providerName}`;
   const base = info.taskQueue.endsWith(suffix) ? info.taskQueue.slice(0, -suffix.length) : info.taskQueue;

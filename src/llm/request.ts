@@ -9,6 +9,7 @@ import { cacheGet, cachePut, type CachedResponse } from './cache';
 import { acquire, release } from './limiter';
 import { roleLine } from './protocol';
 import { singleFlight } from './singleflight';
+import { requestKeyExtras } from './providers/structured';
 import { addUsage, NO_USAGE, type Usage } from '../core/usage';
 import {
   callProvider,
@@ -134,6 +135,7 @@ async function send(
       messages,
       t: r.temperature,
       m: r.maxTokens,
+      ...requestKeyExtras(r, answerSchema),
     }),
   );
   const scope = attemptScope();
@@ -141,7 +143,7 @@ async function send(
   // a role in batch mode waits for its batch instead of asking the provider itself
   const produce = (): Promise<{ answer: CachedResponse; usage: Usage }> =>
     r.batch
-      ? askBatch(r, messages, key, scopedKey, isValid)
+      ? askBatch(r, messages, key, scopedKey, isValid, answerSchema)
       : ask(r, messages, key, scopedKey, isValid, answerSchema);
   if (!r.cache) return { ...(await produce()), key };
   const found = await singleFlight({
@@ -233,8 +235,9 @@ async function askBatch(
   key: string,
   scopedKey: string | undefined,
   isValid: (text: string) => boolean,
+  answerSchema?: AnswerSchema,
 ): Promise<{ answer: CachedResponse; usage: Usage }> {
-  const got = await waitForBatchAnswer(r, messages, key);
+  const got = await waitForBatchAnswer(r, messages, key, answerSchema);
   await storeAnswer(r, key, scopedKey, got.answer, isValid(got.answer.text));
   await got.consume();
   return { answer: got.answer, usage: got.usage };

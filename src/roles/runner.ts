@@ -1,12 +1,47 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { LlmRole, ResolvedRole } from '../core/config';
 import { completeJson, NO_USAGE, type Prompt, type Usage } from '../llm/request';
+import type { AnswerSchema } from '../llm/providers';
 import { inputBlock } from '../llm/protocol';
 import type { RoleSpec } from './spec';
 
+/** Answer schemas by output schema, computed once (null: zod cannot express it in JSON Schema). */
+const answerSchemas = new WeakMap<z.ZodType, Record<string, unknown> | null>();
+
+/**
+ * A role's answer schema as JSON Schema, for providers that constrain answers to it: what the role's zod
+ * schema produces when it parses (`io: 'output'`: zod's objects drop unknown keys, so additionalProperties
+ * is false, and a field with a default is required), else, for a schema with transforms, what it accepts
+ * (`io: 'input'`). Every answer it allows is one the role's schema accepts. A schema zod cannot express
+ * (a date, a custom check only) gives none: that role asks for a JSON object, as before.
+ */
+export function answerSchemaOf(name: string, output: z.ZodType): AnswerSchema | undefined {
+  let found = answerSchemas.get(output);
+  if (found === undefined) {
+    found = null;
+    for (const io of ['output', 'input'] as const) {
+      try {
+        const { $schema: _, ...schema } = z.toJSONSchema(output, { io, unrepresentable: 'throw' });
+        found = schema;
+        break;
+      } catch {
+        // not expressible this way
+      }
+    }
+    answerSchemas.set(output, found);
+  }
+  return found ? { name, schema: found } : undefined;
+}
+
 /** A role's request for a task: the task goes as a JSON block, so real models and fakes read it alike. */
 export function promptFor(spec: RoleSpec<LlmRole, z.ZodType, z.ZodType, unknown>, input: unknown): Prompt {
-  return { version: spec.version, system: spec.system, user: inputBlock(input).trim() };
+  const answerSchema = answerSchemaOf(spec.name, spec.output);
+  return {
+    version: spec.version,
+    system: spec.system,
+    user: inputBlock(input).trim(),
+    ...(answerSchema ? { answerSchema } : {}),
+  };
 }
 
 function firstIssue(error: z.ZodError): string {

@@ -1,4 +1,6 @@
 import type http from 'node:http';
+import { createRng, deriveSeed, hash32 } from '../../src/core/rng';
+import { answer } from './brain';
 import {
   BadRequest,
   BATCH_ITEM_HEADER,
@@ -7,6 +9,8 @@ import {
   type FakeOptions,
   type FakeServer,
   type Reply,
+  type Script,
+  type ScriptRequest,
 } from './common';
 
 /**
@@ -141,9 +145,79 @@ export interface FakeBatch {
   object: Record<string, unknown>;
 }
 
+/**
+ * Known differences of OpenAI-compatible servers (vLLM, llama.cpp server, Ollama, LiteLLM and proxies in
+ * front of them), each off by default: the fake then answers as OpenAI does.
+ */
+export interface CompatQuirks {
+  /** `GET /v1/models` answers 404, as a server without a models list (preflight must still pass). */
+  noModelsList?: boolean;
+  /**
+   * `response_format: {type: "json_schema"}` is refused, as by a server without schema-guided decoding: HTTP
+   * 400 (default) naming response_format, or 422 (a validation error). json_object is answered.
+   */
+  refuseJsonSchema?: boolean | 422;
+  /**
+   * A request with `tools` is answered with the calls written in the text, one
+   * `<tool_call>{"name": ..., "arguments": {...}}</tool_call>` per call and no `tool_calls`, as a server
+   * started without a tool-call parser answers (vLLM without --enable-auto-tool-choice, llama.cpp without
+   * --jinja).
+   */
+  toolCallsInText?: boolean;
+}
+
+/**
+ * A model that follows the answer's schema only when it is sent: with `response_format.type ===
+ * "json_schema"` it answers the brain's valid answer; without it, a share of its first answers (never a
+ * repair) wraps the answer in another object (`{"answer": {...}}`), the kind of shape error JSON mode allows.
+ */
+export interface SchemaFollower {
+  /** Share of first answers in a wrong shape when no schema is sent (drawn from the request's task). */
+  offSchemaRate: number;
+  seed?: number;
+}
+
+/**
+ * Reasoning models as OpenAI serves them (o-series, gpt-5): a request naming one with `max_tokens` or a
+ * `temperature` other than 1 is refused (HTTP 400 "Unsupported parameter"), and each answer reports
+ * `reasoningTokens` more completion tokens, as `usage.completion_tokens_details.reasoning_tokens` (not in
+ * the log's completionTokens, which count the content).
+ */
+export interface FakeReasoning {
+  models: RegExp;
+  reasoningTokens?: number;
+}
+
+export interface FakeOpenAIOptions extends FakeOptions {
+  batch?: FakeBatchOptions;
+  compat?: CompatQuirks;
+  schemaFollower?: SchemaFollower;
+  reasoning?: FakeReasoning;
+  /** Reported as `usage.prompt_tokens_details.cached_tokens` of every answer (at most its prompt tokens). */
+  cachedTokens?: number;
+}
+
 export interface FakeOpenAI extends FakeServer {
   batches: FakeBatch[];
   holdBatches(on: boolean): void;
+  /**
+   * The body of every chat completion request, in arrival order, refused ones included (a refused request
+   * is not in `log`): what a test asserts about response_format, max_completion_tokens, temperature.
+   */
+  bodies: ChatBody[];
+}
+
+/** A chat completion request body as received. */
+export interface ChatBody {
+  model?: unknown;
+  messages?: unknown;
+  response_format?: { type?: unknown; json_schema?: { name?: unknown; schema?: unknown; strict?: unknown } };
+  temperature?: unknown;
+  max_tokens?: unknown;
+  max_completion_tokens?: unknown;
+  reasoning_effort?: unknown;
+  tools?: unknown;
+  [k: string]: unknown;
 }
 
 interface FakeFile {
@@ -427,10 +501,129 @@ function batchRoutes(batchOptions: FakeBatchOptions): {
   return { route, batches, hold: (on) => (hold = on) };
 }
 
-export async function startFakeOpenAI(
-  options: FakeOptions & { batch?: FakeBatchOptions } = {},
-): Promise<FakeOpenAI> {
+/** A refusal of a chat completion request before it reaches the model (quirks, reasoning models), or none. */
+function refusal(body: ChatBody, opts: FakeOpenAIOptions): Reply | undefined {
+  const error = (status: number, message: string, param: string): Reply => ({
+    status,
+    body: { error: { message, type: 'invalid_request_error', param, code: null } },
+  });
+  const refuse = opts.compat?.refuseJsonSchema;
+  if (refuse && body.response_format?.type === 'json_schema') {
+    return refuse === 422
+      ? error(422, 'fake openai-compatible: unprocessable entity: response_format.type', 'response_format')
+      : error(
+          400,
+          "fake openai-compatible: response_format type 'json_schema' is not supported by this server, use 'json_object'",
+          'response_format',
+        );
+  }
+  if (opts.reasoning && typeof body.model === 'string' && opts.reasoning.models.test(body.model)) {
+    if (body.max_tokens !== undefined)
+      return error(
+        400,
+        "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
+        'max_tokens',
+      );
+    if (body.temperature !== undefined && body.temperature !== 1)
+      return error(
+        400,
+        "Unsupported value: 'temperature' does not support " +
+          `${String(body.temperature)} with this model. Only the default (1) value is supported.`,
+        'temperature',
+      );
+  }
+  return undefined;
+}
+
+/** The tool calls of an answer written in text, as a server without a tool-call parser returns them. */
+function callsAsText(good: unknown): string | undefined {
+  const calls = (good as { calls?: unknown } | null)?.calls;
+  if (!Array.isArray(calls)) return undefined;
+  return calls
+    .map(
+      (c: { name?: unknown; arguments?: unknown }) =>
+        `<tool_call>\n${JSON.stringify({ name: c.name, arguments: c.arguments })}\n</tool_call>`,
+    )
+    .join('\n');
+}
+
+/** The answers of the quirks and the schema follower (after the test's own script), else undefined. */
+function quirkScript(opts: FakeOpenAIOptions): Script {
+  return (req: ScriptRequest) => {
+    const body = req.body as ChatBody;
+    if (!req.role || req.input === undefined) return undefined;
+    let good: unknown;
+    try {
+      good = answer(req.role, req.input);
+    } catch {
+      return undefined; // the server answers the bad task itself (400)
+    }
+    if (opts.compat?.toolCallsInText && Array.isArray(body.tools) && body.tools.length > 0) {
+      const text = callsAsText(good);
+      if (text !== undefined) return { content: text };
+    }
+    const f = opts.schemaFollower;
+    if (f && !req.repair && body.response_format?.type !== 'json_schema') {
+      const draw = createRng(
+        deriveSeed(f.seed ?? 0, 'off-schema', hash32(`${req.role}|${JSON.stringify(req.input)}`)),
+      ).next();
+      if (draw < f.offSchemaRate) return { content: JSON.stringify({ answer: good }) };
+    }
+    return undefined;
+  };
+}
+
+export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<FakeOpenAI> {
   const b = batchRoutes(options.batch ?? {});
-  const server = await startFakeServer({ ...openaiAdapter, route: b.route }, options);
-  return { ...server, batches: b.batches, holdBatches: b.hold };
+  const bodies: ChatBody[] = [];
+  const route: NonNullable<Adapter['route']> = async (method, url, headers, raw, origin) => {
+    if (method === 'POST' && url.pathname === '/v1/chat/completions') {
+      let body: ChatBody;
+      try {
+        body = JSON.parse(raw.toString('utf8')) as ChatBody;
+      } catch {
+        return undefined; // parse() answers 400
+      }
+      bodies.push(body);
+      return refusal(body, options);
+    }
+    return b.route(method, url, headers, raw, origin);
+  };
+  const adapter: Adapter = {
+    ...openaiAdapter,
+    route,
+    ...(options.compat?.noModelsList ? { models: () => undefined } : {}),
+    success(content, usage, req, index) {
+      const reply = openaiAdapter.success(content, usage, req, index);
+      const reasoning =
+        options.reasoning?.models.test(req.model) === true ? (options.reasoning.reasoningTokens ?? 64) : 0;
+      const cached = Math.min(options.cachedTokens ?? 0, usage.prompt);
+      if (!reasoning && !cached) return reply;
+      const body = reply.body as { usage: Record<string, unknown> };
+      const completion = usage.completion + reasoning;
+      body.usage = {
+        prompt_tokens: usage.prompt,
+        completion_tokens: completion,
+        total_tokens: usage.prompt + completion,
+        prompt_tokens_details: { cached_tokens: cached },
+        completion_tokens_details: { reasoning_tokens: reasoning },
+      };
+      return reply;
+    },
+  };
+  const extra = quirkScript(options);
+  let script = options.script;
+  const server = await startFakeServer(adapter, {
+    ...options,
+    script: (req) => script?.(req) ?? extra(req),
+  });
+  return {
+    ...server,
+    setScript: (fn) => {
+      script = fn;
+    },
+    batches: b.batches,
+    holdBatches: b.hold,
+    bodies,
+  };
 }
