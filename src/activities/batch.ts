@@ -1,7 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { ApplicationFailure } from '@temporalio/activity';
 import OpenAI, { toFile } from 'openai';
-import { priceOf } from '../core/config';
 import { FailureType } from '../core/failures';
 import { readJson, writeAtomic } from '../io/files';
 import {
@@ -14,7 +13,7 @@ import {
   type BatchResult,
 } from '../llm/batch-file';
 import { cacheGet } from '../llm/cache';
-import { appendLedger, ledgerLine, type LedgerLine } from '../llm/request';
+import { appendLedger, ledgerLine, paidAnswer, type LedgerLine } from '../llm/request';
 import { ProviderError } from '../llm/providers';
 import { classify } from '../llm/providers/provider';
 import { client } from '../llm/providers/openai';
@@ -181,20 +180,15 @@ export async function pollBatchActivity(input: {
     }
     answered.push(item.key);
     if (collected) continue;
-    const usage = {
-      requests: 1,
-      cached: 0,
-      inputTokens: o.inputTokens,
-      outputTokens: o.outputTokens,
-      costUsd: priceOf(item.price, o.inputTokens, o.outputTokens, true),
-    };
+    // the Batch API is OpenAI's: its cached input at OpenAI's discount, applied to the batch price
+    const { usage, cost } = paidAnswer({ price: item.price, kind: 'openai' }, o, true);
     const result: BatchResult = {
       answer: { text: o.text, inputTokens: o.inputTokens, outputTokens: o.outputTokens, model: item.model },
       usage,
       batchId,
     };
     await writeAtomic(paths.result(item.key), JSON.stringify(result));
-    ledger.push(ledgerLine({ ...item, providerName: endpoint.providerName }, item.key, usage, batchId));
+    ledger.push(ledgerLine({ ...item, providerName: endpoint.providerName }, item.key, usage, batchId, cost));
   }
   if (!collected) {
     await appendLedger(endpoint.ledgerFile, ledger);

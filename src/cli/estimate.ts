@@ -37,13 +37,16 @@ export function formatEstimate(e: Estimate): string {
     out.push('  every role is offline: no LLM requests, no cost');
     return out.join('\n');
   }
-  const rows = [['role', 'model', 'requests', 'input tok', 'output tok', 'cost', 'tokenizer']];
+  const rows = [
+    ['role', 'model', 'requests', 'input tok', 'of them cached', 'output tok', 'cost', 'tokenizer'],
+  ];
   for (const r of e.roles)
     rows.push([
       r.role,
       `${r.provider}/${r.model}${r.batch ? ' (batch)' : ''}`,
       int(r.requests),
       int(r.inputTokens),
+      int(r.cachedInputTokens),
       int(r.outputTokens),
       r.priced ? usd(r.costUsd) : 'no price',
       r.tokenizer,
@@ -53,6 +56,7 @@ export function formatEstimate(e: Estimate): string {
     '',
     int(e.total.requests),
     int(e.total.inputTokens),
+    int(e.total.cachedInputTokens),
     int(e.total.outputTokens),
     usd(e.total.costUsd),
     '',
@@ -87,7 +91,14 @@ function delta(actual: number, estimated: number): string {
 /** Estimate vs actual (the run's call ledger), per role: for `magnet status` after a run. */
 export function formatEstimateVsActual(e: Estimate, paid: LedgerTotals | undefined): string[] {
   const rows = [
-    ['role', 'requests est/actual', 'input tok est/actual', 'output tok est/actual', 'cost est/actual'],
+    [
+      'role',
+      'requests est/actual',
+      'input tok est/actual',
+      'cached in est/actual',
+      'output tok est/actual',
+      'cost est/actual',
+    ],
   ];
   const roles = new Set([...e.roles.map((r) => r.role), ...Object.keys(paid?.byRole ?? {})]);
   for (const role of roles) {
@@ -99,6 +110,7 @@ export function formatEstimateVsActual(e: Estimate, paid: LedgerTotals | undefin
       role,
       pair(act?.requests, est?.requests),
       pair(act?.inputTokens, est?.inputTokens),
+      pair(act ? (act.cachedInputTokens ?? 0) : undefined, est?.cachedInputTokens),
       pair(act?.outputTokens, est?.outputTokens),
       pair(act?.costUsd, est?.costUsd, usd),
     ]);

@@ -5,6 +5,7 @@ import { connect } from '../client';
 import { resolveRole, resolveRoleSettings, type RunConfig } from '../core/config';
 import { buildGraphOffline, Graph, GraphConfig, toDot, type GraphStats } from '../core/graph';
 import type { Usage } from '../core/usage';
+import { formatTokens } from './report';
 import { ConfigError, loadConfig } from '../io/config-file';
 import { putJson } from '../io/artifacts';
 import { writeAtomic } from '../io/files';
@@ -155,7 +156,7 @@ export async function buildGraphWithConfig(opts: {
   printStats(graph, opts.out);
   const u = built.usage;
   console.log(
-    `  judge requests: ${u.requests} sent (+${u.cached} from cache), ${u.inputTokens} in / ${u.outputTokens} out tokens, $${u.costUsd.toFixed(4)}; ledger ${layout.llmCalls}`,
+    `  judge requests: ${u.requests} sent (+${u.cached} from cache), ${formatTokens(u)}, $${u.costUsd.toFixed(4)}; ledger ${layout.llmCalls}`,
   );
   if (opts.html) await writeGraphHtml(graph, opts.html, opts.category);
   return { graph, usage: u, runId, ledger: layout.llmCalls };

@@ -1,5 +1,6 @@
 import type { RetryOutcome, RunStatus } from '../client';
 import { FailureType } from '../core/failures';
+import type { PaidUsage, Usage } from '../core/usage';
 import { PAPER_DPO, type DpoGroup, type MixTally } from '../core/mix';
 import { infrastructureTotal, unavailableSource, type Outcomes } from '../core/outcomes';
 import { describeFailure } from '../server/failure';
@@ -105,6 +106,22 @@ export function printSummary(s: RunSummary | undefined): void {
     );
 }
 
+/**
+ * "1200 in (800 cached) / 300 out (100 reasoning) tokens": the cached input and reasoning tokens are parts
+ * of the input and output tokens, said only when there are some.
+ */
+export function formatTokens(u: Usage): string {
+  const cached = u.cachedInputTokens ? ` (${u.cachedInputTokens} cached)` : '';
+  const reasoning = u.reasoningTokens ? ` (${u.reasoningTokens} reasoning)` : '';
+  return `${u.inputTokens} in${cached} / ${u.outputTokens} out${reasoning} tokens`;
+}
+
+/** "; cached input $0.0012, saved $0.0036": what the prompt cache's tokens cost and saved, when any. */
+export function formatCacheCost(u: PaidUsage): string {
+  if (!u.cachedInputTokens) return '';
+  return `; cached input $${(u.cachedInputCostUsd ?? 0).toFixed(4)}, saved $${(u.cacheSavedUsd ?? 0).toFixed(4)}`;
+}
+
 /** A run that ends with failed conversations exits 3, so scripts can tell it from a crash (1). */
 export function exitCodeOf(s: RunSummary | undefined): number {
   return s && s.failed > 0 ? 3 : 0;
@@ -131,12 +148,12 @@ export function printStatus(runId: string, s: RunStatus): void {
   console.log(`  turns ${s.turns}, calls ${s.calls}, retried turns ${s.retried}`);
   if (s.summary?.outcomes) for (const line of formatOutcomes(s.summary.outcomes)) console.log(line);
   console.log(
-    `  LLM: ${s.usage.requests} requests (+${s.usage.cached} from cache), ${s.usage.inputTokens} in / ${s.usage.outputTokens} out tokens, $${s.usage.costUsd.toFixed(4)}`,
+    `  LLM: ${s.usage.requests} requests (+${s.usage.cached} from cache), ${formatTokens(s.usage)}, $${s.usage.costUsd.toFixed(4)}`,
   );
   // the workflows count what finished steps used; the ledger every request paid (failed steps and runs too)
   if (s.paid)
     console.log(
-      `  paid (call ledger): ${s.paid.requests} requests, ${s.paid.inputTokens} in / ${s.paid.outputTokens} out tokens, $${s.paid.costUsd.toFixed(4)}`,
+      `  paid (call ledger): ${s.paid.requests} requests, ${formatTokens(s.paid)}, $${s.paid.costUsd.toFixed(4)}${formatCacheCost(s.paid)}`,
     );
   if (s.estimate && s.estimate.roles.length > 0)
     for (const line of formatEstimateVsActual(s.estimate, s.paid)) console.log(line);

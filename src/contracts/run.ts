@@ -2,7 +2,7 @@ import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { GraphStats } from '../core/graph';
 import type { OpRate } from '../core/op-rates';
 import type { Outcomes } from '../core/outcomes';
-import type { Usage } from '../core/usage';
+import type { PaidUsage, Usage } from '../core/usage';
 import type { DpoGroup, Kind, MixTally } from '../core/mix';
 import type { RunInput } from '../core/config';
 import type { DedupCounts } from '../export/dedup';
@@ -63,8 +63,11 @@ export interface RunSummary {
   backend: string;
   /** LLM usage as counted by the workflows (what the run's conversations report). */
   usage: Usage;
-  /** LLM usage from the call ledger: every request actually sent, including ones in failed attempts. */
-  ledger: Usage & { byRole: Record<string, Usage> };
+  /**
+   * LLM usage from the call ledger: every request actually sent, including ones in failed attempts; with the
+   * cached input tokens, what they cost and saved, and the reasoning tokens (0 in reports of earlier releases).
+   */
+  ledger: PaidUsage & { byRole: Record<string, PaidUsage> };
   /** mDPO pairs written (0 without a student model). */
   dpoPairs: number;
   /** The pairs by group of the paper's mDPO set (single_turn, multi_turn, irrelevance); absent with none. */

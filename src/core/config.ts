@@ -167,6 +167,11 @@ export const Price = z
   .object({
     input: z.number().min(0),
     output: z.number().min(0),
+    /**
+     * Price of the input tokens the provider served from its prompt cache (a repeated prompt prefix); when
+     * absent, the provider kind's smallest published discount (core/cost.ts: OpenAI 50% of `input`, Gemini 25%).
+     */
+    cachedInput: z.number().min(0).optional(),
     /** Prices of batch requests; half of `input`/`output` when absent (OpenAI's Batch API discount). */
     batchInput: z.number().min(0).optional(),
     batchOutput: z.number().min(0).optional(),

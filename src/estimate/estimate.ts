@@ -4,13 +4,13 @@ import path from 'node:path';
 import { z } from 'zod';
 import {
   LLM_ROLES,
-  priceOf,
   resolveRole,
   type LlmRole,
   type ProviderConfig,
   type ResolvedRole,
   type RunInput,
 } from '../core/config';
+import { costOf, DEFAULT_CACHED_INPUT_SHARE } from '../core/cost';
 import { buildGraphOffline, Graph } from '../core/graph';
 import { kindAt, mixOrder } from '../core/mix';
 import type { Fsp } from '../core/ops';
@@ -33,6 +33,7 @@ import {
   type EstRequest,
   type PlanEnv,
 } from './rules';
+import { cachedByRule, PrefixCache, PROMPT_CACHE_RULES } from './prefix-cache';
 import { countPrompt, countText, loadTokenizers, tokenizerFor, type Tokenizer } from './tokens';
 
 /** Conversations simulated request by request (their prompts built and counted); the rest are scaled. */
@@ -51,8 +52,17 @@ export const RoleEstimate = z.object({
   tokenizer: z.string(),
   requests: z.number(),
   inputTokens: z.number(),
+  /**
+   * Of the input tokens, those the provider's prompt cache is expected to serve: the share the sample's own
+   * requests show, played by the provider's caching rule (estimate/prefix-cache.ts). Absent in estimates
+   * of earlier releases: 0.
+   */
+  cachedInputTokens: z.number().default(0),
   outputTokens: z.number(),
+  /** With the cached input tokens at the cached input price. */
   costUsd: z.number(),
+  /** What the same requests would cost with no prompt cache (absent in estimates of earlier releases). */
+  uncachedCostUsd: z.number().optional(),
   /** Whether the price table has the model (no price: cost 0, flagged). */
   priced: z.boolean(),
 });
@@ -98,8 +108,10 @@ export const Estimate = z.object({
   total: z.object({
     requests: z.number(),
     inputTokens: z.number(),
+    cachedInputTokens: z.number().default(0),
     outputTokens: z.number(),
     costUsd: z.number(),
+    uncachedCostUsd: z.number().optional(),
   }),
   /**
    * Expected wall time at the configured rate limits: the graph phase, then the conversations (providers in
@@ -123,7 +135,10 @@ const round = (n: number): number => Math.round(n);
 
 type Roles = Record<LlmRole, ResolvedRole>;
 type PlanShape = NonNullable<Estimate['plan']>;
-type RoleSums = Map<LlmRole, { requests: number; inputTokens: number; outputTokens: number }>;
+type RoleSums = Map<
+  LlmRole,
+  { requests: number; inputTokens: number; cachedInputTokens: number; outputTokens: number }
+>;
 type GraphSums = Map<string, { requests: number; tokens: number }>;
 
 /**
@@ -328,6 +343,8 @@ async function roleTokenizers(roles: Roles): Promise<Map<LlmRole, Tokenizer>> {
 class TokenSums {
   readonly byRole: RoleSums = new Map();
   readonly graph: GraphSums = new Map();
+  /** Each model's prompt cache (per provider), over every request counted, in the order the run sends them. */
+  private readonly caches = new Map<string, PrefixCache>();
   constructor(
     readonly roles: Roles,
     readonly tokenizers: ReadonlyMap<LlmRole, Tokenizer>,
@@ -341,16 +358,33 @@ class TokenSums {
       if (seen.has(key)) continue;
       seen.add(key);
       const tk = this.tokenizers.get(q.role) as Tokenizer;
-      const s = this.byRole.get(q.role) ?? { requests: 0, inputTokens: 0, outputTokens: 0 };
+      const s = this.byRole.get(q.role) ?? {
+        requests: 0,
+        inputTokens: 0,
+        cachedInputTokens: 0,
+        outputTokens: 0,
+      };
       const w = q.weight * scale;
       const inTok = countPrompt(q.messages, tk);
       const outTok = countText(q.answer, tk);
       s.requests += w;
       s.inputTokens += w * inTok;
+      s.cachedInputTokens += w * Math.min(inTok, this.cachedTokens(q, tk));
       s.outputTokens += w * outTok;
       this.byRole.set(q.role, s);
       if (phase === 'graph') this.addGraph(q.role, w, inTok + outTok);
     }
+  }
+
+  /** The request's input tokens the provider would serve from its prompt cache, by the provider's rule. */
+  private cachedTokens(q: EstRequest, tk: Tokenizer): number {
+    const r = this.roles[q.role] as Extract<ResolvedRole, { provider: 'llm' }>;
+    const id = `${r.providerName}\n${r.model}`;
+    let cache = this.caches.get(id);
+    if (!cache) this.caches.set(id, (cache = new PrefixCache()));
+    const shared = cache.shared(q.messages);
+    if (shared.length === 0) return 0;
+    return cachedByRule(PROMPT_CACHE_RULES[r.kind], countPrompt(shared, tk));
   }
 
   private addGraph(role: LlmRole, w: number, tokens: number): void {
@@ -399,7 +433,9 @@ function roleRows(roles: Roles, tokens: TokenSums): RoleEstimate[] {
     if (r.provider !== 'llm' || !s) continue;
     const batch = r.batch !== undefined;
     const inputTokens = round(s.inputTokens);
+    const cachedInputTokens = round(s.cachedInputTokens);
     const outputTokens = round(s.outputTokens);
+    const opts = { kind: r.kind, batch };
     rows.push({
       role,
       provider: r.providerName,
@@ -408,8 +444,10 @@ function roleRows(roles: Roles, tokens: TokenSums): RoleEstimate[] {
       tokenizer: tokens.tokenizers.get(role) as string,
       requests: round(s.requests),
       inputTokens,
+      cachedInputTokens,
       outputTokens,
-      costUsd: priceOf(r.price, inputTokens, outputTokens, batch),
+      costUsd: costOf(r.price, { inputTokens, outputTokens, cachedInputTokens }, opts).costUsd,
+      uncachedCostUsd: costOf(r.price, { inputTokens, outputTokens }, opts).costUsd,
       priced: r.price !== undefined,
     });
   }
@@ -487,8 +525,49 @@ function estimateNotes(
     notes.push("the plan uses the offline judge's graph; the LLM judge's edges change the walks a little");
   for (const r of rows.filter((x) => !x.priced))
     notes.push(`no price for ${r.model} in llm.prices: its cost counts as 0`);
+  notes.push(...cacheNotes(roles, rows));
   if (rows.some((x) => x.tokenizer === 'chars/4'))
     notes.push("tokens of models other than OpenAI's are approximated as characters / 4");
+  return notes;
+}
+
+const usd = (n: number): string => `$${n < 1 ? n.toFixed(4) : n.toFixed(2)}`;
+
+/** Models that think before they answer: their thinking is billed as output, and the offline answers have none. */
+const REASONING_FAMILY = /^(o[134](-|$)|gpt-5(?!.*-chat))|thinking|^gemini-(2\.5|3)/i;
+
+/** What the prompt cache is assumed to serve and save, how its tokens are priced, and reasoning models. */
+function cacheNotes(roles: Roles, rows: RoleEstimate[]): string[] {
+  const notes: string[] = [];
+  const input = rows.reduce((n, r) => n + r.inputTokens, 0);
+  const cached = rows.reduce((n, r) => n + r.cachedInputTokens, 0);
+  if (cached > 0) {
+    const cost = rows.reduce((n, r) => n + r.costUsd, 0);
+    const uncached = rows.reduce((n, r) => n + (r.uncachedCostUsd ?? r.costUsd), 0);
+    notes.push(
+      `prompt cache: ${Math.round((cached / Math.max(1, input)) * 100)}% of input tokens assumed served from the provider's cache ` +
+        `(the prefixes the sampled requests share, by the provider's rule: OpenAI from 1,024 tokens in steps of 128, Gemini from 2,048); ` +
+        `with no cache (a server that reports no cached tokens) the run costs ${usd(uncached)} instead of ${usd(cost)}`,
+    );
+  }
+  // models whose cached input is priced by the default share: model -> provider kind
+  const defaults = new Map<string, 'openai' | 'gemini'>();
+  for (const r of rows) {
+    const role = roles[r.role as LlmRole];
+    if (role.provider !== 'llm' || !role.price || role.price.cachedInput !== undefined) continue;
+    if (r.cachedInputTokens > 0) defaults.set(r.model, role.kind);
+  }
+  for (const [model, kind] of defaults)
+    notes.push(
+      `cached input of ${model} priced at ${DEFAULT_CACHED_INPUT_SHARE[kind] * 100}% of its input price (${kind}'s smallest published discount): set llm.prices.${model}.cachedInput to its listed cached price`,
+    );
+  const reasoning = [...new Set(rows.map((r) => r.model))].filter((m) =>
+    REASONING_FAMILY.test(m.slice(m.lastIndexOf('/') + 1)),
+  );
+  if (reasoning.length)
+    notes.push(
+      `reasoning model ${reasoning.join(', ')}: its thinking tokens are billed as output and not counted here (the answers stood in for have none), so output and cost are a lower bound`,
+    );
   return notes;
 }
 
@@ -498,10 +577,12 @@ function totalOf(rows: RoleEstimate[]): Estimate['total'] {
     (t, r) => ({
       requests: t.requests + r.requests,
       inputTokens: t.inputTokens + r.inputTokens,
+      cachedInputTokens: t.cachedInputTokens + r.cachedInputTokens,
       outputTokens: t.outputTokens + r.outputTokens,
       costUsd: t.costUsd + r.costUsd,
+      uncachedCostUsd: (t.uncachedCostUsd ?? 0) + (r.uncachedCostUsd ?? r.costUsd),
     }),
-    { requests: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 },
+    { requests: 0, inputTokens: 0, cachedInputTokens: 0, outputTokens: 0, costUsd: 0, uncachedCostUsd: 0 },
   );
 }
 

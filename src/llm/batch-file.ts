@@ -69,11 +69,30 @@ const OutputLine = z.object({
 
 const ChatCompletion = z.object({
   choices: z.array(z.object({ message: z.object({ content: z.string().nullable().optional() }) })).min(1),
-  usage: z.object({ prompt_tokens: z.number(), completion_tokens: z.number() }).optional(),
+  usage: z
+    .object({
+      prompt_tokens: z.number(),
+      completion_tokens: z.number(),
+      prompt_tokens_details: z.object({ cached_tokens: z.number().nullish() }).nullish().catch(undefined),
+      completion_tokens_details: z
+        .object({ reasoning_tokens: z.number().nullish() })
+        .nullish()
+        .catch(undefined),
+    })
+    .optional(),
 });
 
 export type ItemOutcome =
-  { ok: true; text: string; inputTokens: number; outputTokens: number } | { ok: false; error: string };
+  | {
+      ok: true;
+      text: string;
+      inputTokens: number;
+      outputTokens: number;
+      /** Of the input tokens, served from the prompt cache; of the output tokens, spent reasoning. */
+      cachedInputTokens: number;
+      reasoningTokens: number;
+    }
+  | { ok: false; error: string };
 
 function errorOf(body: unknown): string | undefined {
   const e = (body as { error?: { message?: unknown } } | null)?.error;
@@ -113,6 +132,8 @@ export function parseBatchOutput(...files: string[]): Map<string, ItemOutcome> {
         text: chat.data.choices[0]?.message.content ?? '',
         inputTokens: chat.data.usage?.prompt_tokens ?? 0,
         outputTokens: chat.data.usage?.completion_tokens ?? 0,
+        cachedInputTokens: chat.data.usage?.prompt_tokens_details?.cached_tokens ?? 0,
+        reasoningTokens: chat.data.usage?.completion_tokens_details?.reasoning_tokens ?? 0,
       });
     }
   }

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { priceOf } from '../core/config';
+import { costOf, type Cost } from '../core/cost';
 import { FailureType } from '../core/failures';
 import { sha256, stableStringify } from '../io/files';
 import { waitForBatchAnswer } from './batch';
@@ -10,7 +10,7 @@ import { acquire, release } from './limiter';
 import { roleLine } from './protocol';
 import { singleFlight } from './singleflight';
 import { requestKeyExtras } from './providers/structured';
-import { addUsage, NO_USAGE, type Usage } from '../core/usage';
+import { addUsage, NO_USAGE, type PaidUsage, type Usage } from '../core/usage';
 import {
   callProvider,
   ProviderError,
@@ -38,12 +38,13 @@ export interface Prompt {
 export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
 export type Check<T> = (data: unknown) => Checked<T>;
 
-function cost(r: LlmCallRole, input: number, output: number): number {
-  return priceOf(r.price, input, output);
-}
-
-/** A line of the run's call ledger (llm-calls.jsonl): one per paid request. */
-export interface LedgerLine extends Usage {
+/**
+ * A line of the run's call ledger (llm-calls.jsonl): one per paid request. `cachedInputTokens` and
+ * `reasoningTokens` (parts of the input and output tokens, 0 when the provider reports none) are always
+ * written; `cachedInputCostUsd` (the part of `costUsd` paid for the cached input) and `cacheSavedUsd` only
+ * when some input was cached. Lines of earlier releases have none of them: read as 0.
+ */
+export interface LedgerLine extends PaidUsage {
   role: string;
   provider: string;
   model: string;
@@ -59,14 +60,47 @@ export function ledgerLine(
   key: string,
   usage: Usage,
   batchId?: string,
+  cost?: Pick<Cost, 'cachedInputCostUsd' | 'cacheSavedUsd'>,
 ): LedgerLine {
+  const cachedInputTokens = usage.cachedInputTokens ?? 0;
   return {
     role: r.role,
     provider: r.providerName,
     model: r.model,
     request: key.slice(0, 16),
     ...usage,
+    cachedInputTokens,
+    reasoningTokens: usage.reasoningTokens ?? 0,
+    ...(cost && cachedInputTokens > 0
+      ? { cachedInputCostUsd: cost.cachedInputCostUsd, cacheSavedUsd: cost.cacheSavedUsd }
+      : {}),
     ...(batchId !== undefined ? { batch: true as const, batchId } : {}),
+  };
+}
+
+/**
+ * The usage of one paid answer and what it cost: cached input at the cached price, reasoning tokens (part
+ * of the output tokens) as output.
+ */
+export function paidAnswer(
+  r: Pick<LlmCallRole, 'price' | 'kind'>,
+  t: { inputTokens: number; outputTokens: number; cachedInputTokens?: number; reasoningTokens?: number },
+  batch = false,
+): { usage: Usage; cost: Cost } {
+  const cachedInputTokens = Math.min(Math.max(0, t.cachedInputTokens ?? 0), t.inputTokens);
+  const reasoningTokens = Math.min(Math.max(0, t.reasoningTokens ?? 0), t.outputTokens);
+  const cost = costOf(r.price, { ...t, cachedInputTokens }, { kind: r.kind, batch });
+  return {
+    usage: {
+      requests: 1,
+      cached: 0,
+      inputTokens: t.inputTokens,
+      outputTokens: t.outputTokens,
+      costUsd: cost.costUsd,
+      cachedInputTokens,
+      reasoningTokens,
+    },
+    cost,
   };
 }
 
@@ -213,15 +247,9 @@ async function ask(
     outputTokens: res.outputTokens,
     model: r.model,
   };
-  const usage: Usage = {
-    requests: 1,
-    cached: 0,
-    inputTokens: res.inputTokens,
-    outputTokens: res.outputTokens,
-    costUsd: cost(r, res.inputTokens, res.outputTokens),
-  };
+  const { usage, cost } = paidAnswer(r, res);
   await storeAnswer(r, key, scopedKey, answer, isValid(res.text));
-  await appendLedger(r.ledgerFile, [ledgerLine(r, key, usage)]);
+  await appendLedger(r.ledgerFile, [ledgerLine(r, key, usage, undefined, cost)]);
   return { answer, usage };
 }
 

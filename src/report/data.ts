@@ -42,6 +42,11 @@ const LedgerLine = z.object({
   inputTokens: z.number().default(0),
   outputTokens: z.number().default(0),
   costUsd: z.number().default(0),
+  // absent in lines of earlier releases (and the cost parts in lines with nothing cached): 0
+  cachedInputTokens: z.number().default(0),
+  reasoningTokens: z.number().default(0),
+  cachedInputCostUsd: z.number().default(0),
+  cacheSavedUsd: z.number().default(0),
   batch: z.boolean().optional(),
 });
 
@@ -52,6 +57,12 @@ export interface UsageRow {
   inputTokens: number;
   outputTokens: number;
   costUsd: number;
+  /** Of the input tokens, served from the provider's prompt cache; what they cost, and saved. */
+  cachedInputTokens: number;
+  cachedInputCostUsd: number;
+  cacheSavedUsd: number;
+  /** Of the output tokens, spent reasoning (priced as output). */
+  reasoningTokens: number;
 }
 
 const Failure = z.object({
@@ -250,11 +261,19 @@ export async function readReportData(dir: string): Promise<ReportData> {
       inputTokens: 0,
       outputTokens: 0,
       costUsd: 0,
+      cachedInputTokens: 0,
+      cachedInputCostUsd: 0,
+      cacheSavedUsd: 0,
+      reasoningTokens: 0,
     };
     row.requests += l.data.requests;
     row.inputTokens += l.data.inputTokens;
     row.outputTokens += l.data.outputTokens;
     row.costUsd += l.data.costUsd;
+    row.cachedInputTokens += l.data.cachedInputTokens;
+    row.cachedInputCostUsd += l.data.cachedInputCostUsd;
+    row.cacheSavedUsd += l.data.cacheSavedUsd;
+    row.reasoningTokens += l.data.reasoningTokens;
     usage.set(key, row);
   }
   return {

@@ -413,16 +413,45 @@ function dropNotes(s: Summary | undefined): string[] {
 function usageSection(d: ReportData): string[] {
   const e = d.estimate;
   const rows = usageRows(d);
-  const paid = d.usage.reduce((a, u) => a + u.costUsd, 0);
+  const sum = (k: keyof Omit<UsageRow, 'role' | 'model'>): number => d.usage.reduce((a, u) => a + u[k], 0);
   const parts = [
     '<h2 id="usage">Tokens and cost by role and model</h2>',
     rows.length
-      ? table(['role', 'model', 'requests', 'input tokens', 'output tokens', 'cost'], rows) +
-        `<p>paid ${esc(usd(paid))}${e ? ` · estimated ${esc(usd(e.total.costUsd))} before the run` : ' · no estimate stored for this run'}</p>`
+      ? table(
+          [
+            'role',
+            'model',
+            'requests',
+            'input tokens',
+            'cached input tokens',
+            'output tokens',
+            'reasoning tokens',
+            'cost',
+            'cached input cost',
+          ],
+          rows,
+        ) +
+        `<p>paid ${esc(usd(sum('costUsd')))}${e ? ` · estimated ${esc(usd(e.total.costUsd))} before the run` : ' · no estimate stored for this run'}</p>` +
+        cacheNote(
+          sum('inputTokens'),
+          sum('cachedInputTokens'),
+          sum('cachedInputCostUsd'),
+          sum('cacheSavedUsd'),
+        ) +
+        (sum('reasoningTokens') > 0
+          ? `<p class="muted">${esc(int(sum('reasoningTokens')))} of the ${esc(int(sum('outputTokens')))} output tokens were spent reasoning (paid as output, never shown).</p>`
+          : '')
       : '<p class="muted">No paid LLM requests (offline backend).</p>',
   ];
   if (d.usage.length) parts.push(tokensChart(d.usage, e));
   return parts;
+}
+
+/** What the provider's prompt cache served, what it cost and what it saved. */
+function cacheNote(input: number, cached: number, cost: number, saved: number): string {
+  if (cached <= 0)
+    return '<p class="muted">No input tokens served from the provider\'s prompt cache (or the provider does not report them).</p>';
+  return `<p id="prompt-cache">prompt cache: ${esc(int(cached))} of ${esc(int(input))} input tokens (${esc(pct(cached / Math.max(1, input)))}) served from the provider's cache, paid ${esc(usd(cost))} at the cached input price, ${esc(usd(saved))} less than at the full input price (<code>llm.prices.&lt;model&gt;.cachedInput</code>).</p>`;
 }
 
 /** A figure with the estimate's figure beside it, when there is one. */
@@ -440,8 +469,13 @@ function usageRows(d: ReportData): string[][] {
       esc(u.model),
       beside(u.requests, x?.requests),
       beside(u.inputTokens, x?.inputTokens),
+      beside(u.cachedInputTokens, x?.cachedInputTokens),
       beside(u.outputTokens, x?.outputTokens),
+      esc(int(u.reasoningTokens)),
       beside(u.costUsd, x?.costUsd, usd),
+      u.cachedInputTokens > 0
+        ? `${esc(usd(u.cachedInputCostUsd))} <span class="muted">(saved ${esc(usd(u.cacheSavedUsd))})</span>`
+        : esc(usd(0)),
     ];
   });
   for (const x of d.estimate?.roles ?? [])
@@ -451,8 +485,11 @@ function usageRows(d: ReportData): string[][] {
         esc(`${x.provider}/${x.model}`),
         beside(0, x.requests),
         beside(0, x.inputTokens),
+        beside(0, x.cachedInputTokens),
         beside(0, x.outputTokens),
+        esc(int(0)),
         beside(0, x.costUsd, usd),
+        esc(usd(0)),
       ]);
   return rows;
 }

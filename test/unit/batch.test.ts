@@ -84,10 +84,50 @@ describe('batch files', () => {
       JSON.stringify(ok) + '\n',
       `${JSON.stringify(http500)}\nnot json\n${JSON.stringify(expired)}\n`,
     );
-    expect(out.get(KEY_A)).toEqual({ ok: true, text: '{"x":1}', inputTokens: 10, outputTokens: 3 });
+    expect(out.get(KEY_A)).toEqual({
+      ok: true,
+      text: '{"x":1}',
+      inputTokens: 10,
+      outputTokens: 3,
+      cachedInputTokens: 0,
+      reasoningTokens: 0,
+    });
     expect(out.get(KEY_B)).toEqual({ ok: false, error: 'HTTP 500: boom' });
     expect(out.get(KEY_C)).toEqual({ ok: false, error: 'batch_expired: not completed in time' });
     expect(out.size).toBe(3);
+  });
+
+  it('reads the cached input and reasoning tokens of a batch answer, as a chat completion reports them', () => {
+    const line = {
+      custom_id: KEY_A,
+      response: {
+        status_code: 200,
+        body: {
+          choices: [{ index: 0, message: { role: 'assistant', content: '{}' } }],
+          usage: {
+            prompt_tokens: 2000,
+            completion_tokens: 300,
+            prompt_tokens_details: { cached_tokens: 1536, audio_tokens: 0 },
+            completion_tokens_details: { reasoning_tokens: 256 },
+          },
+        },
+      },
+    };
+    expect(parseBatchOutput(JSON.stringify(line))).toEqual(
+      new Map([
+        [
+          KEY_A,
+          {
+            ok: true,
+            text: '{}',
+            inputTokens: 2000,
+            outputTokens: 300,
+            cachedInputTokens: 1536,
+            reasoningTokens: 256,
+          },
+        ],
+      ]),
+    );
   });
 
   it('names the batcher and finds the run of a step', () => {

@@ -105,6 +105,43 @@ describe('magnet estimate', () => {
     expect(e.batchRoles).toEqual(['teacher']);
   });
 
+  it("assumes the cached share the sample's own requests show, and prices it at cachedInput", async () => {
+    // the student's samples of a turn share all but their sample number, and a conversation's turns its tools
+    const config = (cachedInput?: number): object =>
+      llmConfig(
+        { conversations: 10, negatives: { samples: 2 } },
+        {
+          roles: { student: { provider: 'p', model: 'gpt-4o-mini' } },
+          prices: { 'gpt-4o-mini': { input: 0.15, output: 0.6, ...(cachedInput ? { cachedInput } : {}) } },
+        },
+      );
+    const e = await estimateOf(config(), 10, 'cached');
+    const s = role(e, 'student');
+    expect(s.cachedInputTokens).toBeGreaterThan(0.3 * s.inputTokens);
+    expect(s.cachedInputTokens).toBeLessThan(s.inputTokens);
+    // the default: half the input price (OpenAI's smallest published discount)
+    expect(s.costUsd).toBeCloseTo(
+      ((s.inputTokens - s.cachedInputTokens) * 0.15 + s.cachedInputTokens * 0.075 + s.outputTokens * 0.6) /
+        1e6,
+      10,
+    );
+    expect(s.uncachedCostUsd).toBeCloseTo((s.inputTokens * 0.15 + s.outputTokens * 0.6) / 1e6, 10);
+    expect(e.total.cachedInputTokens).toBe(e.roles.reduce((n, r) => n + r.cachedInputTokens, 0));
+    expect(e.notes.some((n) => /^prompt cache: \d+% of input tokens/.test(n))).toBe(true);
+    expect(e.notes.some((n) => n.includes('set llm.prices.gpt-4o-mini.cachedInput'))).toBe(true);
+    expect(formatEstimate(e)).toContain('of them cached');
+    // a configured cached price is used, and said no more
+    const priced = await estimateOf(config(0.015), 10, 'cached-priced');
+    const p = role(priced, 'student');
+    expect(p.cachedInputTokens).toBe(s.cachedInputTokens);
+    expect(p.costUsd).toBeCloseTo(
+      ((p.inputTokens - p.cachedInputTokens) * 0.15 + p.cachedInputTokens * 0.015 + p.outputTokens * 0.6) /
+        1e6,
+      10,
+    );
+    expect(priced.notes.some((n) => n.includes('cachedInput'))).toBe(false);
+  });
+
   it('counts OpenAI models with their tokenizer and others as characters / 4', async () => {
     expect(tokenizerFor('gpt-4o-mini', 'openai')).toBe('o200k_base');
     expect(tokenizerFor('gpt-4-turbo', 'openai')).toBe('cl100k_base');
