@@ -7,8 +7,8 @@ import { defineRole, unless } from './spec';
 export const backTranslate = defineRole({
   name: 'back_translate',
   // 2: parallel and multiple items of the mix; 3: turns that provide a missing function; 4: the environment's
-  // values and a failed earlier version's feedback
-  version: 4,
+  // values and a failed earlier version's feedback; 5: the task's shared parts first (roles/layout.ts)
+  version: 5,
   system: `You write the user's message for one turn of a conversation between a user and a tool-using assistant.
 The input gives the functions this turn must lead to, with "via": "walk" functions the user asks for explicitly (in natural words, never by function name) and nested ones ("nested_short"/"nested_long") that the request must only imply.
 State concrete values for every required parameter that cannot come from earlier results; refer to earlier results naturally ("that booking") instead of repeating ids.

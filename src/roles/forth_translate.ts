@@ -78,8 +78,9 @@ function toPlannedCalls(task: z.infer<typeof Input>, out: z.infer<typeof Output>
 /** The exact calls of a turn, from its user message. */
 export const forthTranslate = defineRole({
   name: 'forth_translate',
-  // 2: parallel items of the mix; 3: the environment's values and a failed earlier version's feedback
-  version: 3,
+  // 2: parallel items of the mix; 3: the environment's values and a failed earlier version's feedback;
+  // 4: the task's shared parts first (roles/layout.ts)
+  version: 4,
   system: `You turn the user's message into the exact function calls of this turn. Call each listed function once (a function listed several times, in a "parallel" turn, once per listing with the values the message gives for each), in a sensible order, and fill every required argument from the message, from earlier user messages, or from outputs of earlier calls (history).
 Calls of this turn are numbered call_<turn>_1, call_<turn>_2, ... in your order (turn = turnIndex + 1). When an argument must come from the output of an earlier call IN THIS TURN, write {"$from": "call_<turn>_<k>.<field>"}. Values from earlier turns are written out literally.
 "environment" lists values that exist in the tools' state (by parameter name) and "environmentRows" records whose values belong together: an id, name or path the message refers to must be one of them or come from an output, never invented. If "feedback" is given, an earlier version of this turn failed with those calls and errors: do not repeat a failing value.

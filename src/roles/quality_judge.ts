@@ -38,7 +38,8 @@ export function qualityTask(
 /** Scores one finished turn on three checks; the filter drops turns below the configured threshold. */
 export const qualityJudge = defineRole({
   name: 'quality_judge',
-  version: 2,
+  // 3: the task's shared parts first (roles/layout.ts)
+  version: 3,
   system: `You review one turn of a synthetic tool-use conversation before it becomes training data. You get the user's message, the functions of the turn (via "walk": asked for explicitly; "nested_*": implied, never named), the tool calls made with where each argument came from ("sources") and their results, earlier calls and messages, and the assistant's answer. Score three checks from 0 (bad) to 1 (good), each with a short reason:
 "intent": does the message ask for what the calls do (for a turn with "missing": does it ask for the missing function or leave out the missing value), and is nothing called that was not asked for or implied?
 "grounding": is every argument value (each value inside an object or list too) stated in the message or an earlier one, taken from an earlier result (or, passed by reference, from a result of an earlier call of this turn), or one of the values the environment holds ("environment", "environmentRows"), rather than invented? A value whose source is "default" needs none; an enum value the message names counts as stated.

@@ -3,6 +3,7 @@ import type { LlmRole, ResolvedRole } from '../core/config';
 import { completeJson, NO_USAGE, type Prompt, type Usage } from '../llm/request';
 import type { AnswerSchema } from '../llm/providers';
 import { inputBlock } from '../llm/protocol';
+import { sharedFirst } from './layout';
 import type { RoleSpec } from './spec';
 
 /** Answer schemas by output schema, computed once (null: zod cannot express it in JSON Schema). */
@@ -39,7 +40,7 @@ export function promptFor(spec: RoleSpec<LlmRole, z.ZodType, z.ZodType, unknown>
   return {
     version: spec.version,
     system: spec.system,
-    user: inputBlock(input).trim(),
+    user: inputBlock(sharedFirst(input)).trim(),
     ...(answerSchema ? { answerSchema } : {}),
   };
 }

@@ -10,7 +10,8 @@ import { defineRole, unless } from './spec';
  */
 export const simulate = defineRole({
   name: 'simulate',
-  version: 1,
+  // 2: the task's shared parts first (roles/layout.ts)
+  version: 2,
   system: `You play the function described in the input and return what it would return for these arguments, consistent with the history of earlier calls. The output must conform to the function's output schema.
 Answer with JSON: {"output": <the function's return value>}.`,
   input: z.object({

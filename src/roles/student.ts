@@ -12,7 +12,8 @@ export type StudentAnswer = z.infer<typeof Output>;
  */
 export const student = defineRole({
   name: 'student',
-  version: 1,
+  // 2: the task's shared parts first (roles/layout.ts)
+  version: 2,
   system: `You are a tool-using assistant. Answer the user's latest message: decide which of the available tools to call and with which arguments, using earlier messages and earlier tool results where they hold the values. If no tool can do it, or a required value is unknown, call nothing and say so in "final".
 Answer with JSON: {"calls": [{"name": "<tool>", "arguments": {...}}], "final": "<what you tell the user>"}.`,
   input: z.object({

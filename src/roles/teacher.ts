@@ -52,7 +52,8 @@ export function offlineTurn(input: TeacherInput, seed: number): AssistantTurn {
 /** The assistant's words of a positive turn, around the calls that answer it (hidden guidance). */
 export const teacher = defineRole({
   name: 'teacher',
-  version: 1,
+  // 2: the task's shared parts first (roles/layout.ts)
+  version: 2,
   system: `You are the assistant in a conversation with a user, with tools. For this turn you are given the user's message, the tool calls that answer it and their results. Write what the assistant says: a short sentence before each step of calls (the calls of a step run together), and the final answer to the user based on the results.
 The calls are given to you as hidden guidance: never mention that you were given them, never say "hint". For a turn with "missing": if a function is missing, politely say no available tool can do it; if a value is missing, ask the user for it.
 Answer with JSON: {"steps": ["<text before step 1>", ...], "final": "<answer to the user>"}.`,
