@@ -13,24 +13,48 @@ function nonRetryableType(e: unknown): FailureType | undefined {
 }
 
 /**
- * Attempts an error nobody classified gets. LLM steps retry without an attempt cap until their deadline,
- * which suits a provider's transient errors (classified as retryable by the LLM client); an unexpected error
- * (a bug, a broken tool) would otherwise be retried for hours.
+ * Failures an error nobody classified gets before the step gives up. LLM steps retry without an attempt cap
+ * until their deadline, which suits a provider's transient errors (classified as retryable by the LLM
+ * client); an unexpected error (a bug, a broken tool) would otherwise be retried for hours.
  */
 export const UNEXPECTED_ERROR_ATTEMPTS = 10;
 
-function attempt(): number {
+/**
+ * What an attempt leaves in its last heartbeat for the next one (Temporal hands a failed attempt's last
+ * heartbeat details to the next attempt as `info.heartbeatDetails`): how many attempts so far failed with an
+ * unexpected error. Other heartbeats ({waiting: ...}) carry none of it; only the one a failure sends does.
+ */
+interface Carried {
+  unexpectedFailures?: number;
+}
+
+/**
+ * How many earlier attempts of this step failed unexpectedly: carried from attempt to attempt in the
+ * heartbeat details, so the 429s, 5xx and timeouts between them do not count. A local activity cannot
+ * heartbeat, and retries only what fails locally: its attempt number counts. An attempt lost with its worker
+ * (heartbeat timeout) carries nothing: the count starts again, which may allow more attempts, never fewer.
+ */
+function unexpectedBefore(ctx: Context | undefined): number {
+  if (!ctx) return 0;
+  if (ctx.info.isLocal) return ctx.info.attempt - 1;
+  const carried = (ctx.info.heartbeatDetails as Carried | undefined)?.unexpectedFailures;
+  return typeof carried === 'number' && Number.isFinite(carried) ? carried : 0;
+}
+
+function current(): Context | undefined {
   try {
-    return Context.current().info.attempt;
+    return Context.current();
   } catch {
-    return 1;
+    return undefined;
   }
 }
 
 /**
  * Turns errors that retrying cannot fix (bad input, untranslatable turn) into non-retryable failures with
- * a type the workflow and `magnet status` can group by, and gives up on an unclassified error after
- * UNEXPECTED_ERROR_ATTEMPTS; classified failures (a provider's 429, 5xx...) are left to the retry policy.
+ * a type the workflow and `magnet status` can group by, and gives up on an unclassified error when it is the
+ * UNEXPECTED_ERROR_ATTEMPTS-th unexpected failure of the step (counted apart from its classified failures);
+ * classified failures (a provider's 429, 5xx...) are left to the retry policy. The step that gives up waits
+ * for `magnet retry` like any step that fails for good.
  */
 export async function nonRetryableOn<T>(fn: () => Promise<T>): Promise<T> {
   try {
@@ -38,17 +62,28 @@ export async function nonRetryableOn<T>(fn: () => Promise<T>): Promise<T> {
   } catch (e) {
     // a tool's server or service failed: retried by the step's policy, then the conversation waits
     if (e instanceof InfrastructureError)
-      throw ApplicationFailure.retryable(e.message, FailureType.ToolUnavailable);
+      throw carry(ApplicationFailure.retryable(e.message, FailureType.ToolUnavailable), false);
     const type = nonRetryableType(e);
     if (type) throw ApplicationFailure.create({ message: (e as Error).message, type, nonRetryable: true });
     const classified = e instanceof ApplicationFailure || e instanceof CancelledFailure;
-    const attempts = attempt();
-    if (!classified && attempts >= UNEXPECTED_ERROR_ATTEMPTS)
-      throw ApplicationFailure.create({
-        message: `${e instanceof Error ? e.message : String(e)} (gave up after ${attempts} attempts)`,
-        type: FailureType.UnexpectedError,
-        nonRetryable: true,
-      });
-    throw e;
+    throw carry(e, !classified);
   }
+}
+
+/**
+ * Carries the count of unexpected failures to the next attempt (in the heartbeat the failure sends), and
+ * turns the unexpected error that reaches the cap into a final UnexpectedError.
+ */
+function carry(e: unknown, unexpected: boolean): unknown {
+  const ctx = current();
+  const failures = unexpectedBefore(ctx) + (unexpected ? 1 : 0);
+  if (ctx && !ctx.info.isLocal && failures > 0)
+    ctx.heartbeat({ unexpectedFailures: failures } satisfies Carried);
+  if (!unexpected || failures < UNEXPECTED_ERROR_ATTEMPTS) return e;
+  const attempt = ctx?.info.attempt ?? 1;
+  return ApplicationFailure.create({
+    message: `${e instanceof Error ? e.message : String(e)} (gave up after ${failures} unexpected failures${attempt > failures ? ` in ${attempt} attempts` : ''})`,
+    type: FailureType.UnexpectedError,
+    nonRetryable: true,
+  });
 }

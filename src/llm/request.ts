@@ -6,18 +6,13 @@ import { FailureType } from '../core/failures';
 import { sha256, stableStringify } from '../io/files';
 import { waitForBatchAnswer } from './batch';
 import { cacheGet, cachePut, type CachedResponse } from './cache';
+import { answerFault } from './faults';
 import { acquire, release } from './limiter';
 import { roleLine } from './protocol';
 import { singleFlight } from './singleflight';
 import { requestKeyExtras } from './providers/structured';
 import { addUsage, NO_USAGE, type PaidUsage, type Usage } from '../core/usage';
-import {
-  callProvider,
-  ProviderError,
-  type AnswerSchema,
-  type ChatMessage,
-  type LlmCallRole,
-} from './providers';
+import { callProvider, type AnswerSchema, type ChatMessage, type LlmCallRole } from './providers';
 
 /**
  * The one path of an LLM request (`completeJson`): the response cache and single-flight, the pacer, the
@@ -217,10 +212,12 @@ async function ask(
     res = await withHeartbeat(() =>
       callProvider(r, { messages, answerSchema, signal: inActivity()?.cancellationSignal }),
     );
-  } catch (e) {
-    const limited = e instanceof ProviderError && e.status === 429;
+  } catch (err) {
+    // a body cut, empty or not JSON, a connection cut mid-answer: the provider's fault, retried like a 5xx
+    const e = ctx?.cancellationSignal.aborted ? undefined : answerFault(r.providerName, err);
+    const limited = e?.status === 429;
     release(ticket, limited ? { kind: '429', retryAfterMs: e.retryAfterMs } : { kind: 'other' });
-    if (!(e instanceof ProviderError)) throw e;
+    if (!e) throw err;
     if (!e.transient)
       throw ApplicationFailure.create({
         message: e.message,

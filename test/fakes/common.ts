@@ -24,6 +24,11 @@ export interface Faults {
   rateHang?: number;
   /** Probability that the connection is reset before an answer. */
   rateReset?: number;
+  /**
+   * Probability of a 200 whose HTTP body is cut (the envelope, not the content: content-length says the cut
+   * length), so the SDK's JSON parse fails ("Unterminated string in JSON"); never on a repair turn.
+   */
+  rateTruncated?: number;
   /** retry-after of 429 answers, in seconds (default 1). */
   retryAfterSeconds?: number;
   /** Seed of the fault draws (default 0). */
@@ -45,9 +50,26 @@ export interface ScriptRequest {
   batch?: string;
 }
 
+/**
+ * A 200 that is no usable answer, as providers and their proxies send them: `cut-body` (the JSON envelope cut
+ * in half, content-length matching the cut), `empty-body` (content-length 0), `not-json` (a JSON content type
+ * over plain text), `html` (an HTML error page, text/html), `reset-mid-body` (half the body, then the
+ * connection is destroyed).
+ */
+export type WireFault = 'cut-body' | 'empty-body' | 'not-json' | 'html' | 'reset-mid-body';
+export const WIRE_FAULTS: readonly WireFault[] = [
+  'cut-body',
+  'empty-body',
+  'not-json',
+  'html',
+  'reset-mid-body',
+];
+
 export type Scripted =
   | { status: number; body?: unknown; headers?: Record<string, string> }
   | { content: string }
+  /** A 200 of the given shape around `content` (default: an empty JSON object). */
+  | { wire: WireFault; content?: string }
   | { hang: true }
   | { delayMs: number };
 
@@ -81,6 +103,10 @@ export type Outcome =
   | 'scripted'
   | 'hang'
   | 'reset'
+  /** A 200 whose body was cut (Faults.rateTruncated). */
+  | 'truncated'
+  /** A scripted 200 of a WireFault shape. */
+  | 'wire'
   | 'bad_request';
 
 export interface LogEntry {
@@ -205,7 +231,7 @@ function hallucinate(good: unknown): unknown {
   return { calls };
 }
 
-type Fault = 'none' | '429' | '500' | 'malformed' | 'hallucinate' | 'hang' | 'reset';
+type Fault = 'none' | '429' | '500' | 'malformed' | 'hallucinate' | 'hang' | 'reset' | 'truncated';
 
 function drawFault(f: Faults, bodyHash: string, attempt: number): Fault {
   const r = createRng(deriveSeed(f.seed ?? 0, 'fault', hash32(bodyHash), attempt)).next();
@@ -217,6 +243,7 @@ function drawFault(f: Faults, bodyHash: string, attempt: number): Fault {
     ['hallucinate', f.rateHallucinate],
     ['hang', f.rateHang],
     ['reset', f.rateReset],
+    ['truncated', f.rateTruncated],
   ] as const) {
     acc += p ?? 0;
     if (r < acc) return fault;
@@ -356,6 +383,48 @@ export async function startFakeServer(adapter: Adapter, options: FakeOptions = {
       );
     };
 
+    /** A 200 of shape `kind` around the answer `content` (see WireFault). */
+    const wire = (kind: WireFault, content: string, outcome: Outcome): void => {
+      entry.promptTokens = tokensOf(p.promptChars);
+      entry.completionTokens = tokensOf(content.length);
+      entry.status = 200;
+      entry.outcome = outcome;
+      recent.push({ time: now(), tokens: entry.promptTokens + entry.completionTokens });
+      if (res.destroyed || res.writableEnded) return;
+      const reply = adapter.success(
+        content,
+        { prompt: entry.promptTokens, completion: entry.completionTokens },
+        p,
+        entry.index,
+      );
+      const full = JSON.stringify(reply.body);
+      const headers = { ...extraHeaders(), ...reply.headers };
+      const head = (type: string, body: string): void =>
+        void res.writeHead(200, {
+          ...headers,
+          'content-type': type,
+          'content-length': String(Buffer.byteLength(body)),
+        });
+      if (kind === 'reset-mid-body') {
+        head('application/json', full);
+        res.write(full.slice(0, Math.floor(full.length / 2)), () => req.socket.destroy());
+        return;
+      }
+      const [type, body] =
+        kind === 'cut-body'
+          ? ['application/json', full.slice(0, Math.floor(full.length / 2))]
+          : kind === 'empty-body'
+            ? ['application/json', '']
+            : kind === 'not-json'
+              ? ['application/json', 'upstream connect error or disconnect/reset before headers']
+              : [
+                  'text/html',
+                  '<html><head><title>502 Bad Gateway</title></head><body>Bad Gateway</body></html>',
+                ];
+      head(type, body);
+      res.end(body);
+    };
+
     // batch items are the provider's own work, not requests against the per-second cap
     if (options.capPerSecond !== undefined && !entry.batch) {
       const t = entry.time;
@@ -392,6 +461,7 @@ export async function startFakeServer(adapter: Adapter, options: FakeOptions = {
         return; // the connection stays open until the client gives up or the server closes
       }
       if ('delayMs' in scripted) await sleep(scripted.delayMs);
+      else if ('wire' in scripted) return wire(scripted.wire, scripted.content ?? '{}', 'wire');
       else if ('content' in scripted) return answerWith(scripted.content, 'scripted');
       else
         return finish(
@@ -437,6 +507,7 @@ export async function startFakeServer(adapter: Adapter, options: FakeOptions = {
       return finish(adapter.error(400, `fake ${adapter.name}: ${msg}`, {}), 'bad_request', msg);
     }
     const goodText = JSON.stringify(good);
+    if (fault === 'truncated' && !repair) return wire('cut-body', goodText, 'truncated');
     if (fault === 'malformed' && !repair) {
       return answerWith(goodText.slice(0, Math.max(1, Math.floor(goodText.length / 2))), 'malformed');
     }

@@ -8,6 +8,8 @@ export type {
   Script,
   ScriptRequest,
   Scripted,
+  WireFault,
 } from './common';
+export { WIRE_FAULTS } from './common';
 export { startFakeGemini } from './gemini-server';
 export { startFakeOpenAI } from './openai-server';

@@ -1,37 +1,18 @@
-import { ApplicationFailure } from '@temporalio/common';
 import { completeJson } from '../../src/llm/request';
 import { coolDown, parseDuration, recordSpend, resetLimiter, waitTime } from '../../src/llm/limiter';
 import type { TurnContext } from '../../src/roles/context';
 import { buildPrompt, ROLES, runRole } from '../../src/roles';
-import { turnTask, type TurnTask } from '../../src/roles/common';
+import { turnTask } from '../../src/roles/common';
 import { startFakeOpenAI, startFakeGemini, type FakeServer } from '../fakes';
+import {
+  backTranslateCheck as check,
+  EMPTY_TASK as task,
+  failureOf as failure,
+} from '../helpers/llm-answers';
 import { fakeServerRole as role } from '../helpers/llm-role';
 import { examplePool } from '../helpers/pools';
 
-const task: TurnTask = {
-  turnIndex: 0,
-  turn: { functions: [], labels: ['walk'] },
-  functions: [],
-  history: [],
-  previousQueries: [],
-};
 const prompt = buildPrompt('back_translate', task);
-const check = (d: unknown) => {
-  const r = ROLES.back_translate.output.safeParse(d);
-  return r.success
-    ? ({ ok: true, value: r.data } as const)
-    : ({ ok: false, error: r.error.message } as const);
-};
-
-async function failure(p: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof ApplicationFailure) return e;
-    throw e;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('LLM client against fake servers (real SDKs over HTTP)', () => {
   let server: FakeServer;
