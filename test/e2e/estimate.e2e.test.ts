@@ -1,8 +1,12 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { costOf } from '../../src/core/cost';
 import { estimateRun, type Estimate } from '../../src/estimate/estimate';
 import { readLedger, type LedgerTotals } from '../../src/io/ledger';
+import type { LedgerLine } from '../../src/llm/request';
 import { formatEstimateVsActual } from '../../src/cli/estimate';
+import { writeHtmlReport } from '../../src/cli/html-report';
+import { startFakeOpenAI } from '../fakes';
 import { makeRunDir, prepare, runToEnd, ROOT } from '../helpers/run';
 import { withClientAndFakeOpenAI } from '../helpers/temporal';
 
@@ -111,4 +115,94 @@ it('estimates the student of mDPO within ±25% (its judge and negative teacher d
   keep('estimate-vs-actual-mdpo', estimate, paid);
   expectWithin(estimate, paid, ['back_translate', 'forth_translate', 'simulate', 'teacher', 'student']);
   expect(estimate.notes.some((n) => n.includes('student error rate'))).toBe(true);
+});
+
+it('prices the prompt cache: the ledger records the cached tokens the provider reports, the estimate is within 25%', async () => {
+  // a provider that caches prompt prefixes as OpenAI does (from 1,024 tokens, in steps of 128)
+  const server = await startFakeOpenAI({ promptCache: {} });
+  try {
+    const prices = {
+      // teacher-1 with its listed cached price, student-1 at the default (half of input)
+      'teacher-1': { input: 2.5, output: 10, cachedInput: 0.25 },
+      'student-1': { input: 1, output: 4 },
+    };
+    const base = config({ seed: 21, negatives: { samples: 3 } }) as { llm: Record<string, unknown> };
+    const provider = (base.llm.providers as { fake: Record<string, unknown> }).fake;
+    const { home, configFile } = makeRunDir({
+      ...base,
+      llm: {
+        ...base.llm,
+        providers: { fake: { ...provider, baseURL: `${server.url}/v1` } },
+        roles: { student: { provider: 'fake', model: 'student-1' } },
+        prices,
+      },
+    });
+    const input = await prepare(home, configFile, `est-cache-${Date.now()}`);
+    const estimate = await estimateRun(input);
+    const summary = await runToEnd(ctx.client, input);
+    expect(summary.failed).toBe(0);
+    const file = path.join(input.outDir, 'llm-calls.jsonl');
+    const paid = await readLedger(file);
+    if (!paid) throw new Error('the run wrote no call ledger');
+    keep('estimate-vs-actual-prompt-cache', estimate, paid);
+
+    // the ledger holds exactly what the provider reported, and prices it at cachedInput
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as LedgerLine);
+    const reported = server.promptCache?.total ?? 0;
+    expect(reported).toBeGreaterThan(0);
+    expect(paid.cachedInputTokens).toBe(reported);
+    for (const l of lines) {
+      const price = prices[l.model as keyof typeof prices];
+      const c = costOf(price, l, { kind: 'openai' });
+      expect({ model: l.model, cost: l.costUsd }).toEqual({
+        model: l.model,
+        cost: expect.closeTo(c.costUsd, 12),
+      });
+      if ((l.cachedInputTokens ?? 0) > 0) {
+        expect(l.cachedInputCostUsd).toBeCloseTo(c.cachedInputCostUsd, 12);
+        expect(l.cacheSavedUsd).toBeCloseTo(c.cacheSavedUsd, 12);
+      }
+    }
+    const full = lines.reduce(
+      (a, l) =>
+        a +
+        costOf(prices[l.model as keyof typeof prices], { ...l, cachedInputTokens: 0 }, { kind: 'openai' })
+          .costUsd,
+      0,
+    );
+    expect(paid.cacheSavedUsd).toBeCloseTo(full - paid.costUsd, 9);
+    // the student's samples share all but their number, its turns the tools: most of its input is cached
+    const student = paid.byRole.student;
+    expect(student?.cachedInputTokens ?? 0).toBeGreaterThan(0.5 * (student?.inputTokens ?? 0));
+
+    // report.json and report.html show them
+    expect(summary.ledger.cachedInputTokens).toBe(reported);
+    expect(summary.ledger.byRole.student?.cachedInputTokens).toBe(student?.cachedInputTokens);
+    const html = readFileSync(await writeHtmlReport(input.outDir), 'utf8');
+    expect(html).toContain('id="prompt-cache"');
+    expect(html).toContain('cached input tokens');
+
+    // the estimate played the same cache over its sample: cached tokens and cost within 25% of the run
+    const est = (role: string): Estimate['roles'][number] | undefined =>
+      estimate.roles.find((r) => r.role === role);
+    const within = (x: number, a: number): boolean => Math.abs(x - a) <= 0.25 * a;
+    const figures = {
+      cachedInputTokens: { estimated: estimate.total.cachedInputTokens, actual: paid.cachedInputTokens ?? 0 },
+      studentCached: {
+        estimated: est('student')?.cachedInputTokens ?? 0,
+        actual: student?.cachedInputTokens ?? 0,
+      },
+      costUsd: { estimated: estimate.total.costUsd, actual: paid.costUsd },
+      uncachedCostUsd: { estimated: estimate.total.uncachedCostUsd ?? 0, actual: full },
+    };
+    console.log(`prompt cache, estimate vs actual: ${JSON.stringify(figures)}`);
+    for (const [k, f] of Object.entries(figures))
+      expect({ k, ...f, ok: within(f.estimated, f.actual) }).toEqual({ k, ...f, ok: true });
+    expectWithin(estimate, paid, ['back_translate', 'forth_translate', 'simulate', 'teacher', 'student']);
+  } finally {
+    await server.close();
+  }
 });

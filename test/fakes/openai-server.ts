@@ -12,6 +12,7 @@ import {
   type Script,
   type ScriptRequest,
 } from './common';
+import { FakePromptCache, type PromptCacheOptions } from './prompt-cache';
 
 /**
  * A fake OpenAI Chat Completions API: `POST /v1/chat/completions` and `GET /v1/models`, for the real `openai` SDK with
@@ -195,6 +196,8 @@ export interface FakeOpenAIOptions extends FakeOptions {
   reasoning?: FakeReasoning;
   /** Reported as `usage.prompt_tokens_details.cached_tokens` of every answer (at most its prompt tokens). */
   cachedTokens?: number;
+  /** Automatic prompt caching instead: cached_tokens are the prefix shared with earlier requests (prompt-cache.ts). */
+  promptCache?: PromptCacheOptions;
 }
 
 export interface FakeOpenAI extends FakeServer {
@@ -205,6 +208,8 @@ export interface FakeOpenAI extends FakeServer {
    * is not in `log`): what a test asserts about response_format, max_completion_tokens, temperature.
    */
   bodies: ChatBody[];
+  /** With `promptCache`: the cache, and the cached tokens it reported in all (`total`). */
+  promptCache?: FakePromptCache;
 }
 
 /** A chat completion request body as received. */
@@ -576,6 +581,7 @@ function quirkScript(opts: FakeOpenAIOptions): Script {
 export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<FakeOpenAI> {
   const b = batchRoutes(options.batch ?? {});
   const bodies: ChatBody[] = [];
+  const promptCache = options.promptCache ? new FakePromptCache(options.promptCache) : undefined;
   const route: NonNullable<Adapter['route']> = async (method, url, headers, raw, origin) => {
     if (method === 'POST' && url.pathname === '/v1/chat/completions') {
       let body: ChatBody;
@@ -597,7 +603,13 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       const reply = openaiAdapter.success(content, usage, req, index);
       const reasoning =
         options.reasoning?.models.test(req.model) === true ? (options.reasoning.reasoningTokens ?? 64) : 0;
-      const cached = Math.min(options.cachedTokens ?? 0, usage.prompt);
+      const texts = ((req.hashBasis as { messages?: ChatMessage[] }).messages ?? []).map((m) =>
+        contentText(m.content),
+      );
+      const cached = Math.min(
+        promptCache?.cached(req.model, texts) ?? options.cachedTokens ?? 0,
+        usage.prompt,
+      );
       if (!reasoning && !cached) return reply;
       const body = reply.body as { usage: Record<string, unknown> };
       const completion = usage.completion + reasoning;
@@ -625,5 +637,6 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     batches: b.batches,
     holdBatches: b.hold,
     bodies,
+    ...(promptCache ? { promptCache } : {}),
   };
 }
