@@ -121,10 +121,14 @@ export function chatBody(
 
 /**
  * Whether an error answers a json_schema response format the server does not take: a 400 that names
- * response_format or json_schema (vLLM, llama.cpp, LiteLLM and older servers word it so), or a 422.
+ * response_format, json_schema, a schema or a grammar (vLLM, llama.cpp, LiteLLM and older servers word it
+ * so), or a 422. The fallback is remembered only when json_object is then answered, so a 400 that matched
+ * for another reason costs one refused request and changes nothing.
  */
 function refusesSchema(e: InstanceType<typeof OpenAI.APIError>): boolean {
-  return e.status === 422 || (e.status === 400 && /response_format|json_schema/i.test(e.message));
+  return (
+    e.status === 422 || (e.status === 400 && /response_format|json_schema|schema|grammar/i.test(e.message))
+  );
 }
 
 async function create(
