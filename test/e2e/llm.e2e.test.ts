@@ -195,19 +195,48 @@ describe('transient faults', () => {
 });
 
 describe('negative trajectories (mDPO)', () => {
+  // An OpenAI-compatible server that refuses json_schema (falls back to json_object once, no failed step) and
+  // a reasoning student (o3-mini: refused by the fake if it were sent a temperature or max_tokens).
   it('samples the student, judges its errors, writes rejected turns and DPO pairs', async () => {
-    const server = await startFakeOpenAI();
+    const server = await startFakeOpenAI({
+      compat: { refuseJsonSchema: true },
+      reasoning: { models: /^o3/, reasoningTokens: 40 },
+    });
+    const warn = jest.spyOn(console, 'warn');
     try {
       const base = llmConfig('openai', server, 8) as { llm: { roles?: object } };
       const { home, configFile } = makeRunDir({
         ...base,
         seed: 21,
         negatives: { samples: 2 },
-        llm: { ...base.llm, roles: { student: { provider: 'fake', model: 'student-1' } } },
+        llm: { ...base.llm, roles: { student: { provider: 'fake', model: 'o3-mini' } } },
       });
       const input = await prepare(home, configFile, `llm-dpo-${Date.now()}`);
       const summary = await runToEnd(client, input);
       expect(summary.failed).toBe(0);
+      // every json_schema request (those in flight before the first fallback) was refused and asked again
+      // with json_object within its step; refusals are not in the log, whose answers are what the ledger paid
+      const formats = server.bodies.map((b) => b.response_format?.type);
+      const refused = formats.filter((f) => f === 'json_schema').length;
+      expect(refused).toBeGreaterThan(0);
+      expect(server.bodies.length - server.log.length).toBe(refused);
+      // the student's answers also report 40 reasoning tokens each, inside completion_tokens (not in the log)
+      const paid = paidTotals(server);
+      const studentAnswers = server.log.filter((e) => e.role === 'student' && e.status === 200).length;
+      expect(summary.ledger).toMatchObject({
+        ...paid,
+        outputTokens: paid.outputTokens + 40 * studentAnswers,
+      });
+      const told = warn.mock.calls.filter((c) => /refused response_format json_schema/.test(String(c[0])));
+      expect(told).toHaveLength(1);
+      expect(String(told[0]?.[0])).toContain(`provider fake (${server.url}/v1)`);
+      const student = server.bodies.filter((b) => b.model === 'o3-mini');
+      expect(student.length).toBeGreaterThan(0);
+      for (const b of student) {
+        expect(b).not.toHaveProperty('temperature');
+        expect(b).not.toHaveProperty('max_tokens');
+      }
+      expect(server.bodies.find((b) => b.model === 'teacher-1')).toMatchObject({ temperature: 0.2 });
       const { records } = await readRecords(input);
       const negatives = records.flatMap((r) => r.turns.flatMap((t) => t.negatives.map((n) => ({ r, t, n }))));
       expect(negatives.length).toBeGreaterThan(0);
@@ -245,6 +274,7 @@ describe('negative trajectories (mDPO)', () => {
         expect(p.metadata.errors.length).toBeGreaterThan(0);
       }
     } finally {
+      warn.mockRestore();
       await server.close();
     }
   });
