@@ -45,7 +45,20 @@ export const ProviderConfig = z
     kind: z.enum(['openai', 'gemini']),
     /** Any OpenAI-compatible server (vLLM, Ollama, llama.cpp, LiteLLM, OpenRouter) or a Gemini endpoint. */
     baseURL: z.string().url().optional(),
-    apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the NAME of an environment variable, not a key'),
+    /** Required, except on Vertex AI (Google Cloud credentials from the environment instead). */
+    apiKeyEnv: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the NAME of an environment variable, not a key')
+      .optional(),
+    /**
+     * Gemini on Vertex AI (kind gemini): `project` and `location` are required, the credentials are the
+     * environment's (GOOGLE_APPLICATION_CREDENTIALS, `gcloud auth application-default login`), no API key.
+     */
+    vertexai: z.boolean().optional(),
+    /** The Google Cloud project id (Vertex AI). */
+    project: z.string().min(1).optional(),
+    /** The Vertex AI region (us-central1, europe-west4...) or `global`. */
+    location: z.string().min(1).optional(),
     /**
      * Requests per second for all workers together: each worker process paces its requests at its share
      * (llm/limiter.ts); absent, requests are unlimited until a 429, then adapt (AIMD).
@@ -85,7 +98,28 @@ export const ProviderConfig = z
       .strict()
       .optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((p, ctx) => {
+    const issue = (field: string, message: string): void => {
+      ctx.addIssue({ code: 'custom', path: [field], message });
+    };
+    if (p.vertexai) {
+      if (p.kind !== 'gemini') issue('vertexai', 'Vertex AI is for providers of kind gemini');
+      if (!p.project) issue('project', 'Vertex AI (vertexai: true) needs the Google Cloud project id');
+      if (!p.location)
+        issue('location', 'Vertex AI (vertexai: true) needs a location (us-central1, global...)');
+      if (p.apiKeyEnv)
+        issue(
+          'apiKeyEnv',
+          'Vertex AI takes the Google Cloud credentials of the environment (GOOGLE_APPLICATION_CREDENTIALS or gcloud auth application-default login), not an API key: drop apiKeyEnv',
+        );
+      return;
+    }
+    if (!p.apiKeyEnv)
+      issue('apiKeyEnv', 'required: the NAME of the environment variable holding the API key');
+    for (const f of ['project', 'location'] as const)
+      if (p[f] !== undefined) issue(f, `${f} is for Vertex AI: add vertexai: true (kind gemini)`);
+  });
 export type ProviderConfig = z.infer<typeof ProviderConfig>;
 
 /** How much a reasoning model thinks before it answers (OpenAI `reasoning_effort`; servers take a subset). */
@@ -284,7 +318,10 @@ export const ResolvedRole = z.discriminatedUnion('provider', [
     providerName: z.string(),
     kind: z.enum(['openai', 'gemini']),
     baseURL: z.string().optional(),
+    /** Empty on Vertex AI (no key: the environment's Google Cloud credentials). */
     apiKeyEnv: z.string(),
+    /** Gemini on Vertex AI; absent in inputs of earlier releases. */
+    vertex: z.object({ project: z.string(), location: z.string() }).optional(),
     timeoutMs: z.number(),
     /** Total retry time of a step for transient errors; absent in inputs of the first releases. */
     retryMs: z.number().optional(),
@@ -331,7 +368,10 @@ export function resolveRole(
     providerName: s.provider,
     kind: p.kind,
     baseURL: p.baseURL,
-    apiKeyEnv: p.apiKeyEnv,
+    apiKeyEnv: p.apiKeyEnv ?? '',
+    ...(p.vertexai && p.project && p.location
+      ? { vertex: { project: p.project, location: p.location } }
+      : {}),
     timeoutMs: p.timeoutMs,
     // runRoles resolves in the workflow from the run's input: a config of an older release has no retryHours
     ...(p.retryHours !== undefined ? { retryMs: p.retryHours * 3_600_000 } : {}),

@@ -1,6 +1,7 @@
 import { LLM_ROLES, resolveRoleSettings, type RunConfig } from '../core/config';
 import { PreflightError } from '../core/failures';
 import { PROVIDERS } from './providers';
+import { vertexBaseURL } from './providers/gemini';
 import { apiKey, type ProviderEndpoint, type ProviderKind } from './providers/provider';
 
 /**
@@ -20,10 +21,14 @@ function endpoints(config: RunConfig): { endpoint: ProviderEndpoint; kind: Provi
   return usedProviders(config).flatMap((name) => {
     const p = config.llm.providers[name];
     if (!p) return []; // the config's own validation names an unknown provider
-    const endpoint = {
+    // Vertex AI takes the environment's Google Cloud credentials: no key variable, its own endpoint
+    const vertex =
+      p.vertexai && p.project && p.location ? { project: p.project, location: p.location } : undefined;
+    const endpoint: ProviderEndpoint = {
       providerName: name,
-      baseURL: p.baseURL ?? PROVIDERS[p.kind].defaultBaseURL,
-      apiKeyEnv: p.apiKeyEnv,
+      baseURL: p.baseURL ?? (vertex ? vertexBaseURL(vertex.location) : PROVIDERS[p.kind].defaultBaseURL),
+      apiKeyEnv: p.apiKeyEnv ?? '',
+      ...(vertex ? { vertex } : {}),
     };
     return [{ endpoint, kind: p.kind }];
   });
@@ -33,10 +38,11 @@ function fail(problems: string[]): void {
   if (problems.length) throw new PreflightError(problems.join('; '));
 }
 
-/** Every used provider's key variable is set (the key itself is never printed). */
+/** Every used provider's key variable is set (the key itself is never printed); Vertex AI has none. */
 export function checkKeys(config: RunConfig): void {
   fail(
     endpoints(config).flatMap(({ endpoint }) => {
+      if (endpoint.vertex) return [];
       try {
         apiKey(endpoint);
         return [];

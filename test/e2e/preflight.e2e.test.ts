@@ -1,8 +1,10 @@
-import { readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { startFakeGemini, startFakeOpenAI, type FakeServer } from '../fakes';
+import { vertexCredentials } from '../fakes/gemini-server';
 import { magnetCli, until } from '../helpers/cli';
 import { ITEMS_DOC_FILE, refusingURL } from '../helpers/items-service';
 import { memoryEntry, notesEntry } from '../helpers/mcp';
@@ -173,6 +175,63 @@ describe('preflight: a bad key or endpoint fails in seconds with one line, befor
       }
     } finally {
       await gemini.close();
+    }
+  });
+
+  it('Vertex AI: no key variable; the credentials of the environment pass, missing ones are named', async () => {
+    const vertex = await startFakeGemini();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'magnet-vertex-'));
+    const credentials = path.join(dir, 'service-account.json');
+    writeFileSync(credentials, JSON.stringify(vertexCredentials('my-project')));
+    try {
+      const { home, configFile } = providerConfig({
+        kind: 'gemini',
+        vertexai: true,
+        project: 'my-project',
+        location: 'europe-west4',
+        baseURL: vertex.url,
+      });
+      const missing = path.join(dir, 'no-such-file.json');
+      const bad = await cli(['run', '--config', configFile, '--run-id', `preflight-vx-${Date.now()}`], home, {
+        GOOGLE_APPLICATION_CREDENTIALS: missing,
+      });
+      expect(bad.code).toBe(1);
+      expect(oneLine(bad.stderr)).toMatch(
+        /^error: provider "fake" \(http:\/\/127\.0\.0\.1:\d+\): no Google Cloud credentials: .*no-such-file\.json.* — set GOOGLE_APPLICATION_CREDENTIALS to a service account key file, or run gcloud auth application-default login$/,
+      );
+      expect(bad.ms).toBeLessThan(5000);
+      const runId = `preflight-vx-ok-${Date.now()}`;
+      const ok = await cli(['run', '--config', configFile, '--run-id', runId, '--detach'], home, {
+        GOOGLE_APPLICATION_CREDENTIALS: credentials,
+      });
+      expect(ok.stderr).toBe('');
+      expect(ok.code).toBe(0);
+      expect(await executions(runId)).toBe(1);
+      await client.workflow.getHandle(runId).terminate('preflight test');
+      // a server that takes another token answers the publisher models list 401
+      const strict = await startFakeGemini({ apiKey: 'another-token' });
+      try {
+        const other = providerConfig({
+          kind: 'gemini',
+          vertexai: true,
+          project: 'my-project',
+          location: 'europe-west4',
+          baseURL: strict.url,
+        });
+        const refused = await cli(
+          ['run', '--config', other.configFile, '--run-id', `preflight-vx-401-${Date.now()}`],
+          other.home,
+          { GOOGLE_APPLICATION_CREDENTIALS: credentials },
+        );
+        expect(refused.code).toBe(1);
+        expect(oneLine(refused.stderr)).toMatch(
+          /^error: provider "fake" \(.*\): the Google Cloud credentials were refused \(HTTP 401\) — check them \(.*\) and llm\.providers\.fake\.project \(my-project\)$/,
+        );
+      } finally {
+        await strict.close();
+      }
+    } finally {
+      await vertex.close();
     }
   });
 

@@ -1,15 +1,11 @@
-import {
-  GoogleGenerativeAI,
-  GoogleGenerativeAIAbortError,
-  GoogleGenerativeAIFetchError,
-} from '@google/generative-ai';
+import { ApiError, GoogleGenAI } from '@google/genai';
 import OpenAI, { APIConnectionError, APIError } from 'openai';
 import { ROLES } from '../../src/roles';
 import type { FnLite, TurnTask } from '../../src/roles/common';
 import { inputBlock, roleLine, type Role } from '../../src/llm/protocol';
 import { answer, BrainError } from '../fakes/brain';
 import type { FakeServer } from '../fakes/common';
-import { startFakeGemini } from '../fakes/gemini-server';
+import { startFakeGemini, type FakeGemini } from '../fakes/gemini-server';
 import { startFakeOpenAI } from '../fakes/openai-server';
 
 const KEY = 'sk-fake-test-key-7f3a91';
@@ -96,15 +92,28 @@ function chat(
   });
 }
 
+/** generateContent of the real @google/genai SDK against the fake, as the provider sends it. */
 function gemini(server: FakeServer, role: Role, timeout?: number) {
-  return new GoogleGenerativeAI(KEY).getGenerativeModel(
-    {
-      model: 'gemini-fake',
-      systemInstruction: systemFor(role),
-      generationConfig: { responseMimeType: 'application/json', temperature: 0 },
+  const ai = new GoogleGenAI({
+    apiKey: KEY,
+    httpOptions: {
+      baseUrl: server.url,
+      ...(timeout !== undefined ? { timeout } : {}),
+      // Node's fetch (the SDK's own dispatcher needs Node's global object, which Jest's sandbox is not)
+      fetch: (input, init) => fetch(input, init),
     },
-    { baseUrl: server.url, ...(timeout !== undefined ? { timeout } : {}) },
-  );
+  });
+  const config = {
+    systemInstruction: systemFor(role),
+    responseMimeType: 'application/json',
+    temperature: 0,
+  };
+  return {
+    generateContent: (contents: string | { role: string; parts: { text: string }[] }[]) =>
+      ai.models.generateContent({ model: 'gemini-fake', contents, config }),
+    generateContentStream: (contents: string) =>
+      ai.models.generateContentStream({ model: 'gemini-fake', contents, config }),
+  };
 }
 
 async function caught(p: Promise<unknown>): Promise<unknown> {
@@ -416,7 +425,7 @@ describe('fake OpenAI server (real openai SDK)', () => {
   });
 });
 
-describe('fake Gemini server (real @google/generative-ai SDK)', () => {
+describe('fake Gemini server (real @google/genai SDK)', () => {
   let server: FakeServer;
   afterEach(async () => {
     await server?.close();
@@ -425,30 +434,31 @@ describe('fake Gemini server (real @google/generative-ai SDK)', () => {
   it('answers a back_translate request; usage matches the log; the key is never logged', async () => {
     server = await startFakeGemini();
     const res = await gemini(server, 'back_translate').generateContent(userFor(turnTask()));
-    const text = res.response.text();
+    const text = res.text ?? '';
     expect(ROLES.back_translate.output.parse(JSON.parse(text))).toEqual(answer('back_translate', turnTask()));
     const entry = server.log[0];
     expect(entry).toMatchObject({ role: 'back_translate', status: 200, outcome: 'ok', apiKeySeen: true });
     const chars = systemFor('back_translate').length + userFor(turnTask()).length;
-    expect(res.response.usageMetadata).toEqual({
+    expect(res.usageMetadata).toEqual({
       promptTokenCount: Math.ceil(chars / 4),
       candidatesTokenCount: Math.ceil(text.length / 4),
       totalTokenCount: Math.ceil(chars / 4) + Math.ceil(text.length / 4),
     });
-    expect(entry?.promptTokens).toBe(res.response.usageMetadata?.promptTokenCount);
-    expect(entry?.completionTokens).toBe(res.response.usageMetadata?.candidatesTokenCount);
-    expect(res.response.candidates?.[0]?.finishReason).toBe('STOP');
+    expect(entry?.promptTokens).toBe(res.usageMetadata?.promptTokenCount);
+    expect(entry?.completionTokens).toBe(res.usageMetadata?.candidatesTokenCount);
+    expect(res.candidates?.[0]?.finishReason).toBe('STOP');
     expect(server.requestsWithKey(KEY)).toBe(true);
     expect(JSON.stringify(server.log)).not.toContain(KEY);
   });
 
-  it('answers 429 with retry-after and a RetryInfo detail', async () => {
+  it('answers 429 with retry-after and a RetryInfo detail in the error body', async () => {
     server = await startFakeGemini({ faults: { rate429: 1, retryAfterSeconds: 3 } });
     const err = await caught(gemini(server, 'back_translate').generateContent(userFor(turnTask())));
-    expect(err).toBeInstanceOf(GoogleGenerativeAIFetchError);
-    const e = err as GoogleGenerativeAIFetchError;
+    expect(err).toBeInstanceOf(ApiError);
+    const e = err as ApiError;
     expect(e.status).toBe(429);
-    expect(e.errorDetails).toEqual([
+    // the SDK's message is the error body as JSON
+    expect((JSON.parse(e.message) as { error: { details: unknown } }).error.details).toEqual([
       { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '3s' },
     ]);
     // the header is there too (the SDK drops headers, so check with plain fetch)
@@ -466,30 +476,70 @@ describe('fake Gemini server (real @google/generative-ai SDK)', () => {
     server = await startFakeGemini({ faults: { rateMalformed: 1 } });
     const model = gemini(server, 'back_translate');
     const first = await model.generateContent(userFor(turnTask()));
-    const bad = first.response.text();
+    const bad = first.text ?? '';
     expect(() => JSON.parse(bad)).toThrow();
-    const repaired = await model.generateContent({
-      contents: [
-        { role: 'user', parts: [{ text: userFor(turnTask()) }] },
-        { role: 'model', parts: [{ text: bad }] },
-        { role: 'user', parts: [{ text: 'That was not valid JSON. Answer again.' }] },
-      ],
-    });
-    expect(JSON.parse(repaired.response.text())).toEqual(answer('back_translate', turnTask()));
+    const repaired = await model.generateContent([
+      { role: 'user', parts: [{ text: userFor(turnTask()) }] },
+      { role: 'model', parts: [{ text: bad }] },
+      { role: 'user', parts: [{ text: 'That was not valid JSON. Answer again.' }] },
+    ]);
+    expect(JSON.parse(repaired.text ?? '')).toEqual(answer('back_translate', turnTask()));
     expect(server.log.map((e) => e.outcome)).toEqual(['malformed', 'ok']);
   });
 
   it('times out on a scripted hang', async () => {
     server = await startFakeGemini({ script: () => ({ hang: true }) });
     const err = await caught(gemini(server, 'back_translate', 300).generateContent(userFor(turnTask())));
-    expect(err).toBeInstanceOf(GoogleGenerativeAIAbortError);
+    // the SDK's abort (in Jest, fetch's error comes from Node's realm: the SDK wraps it, the abort as cause)
+    expect([(err as Error).name, ((err as Error).cause as Error | undefined)?.name]).toContain('AbortError');
     expect(server.log[0]?.outcome).toBe('hang');
   });
 
   it('answers 404 for other routes (streaming is not faked)', async () => {
     server = await startFakeGemini();
     const err = await caught(gemini(server, 'back_translate').generateContentStream(userFor(turnTask())));
-    expect((err as GoogleGenerativeAIFetchError).status).toBe(404);
+    expect((err as ApiError).status).toBe(404);
     expect(server.log).toHaveLength(0);
+  });
+
+  it('refuses what the real API refuses: unknown fields, a bad role, a schema without the JSON MIME type', async () => {
+    server = await startFakeGemini();
+    const post = async (body: unknown): Promise<{ status: number; message?: string }> => {
+      const res = await fetch(`${server.url}/v1beta/models/gemini-fake:generateContent`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      const answer = (await res.json()) as { error?: { message: string } };
+      return { status: res.status, ...(answer.error ? { message: answer.error.message } : {}) };
+    };
+    const contents = [{ role: 'user', parts: [{ text: userFor(turnTask()) }] }];
+    const systemInstruction = { parts: [{ text: systemFor('back_translate') }] };
+    expect(await post({ contents, systemInstruction, generation_config: {} })).toEqual({
+      status: 400,
+      message: expect.stringContaining('Unknown name "generation_config"'),
+    });
+    expect(await post({ contents, systemInstruction, generationConfig: { responseFormat: 'json' } })).toEqual(
+      {
+        status: 400,
+        message: expect.stringContaining(`Unknown name "responseFormat" at 'generation_config'`),
+      },
+    );
+    expect(await post({ contents: [{ role: 'assistant', parts: [{ text: 'x' }] }] })).toMatchObject({
+      status: 400,
+      message: expect.stringContaining('valid role'),
+    });
+    const schema = { type: 'object' };
+    expect(
+      await post({ contents, systemInstruction, generationConfig: { responseJsonSchema: schema } }),
+    ).toEqual({
+      status: 400,
+      message: expect.stringContaining('responseMimeType application/json'),
+    });
+    const generationConfig = { responseMimeType: 'application/json', responseJsonSchema: schema };
+    expect(await post({ contents, systemInstruction, generationConfig })).toEqual({ status: 200 });
+    // refused bodies are answered before the log: only the good one is there
+    expect(server.log.map((e) => e.status)).toEqual([200]);
+    expect((server as FakeGemini).requests).toHaveLength(5);
   });
 });

@@ -44,7 +44,10 @@ export interface ProviderAnswer {
 export interface ProviderEndpoint {
   providerName: string;
   baseURL: string;
+  /** Empty for Vertex AI, which takes the environment's Google Cloud credentials. */
   apiKeyEnv: string;
+  /** Gemini on Vertex AI. */
+  vertex?: { project: string; location: string };
 }
 
 export interface Provider {
@@ -109,7 +112,6 @@ export async function probe(
   headers: Record<string, string>,
   timeoutMs: number,
 ): Promise<string | undefined> {
-  const checkURL = `check llm.providers.${p.providerName}.baseURL`;
   try {
     const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
     await res.body?.cancel();
@@ -117,12 +119,17 @@ export async function probe(
       return `the API key in ${p.apiKeyEnv} was refused (HTTP ${res.status}) — check the key`;
     return undefined;
   } catch (e) {
-    const { code, message } = networkProblem(e);
-    if (code === 'TimeoutError')
-      return `no answer within ${timeoutMs / 1000} s — ${checkURL} and the network`;
-    if (code === 'ECONNREFUSED') return `connection refused — ${checkURL}`;
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
-      return `host ${new URL(url).hostname} not found — ${checkURL}`;
-    return `${code ? `${code}: ` : ''}${message} — ${checkURL}`;
+    return unreachable(p, url, e, timeoutMs);
   }
+}
+
+/** Why a preflight request to `url` got no HTTP answer, and the config field to check. */
+export function unreachable(p: ProviderEndpoint, url: string, e: unknown, timeoutMs: number): string {
+  const checkURL = `check llm.providers.${p.providerName}.baseURL`;
+  const { code, message } = networkProblem(e);
+  if (code === 'TimeoutError') return `no answer within ${timeoutMs / 1000} s — ${checkURL} and the network`;
+  if (code === 'ECONNREFUSED') return `connection refused — ${checkURL}`;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+    return `host ${new URL(url).hostname} not found — ${checkURL}`;
+  return `${code ? `${code}: ` : ''}${message} — ${checkURL}`;
 }
