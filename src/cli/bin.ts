@@ -1,6 +1,13 @@
 #!/usr/bin/env node
 import { main } from './main';
 
+// `magnet ... | head` closes the pipe early: the reader has what it wanted, so the CLI ends quietly
+for (const stream of [process.stdout, process.stderr])
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {

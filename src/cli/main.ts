@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../io/config-file';
+import { packageVersion } from '../io/paths';
 import { COMMANDS } from './commands';
 import type { ExitCode } from './exit-code';
 import { examples, subcommand } from './help-text';
@@ -17,6 +18,9 @@ MAGNET_TEMPORAL_PORT / MAGNET_TEMPORAL_UI_PORT). Only run, demo, attach, rerun, 
 export function program(exit: ExitCode): Command {
   const magnet = new Command('magnet')
     .description('multi-turn function-calling data synthesis (MAGNET) on Temporal')
+    .version(packageVersion(), '-V, --version', 'print the version')
+    // options are positional: a subcommand's options are its own, even when its parent has one of that name
+    .enablePositionalOptions()
     .exitOverride()
     // commander's own errors are rethrown as one-line ConfigErrors below, and printed once by the bin
     .configureOutput({ outputError: () => undefined })

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** The package root (where package.json and temporal/ are), from src/ or dist/src/. */
@@ -9,6 +9,14 @@ export function packageRoot(): string {
     dir = path.dirname(dir);
   }
   throw new Error(`cannot find the magnet package root above ${__dirname}`);
+}
+
+/** magnet's version, from its package.json. */
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as {
+    version?: string;
+  };
+  return pkg.version ?? 'unknown';
 }
 
 /** Where runs, artifacts and the local Temporal database live: $MAGNET_HOME or ./.magnet. */

@@ -158,6 +158,25 @@ describe('magnet help', () => {
     expect(bare.stdout).toMatch(/^Usage: magnet /);
   });
 
+  it('--version prints the package version; a reader that closes the pipe early ends the CLI quietly', () => {
+    const version = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string })
+      .version;
+    for (const flag of ['--version', '-V'])
+      expect(magnet([flag])).toMatchObject({ code: 0, stdout: `${version}\n` });
+    // `| head -1`: the shell's reader exits after one line (no unhandled EPIPE, no stack)
+    const piped = spawnSync(
+      'bash',
+      ['-c', `"${process.execPath}" "${BIN}" pool export builtin | head -1; exit \${PIPESTATUS[0]}`],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, TEMPORAL_ADDRESS: '127.0.0.1:1' },
+      },
+    );
+    expect(piped.stdout).toBe('[\n');
+    expect(piped.stderr).toBe('');
+    expect(piped.status).toBe(0);
+  });
+
   it('retry has no "replay" alias: replaying, in Temporal, re-runs a workflow history', () => {
     const r = magnet(['replay', 'some-run', '--failed']);
     expect(r.code).toBe(1);
@@ -258,6 +277,17 @@ describe('magnet graph and paths', () => {
     expect(r.stdout).toMatch(/out-degree min\/median\/mean\/max: \d+\/[\d.]+\/[\d.]+\/\d+/);
     expect(r.stdout).toMatch(/weather: 8 functions/);
     expect(readFileSync(dot, 'utf8')).toMatch(/^digraph magnet \{/);
+  });
+
+  it('graph draw takes its own --html (the parent graph command has one too)', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'magnet-draw-'));
+    const graph = path.join(dir, 'graph.json');
+    expect(magnet(['graph', '--pool', path.join(ROOT, 'examples', 'pool'), '--out', graph]).code).toBe(0);
+    const page = path.join(dir, 'travel.html');
+    const r = magnet(['graph', 'draw', graph, '--html', page, '--category', 'travel']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(readFileSync(page, 'utf8')).toMatch(/^<!doctype html>/i);
   });
 
   it('prints the same FSPs for the same seed, readably', () => {

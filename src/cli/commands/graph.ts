@@ -21,6 +21,9 @@ interface GraphOptions {
 export function graphCommand(program: Command): void {
   const graph = program
     .command('graph')
+    // `graph --html F` builds and draws; `graph draw G --html F` draws a file: an option after a subcommand
+    // is the subcommand's (else the parent took --html and draw said it was missing)
+    .enablePositionalOptions()
     .description(
       "build the local dependency graph of a function pool and print its stats (the offline judge, or a run config's dependency judge)",
     )
