@@ -57,5 +57,5 @@ it('turns a failed conversation into a completed one without paying its finished
     MAGNET_HOME: home,
   });
   expect(again.code).toBe(0);
-  expect(again.stdout).toContain('ended failed');
+  expect(again.stdout).toContain(`nothing to rerun: no conversation of ${input.runId} ended failed`);
 }, 300_000);

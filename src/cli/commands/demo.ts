@@ -6,13 +6,7 @@ import { localServerStatus } from '../../server/dev-server';
 import type { ExitCode } from '../exit-code';
 import { examples } from '../help-text';
 import { exitCodeOf, printSummary } from '../report';
-import { launchRun, prepareRun, writeRunReport } from '../run';
-
-const stamp = (): string =>
-  new Date()
-    .toISOString()
-    .replace(/[-:.TZ]/g, '')
-    .slice(0, 14);
+import { launchRun, prepareRun, stamp, writeRunReport } from '../run';
 
 /** `magnet demo`: the offline demo run on the example pool, with the local dev server. */
 export function demoCommand(program: Command, exit: ExitCode): void {
@@ -24,7 +18,8 @@ export function demoCommand(program: Command, exit: ExitCode): void {
     .addHelpText('after', examples('magnet demo', 'MAGNET_HOME=/tmp/magnet magnet demo'))
     .action(async () => {
       const config = path.join(packageRoot(), 'examples', 'demo.config.json');
-      const input = await prepareRun(config, { runId: `demo-${stamp()}` });
+      // the run ids of every command have one format: <name>-yyyymmdd-hhmmss
+      const input = await prepareRun(config, { runId: `demo-${stamp(new Date())}`, preflight: true });
       await preflight(input.config);
       const summary = await launchRun(input);
       printSummary(summary);

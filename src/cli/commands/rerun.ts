@@ -37,7 +37,7 @@ have ended; a conversation still waiting is retried with "magnet retry". This pr
       const { client, server } = await connect({ startLocal: true });
       const started = await startRerun(client, runId, { conversation: o.conversation, set: o.set ?? {} });
       if (!started.handle) {
-        console.log(`no conversation of ${runId} ended failed`);
+        console.log(`nothing to rerun: no conversation of ${runId} ended failed`);
         return;
       }
       checkKeys(started.input.config);

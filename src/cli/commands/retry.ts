@@ -48,10 +48,11 @@ export function retryCommand(program: Command, exit: ExitCode): void {
       });
       if (outcomes.length === 0)
         console.log(
-          `no conversation of ${runId} is waiting for a retry${o.conversation || o.turn ? ' (that matches the filter)' : ''}`,
+          `nothing to retry: no conversation of ${runId} is waiting for a retry${o.conversation || o.turn ? ' (that matches the filter)' : ''}`,
         );
       const retrying = printRetry(outcomes);
-      exit.code = retrying > 0 ? 0 : 1;
+      // nothing waiting is no error (as for rerun); conversations that refused the retry are
+      exit.code = outcomes.length === 0 || retrying > 0 ? 0 : 1;
       if (retrying > 0 && o.watch) printSummary(await attachRun(runId, { worker: true }));
     });
 }
