@@ -26,6 +26,7 @@ import {
   RUN_WORKFLOW,
   type RerunWorkflow,
   type RetryTurnAccepted,
+  type RunPause,
   type RunProgress,
   type RunSummary,
   type RunWorkflow,
@@ -363,7 +364,32 @@ export async function signalRun(
 ): Promise<void> {
   const handle: WorkflowHandle = client.workflow.getHandle(runId);
   if (what === 'cancel') await handle.cancel();
-  else await handle.signal({ pause: pauseSignal, resume: resumeSignal, stop: stopSignal }[what]);
+  else if (what === 'pause') await handle.signal(pauseSignal);
+  else if (what === 'resume') await handle.signal(resumeSignal);
+  else await handle.signal(stopSignal);
+}
+
+/** What `magnet resume` did: why the run had paused itself (if it had), and the retried waiting steps. */
+export interface Resumed {
+  pause?: RunPause;
+  retried: RetryOutcome[];
+}
+
+/**
+ * Resumes a run: it starts conversations again, with `set` overriding roles of those it starts from now on and
+ * of those running. When the run had paused itself (a role found unfit) or `set` is given, every step waiting
+ * for a retry runs again with the overrides, as `magnet retry --failed --set` would.
+ */
+export async function resumeRun(
+  client: Client,
+  runId: string,
+  set: Record<string, string>,
+): Promise<Resumed> {
+  const handle: WorkflowHandle = client.workflow.getHandle(runId);
+  const before = await progressOf(client, runId).catch(() => undefined);
+  await handle.signal(resumeSignal, Object.keys(set).length > 0 ? { set } : {});
+  const retry = before?.pause !== undefined || Object.keys(set).length > 0;
+  return { pause: before?.pause, retried: retry ? await retryWaiting(client, runId, { set }) : [] };
 }
 
 export async function listRuns(client: Client): Promise<{ runId: string; status: string; start: Date }[]> {

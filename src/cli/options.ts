@@ -40,10 +40,10 @@ export function repeatableOption(flags: string, description: string): Option {
  * `--set role.field=value` (repeatable), checked the way the conversation's retry validator checks it, so
  * a typo fails here before anything is sent.
  */
-export function setOption(): Option {
+export function setOption(what = 'for the retried step and what follows'): Option {
   return new Option(
     '--set <role.field=value>',
-    `override a role's model, temperature or maxTokens for the retried step and what follows (repeatable; roles: ${LLM_ROLES.join(', ')})`,
+    `override a role's model, temperature or maxTokens ${what} (repeatable; roles: ${LLM_ROLES.join(', ')}, or * for every role)`,
   ).argParser((value: string, previous: Record<string, string> | undefined) => {
     const eq = value.indexOf('=');
     if (eq < 0) throw new ConfigError(`--set ${value}: expected <role>.<field>=<value>`);

@@ -1,4 +1,5 @@
 import { type RunProgress } from '../contracts';
+import { pauseLines } from './report';
 
 /** One status line; redrawn in place on a terminal, printed on change otherwise (CI logs). */
 export function renderProgress(p: RunProgress, startedAt: number, now: number): string {
@@ -15,7 +16,13 @@ export function renderProgress(p: RunProgress, startedAt: number, now: number): 
     `${p.failed} failed`,
     `${Math.max(0, p.inFlight - (p.waiting ?? 0))} running`,
     ...(p.waiting ? [`${p.waiting} WAITING for retry`] : []),
-    p.stopping ? 'STOPPING' : p.paused ? 'PAUSED' : p.phase,
+    p.stopping
+      ? 'STOPPING'
+      : p.paused
+        ? p.pause
+          ? `PAUSED (${p.pause.role ?? 'a role'} unfit)`
+          : 'PAUSED'
+        : p.phase,
   ];
   if (p.usage.requests + p.usage.cached > 0) {
     parts.push(
@@ -33,10 +40,19 @@ function counts(line: string): string {
 
 export class ProgressPrinter {
   private last = '';
+  private lastPause: string | undefined;
   private readonly startedAt = Date.now();
   constructor(private readonly tty = !!process.stderr.isTTY) {}
 
   update(p: RunProgress): void {
+    // a run that paused itself says why once, on lines of their own (the status line only says PAUSED)
+    if (p.pause?.reason !== this.lastPause) {
+      this.lastPause = p.pause?.reason;
+      if (p.pause) {
+        const lines = pauseLines(p.runId, p.pause);
+        process.stderr.write(`${this.tty ? '\r\x1b[K' : ''}${lines.join('\n')}\n`);
+      }
+    }
     const line = renderProgress(p, this.startedAt, Date.now());
     if (this.tty) process.stderr.write(`\r${line}\x1b[K`);
     else if (counts(line) !== counts(this.last)) process.stderr.write(`${line}\n`);

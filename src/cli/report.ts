@@ -5,7 +5,7 @@ import { PAPER_DPO, type DpoGroup, type MixTally } from '../core/mix';
 import { infrastructureTotal, unavailableSource, type Outcomes } from '../core/outcomes';
 import { describeFailure } from '../server/failure';
 import { formatEstimateVsActual } from './estimate';
-import { type RunSummary, type TurnFailure } from '../contracts';
+import { type RunPause, type RunSummary, type TurnFailure } from '../contracts';
 
 /** What the CLI prints about runs: formatting only, the numbers come from src/client.ts. */
 
@@ -122,6 +122,14 @@ export function formatCacheCost(u: PaidUsage): string {
   return `; cached input $${(u.cachedInputCostUsd ?? 0).toFixed(4)}, saved $${(u.cacheSavedUsd ?? 0).toFixed(4)}`;
 }
 
+/** Why a run paused itself, and how it goes on (`magnet status`, the run's progress). */
+export function pauseLines(runId: string, pause: RunPause): string[] {
+  return [
+    `paused: ${pause.reason}`,
+    `go on with another model: magnet resume ${runId} --set ${pause.role ?? '<role>'}.model=<model>`,
+  ];
+}
+
 /** A run that ends with failed conversations exits 3, so scripts can tell it from a crash (1). */
 export function exitCodeOf(s: RunSummary | undefined): number {
   return s && s.failed > 0 ? 3 : 0;
@@ -129,6 +137,7 @@ export function exitCodeOf(s: RunSummary | undefined): number {
 
 export function printStatus(runId: string, s: RunStatus): void {
   console.log(`run ${runId}: ${s.status}, phase ${s.phase}${s.paused ? ' (PAUSED)' : ''}`);
+  if (s.pause) for (const line of pauseLines(runId, s.pause)) console.log(`  ${line}`);
   if (s.failure) console.log(`  failed: ${describeFailure(s.failure)}`);
   console.log(
     `  conversations: ${s.completed} done, ${s.failed} failed, ${Math.max(0, s.inFlight - s.waiting.length)} running, ${s.waiting.length} waiting for retry, ${s.planned - s.started} not started (of ${s.planned})`,

@@ -59,6 +59,8 @@ export interface TurnFailure {
   message: string;
   /** The model's raw answer, when an LLM answer could not be used. */
   raw?: string;
+  /** Its role was found unfit by this failure (llm/fitness): the line the run paused with. */
+  unfit?: string;
 }
 
 export interface ConversationResult {
@@ -125,6 +127,11 @@ export interface TurnRef {
 }
 
 export const conversationStatusQuery = defineQuery<ConversationStatus>('conversationStatus');
+/**
+ * Overrides of roles for a running conversation or graph, from then on (the run forwards `magnet resume
+ * --set`): no step runs again because of it.
+ */
+export const setRolesSignal = defineSignal<[RetryTurnRequest]>('setRoles');
 /** Kept for conversations and clients of the first release; `retryTurnUpdate` is the way to ask. */
 export const retryTurnSignal = defineSignal<[RetryTurnRequest]>('retryTurn');
 /**
@@ -135,12 +142,15 @@ export const retryTurnSignal = defineSignal<[RetryTurnRequest]>('retryTurn');
 export const retryTurnUpdate = defineUpdate<RetryTurnAccepted, [RetryTurnRequest]>('retryTurn');
 
 const OVERRIDE_FIELDS = ['model', 'temperature', 'maxTokens'] as const;
+/** The role of an override that applies to every role on an LLM provider (`*.model=gpt-4o`). */
+export const EVERY_ROLE = '*';
 
 /** Why a `role.field=value` override cannot apply, or undefined; shared by the CLI and the update validator. */
 export function overrideProblem(key: string, value: string, roles: readonly string[]): string | undefined {
   const [role, field, ...extra] = key.split('.');
   if (!role || !field || extra.length > 0) return `${key}: expected <role>.<field>`;
-  if (!roles.includes(role)) return `${key}: unknown role "${role}" (roles: ${roles.join(', ')})`;
+  if (role !== EVERY_ROLE && !roles.includes(role))
+    return `${key}: unknown role "${role}" (roles: ${roles.join(', ')}, or ${EVERY_ROLE} for every role)`;
   if (!(OVERRIDE_FIELDS as readonly string[]).includes(field))
     return `${key}: unknown field "${field}" (fields: ${OVERRIDE_FIELDS.join(', ')})`;
   if (value.trim() === '') return `${key}: empty value`;
@@ -154,19 +164,24 @@ export function overrideProblem(key: string, value: string, roles: readonly stri
   return undefined;
 }
 
-/** Applies `role.field=value` overrides to the resolved roles (model, temperature, maxTokens). */
+/**
+ * Applies `role.field=value` overrides to the resolved roles (model, temperature, maxTokens), in order; role
+ * `*` is every role on an LLM provider.
+ */
 export function applyOverrides<R extends Partial<Record<LlmRole, ResolvedRole>>>(
   roles: R,
   set: Record<string, string>,
 ): R {
   const out: Partial<Record<LlmRole, ResolvedRole>> = { ...roles };
   for (const [key, value] of Object.entries(set)) {
-    const [role, field] = key.split('.') as [LlmRole, string];
-    const r = out[role];
-    if (!r || r.provider !== 'llm') continue;
-    if (field === 'model') out[role] = { ...r, model: value };
-    else if (field === 'temperature') out[role] = { ...r, temperature: Number(value) };
-    else if (field === 'maxTokens') out[role] = { ...r, maxTokens: Number(value) };
+    const [role, field] = key.split('.') as [LlmRole | typeof EVERY_ROLE, string];
+    for (const name of role === EVERY_ROLE ? (Object.keys(out) as LlmRole[]) : [role]) {
+      const r = out[name];
+      if (!r || r.provider !== 'llm') continue;
+      if (field === 'model') out[name] = { ...r, model: value };
+      else if (field === 'temperature') out[name] = { ...r, temperature: Number(value) };
+      else if (field === 'maxTokens') out[name] = { ...r, maxTokens: Number(value) };
+    }
   }
   return out as R;
 }

@@ -37,6 +37,27 @@ export interface RunCarry {
   stopped?: boolean;
   /** Completed items per kind (runs with a mix). */
   kinds?: Partial<Record<Kind, number>>;
+  /** The run was paused when it continued as new (with why, when a role paused it). */
+  paused?: { pause?: RunPause };
+  /** `role.field` overrides `magnet resume --set` gave, for the conversations started from then on. */
+  overrides?: Record<string, string>;
+}
+
+/**
+ * Why a run paused itself: a role's answers keep failing validation after their repair (llm/fitness). The
+ * reason is one line naming the role, the model and the commonest problem.
+ */
+export interface RunPause {
+  reason: string;
+  role?: string;
+  model?: string;
+  /** The workflow that found it (a conversation or the graph). */
+  by?: string;
+}
+
+/** `magnet resume --set role.field=V`: overrides for the conversations started from then on and those running. */
+export interface RunResume {
+  set?: Record<string, string>;
 }
 
 /** What a run reports at its end (also written as report.json). */
@@ -97,6 +118,10 @@ export interface RunProgress {
   runId: string;
   phase: 'pool' | 'graph' | 'conversations' | 'export' | 'done';
   paused: boolean;
+  /** Why the run paused itself (absent when paused by `magnet pause`, and when running). */
+  pause?: RunPause;
+  /** Overrides of the roles `magnet resume --set` gave (absent when none). */
+  overrides?: Record<string, string>;
   /** `magnet stop`: no new conversations; those running finish, then the run exports what it has. */
   stopping?: boolean;
   planned: number;
@@ -118,8 +143,13 @@ export interface RunProgress {
 }
 
 export const progressQuery = defineQuery<RunProgress>('progress');
-export const pauseSignal = defineSignal('pause');
-export const resumeSignal = defineSignal('resume');
+/**
+ * Stops starting conversations. `magnet pause` sends no argument; a conversation or the graph whose role was
+ * found unfit sends why (the run shows it until resumed). Old senders and handlers ignore the argument.
+ */
+export const pauseSignal = defineSignal<[RunPause?]>('pause');
+/** Starts conversations again; `set` overrides roles of the conversations started from then on and running. */
+export const resumeSignal = defineSignal<[RunResume?]>('resume');
 /**
  * Ends a run early but gracefully, unlike cancel: no conversation starts any more, those running finish,
  * and the run exports what it has. Conversations waiting for a retry are not waited for (they stay

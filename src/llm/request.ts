@@ -7,6 +7,7 @@ import { sha256, stableStringify } from '../io/files';
 import { waitForBatchAnswer } from './batch';
 import { cacheGet, cachePut, type CachedResponse } from './cache';
 import { answerFault } from './faults';
+import { noteInvalid, noteValid } from './fitness';
 import { acquire, release } from './limiter';
 import { roleLine } from './protocol';
 import { singleFlight } from './singleflight';
@@ -303,7 +304,10 @@ export async function completeJson<T>(
   const isValid = (text: string): boolean => validate(text).ok;
   const first = await send(r, messages, version, isValid, prompt.answerSchema);
   const v1 = validate(first.answer.text);
-  if (v1.ok) return { value: v1.value, usage: first.usage };
+  if (v1.ok) {
+    noteValid(r);
+    return { value: v1.value, usage: first.usage };
+  }
   const repair: ChatMessage[] = [
     ...messages,
     { role: 'assistant', content: first.answer.text },
@@ -318,8 +322,11 @@ export async function completeJson<T>(
   if (v2.ok) {
     // the repaired answer is this request's answer: the next identical request gets it at once
     if (r.cache) await cachePut(r.cacheDir, first.key, second.answer);
+    noteValid(r);
     return { value: v2.value, usage };
   }
+  // a role whose answers keep failing is unfit: the workflows pause the run with this line (llm/fitness)
+  const unfit = noteInvalid(r, v2.error);
   throw ApplicationFailure.create({
     message: `${r.role}: invalid answer from ${r.model} after one repair: ${v2.error}`,
     type: FailureType.LlmInvalidOutput,
@@ -332,6 +339,7 @@ export async function completeJson<T>(
         raw: first.answer.text.slice(0, 4000),
         repairRaw: second.answer.text.slice(0, 4000),
         usage,
+        ...(unfit ? { unfit } : {}),
       },
     ],
   });

@@ -12,7 +12,14 @@ import {
 import { addUsage, NO_USAGE, type Usage } from '../core/usage';
 import type { ResolvedRole } from '../core/config';
 import { OFFLINE_JUDGE } from '../core/graph';
-import { describe, paidUsage } from './conversation-steps';
+import {
+  describe,
+  paidUsage,
+  PAUSE_ON_UNFIT_ROLE,
+  pauseRunFor,
+  unfitOf,
+  type UnfitRole,
+} from './conversation-steps';
 import { providerQueue, runQueue } from './proxies';
 import {
   type BuildGraphInput,
@@ -28,6 +35,7 @@ import {
   conversationWaitingSignal,
   overrideProblem,
   retryTurnUpdate,
+  setRolesSignal,
 } from '../contracts';
 
 /** The patch that gave each LLM judge request its own activity. */
@@ -69,7 +77,8 @@ export async function buildGraph(input: BuildGraphInput): Promise<BuildGraphResu
   const ranges: Range[] = [];
   for (let s = 0; s < functions; s += chunk) ranges.push([s, Math.min(functions, s + chunk)]);
   const judging = new Judging(input, candidatesRef, functions, ranges.length);
-  if (patched(GRAPH_WAITS_FOR_RETRY)) await judgeWaitingForRetries(judging, ranges, parallel);
+  if (patched(PAUSE_ON_UNFIT_ROLE)) await judgeGoingOn(judging, ranges, parallel);
+  else if (patched(GRAPH_WAITS_FOR_RETRY)) await judgeWaitingForRetries(judging, ranges, parallel);
   else await judgeInBatches(judging, ranges, parallel);
   const assembled = await runQueue.assembleGraphActivity({
     storeDir: input.storeDir,
@@ -181,14 +190,61 @@ async function judgeWaitingForRetries(j: Judging, ranges: Range[], parallel: num
   await Promise.all(Array.from({ length: Math.min(parallel, ranges.length) }, lane));
 }
 
+/**
+ * After PAUSE_ON_UNFIT_ROLE: a request that fails for good waits for `magnet retry` without holding its lane,
+ * so the lanes go on with the next requests meanwhile; an accepted retry puts the failed ones back first in
+ * line. A failure that found the judge unfit (its answers keep failing validation, llm/fitness) pauses the
+ * lanes and the run until a retry is accepted (`magnet resume` sends one), so a judge that cannot do the job
+ * costs the requests that found it out, not one pair of requests per function of the pool.
+ */
+async function judgeGoingOn(j: Judging, ranges: Range[], parallel: number): Promise<void> {
+  const waits = new GraphWaits(j);
+  const todo = ranges.map((_, i) => i);
+  let running = 0;
+  const finished = (): boolean => todo.length === 0 && running === 0 && waits.parked.length === 0;
+  const lane = async (): Promise<void> => {
+    for (;;) {
+      await condition(() => finished() || waits.requeue.length > 0 || (!waits.paused && todo.length > 0));
+      todo.unshift(...waits.requeue.splice(0));
+      if (finished()) return;
+      if (waits.paused || todo.length === 0) continue;
+      const i = todo.shift() as number;
+      running++;
+      try {
+        const r = await j.judgeOnce(ranges[i] as Range);
+        await waits.done(i);
+        j.collect(i, r);
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        await waits.park(i, ranges[i] as Range, err);
+      } finally {
+        running--;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, ranges.length) }, lane));
+}
+
 /** The graph's failed requests, shown like a waiting conversation (so `magnet retry` finds both). */
 class GraphWaits {
   private readonly failures = new Map<number, TurnFailure>();
   private generation = 0;
+  /** Requests that failed for good and wait for a retry while the lanes go on (judgeGoingOn). */
+  readonly parked: number[] = [];
+  /** Parked requests a retry let go again, for the lanes to take first. */
+  readonly requeue: number[] = [];
+  /** A failure found the judge unfit: no request starts until a retry is accepted (judgeGoingOn). */
+  paused: UnfitRole | undefined;
 
   constructor(private readonly j: Judging) {
     setHandler(conversationStatusQuery, () => this.status());
     setHandler(retryTurnUpdate, (req) => this.accept(req), { validator: (req) => this.check(req) });
+    // `magnet resume --set`, forwarded by the run: the judge of the requests from now on
+    setHandler(setRolesSignal, (req) => void (this.j.judgeRole = this.overridden(req)));
+  }
+
+  private overridden(req: RetryTurnRequest | undefined): ResolvedRole {
+    return applyOverrides({ dependency_judge: this.j.judgeRole }, req?.set ?? {}).dependency_judge;
   }
 
   status(): ConversationStatus {
@@ -203,11 +259,10 @@ class GraphWaits {
   }
 
   private accept(req: RetryTurnRequest): RetryTurnAccepted {
-    this.j.judgeRole = applyOverrides(
-      { dependency_judge: this.j.judgeRole },
-      req?.set ?? {},
-    ).dependency_judge;
+    this.j.judgeRole = this.overridden(req);
     this.generation++;
+    this.requeue.push(...this.parked.splice(0));
+    this.paused = undefined;
     const failure = this.status().failure as TurnFailure;
     return { id: workflowInfo().workflowId, turn: 0, stage: GRAPH_STAGE, where: failure.where, failure };
   }
@@ -226,18 +281,38 @@ class GraphWaits {
     if (this.failures.delete(i) && this.failures.size === 0) await this.mark(false);
   }
 
-  /** Request `i` failed for good: record it and wait for the next retry. */
-  async failed(i: number, [start, end]: Range, err: unknown): Promise<void> {
+  /** Request `i` failed for good: its failure is recorded (what it paid counted); was the graph waiting? */
+  private record(i: number, [start, end]: Range, err: unknown): boolean {
     this.j.usage = addUsage(this.j.usage, paidUsage(err));
     const wasWaiting = this.failures.size > 0;
     this.failures.set(i, {
       ...describe(err, 0, GRAPH_STAGE),
       where: `graph · dependency judge, function${end - start > 1 ? `s ${start + 1}-${end}` : ` ${end}`} of ${this.j.functions}`,
     });
+    return wasWaiting;
+  }
+
+  /** Request `i` failed for good: record it and wait for the next retry. */
+  async failed(i: number, range: Range, err: unknown): Promise<void> {
+    const wasWaiting = this.record(i, range, err);
     // taken before mark() awaits its signal: a retry accepted meanwhile must not be missed
     const seen = this.generation;
     if (!wasWaiting) await this.mark(true);
     await condition(() => this.generation > seen);
+  }
+
+  /**
+   * Request `i` failed for good (judgeGoingOn): record it and set it aside until a retry; when it found the
+   * judge unfit, pause the lanes and the run.
+   */
+  async park(i: number, range: Range, err: unknown): Promise<void> {
+    const wasWaiting = this.record(i, range, err);
+    this.parked.push(i);
+    const unfit = unfitOf(err);
+    const pausing = unfit !== undefined && this.paused === undefined;
+    if (pausing) this.paused = unfit;
+    if (!wasWaiting || pausing) await this.mark(true);
+    if (pausing) await pauseRunFor(unfit);
   }
 
   private async mark(waiting: boolean): Promise<void> {
@@ -245,7 +320,10 @@ class GraphWaits {
     upsertMemo({ status: waiting ? 'waiting' : 'running', failure: failure ?? null });
     setCurrentDetails(
       waiting && failure
-        ? `${this.failures.size} judge request(s) failed; first: ${failure.where} (${failure.type}): ${failure.message}\nwaiting for \`magnet retry <run>\``
+        ? `${this.failures.size} judge request(s) failed; first: ${failure.where} (${failure.type}): ${failure.message}\n` +
+            (this.paused
+              ? `the run paused: ${this.paused.line}\nwaiting for \`magnet resume <run> --set dependency_judge.model=<model>\``
+              : 'waiting for `magnet retry <run>`')
         : 'judging',
     );
     if (this.j.input.searchAttributes)

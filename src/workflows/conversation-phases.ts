@@ -6,7 +6,14 @@ import type { Fsp } from '../core/ops';
 import type { Stage } from '../core/pipeline';
 import { addUsage as add } from '../core/usage';
 import { MagnetCategories, MagnetTurns, type TurnRef } from '../contracts';
-import { describe, paidUsage, type ConversationSteps } from './conversation-steps';
+import {
+  describe,
+  paidUsage,
+  PAUSE_ON_UNFIT_ROLE,
+  pauseRunFor,
+  unfitOf,
+  type ConversationSteps,
+} from './conversation-steps';
 import { runQueue } from './proxies';
 
 /**
@@ -296,6 +303,9 @@ export async function negatives(
       c.status.usage = add(c.status.usage, paidUsage(err));
       const f = describe(err, h, stage);
       failures.push({ turn: h, stage, type: f.type, message: f.message });
+      // a student (or negative teacher) found unfit pauses the run: its other conversations would pay for it
+      const unfit = f.unfit !== undefined && patched(PAUSE_ON_UNFIT_ROLE) ? unfitOf(err) : undefined;
+      if (unfit) await pauseRunFor(unfit);
       return undefined;
     }
   };

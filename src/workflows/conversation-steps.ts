@@ -4,6 +4,7 @@ import {
   condition,
   getExternalWorkflowHandle,
   isCancellation,
+  patched,
   setCurrentDetails,
   setHandler,
   upsertMemo,
@@ -21,8 +22,10 @@ import {
   MagnetErrorType,
   MagnetStatus,
   overrideProblem,
+  pauseSignal,
   retryTurnSignal,
   retryTurnUpdate,
+  setRolesSignal,
   type ConversationInput,
   type ConversationResult,
   type ConversationStatus,
@@ -44,13 +47,61 @@ export function paidUsage(err: unknown): Usage {
   return u && typeof u.requests === 'number' && typeof u.costUsd === 'number' ? u : ZERO;
 }
 
+/**
+ * The patch after which a step whose role was found unfit (its answers keep failing validation, llm/fitness)
+ * pauses the run and waits for `magnet resume` / `magnet retry` however short `failedTurns.waitSeconds` is;
+ * the graph's requests go on past one that failed, and pause on an unfit judge.
+ */
+export const PAUSE_ON_UNFIT_ROLE = 'pause-on-unfit-role';
+
+/** What a failure says when it found its role unfit (the activity's failure details, see llm/fitness). */
+export interface UnfitRole {
+  line: string;
+  role?: string;
+  model?: string;
+}
+
+/** The unfit role a step's failure reports, if it found one. */
+export function unfitOf(err: unknown): UnfitRole | undefined {
+  const e = err instanceof ActivityFailure ? err.cause : err;
+  const details =
+    e instanceof ApplicationFailure
+      ? (e.details?.[0] as { unfit?: Partial<UnfitRole> } | undefined)
+      : undefined;
+  const u = details?.unfit;
+  return u && typeof u.line === 'string' ? { line: u.line, role: u.role, model: u.model } : undefined;
+}
+
+/** Pauses the run this workflow is a child of, saying why (a conversation's or the graph's unfit role). */
+export async function pauseRunFor(unfit: UnfitRole): Promise<void> {
+  const parent = workflowInfo().parent;
+  if (!parent) return;
+  // by workflow id: reaches whichever execution of the run is current
+  await getExternalWorkflowHandle(parent.workflowId)
+    .signal(pauseSignal, {
+      reason: unfit.line,
+      ...(unfit.role ? { role: unfit.role } : {}),
+      ...(unfit.model ? { model: unfit.model } : {}),
+      by: workflowInfo().workflowId,
+    })
+    .catch(() => undefined);
+}
+
 /** A step's final failure as recorded and shown (the activity's own error type and message). */
 export function describe(err: unknown, turn: number, stage: string): TurnFailure {
   let e: unknown = err;
   if (e instanceof ActivityFailure && e.cause) e = e.cause;
   if (e instanceof ApplicationFailure) {
     const details = e.details?.[0] as { raw?: string } | undefined;
-    return { turn, stage, type: e.type ?? 'ApplicationFailure', message: e.message, raw: details?.raw };
+    const unfit = unfitOf(e);
+    return {
+      turn,
+      stage,
+      type: e.type ?? 'ApplicationFailure',
+      message: e.message,
+      raw: details?.raw,
+      ...(unfit ? { unfit: unfit.line } : {}),
+    };
   }
   if (e instanceof Error) return { turn, stage, type: e.name, message: e.message };
   return { turn, stage, type: 'Unknown', message: String(e) };
@@ -84,6 +135,8 @@ export class ConversationSteps {
     this.roles = input.roles;
     setHandler(conversationStatusQuery, () => this.status);
     setHandler(retryTurnSignal, (req) => void (this.retry = req));
+    // `magnet resume --set`, forwarded by the run: the roles of the steps from now on
+    setHandler(setRolesSignal, (req) => void (this.roles = applyOverrides(this.roles, req?.set ?? {})));
     // An update handler adds no command to the history, so it needs no patch: old histories replay unchanged.
     setHandler(retryTurnUpdate, (req) => this.acceptRetry(req), {
       validator: (req) => this.checkRetry(req),
@@ -169,22 +222,30 @@ export class ConversationSteps {
       { summary: `record failure: ${failure.where}` },
       [{ outDir: input.outDir, id: input.id, index: input.index, failure }],
     );
+    // a role found unfit pauses the run; its step waits for the resume (or a retry), however short the wait
+    const unfit = failure.unfit !== undefined && patched(PAUSE_ON_UNFIT_ROLE) ? unfitOf(err) : undefined;
+    if (unfit) await pauseRunFor(unfit);
     status.waiting = true;
-    await this.tellRun(true);
-    const asked =
-      input.failedTurnWaitMs > 0 && (await condition(() => this.retry !== undefined, input.failedTurnWaitMs));
+    await this.tellRun(true, unfit !== undefined);
+    const asked = unfit
+      ? await condition(() => this.retry !== undefined).then(() => true)
+      : input.failedTurnWaitMs > 0 &&
+        (await condition(() => this.retry !== undefined, input.failedTurnWaitMs));
     status.waiting = false;
-    await this.tellRun(false);
+    await this.tellRun(false, unfit !== undefined);
     if (!asked) throw new TurnFailed(failure);
     this.roles = applyOverrides(this.roles, this.retry?.set ?? {});
     this.retry = undefined;
   }
 
-  /** Tells the run when the conversation starts or stops waiting, so its progress counts waiting ones. */
-  private async tellRun(waiting: boolean): Promise<void> {
+  /**
+   * Tells the run when the conversation starts or stops waiting, so its progress counts waiting ones: when it
+   * may wait at all (`failedTurnWaitMs`), or `always` (a step whose role paused the run waits for the resume).
+   */
+  private async tellRun(waiting: boolean, always = false): Promise<void> {
     this.everWaited ||= waiting;
     const parent = workflowInfo().parent;
-    if (!parent || this.input.failedTurnWaitMs <= 0) return;
+    if (!parent || (this.input.failedTurnWaitMs <= 0 && !always)) return;
     // by workflow id: reaches whichever execution of the run is current
     await getExternalWorkflowHandle(parent.workflowId)
       .signal(conversationWaitingSignal, { index: this.input.index, waiting })
@@ -198,7 +259,11 @@ export class ConversationSteps {
     setCurrentDetails(
       failure
         ? `${failure.where ?? `turn ${failure.turn + 1}`} failed (${failure.type}): ${failure.message}\n` +
-            (state === 'waiting' ? 'waiting for `magnet retry <run> --failed`' : 'gave up')
+            (state !== 'waiting'
+              ? 'gave up'
+              : failure.unfit
+                ? `the run paused: ${failure.unfit}\nwaiting for \`magnet resume <run> --set <role>.model=<model>\``
+                : 'waiting for `magnet retry <run> --failed`')
         : `${state}${input.kind ? ` · ${input.kind}` : ''}${status.turns ? `, ${status.turns} turns` : ''}`,
     );
     if (!input.searchAttributes) return;

@@ -15,6 +15,7 @@ import { kindAt, type Kind } from '../core/mix';
 import { deriveSeed } from '../core/rng';
 import { NO_USAGE as ZERO } from '../core/usage';
 import {
+  applyOverrides,
   conversationId,
   graphWorkflowId,
   MagnetRun,
@@ -78,7 +79,7 @@ export async function poolAndGraph(plan: RunPlan, run: RunState): Promise<RunCar
       storeDir: input.storeDir,
     });
   } else {
-    const built = await buildGraphChild(plan, pool.poolRef);
+    const built = await buildGraphChild(plan, pool.poolRef, run);
     // a graph that waited for a retry counted as one waiting step (index -1) until it went on
     run.waiting.delete(-1);
     usage = built.usage;
@@ -101,8 +102,10 @@ export async function poolAndGraph(plan: RunPlan, run: RunState): Promise<RunCar
   };
 }
 
-function buildGraphChild(plan: RunPlan, poolRef: string): ReturnType<typeof buildGraph> {
-  const { input, roles } = plan;
+function buildGraphChild(plan: RunPlan, poolRef: string, run: RunState): ReturnType<typeof buildGraph> {
+  const { input } = plan;
+  // an input, not a command: a resume --set before the graph started applies to its judge
+  const roles = applyOverrides(plan.roles, run.overrides);
   return executeChild(buildGraph, {
     workflowId: graphWorkflowId(input.runId),
     staticSummary: 'dependency graph (stage 2)',
@@ -169,6 +172,7 @@ async function startAll(plan: RunPlan, run: RunState): Promise<void> {
           ...state,
           orphans: [...run.orphans, ...run.waiting],
           ...(run.stopped ? { stopped: run.stopped } : {}),
+          ...run.controls(),
         },
         batch,
       );
@@ -212,7 +216,7 @@ function startConversation(plan: RunPlan, run: RunState, index: number): void {
           ],
         }
       : {}),
-    args: [conversationInput(plan, run.carry, index, id, kind)],
+    args: [conversationInput(plan, run, index, id, kind)],
   })
     .then(run.count)
     .catch((err: unknown) => run.countFailure(err instanceof Error ? err.name : 'unknown'))
@@ -227,13 +231,16 @@ function startConversation(plan: RunPlan, run: RunState, index: number): void {
 /** A conversation's input: everything it needs, by reference (the pool and graph are in the store). */
 function conversationInput(
   plan: RunPlan,
-  state: RunCarry,
+  run: RunState,
   index: number,
   id: string,
   kind: Kind | undefined,
 ): ConversationInput {
-  const { input, roles } = plan;
+  const { input } = plan;
   const { runId, config } = input;
+  const state = run.carry;
+  // `magnet resume --set` overrides apply to the conversations started from then on (an input: no command)
+  const roles = applyOverrides(plan.roles, run.overrides);
   return {
     runId,
     id,

@@ -1,9 +1,12 @@
-import { setHandler } from '@temporalio/workflow';
+import { getExternalWorkflowHandle, patched, setHandler } from '@temporalio/workflow';
 import type { Kind } from '../core/mix';
 import { mixTally } from '../core/mix';
 import { addUsage as add, NO_USAGE as ZERO } from '../core/usage';
 import {
   conversationFinishedSignal,
+  conversationId,
+  graphWorkflowId,
+  setRolesSignal,
   conversationWaitingSignal,
   pauseSignal,
   progressQuery,
@@ -11,8 +14,10 @@ import {
   stopSignal,
   type ConversationResult,
   type RunCarry,
+  type RunPause,
   type RunProgress,
 } from '../contracts';
+import { PAUSE_ON_UNFIT_ROLE } from './conversation-steps';
 
 /**
  * What one execution of a run knows and shows: the progress its query answers, the controls (pause, resume,
@@ -21,7 +26,11 @@ import {
  */
 export class RunState {
   readonly progress: RunProgress;
-  paused = false;
+  paused: boolean;
+  /** Why the run paused itself (a role found unfit); undefined when paused by `magnet pause` or running. */
+  pause: RunPause | undefined;
+  /** `magnet resume --set` overrides: the roles of the conversations started from then on. */
+  overrides: Record<string, string>;
   stopped: boolean;
   /** Conversations in flight that wait for `magnet retry` (-1: the graph, while it waits). */
   readonly waiting = new Set<number>();
@@ -35,12 +44,16 @@ export class RunState {
   carry!: RunCarry;
 
   constructor(
-    runId: string,
+    private readonly runId: string,
     conversations: number,
     carry: RunCarry | undefined,
     private readonly planned: Record<Kind, number> | undefined,
   ) {
     this.stopped = carry?.stopped ?? false;
+    // a paused run stays paused across continue-as-new (runs of earlier releases carried nothing: running)
+    this.paused = carry?.paused !== undefined;
+    this.pause = carry?.paused?.pause;
+    this.overrides = carry?.overrides ?? {};
     this.orphans = new Set<number>(carry?.orphans ?? []);
     this.progress = {
       runId,
@@ -63,6 +76,8 @@ export class RunState {
     setHandler(progressQuery, () => ({
       ...this.progress,
       paused: this.paused,
+      ...(this.paused && this.pause ? { pause: this.pause } : {}),
+      ...(Object.keys(this.overrides).length > 0 ? { overrides: this.overrides } : {}),
       ...(this.stopped ? { stopping: true } : {}),
       waiting: this.waiting.size + this.orphans.size,
     }));
@@ -70,9 +85,44 @@ export class RunState {
       conversationWaitingSignal,
       ({ index, waiting: w }) => void (w ? this.waiting.add(index) : this.waiting.delete(index)),
     );
-    setHandler(pauseSignal, () => void (this.paused = true));
-    setHandler(resumeSignal, () => void (this.paused = false));
+    setHandler(pauseSignal, (why) => {
+      // the first reason stands until the run is resumed; `magnet pause` gives none
+      if (why?.reason && !(this.paused && this.pause)) this.pause = why;
+      this.paused = true;
+    });
+    setHandler(resumeSignal, (req) => {
+      this.paused = false;
+      this.pause = undefined;
+      const set = req?.set ?? {};
+      if (Object.keys(set).length === 0) return;
+      this.overrides = { ...this.overrides, ...set };
+      if (patched(PAUSE_ON_UNFIT_ROLE)) void this.forwardRoles(set);
+    });
     setHandler(stopSignal, () => void (this.stopped = true));
+  }
+
+  /**
+   * Hands `magnet resume --set` overrides to the workflows working now: the graph while it is built, the
+   * conversations in flight and those handed over by an earlier execution (by id; one that ended meanwhile
+   * is skipped).
+   */
+  private async forwardRoles(set: Record<string, string>): Promise<void> {
+    const ids = [
+      ...(this.progress.phase === 'graph' ? [graphWorkflowId(this.runId)] : []),
+      ...[...this.active, ...this.orphans].sort((a, b) => a - b).map((i) => conversationId(this.runId, i)),
+    ];
+    for (const id of ids)
+      await getExternalWorkflowHandle(id)
+        .signal(setRolesSignal, { set })
+        .catch(() => undefined);
+  }
+
+  /** What continue-as-new carries of the controls: paused (and why), the overrides. */
+  controls(): Pick<RunCarry, 'paused' | 'overrides'> {
+    return {
+      ...(this.paused ? { paused: this.pause ? { pause: this.pause } : {} } : {}),
+      ...(Object.keys(this.overrides).length > 0 ? { overrides: this.overrides } : {}),
+    };
   }
 
   /** The pool and graph are ready: conversations may start, and handed-over ones may report. */

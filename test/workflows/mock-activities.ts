@@ -20,7 +20,7 @@ export const FSP: Fsp = {
   trace: { mergeBoundaries: 1, merges: 0, insertsShort: 0, insertsLong: 0, split: 'none' },
 };
 
-const USAGE = { ...NO_USAGE, requests: 1, inputTokens: 10, outputTokens: 5 };
+export const USAGE = { ...NO_USAGE, requests: 1, inputTokens: 10, outputTokens: 5 };
 
 export interface MockLog {
   /** `<activity>:<turn>` in the order they ran. */
