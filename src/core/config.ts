@@ -193,6 +193,12 @@ export const RoleSettings = z
      * instead of one by one. Only for providers of kind openai.
      */
     batch: z.boolean().optional(),
+    /**
+     * How a role that writes tool calls (TOOL_MODE_ROLES) gets them: `tools`, the turn's functions sent as
+     * native tools and the answer's tool calls read (OpenAI `tool_calls`, Gemini `functionCall` parts), or
+     * `json`, the calls written as JSON in the answer's text. Default: `tools`, except in batch mode.
+     */
+    mode: z.enum(['tools', 'json']).optional(),
   })
   .strict();
 export type RoleSettings = z.infer<typeof RoleSettings>;
@@ -284,6 +290,20 @@ export const LlmConfig = z
           message: `role ${role}: batch mode needs a provider of kind openai, and ${r.provider} is ${kind} (its SDK has no batch API)`,
         });
       }
+      if (r.mode === 'tools' && llm.roles[role]?.mode === 'tools' && !TOOL_MODE_ROLES.includes(role)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['roles', role, 'mode'],
+          message: `role ${role} has no tools mode (only ${TOOL_MODE_ROLES.join(' and ')} write tool calls)`,
+        });
+      }
+      if (r.mode === 'tools' && r.batch && TOOL_MODE_ROLES.includes(role)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: llm.roles[role]?.mode !== undefined ? ['roles', role, 'mode'] : ['default', 'mode'],
+          message: `role ${role}: tools mode is not available in batch mode (set mode "json" or batch false)`,
+        });
+      }
       if (r.provider !== 'offline' && !r.model) {
         ctx.addIssue({
           code: 'custom',
@@ -300,6 +320,18 @@ export type LlmConfig = z.infer<typeof LlmConfig>;
  * teacher; the quality judge runs its rule checks unless a model is asked for (a request per turn).
  */
 const EXPLICIT_ROLES: readonly LlmRole[] = ['student', 'quality_judge'];
+
+/**
+ * Roles whose answer is tool calls, which can take them as native tool calls (`mode: "tools"`). The teacher
+ * is not one: its calls are given to it (hidden guidance) and it writes only the texts around them.
+ */
+export const TOOL_MODE_ROLES: readonly LlmRole[] = ['forth_translate', 'student'];
+
+/** Whether a role asks for native tool calls: its own mode, else tools where it can (not in batch mode). */
+export function toolsModeOf(role: LlmRole, s: Pick<RoleSettings, 'mode' | 'batch'>): boolean {
+  if (!TOOL_MODE_ROLES.includes(role)) return false;
+  return (s.mode ?? (s.batch ? 'json' : 'tools')) === 'tools';
+}
 
 export function resolveRoleSettings(llm: Pick<LlmConfig, 'default' | 'roles'>, role: LlmRole): RoleSettings {
   if (EXPLICIT_ROLES.includes(role) && !llm.roles[role]?.provider) return { provider: 'offline' };
@@ -342,6 +374,8 @@ export const ResolvedRole = z.discriminatedUnion('provider', [
     systemPrompt: z.string().optional(),
     /** Set for a role in batch mode; absent in inputs of earlier releases. */
     batch: BatchSettings.optional(),
+    /** `tools`: the answer's calls are native tool calls (toolsModeOf); absent: JSON in the text, as before. */
+    mode: z.literal('tools').optional(),
     cache: z.boolean(),
     cacheDir: z.string(),
     ledgerFile: z.string(),
@@ -385,6 +419,7 @@ export function resolveRole(
     ...(reasoningEffort !== undefined ? { reasoningEffort } : {}),
     ...(m.thinkingBudget !== undefined ? { thinkingBudget: m.thinkingBudget } : {}),
     structuredOutputs: structuredOutputsOf(p),
+    ...(toolsModeOf(role, s) ? { mode: 'tools' as const } : {}),
     price: llm.prices[s.model],
     systemPrompt: prompts[role],
     cache: llm.cache,

@@ -12,6 +12,7 @@ import { acquire, release } from './limiter';
 import { roleLine } from './protocol';
 import { singleFlight } from './singleflight';
 import { requestKeyExtras } from './providers/structured';
+import { toolsAnswerText, toolsKey, type PromptTools } from './tools';
 import { addUsage, NO_USAGE, type PaidUsage, type Usage } from '../core/usage';
 import { callProvider, type AnswerSchema, type ChatMessage, type LlmCallRole } from './providers';
 
@@ -29,6 +30,8 @@ export interface Prompt {
   user: string;
   /** The answer's JSON Schema, for providers that constrain answers to it (structured outputs). */
   answerSchema?: AnswerSchema;
+  /** Tools mode: the tools sent, and how the answer's tool calls become the text checked and cached. */
+  tools?: PromptTools;
 }
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -155,6 +158,7 @@ async function send(
   version: number,
   isValid: (text: string) => boolean,
   answerSchema?: AnswerSchema,
+  tools?: PromptTools,
 ): Promise<{ answer: CachedResponse; usage: Usage; key: string }> {
   const key = sha256(
     stableStringify({
@@ -166,6 +170,7 @@ async function send(
       t: r.temperature,
       m: r.maxTokens,
       ...requestKeyExtras(r, answerSchema),
+      ...toolsKey(tools),
     }),
   );
   const scope = attemptScope();
@@ -174,7 +179,7 @@ async function send(
   const produce = (): Promise<{ answer: CachedResponse; usage: Usage }> =>
     r.batch
       ? askBatch(r, messages, key, scopedKey, isValid, answerSchema)
-      : ask(r, messages, key, scopedKey, isValid, answerSchema);
+      : ask(r, messages, key, scopedKey, isValid, answerSchema, tools);
   if (!r.cache) return { ...(await produce()), key };
   const found = await singleFlight({
     key,
@@ -199,6 +204,7 @@ async function ask(
   scopedKey: string | undefined,
   isValid: (text: string) => boolean,
   answerSchema?: AnswerSchema,
+  tools?: PromptTools,
 ): Promise<{ answer: CachedResponse; usage: Usage }> {
   const estimate = Math.ceil(messages.reduce((n, m) => n + m.content.length, 0) / 4) + (r.maxTokens ?? 1024);
   // every request, and only a request, takes a slot of its provider's pacer (rate share, AIMD, cool-downs)
@@ -211,7 +217,12 @@ async function ask(
   let res;
   try {
     res = await withHeartbeat(() =>
-      callProvider(r, { messages, answerSchema, signal: inActivity()?.cancellationSignal }),
+      callProvider(r, {
+        messages,
+        answerSchema,
+        ...(tools ? { tools: tools.specs } : {}),
+        signal: inActivity()?.cancellationSignal,
+      }),
     );
   } catch (err) {
     // a body cut, empty or not JSON, a connection cut mid-answer: the provider's fault, retried like a 5xx
@@ -239,14 +250,16 @@ async function ask(
     tokens: res.inputTokens + res.outputTokens,
     tokensNeeded: estimate,
   });
+  // tools mode: the role's answer built from the tool calls, so the cache gives back the same answer
+  const text = tools ? toolsAnswerText(tools, res) : res.text;
   const answer: CachedResponse = {
-    text: res.text,
+    text,
     inputTokens: res.inputTokens,
     outputTokens: res.outputTokens,
     model: r.model,
   };
   const { usage, cost } = paidAnswer(r, res);
-  await storeAnswer(r, key, scopedKey, answer, isValid(res.text));
+  await storeAnswer(r, key, scopedKey, answer, isValid(text));
   await appendLedger(r.ledgerFile, [ledgerLine(r, key, usage, undefined, cost)]);
   return { answer, usage };
 }
@@ -302,7 +315,7 @@ export async function completeJson<T>(
     return parsed.ok ? check(parsed.value) : parsed;
   };
   const isValid = (text: string): boolean => validate(text).ok;
-  const first = await send(r, messages, version, isValid, prompt.answerSchema);
+  const first = await send(r, messages, version, isValid, prompt.answerSchema, prompt.tools);
   const v1 = validate(first.answer.text);
   if (v1.ok) {
     noteValid(r);
@@ -313,10 +326,10 @@ export async function completeJson<T>(
     { role: 'assistant', content: first.answer.text },
     {
       role: 'user',
-      content: `That answer is invalid: ${v1.error}\nReply with only the corrected JSON object.`,
+      content: `That answer is invalid: ${v1.error}\n${prompt.tools?.repair ?? 'Reply with only the corrected JSON object.'}`,
     },
   ];
-  const second = await send(r, repair, version, isValid, prompt.answerSchema);
+  const second = await send(r, repair, version, isValid, prompt.answerSchema, prompt.tools);
   const usage = addUsage(first.usage, second.usage);
   const v2 = validate(second.answer.text);
   if (v2.ok) {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { PlannedCall } from '../core/conversation';
 import { validatorFor } from '../tools/validators';
+import { toolSpecs } from '../llm/tools';
 import { turnContext, TurnTask } from './common';
 import { offlineForthTranslate } from './offline/forth_translate';
 import { defineRole } from './spec';
@@ -12,6 +13,30 @@ const Output = z.object({
 });
 
 const REF = /^(call_\d+_\d+)\.(.+)$/;
+
+const INSTRUCTIONS = `You turn the user's message into the exact function calls of this turn. Call each listed function once (a function listed several times, in a "parallel" turn, once per listing with the values the message gives for each), in a sensible order, and fill every required argument from the message, from earlier user messages, or from outputs of earlier calls (history).
+Calls of this turn are numbered call_<turn>_1, call_<turn>_2, ... in your order (turn = turnIndex + 1). When an argument must come from the output of an earlier call IN THIS TURN, write {"$from": "call_<turn>_<k>.<field>"}. Values from earlier turns are written out literally.
+"environment" lists values that exist in the tools' state (by parameter name) and "environmentRows" records whose values belong together: an id, name or path the message refers to must be one of them or come from an output, never invented. If "feedback" is given, an earlier version of this turn failed with those calls and errors: do not repeat a failing value.`;
+
+/** The object an argument takes in tools mode when it is an output of an earlier call of the turn. */
+const REFERENCE = {
+  type: 'object',
+  description: 'the output field of an earlier call of this turn: {"$from": "call_<turn>_<k>.<field>"}',
+  properties: { $from: { type: 'string' } },
+  required: ['$from'],
+};
+
+/**
+ * A function's parameters as a tool of a turn with several calls: each argument its own schema or a
+ * reference to an earlier call's output (so schema-guided decoding lets the model write one).
+ */
+function withReferences(parameters: Record<string, unknown>): Record<string, unknown> {
+  const props = (parameters.properties ?? {}) as Record<string, unknown>;
+  return {
+    ...parameters,
+    properties: Object.fromEntries(Object.entries(props).map(([k, v]) => [k, { anyOf: [v, REFERENCE] }])),
+  };
+}
 
 /** Checks model-made calls: the turn's functions, each once, required arguments present, types per schema. */
 function toPlannedCalls(task: z.infer<typeof Input>, out: z.infer<typeof Output>): PlannedCall[] | string {
@@ -79,12 +104,19 @@ function toPlannedCalls(task: z.infer<typeof Input>, out: z.infer<typeof Output>
 export const forthTranslate = defineRole({
   name: 'forth_translate',
   // 2: parallel items of the mix; 3: the environment's values and a failed earlier version's feedback;
-  // 4: the task's shared parts first (roles/layout.ts)
-  version: 4,
-  system: `You turn the user's message into the exact function calls of this turn. Call each listed function once (a function listed several times, in a "parallel" turn, once per listing with the values the message gives for each), in a sensible order, and fill every required argument from the message, from earlier user messages, or from outputs of earlier calls (history).
-Calls of this turn are numbered call_<turn>_1, call_<turn>_2, ... in your order (turn = turnIndex + 1). When an argument must come from the output of an earlier call IN THIS TURN, write {"$from": "call_<turn>_<k>.<field>"}. Values from earlier turns are written out literally.
-"environment" lists values that exist in the tools' state (by parameter name) and "environmentRows" records whose values belong together: an id, name or path the message refers to must be one of them or come from an output, never invented. If "feedback" is given, an earlier version of this turn failed with those calls and errors: do not repeat a failing value.
+  // 4: the task's shared parts first (roles/layout.ts); 5: tools mode (native tool calls)
+  version: 5,
+  system: `${INSTRUCTIONS}
 Answer with JSON: {"calls": [{"name": "<function>", "arguments": {...}}]}. For a turn with "missing", answer {"calls": []}.`,
+  toolsMode: {
+    system: `${INSTRUCTIONS}
+Make the calls with your tools, all in this one answer (parallel tool calls), in your order; an argument from an earlier call of this turn is the object {"$from": "call_<turn>_<k>.<field>"} in the call's arguments. For a turn with "missing", call nothing.`,
+    tools: (input) => ({
+      specs: toolSpecs(input.functions, input.functions.length > 1 ? withReferences : undefined),
+      answer: (calls) => ({ calls: calls.map((c) => ({ name: c.name, arguments: c.arguments })) }),
+      repair: 'Make the corrected calls with your tools.',
+    }),
+  },
   input: Input,
   output: Output,
   accept: (answer, input) => {

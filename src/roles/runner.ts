@@ -34,13 +34,23 @@ export function answerSchemaOf(name: string, output: z.ZodType): AnswerSchema | 
   return found ? { name, schema: found } : undefined;
 }
 
-/** A role's request for a task: the task goes as a JSON block, so real models and fakes read it alike. */
-export function promptFor(spec: RoleSpec<LlmRole, z.ZodType, z.ZodType, unknown>, input: unknown): Prompt {
+/**
+ * A role's request for a task: the task goes as a JSON block, so real models and fakes read it alike. In
+ * tools mode (`tools`, a role that has one) the request carries the task's tools and no answer schema.
+ */
+export function promptFor(
+  spec: RoleSpec<LlmRole, z.ZodType, z.ZodType, unknown>,
+  input: unknown,
+  tools = false,
+): Prompt {
+  const user = inputBlock(sharedFirst(input)).trim();
+  if (tools && spec.toolsMode)
+    return { version: spec.version, system: spec.toolsMode.system, user, tools: spec.toolsMode.tools(input) };
   const answerSchema = answerSchemaOf(spec.name, spec.output);
   return {
     version: spec.version,
     system: spec.system,
-    user: inputBlock(sharedFirst(input)).trim(),
+    user,
     ...(answerSchema ? { answerSchema } : {}),
   };
 }
@@ -69,7 +79,7 @@ export async function runRole<N extends LlmRole, I extends z.ZodType, O extends 
     if (!spec.offline) throw new Error(`${spec.name} has no offline backend: configure a model for it`);
     return { value: spec.offline(input, seed), usage: NO_USAGE };
   }
-  return completeJson(r, promptFor(spec, input), (data) => {
+  return completeJson(r, promptFor(spec, input, r.mode === 'tools'), (data) => {
     const answer = spec.output.safeParse(data);
     return answer.success ? spec.accept(answer.data, input) : { ok: false, error: firstIssue(answer.error) };
   });

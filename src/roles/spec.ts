@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { LlmRole } from '../core/config';
 import type { Checked } from '../llm/request';
+import type { PromptTools } from '../llm/tools';
 
 /**
  * What makes an LLM role: its prompt (name, version, system text), the JSON it is given and must answer
@@ -18,6 +19,11 @@ export interface RoleSpec<N extends LlmRole, I extends z.ZodType, O extends z.Zo
    * quoted in the one repair request. (Method syntax: the registry holds roles of every input type.)
    */
   accept(answer: z.output<O>, input: z.output<I>): Checked<R>;
+  /**
+   * Tools mode (a role that writes tool calls, `mode: "tools"`): its system text then, the tools of a task
+   * and how an answer's tool calls become its answer (the output schema's shape), checked by `accept`.
+   */
+  readonly toolsMode?: { system: string; tools(input: z.output<I>): PromptTools };
   /** The offline backend's rule-based result; `seed` is the conversation's, so a user's values stay put. */
   offline?(input: z.output<I>, seed: number): R;
 }

@@ -134,3 +134,20 @@ export function answer(role: LlmRole, input: unknown): unknown {
     throw new BrainError(`${role}: ${(e as Error).message}`);
   }
 }
+
+/**
+ * An answer as native tool calls, as the servers answer a request that sent tools: the calls of a brain's
+ * answer (`{"calls": [...]}`, forth_translate's and the student's shape) and its `final` as the text; undefined
+ * for content that is not such an answer (a script's own text), which the servers then send as text.
+ */
+export function asToolCalls(content: string): { calls: CallOut[]; text: string } | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(content);
+  } catch {
+    return undefined;
+  }
+  const a = parsed as { calls?: unknown; final?: unknown } | null;
+  if (!a || typeof a !== 'object' || !Array.isArray(a.calls)) return undefined;
+  return { calls: a.calls as CallOut[], text: typeof a.final === 'string' ? a.final : '' };
+}

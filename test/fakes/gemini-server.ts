@@ -8,6 +8,7 @@ import {
   type FakeServer,
   type ParsedRequest,
 } from './common';
+import { asToolCalls } from './brain';
 
 /**
  * A fake Gemini API as `@google/genai` calls it (`new GoogleGenAI({ apiKey, httpOptions: { baseUrl: server.url } })`):
@@ -129,6 +130,7 @@ function checkBody(b: Record<string, unknown>, options: FakeGeminiOptions): Cont
   }
   if (b.systemInstruction !== undefined && !Array.isArray((b.systemInstruction as Content)?.parts))
     throw new BadRequest('systemInstruction must be a Content ({parts: [...]})');
+  checkTools(b.tools);
   const g = b.generationConfig;
   if (g !== undefined) {
     if (!g || typeof g !== 'object') throw new BadRequest('generationConfig must be an object');
@@ -152,8 +154,25 @@ function checkBody(b: Record<string, unknown>, options: FakeGeminiOptions): Cont
       cfg.responseMimeType !== 'application/json'
     )
       throw new BadRequest('a response schema needs responseMimeType application/json');
+    if (b.tools !== undefined && cfg.responseMimeType === 'application/json')
+      throw new BadRequest("Function calling with a response mime type: 'application/json' is unsupported");
   }
   return contents;
+}
+
+/** The function declarations of `tools`, checked as the API does: names it takes, JSON Schema parameters. */
+function checkTools(tools: unknown): void {
+  if (tools === undefined) return;
+  if (!Array.isArray(tools)) throw new BadRequest('tools must be an array of Tool');
+  for (const t of tools as { functionDeclarations?: unknown }[])
+    for (const d of (t?.functionDeclarations ?? []) as { name?: unknown; parametersJsonSchema?: unknown }[]) {
+      if (typeof d?.name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$/.test(d.name))
+        throw new BadRequest(
+          `* GenerateContentRequest.tools[0].function_declarations.name: Invalid function name. Must start with a letter or an underscore. Must be a-z, A-Z, 0-9, or contain underscores, dots, colons and dashes, with a maximum length of 64.`,
+        );
+      if (d.parametersJsonSchema !== undefined && typeof d.parametersJsonSchema !== 'object')
+        throw new BadRequest('function_declarations.parameters_json_schema must be a JSON Schema object');
+    }
 }
 
 function geminiAdapter(options: FakeGeminiOptions, requests: GeminiRequest[]): Adapter {
@@ -207,6 +226,7 @@ function geminiAdapter(options: FakeGeminiOptions, requests: GeminiRequest[]): A
           contents: b.contents,
           systemInstruction: b.systemInstruction ?? null,
           generationConfig: b.generationConfig ?? null,
+          ...(b.tools !== undefined ? { tools: b.tools } : {}),
         },
         apiKey: this.key(headers, url),
       };
@@ -214,9 +234,19 @@ function geminiAdapter(options: FakeGeminiOptions, requests: GeminiRequest[]): A
     success(content, usage, req, index) {
       const cached = options.cachedTokens?.(usage.prompt) ?? 0;
       const thoughts = options.thoughtsTokens ?? 0;
+      // a request that declared functions is answered with functionCall parts (the brain's calls)
+      const declared = (req.hashBasis as { tools?: unknown[] }).tools;
+      const calls = declared?.length ? asToolCalls(content) : undefined;
+      const answer = calls
+        ? [
+            ...(calls.text ? [{ text: calls.text }] : []),
+            ...calls.calls.map((c) => ({ functionCall: { name: c.name, args: c.arguments ?? {} } })),
+          ]
+        : [{ text: content }];
+      if (answer.length === 0) answer.push({ text: '' });
       const parts = [
         ...(options.thoughtText !== undefined ? [{ text: options.thoughtText, thought: true }] : []),
-        { text: content },
+        ...answer,
       ];
       return {
         status: 200,

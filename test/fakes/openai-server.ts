@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import { createRng, deriveSeed, hash32 } from '../../src/core/rng';
-import { answer } from './brain';
+import { answer, asToolCalls } from './brain';
 import {
   BadRequest,
   BATCH_ITEM_HEADER,
@@ -42,6 +42,26 @@ function contentText(content: unknown): string {
   return '';
 }
 
+/** What the API checks of `tools`: function tools with a name it takes and an object schema. */
+function checkTools(tools: unknown): void {
+  if (!Array.isArray(tools)) throw new BadRequest('"tools" must be an array');
+  for (const [i, t] of tools.entries()) {
+    const tool = t as {
+      type?: unknown;
+      function?: { name?: unknown; parameters?: { type?: unknown } };
+    } | null;
+    if (tool?.type !== 'function') throw new BadRequest(`tools[${i}].type must be "function"`);
+    const name = tool.function?.name;
+    if (typeof name !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(name))
+      throw new BadRequest(
+        `Invalid 'tools[${i}].function.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'.`,
+      );
+    const params = tool.function?.parameters;
+    if (params !== undefined && params.type !== 'object')
+      throw new BadRequest(`tools[${i}].function.parameters must be an object schema`);
+  }
+}
+
 const openaiAdapter: Adapter = {
   name: 'openai',
   key(headers) {
@@ -58,8 +78,9 @@ const openaiAdapter: Adapter = {
   },
   parse(method, url, headers, body) {
     if (method !== 'POST' || url.pathname !== '/v1/chat/completions') return undefined;
-    const b = body as { model?: unknown; messages?: unknown; response_format?: unknown };
+    const b = body as { model?: unknown; messages?: unknown; response_format?: unknown; tools?: unknown };
     if (typeof b.model !== 'string' || !b.model) throw new BadRequest('"model" is required');
+    if (b.tools !== undefined) checkTools(b.tools);
     if (!Array.isArray(b.messages) || b.messages.length === 0)
       throw new BadRequest('"messages" must be a non-empty array');
     const messages = b.messages as ChatMessage[];
@@ -74,11 +95,35 @@ const openaiAdapter: Adapter = {
         .map((m, i) => (m.role === 'user' ? texts[i] : undefined))
         .filter((t): t is string => t !== undefined),
       promptChars: texts.reduce((a, t) => a + t.length, 0),
-      hashBasis: { model: b.model, messages: b.messages, response_format: b.response_format ?? null },
+      hashBasis: {
+        model: b.model,
+        messages: b.messages,
+        response_format: b.response_format ?? null,
+        ...(b.tools !== undefined ? { tools: b.tools } : {}),
+      },
       apiKey: this.key(headers, url),
     };
   },
   success(content, usage, req, index) {
+    // a request that sent tools is answered with tool_calls (the brain's calls), as the API does
+    const sent = (req.hashBasis as { tools?: unknown[] }).tools;
+    const calls = sent?.length ? asToolCalls(content) : undefined;
+    const message = calls
+      ? {
+          role: 'assistant',
+          content: calls.text || null,
+          refusal: null,
+          ...(calls.calls.length > 0
+            ? {
+                tool_calls: calls.calls.map((c, i) => ({
+                  id: `call_fake_${index}_${i}`,
+                  type: 'function',
+                  function: { name: c.name, arguments: JSON.stringify(c.arguments ?? {}) },
+                })),
+              }
+            : {}),
+        }
+      : { role: 'assistant', content, refusal: null };
     return {
       status: 200,
       headers: { 'x-request-id': `req_fake_${index}` },
@@ -91,9 +136,9 @@ const openaiAdapter: Adapter = {
         choices: [
           {
             index: 0,
-            message: { role: 'assistant', content, refusal: null },
+            message,
             logprobs: null,
-            finish_reason: 'stop',
+            finish_reason: calls?.calls.length ? 'tool_calls' : 'stop',
           },
         ],
         usage: {
@@ -568,7 +613,10 @@ function quirkScript(opts: FakeOpenAIOptions): Script {
       if (text !== undefined) return { content: text };
     }
     const f = opts.schemaFollower;
-    if (f && !req.repair && body.response_format?.type !== 'json_schema') {
+    // native tool calls are shaped by the tools' schemas as a json_schema answer is by its schema
+    const shaped =
+      body.response_format?.type === 'json_schema' || (Array.isArray(body.tools) && body.tools.length > 0);
+    if (f && !req.repair && !shaped) {
       const draw = createRng(
         deriveSeed(f.seed ?? 0, 'off-schema', hash32(`${req.role}|${JSON.stringify(req.input)}`)),
       ).next();

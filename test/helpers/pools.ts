@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { mergeFunctions, parsePoolText, type FunctionDef } from '../../src/core/pool';
+import { lite, type TurnTask } from '../../src/roles/common';
 
 export const EXAMPLE_POOL_DIR = path.join(__dirname, '..', '..', 'examples', 'pool');
 
@@ -14,6 +15,17 @@ export function examplePool(): FunctionDef[] {
       parsePoolText(readFileSync(path.join(EXAMPLE_POOL_DIR, f), 'utf8'), f, f.replace(/\.json$/, '')),
     ),
   ).functions;
+}
+
+/** The first turn of a conversation over `fns` (one call each, walked), as the roles' tasks give it. */
+export function firstTurnOf(fns: FunctionDef[]): TurnTask {
+  return {
+    turnIndex: 0,
+    turn: { functions: fns.map((f) => ({ name: f.name, via: 'walk' as const })), labels: ['walk'] },
+    functions: fns.map(lite),
+    history: [],
+    previousQueries: [],
+  };
 }
 
 const VOCAB = [

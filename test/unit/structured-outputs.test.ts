@@ -15,11 +15,11 @@ import { callProvider } from '../../src/llm/providers';
 import { chatBody, openai, resetSchemaRefusals } from '../../src/llm/providers/openai';
 import { fitsStrictSubset, requestKeyExtras } from '../../src/llm/providers/structured';
 import { buildPrompt, ROLES, runRole } from '../../src/roles';
-import type { FnLite, TurnTask } from '../../src/roles/common';
+import { lite } from '../../src/roles/common';
 import { answerSchemaOf } from '../../src/roles/runner';
 import { answer } from '../fakes/brain';
 import { startFakeOpenAI, type FakeOpenAI, type FakeOpenAIOptions } from '../fakes/openai-server';
-import { examplePool } from '../helpers/pools';
+import { examplePool, firstTurnOf } from '../helpers/pools';
 
 /**
  * Structured outputs, reasoning models and OpenAI-compatible servers (issue 25 items 1, 4, 6), against the
@@ -52,19 +52,7 @@ function roleOn(
   }) as LlmCall;
 }
 
-function lite(f: FunctionDef): FnLite {
-  return { name: f.name, description: f.description, parameters: f.parameters, output: f.output };
-}
-
-function turn(fns: FunctionDef[]): TurnTask {
-  return {
-    turnIndex: 0,
-    turn: { functions: fns.map((f) => ({ name: f.name, via: 'walk' as const })), labels: ['walk'] },
-    functions: fns.map(lite),
-    history: [],
-    previousQueries: [],
-  };
-}
+const turn = firstTurnOf;
 
 /** Tasks of four roles over the example pool's functions: what a run's first turns and its graph ask. */
 function tasks(count: number): { role: LlmRole; input: unknown }[] {
@@ -97,7 +85,11 @@ async function repairsWith(
   try {
     let requests = 0;
     for (const t of work) {
-      const r = { ...roleOn(server, t.role, { provider: { structuredOutputs } }), cache: false };
+      // forth_translate in JSON mode: its tools mode (native tool calls) sends no answer schema at all
+      const r = {
+        ...roleOn(server, t.role, { provider: { structuredOutputs }, settings: { mode: 'json' } }),
+        cache: false,
+      };
       const res = await runRole(r, ROLES[t.role] as never, t.input as never);
       requests += res.usage.requests;
     }

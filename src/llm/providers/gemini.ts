@@ -11,6 +11,7 @@ import {
   type ProviderAnswer,
   type ProviderEndpoint,
   type ProviderRequest,
+  type ToolCall,
   unreachable,
 } from './provider';
 import { schemaToSend, structuredMode } from './structured';
@@ -106,11 +107,27 @@ function responseJsonSchema(schema: Record<string, unknown>): Record<string, unk
  */
 export function generationConfig(
   r: Pick<LlmCallRole, 'temperature' | 'maxTokens' | 'structuredOutputs' | 'thinkingBudget'>,
-  { answerSchema }: Pick<ProviderRequest, 'answerSchema'>,
+  { answerSchema, tools }: Pick<ProviderRequest, 'answerSchema' | 'tools'>,
 ): GenerateContentConfig {
-  const sent = schemaToSend(r, answerSchema);
+  const sent = tools ? undefined : schemaToSend(r, answerSchema);
   return {
-    ...(structuredMode(r) !== 'none' ? { responseMimeType: 'application/json' } : {}),
+    // tools mode: function declarations (JSON Schema parameters), and no JSON MIME type, which Gemini refuses
+    // beside function calling; the answer is functionCall parts (and text)
+    ...(tools
+      ? {
+          tools: [
+            {
+              functionDeclarations: tools.map((t) => ({
+                name: t.name,
+                description: t.description,
+                parametersJsonSchema: t.parameters,
+              })),
+            },
+          ],
+        }
+      : structuredMode(r) !== 'none'
+        ? { responseMimeType: 'application/json' }
+        : {}),
     ...(sent ? { responseJsonSchema: responseJsonSchema(sent.schema) } : {}),
     ...(r.temperature !== undefined ? { temperature: r.temperature } : {}),
     ...(r.maxTokens !== undefined ? { maxOutputTokens: r.maxTokens } : {}),
@@ -124,6 +141,13 @@ function answerText(res: GenerateContentResponse): string {
     .filter((p) => typeof p.text === 'string' && !p.thought)
     .map((p) => p.text)
     .join('');
+}
+
+/** The answer's function calls: the first candidate's functionCall parts, in order. */
+function answerCalls(res: GenerateContentResponse): ToolCall[] {
+  return (res.candidates?.[0]?.content?.parts ?? []).flatMap((p) =>
+    p.functionCall?.name ? [{ name: p.functionCall.name, arguments: p.functionCall.args ?? {} }] : [],
+  );
 }
 
 /** What a Gemini error body says: its message and the retry delay of a google.rpc.RetryInfo detail. */
@@ -215,6 +239,7 @@ async function callGemini(r: LlmCallRole, req: ProviderRequest): Promise<Provide
     const reasoning = usage?.thoughtsTokenCount ?? 0;
     return {
       text: answerText(res),
+      ...(req.tools ? { toolCalls: answerCalls(res) } : {}),
       inputTokens: usage?.promptTokenCount ?? 0,
       outputTokens: (usage?.candidatesTokenCount ?? 0) + reasoning,
       ...(usage?.cachedContentTokenCount ? { cachedInputTokens: usage.cachedContentTokenCount } : {}),

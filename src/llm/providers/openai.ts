@@ -8,7 +8,10 @@ import {
   type Provider,
   type ProviderAnswer,
   type ProviderRequest,
+  type ToolCall,
+  type ToolSpec,
 } from './provider';
+import { parseArguments } from '../tools';
 import { fitsStrictSubset, schemaToSend, structuredMode } from './structured';
 
 /** OpenAI and every OpenAI-compatible server (vLLM, Ollama, llama.cpp, LiteLLM, OpenRouter). */
@@ -105,18 +108,34 @@ function responseFormat(
  */
 export function chatBody(
   r: ChatRole,
-  req: Pick<ProviderRequest, 'messages' | 'answerSchema'>,
+  req: Pick<ProviderRequest, 'messages' | 'answerSchema' | 'tools'>,
   format: ChatFormat = formatOf(r, schemaToSend(r, req.answerSchema)),
 ): OpenAI.ChatCompletionCreateParamsNonStreaming {
   const answerSchema = schemaToSend(r, req.answerSchema);
   return {
     model: r.model,
     messages: req.messages,
-    ...responseFormat(format, answerSchema),
+    // tools mode: the answer is tool calls (and text), so no response format
+    ...(req.tools ? { tools: req.tools.map(toolOf) } : responseFormat(format, answerSchema)),
     ...(r.temperature !== undefined ? { temperature: r.temperature } : {}),
     ...(r.maxTokens !== undefined ? { [r.maxTokensParam ?? 'max_tokens']: r.maxTokens } : {}),
     ...(r.reasoningEffort !== undefined ? { reasoning_effort: r.reasoningEffort } : {}),
   };
+}
+
+/** A tool as Chat Completions takes it (`strict` off: a pool's schemas need not fit the strict subset). */
+function toolOf(t: ToolSpec): OpenAI.ChatCompletionTool {
+  return {
+    type: 'function',
+    function: { name: t.name, description: t.description, parameters: t.parameters },
+  };
+}
+
+/** The function calls of an answer's `tool_calls`, in order (other kinds of tool call are not ours). */
+function toolCallsOf(message: OpenAI.ChatCompletionMessage | undefined): ToolCall[] {
+  return (message?.tool_calls ?? []).flatMap((c) =>
+    c.type === 'function' ? [{ name: c.function.name, arguments: parseArguments(c.function.arguments) }] : [],
+  );
 }
 
 /**
@@ -143,7 +162,8 @@ async function create(
 
 async function callOpenAI(r: LlmCallRole, req: ProviderRequest): Promise<ProviderAnswer> {
   const answerSchema = schemaToSend(r, req.answerSchema);
-  const format = formatOf(r, answerSchema);
+  // a tools-mode request sends no response format: nothing to refuse or fall back from
+  const format = req.tools ? 'none' : formatOf(r, answerSchema);
   try {
     let sent;
     try {
@@ -169,8 +189,10 @@ async function callOpenAI(r: LlmCallRole, req: ProviderRequest): Promise<Provide
     const usage = data.usage;
     const cached = usage?.prompt_tokens_details?.cached_tokens;
     const reasoning = usage?.completion_tokens_details?.reasoning_tokens;
+    const message = data.choices[0]?.message;
     return {
-      text: data.choices[0]?.message?.content ?? '',
+      text: message?.content ?? '',
+      ...(req.tools ? { toolCalls: toolCallsOf(message) } : {}),
       inputTokens: usage?.prompt_tokens ?? 0,
       // reasoning tokens are part of completion_tokens already
       outputTokens: usage?.completion_tokens ?? 0,

@@ -19,15 +19,39 @@ export interface AnswerSchema {
   schema: Record<string, unknown>;
 }
 
-/** One request to a provider: the messages, the answer's schema if any, and the signal that abandons it. */
+/** A function offered to the model as a native tool (tools mode): its safe name (core/names), its schema. */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  /** The parameters' JSON Schema (an object schema). */
+  parameters: Record<string, unknown>;
+}
+
+/**
+ * A native tool call of an answer (OpenAI `tool_calls`, Gemini `functionCall` parts), in the answer's order:
+ * the tool's name and its arguments, parsed (arguments that are not JSON stay the string the model wrote,
+ * for the role's check to refuse).
+ */
+export interface ToolCall {
+  name: string;
+  arguments: unknown;
+}
+
+/**
+ * One request to a provider: the messages, the answer's schema if any (JSON mode), the tools the answer may
+ * call (tools mode: the answer is tool calls and text, no response format), the signal that abandons it.
+ */
 export interface ProviderRequest {
   messages: ChatMessage[];
   answerSchema?: AnswerSchema;
+  tools?: ToolSpec[];
   signal?: AbortSignal;
 }
 
 export interface ProviderAnswer {
   text: string;
+  /** The answer's native tool calls, when the request sent tools (empty: the model called none). */
+  toolCalls?: ToolCall[];
   /** Every input token, the cached ones included. */
   inputTokens: number;
   /** Every output token, the reasoning ones included. */
