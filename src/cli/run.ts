@@ -1,4 +1,5 @@
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { connect, runInputOf, startRun, watchRun, type RunHandle } from '../client';
 import { RunInput, type RunConfig } from '../core/config';
@@ -154,19 +155,58 @@ export async function launchRun(input: RunInput, opts: LaunchOptions = {}): Prom
   return showWithWorkers(started.handle, server.address, started.input);
 }
 
-/** Runs this process's workers for the run until it ends, showing its progress meanwhile. */
+/** The signals on which Temporal's runtime shuts this process's workers down (and so do we, quietly). */
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+
+/**
+ * The CLI was stopped by a signal (Ctrl-C, SIGTERM): its workers shut down, the run goes on on the server.
+ * Not an error: the bin prints the message as it is and exits 128 + the signal's number (130, 143).
+ */
+export class Interrupted extends Error {
+  readonly exitCode: number;
+  constructor(
+    readonly signal: NodeJS.Signals,
+    runId: string,
+  ) {
+    super(
+      `stopped by ${signal}: this process's workers shut down; run ${runId} goes on without them ` +
+        `(magnet attach ${runId} works on it again, magnet cancel ${runId} ends it)`,
+    );
+    this.name = 'Interrupted';
+    this.exitCode = 128 + (os.constants.signals[signal] ?? 0);
+  }
+}
+
+/**
+ * Runs this process's workers for the run until it ends, showing its progress meanwhile. On SIGINT or
+ * SIGTERM, Temporal's runtime shuts the workers down (a step they held runs again on the next worker): that
+ * ends the process with Interrupted, not with the error runUntil then reports ("Promise did not resolve
+ * within 0ms after Worker completed shutdown"). A second signal ends the process at once (our listeners and
+ * the runtime's are gone).
+ */
 async function showWithWorkers(handle: RunHandle, address: string, input: RunInput): Promise<RunSummary> {
   const workers = await createWorkers({ address, config: input.config, taskQueue: input.taskQueue });
-  let ended = false;
-  const watching = showProgress(handle).finally(() => (ended = true));
-  const stopped = await Promise.allSettled(workers.map((w) => w.worker.runUntil(watching)));
-  // every worker has stopped before a connection closes: closing one a worker holds throws, and that error
-  // would replace the run's own
-  for (const w of workers) await w.connection.close();
-  await closeAll();
-  if (ended) return watching;
-  // a worker failed while the run goes on
-  throw (stopped.find((s) => s.status === 'rejected') as PromiseRejectedResult).reason;
+  let signal: NodeJS.Signals | undefined;
+  const onSignal = (s: NodeJS.Signals): void => void (signal ??= s);
+  for (const s of STOP_SIGNALS) process.once(s, onSignal);
+  try {
+    let ended = false;
+    const watching = showProgress(handle).finally(() => (ended = true));
+    const stopped = await Promise.allSettled(workers.map((w) => w.worker.runUntil(watching)));
+    // every worker has stopped before a connection closes: closing one a worker holds throws, and that error
+    // would replace the run's own
+    for (const w of workers) await w.connection.close();
+    await closeAll();
+    if (ended) return await watching;
+    if (signal) {
+      if (process.stderr.isTTY) process.stderr.write('\n');
+      throw new Interrupted(signal, input.runId);
+    }
+    // a worker failed while the run goes on
+    throw (stopped.find((s) => s.status === 'rejected') as PromiseRejectedResult).reason;
+  } finally {
+    for (const s of STOP_SIGNALS) process.off(s, onSignal);
+  }
 }
 
 /** Watches (and, by default, works on) a run started earlier, e.g. with --detach or by another client. */
