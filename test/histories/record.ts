@@ -5,13 +5,16 @@ import { fakeLlm, makeRunDir, prepare, startRun } from '../helpers/run';
 import { withClientAndFakeOpenAI } from '../helpers/temporal';
 import { conversationStatusQuery, retryTurnUpdate } from '../../src/contracts';
 import { answer } from '../fakes';
+import { noteInvalid, UNFIT_IN_A_ROW } from '../../src/llm/fitness';
+import { progressQuery, resumeSignal } from '../../src/contracts';
 
 /**
  * Records the histories of a released workflow version into test/histories/<version>/ (run it once per
  * release: `MAGNET_HISTORIES_VERSION=v3 npm run histories:record`). One run over the fake LLM holds every
  * kind of execution the replay test needs: the run continuing as new (batch 2), its buildGraph child (from
  * v3 on, with a judge request refused once, waiting and retried), a
- * conversation whose turn failed, waited and was retried, and conversations with mDPO negatives.
+ * conversation whose turn failed, waited and was retried, and conversations with mDPO negatives; from v6 on, that
+ * turn's failure finds its role unfit, so the run pauses and is resumed with an override.
  */
 const VERSION = process.env.MAGNET_HISTORIES_VERSION;
 
@@ -58,6 +61,24 @@ it(`records the histories of workflow version ${VERSION ?? '(set MAGNET_HISTORIE
   });
   const runId = 'hist-run';
   const input = await prepare(home, configFile, runId);
+  // from v6 on, the broken turn's failure finds forth_translate unfit: this process's workers count its answers,
+  // and 19 failed ones are counted just before the broken turn's repair is answered, so the conversation pauses
+  // the run and waits for its resume
+  let unfitCounted = Number(VERSION?.slice(1)) < 6;
+  const countUnfit = (): void => {
+    if (unfitCounted) return;
+    unfitCounted = true;
+    for (let i = 1; i < UNFIT_IN_A_ROW; i++)
+      noteInvalid(
+        {
+          ledgerFile: `${input.outDir}/llm-calls.jsonl`,
+          role: 'forth_translate',
+          providerName: 'fake',
+          model: 'm1',
+        },
+        'field calls: Invalid input: expected array, received undefined',
+      );
+  };
   let broken = true;
   // from v3 on, the graph waits for a retry when a judge request is refused for good: the first one is
   let refusedJudge: string | undefined;
@@ -71,7 +92,10 @@ it(`records the histories of workflow version ${VERSION ?? '(set MAGNET_HISTORIE
         : undefined;
     }
     const turn = (req.input as { turnIndex?: number }).turnIndex;
-    if (broken && req.role === 'forth_translate' && turn === 1) return { content: 'no JSON here' };
+    if (broken && req.role === 'forth_translate' && turn === 1) {
+      if (req.repair) countUnfit();
+      return { content: 'no JSON here' };
+    }
     // from v5 on, a turn whose calls fail is written again: turn 1's first version names a thing that does
     // not exist (a plain string argument), so the tool refuses it and the turn is regenerated with feedback
     if (Number(VERSION?.slice(1)) >= 5 && req.role === 'forth_translate' && turn === 0)
@@ -104,6 +128,10 @@ it(`records the histories of workflow version ${VERSION ?? '(set MAGNET_HISTORIE
     await until(
       'the run done, the waiting conversations retried',
       async () => {
+        // a run paused for an unfit role (v6 on) is resumed with an override, forwarded to its conversations
+        const progress = await run.handle.query(progressQuery).catch(() => undefined);
+        if (progress?.pause)
+          await run.handle.signal(resumeSignal, { set: { 'forth_translate.temperature': '0' } });
         for (let i = 0; i < items && !ended; i++) {
           const h = client.workflow.getHandle(conv(i));
           const s = await h.query(conversationStatusQuery).catch(() => undefined);

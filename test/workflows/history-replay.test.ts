@@ -80,7 +80,7 @@ it.each(versions)('version %s holds every kind of execution', (version) => {
 });
 
 it('holds the releases so far', () => {
-  expect(versions).toEqual(expect.arrayContaining(['v1', 'v2', 'v3', 'v4', 'v5']));
+  expect(versions).toEqual(expect.arrayContaining(['v1', 'v2', 'v3', 'v4', 'v5', 'v6']));
 });
 
 /** The patch ids a history's markers record (their details are base64-encoded JSON `{id, deprecated}`). */
@@ -99,6 +99,18 @@ function patchIds(history: unknown): string[] {
 it('from v5 on, a conversation wrote a failed turn again (the regenerate-failed-turns patch)', () => {
   const v5 = histories.filter((h) => h.file.startsWith(`v5${path.sep}`) && h.workflowId.includes('/conv-'));
   expect(v5.some((h) => patchIds(h.history).includes('regenerate-failed-turns'))).toBe(true);
+});
+
+it('from v6 on, a role found unfit paused the run, which resumed (the pause-on-unfit-role patch)', () => {
+  const v6 = histories.filter((h) => h.file.startsWith(`v6${path.sep}`));
+  const patchedIn = (kind: string): boolean =>
+    v6.some((h) => h.workflowId.includes(kind) && patchIds(h.history).includes('pause-on-unfit-role'));
+  // a conversation paused the run; the graph judged with its lanes going on; the run forwarded a resume's set
+  expect(patchedIn('/conv-')).toBe(true);
+  expect(patchedIn('/graph')).toBe(true);
+  const text = v6.map((h) => JSON.stringify(h.history));
+  expect(text.some((t) => t.includes('"signalName":"pause"'))).toBe(true);
+  expect(text.some((t) => t.includes('"signalName":"setRoles"'))).toBe(true);
 });
 
 it('replays every recorded history on the current workflow code', async () => {
