@@ -7,6 +7,10 @@ import { checkChatExample } from '../helpers/checks';
 import { makeRunDir, prepare, readRecords, runToEnd } from '../helpers/run';
 import { connect, workflowBundle } from '../helpers/temporal';
 import { startFakeGemini, startFakeOpenAI, type FakeServer } from '../fakes';
+import type { FakeGemini } from '../fakes/gemini-server';
+import type { FakeOpenAI } from '../fakes/openai-server';
+import { PROVIDER_NAME } from '../../src/core/names';
+import { parseInputBlock, parseRoleLine } from '../../src/llm/protocol';
 import type { OpenAIChatExample } from '../../src/export/openai';
 
 const KEY = 'sk-magnet-test-DO-NOT-LEAK-4242';
@@ -66,6 +70,50 @@ async function histories(runId: string): Promise<string> {
   return text;
 }
 
+interface Texts {
+  content?: string;
+  parts?: { text?: string }[];
+}
+
+/** Each request the fake got: its role, the task's function names, the names of the tools it sent (if any). */
+function sentTools(
+  kind: 'openai' | 'gemini',
+  server: FakeServer,
+): { role?: string; functions: string[]; tools?: string[] }[] {
+  const read = (system: string, user: string, tools: string[] | undefined) => {
+    const input = parseInputBlock(user) as { functions?: { name: string }[] } | undefined;
+    return {
+      role: parseRoleLine(system)?.role,
+      functions: (input?.functions ?? []).map((f) => f.name),
+      ...(tools ? { tools } : {}),
+    };
+  };
+  const text = (c: Texts | undefined): string =>
+    c?.content ?? (c?.parts ?? []).map((p) => p.text ?? '').join('');
+  if (kind === 'openai')
+    return (server as FakeOpenAI).bodies.map((b) => {
+      const messages = b.messages as (Texts & { role: string })[];
+      const tools = b.tools as { function: { name: string } }[] | undefined;
+      return read(
+        text(messages[0]),
+        text(messages.filter((m) => m.role === 'user')[0]),
+        tools?.map((t) => t.function.name),
+      );
+    });
+  return (server as FakeGemini).requests.map((r) => {
+    const b = r.body as {
+      systemInstruction?: Texts;
+      contents: Texts[];
+      tools?: { functionDeclarations: { name: string }[] }[];
+    };
+    return read(
+      text(b.systemInstruction),
+      text(b.contents[0]),
+      b.tools?.flatMap((t) => t.functionDeclarations.map((d) => d.name)),
+    );
+  });
+}
+
 function paidTotals(server: FakeServer): { requests: number; inputTokens: number; outputTokens: number } {
   const paid = server.log.filter((e) => e.status === 200);
   return {
@@ -123,6 +171,17 @@ describe.each(['openai', 'gemini'] as const)('full run against the fake %s serve
     for (const role of ['nested_judge', 'back_translate', 'forth_translate', 'teacher']) {
       expect(server.log.some((e) => e.role === role && e.status === 200)).toBe(true);
     }
+    // forth_translate in tools mode (the default): each of its requests sent the turn's functions as tools
+    // (by their safe names, each once) and got its calls back as tool calls, from which the records above were
+    // built; no other role sent tools
+    const sent = sentTools(kind, server);
+    const forth = sent.filter((s) => s.role === 'forth_translate');
+    expect(forth.length).toBeGreaterThan(0);
+    for (const s of forth) {
+      expect(s.tools ?? []).toEqual([...new Set(s.functions)]);
+      for (const t of s.tools ?? []) expect(t).toMatch(PROVIDER_NAME);
+    }
+    expect(sent.filter((s) => s.role !== 'forth_translate' && s.tools !== undefined)).toEqual([]);
     const executors = new Set(records.flatMap((r) => r.turns.flatMap((t) => t.calls.map((c) => c.executor))));
     if (kind === 'gemini') {
       expect(server.log.some((e) => e.role === 'simulate' && e.status === 200)).toBe(true);
@@ -236,6 +295,9 @@ describe('negative trajectories (mDPO)', () => {
         expect(b).not.toHaveProperty('temperature');
         expect(b).not.toHaveProperty('max_tokens');
       }
+      // the student in tools mode (the default): the conversation's tools, no response format to refuse
+      expect(student.every((b) => b.response_format === undefined)).toBe(true);
+      expect(student.some((b) => Array.isArray(b.tools) && b.tools.length > 0)).toBe(true);
       expect(server.bodies.find((b) => b.model === 'teacher-1')).toMatchObject({ temperature: 0.2 });
       const { records } = await readRecords(input);
       const negatives = records.flatMap((r) => r.turns.flatMap((t) => t.negatives.map((n) => ({ r, t, n }))));

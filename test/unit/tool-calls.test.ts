@@ -7,6 +7,8 @@ import { PROVIDER_NAME } from '../../src/core/names';
 import type { FunctionDef } from '../../src/core/pool';
 import { resetLimiter } from '../../src/llm/limiter';
 import { callProvider } from '../../src/llm/providers';
+import { generationConfig } from '../../src/llm/providers/gemini';
+import { chatBody } from '../../src/llm/providers/openai';
 import { roleLine } from '../../src/llm/protocol';
 import { callsInText, toolsAnswerText } from '../../src/llm/tools';
 import { ROLES, runRole } from '../../src/roles';
@@ -256,6 +258,18 @@ describe('tools mode: Gemini requests against the fake server', () => {
     const raw = await rawAnswer(roleOn(server.url, 'gemini', 'forth_translate'), task);
     expect(raw.toolCalls?.map((c) => c.name)).toEqual(task.functions.map((f) => f.name));
     expect(JSON.stringify(raw.toolCalls)).toContain('"$from":"call_1_1.');
+  });
+});
+
+describe('tools mode with no function (a turn that calls nothing)', () => {
+  it('sends no tools (the APIs take no empty list) and no answer format: the answer is text', () => {
+    const r = roleOn('http://localhost:1', 'openai', 'forth_translate');
+    const body = chatBody(r, { messages: [{ role: 'user', content: 'x' }], tools: [] });
+    expect(body).not.toHaveProperty('tools');
+    expect(body).not.toHaveProperty('response_format');
+    const config = generationConfig({ structuredOutputs: 'json_schema' }, { tools: [] });
+    expect(config).not.toHaveProperty('tools');
+    expect(config).not.toHaveProperty('responseMimeType');
   });
 });
 

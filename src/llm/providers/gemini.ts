@@ -113,7 +113,7 @@ export function generationConfig(
   return {
     // tools mode: function declarations (JSON Schema parameters), and no JSON MIME type, which Gemini refuses
     // beside function calling; the answer is functionCall parts (and text)
-    ...(tools
+    ...(tools?.length
       ? {
           tools: [
             {
@@ -125,7 +125,7 @@ export function generationConfig(
             },
           ],
         }
-      : structuredMode(r) !== 'none'
+      : !tools && structuredMode(r) !== 'none'
         ? { responseMimeType: 'application/json' }
         : {}),
     ...(sent ? { responseJsonSchema: responseJsonSchema(sent.schema) } : {}),

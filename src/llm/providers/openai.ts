@@ -116,7 +116,12 @@ export function chatBody(
     model: r.model,
     messages: req.messages,
     // tools mode: the answer is tool calls (and text), so no response format
-    ...(req.tools ? { tools: req.tools.map(toolOf) } : responseFormat(format, answerSchema)),
+    // (a turn with no function sends none: the API takes no empty list, and the answer is text)
+    ...(req.tools
+      ? req.tools.length > 0
+        ? { tools: req.tools.map(toolOf) }
+        : {}
+      : responseFormat(format, answerSchema)),
     ...(r.temperature !== undefined ? { temperature: r.temperature } : {}),
     ...(r.maxTokens !== undefined ? { [r.maxTokensParam ?? 'max_tokens']: r.maxTokens } : {}),
     ...(r.reasoningEffort !== undefined ? { reasoning_effort: r.reasoningEffort } : {}),
