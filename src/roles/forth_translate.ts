@@ -113,7 +113,11 @@ Answer with JSON: {"calls": [{"name": "<function>", "arguments": {...}}]}. For a
 Make the calls with your tools, all in this one answer (parallel tool calls), in your order; an argument from an earlier call of this turn is the object {"$from": "call_<turn>_<k>.<field>"} in the call's arguments. For a turn with "missing", call nothing.`,
     tools: (input) => ({
       specs: toolSpecs(input.functions, input.functions.length > 1 ? withReferences : undefined),
-      answer: (calls) => ({ calls: calls.map((c) => ({ name: c.name, arguments: c.arguments })) }),
+      // the model's words beside its calls are kept (read by nobody but a person looking at a failed turn)
+      answer: (calls, text) => ({
+        calls: calls.map((c) => ({ name: c.name, arguments: c.arguments })),
+        ...(text.trim() ? { text: text.trim() } : {}),
+      }),
       repair: 'Make the corrected calls with your tools.',
     }),
   },
