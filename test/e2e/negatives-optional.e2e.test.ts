@@ -9,13 +9,20 @@ import { withClientAndFakeOpenAI } from '../helpers/temporal';
 process.env.MAGNET_FAKE_KEY = 'sk-negatives';
 const ctx = withClientAndFakeOpenAI();
 
+function withStudentMode(llm: Record<string, unknown>, mode: 'json' | 'tools'): Record<string, unknown> {
+  const roles = llm.roles as { student: Record<string, unknown> };
+  return { ...llm, roles: { ...roles, student: { ...roles.student, mode } } };
+}
+
 it('a student that fails every answer still leaves every positive record written', async () => {
   const { client, server } = ctx;
   const { home, configFile } = makeRunDir({
     seed: 19,
     conversations: 3,
     negatives: { samples: 2 },
-    llm: fakeLlm(server, { student: true }),
+    // json mode: prose is then no answer at all (in tools mode a call-less text is a legitimate wrong answer,
+    // a negative of its own)
+    llm: withStudentMode(fakeLlm(server, { student: true }), 'json'),
   });
   server.setScript((req) => (req.role === 'student' ? { content: 'I refuse to answer in JSON' } : undefined));
   const input = await prepare(home, configFile, `negatives-${Date.now()}`);
