@@ -184,14 +184,77 @@ export async function waitingConversations(
     : `(WorkflowId STARTS_WITH '${runId}/conv-' OR WorkflowId = '${runId}/graph') AND ExecutionStatus = 'Running'`;
   const out: ConversationInfo[] = [];
   for await (const wf of client.workflow.list({ query })) {
-    const status = await client.workflow.getHandle(wf.workflowId).query(conversationStatusQuery);
-    if (status.waiting) out.push({ workflowId: wf.workflowId, status: wf.status.name, conversation: status });
+    const status = await within(client, QUERY_MS, () =>
+      client.workflow.getHandle(wf.workflowId).query(conversationStatusQuery),
+    );
+    // no worker answers: the search attribute says it waits (without it nothing does), not why
+    if (status?.waiting)
+      out.push({ workflowId: wf.workflowId, status: wf.status.name, conversation: status });
+    else if (!status && searchAttributes) out.push({ workflowId: wf.workflowId, status: wf.status.name });
   }
   return out.sort((a, b) => (a.workflowId < b.workflowId ? -1 : 1));
 }
 
+/** How long a query waits for a worker: a run nobody works on must not hold a command up for half a minute. */
+const QUERY_MS = 2000;
+
+/** `fn`'s answer, or undefined when the server has none within `ms` (no worker polls the queue). */
+async function within<T>(client: Client, ms: number, fn: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await client.withDeadline(Date.now() + ms, fn);
+  } catch (e) {
+    if (e instanceof WorkflowNotFoundError) throw e;
+    return undefined;
+  }
+}
+
 export async function progressOf(client: Client, runId: string): Promise<RunProgress> {
   return client.workflow.getHandle(runId).query(progressQuery);
+}
+
+/**
+ * A running run's progress when no worker answers its query: what Temporal stores. Its conversations' states
+ * (visibility), the planned count (the run's memo, else its input), the waiting ones (search attribute).
+ * Turn and call counts and usage are not stored there (`paid` comes from the ledger); `phase` is inferred.
+ */
+async function storedProgress(
+  client: Client,
+  runId: string,
+  planned: number,
+  searchAttributes: boolean,
+): Promise<RunProgress> {
+  const count = async (q: string): Promise<number> =>
+    (await client.workflow.count(`WorkflowId STARTS_WITH '${runId}/conv-' AND ${q}`)).count;
+  const [completed, failed, running, graph] = await Promise.all([
+    count(`ExecutionStatus = 'Completed'`),
+    count(`ExecutionStatus = 'Failed'`),
+    count(`ExecutionStatus = 'Running'`),
+    client.workflow.count(`WorkflowId = '${runId}/graph'`),
+  ]);
+  const waiting = searchAttributes
+    ? (
+        await client.workflow.count(
+          `MagnetRun = '${runId}' AND MagnetStatus = 'waiting' AND ExecutionStatus = 'Running'`,
+        )
+      ).count
+    : 0;
+  const started = completed + failed + running;
+  return {
+    runId,
+    phase: started > 0 ? 'conversations' : graph.count > 0 ? 'graph' : 'pool',
+    paused: false,
+    planned,
+    started,
+    completed,
+    failed,
+    inFlight: running - waiting,
+    waiting,
+    failures: {},
+    turns: 0,
+    calls: 0,
+    retried: 0,
+    usage: NO_USAGE,
+  };
 }
 
 /** Why a run that ended in failure failed: the WorkflowExecutionFailed event of its last execution. */
@@ -209,6 +272,7 @@ async function finalProgress(
   handle: WorkflowHandle,
   runId: string,
   failure: RunFailure | undefined,
+  planned: number,
 ): Promise<RunProgress> {
   const s = (await handle.result().catch(() => undefined)) as RunSummary | undefined;
   // conversations the filters emptied completed too (reports of earlier releases do not count them)
@@ -217,7 +281,8 @@ async function finalProgress(
     runId,
     phase: s ? 'done' : (failure?.phase ?? 'export'),
     paused: false,
-    planned: ended,
+    // a run stopped early ended fewer than it planned: the rest never started
+    planned: s?.stopped ? Math.max(planned, ended) : ended,
     started: ended,
     completed: s ? s.conversations + (s.emptied ?? 0) : 0,
     failed: s?.failed ?? 0,
@@ -235,6 +300,8 @@ async function finalProgress(
 export interface RunStatus extends Omit<RunProgress, 'waiting'> {
   /** The workflow execution status (RUNNING, COMPLETED, ...). */
   status: string;
+  /** No worker answered the run's query: the counts are what Temporal stores (no turns, calls or usage). */
+  unanswered?: true;
   waiting: { id: string; failure?: TurnFailure }[];
   /** Why the run failed (status FAILED). */
   failure?: RunFailure;
@@ -253,10 +320,17 @@ export async function runStatus(client: Client, runId: string): Promise<RunStatu
   const desc = await handle.describe();
   const input = await runInputOf(client, runId);
   const failure = desc.status.name === 'FAILED' ? await failureOf(handle) : undefined;
-  const p =
+  const planned =
+    Number((desc.memo as { conversations?: unknown } | undefined)?.conversations) ||
+    input.config.conversations;
+  const answered =
     desc.status.name === 'RUNNING'
-      ? await progressOf(client, runId)
-      : await finalProgress(handle, runId, failure);
+      ? await within(client, QUERY_MS, () => progressOf(client, runId))
+      : undefined;
+  const p =
+    desc.status.name !== 'RUNNING'
+      ? await finalProgress(handle, runId, failure, planned)
+      : (answered ?? (await storedProgress(client, runId, planned, input.searchAttributes === true)));
   const waiting = await waitingConversations(client, runId, input.searchAttributes);
   const paid = await readLedger(runLayout(input.outDir).llmCalls);
   const estimate = await readEstimate(input.outDir);
@@ -267,6 +341,7 @@ export async function runStatus(client: Client, runId: string): Promise<RunStatu
   const rate = elapsed > 0 ? done / elapsed : 0;
   return {
     status: desc.status.name,
+    ...(desc.status.name === 'RUNNING' && !answered ? { unanswered: true } : {}),
     ...p,
     waiting: waiting.map((w) => ({ id: w.workflowId, failure: w.conversation?.failure })),
     failure,

@@ -139,6 +139,11 @@ export function printStatus(runId: string, s: RunStatus): void {
   console.log(`run ${runId}: ${s.status}, phase ${s.phase}${s.paused ? ' (PAUSED)' : ''}`);
   if (s.pause) for (const line of pauseLines(runId, s.pause)) console.log(`  ${line}`);
   if (s.failure) console.log(`  failed: ${describeFailure(s.failure)}`);
+  const stopped = s.summary?.stopped;
+  if (stopped)
+    console.log(
+      `  stopped (magnet stop): ${stopped.notStarted} never started, ${stopped.waiting} left waiting for a retry`,
+    );
   console.log(
     `  conversations: ${s.completed} done, ${s.failed} failed, ${Math.max(0, s.inFlight - s.waiting.length)} running, ${s.waiting.length} waiting for retry, ${s.planned - s.started} not started (of ${s.planned})`,
   );
@@ -154,11 +159,18 @@ export function printStatus(runId: string, s: RunStatus): void {
     }
   if (Object.keys(unavailable).length)
     console.log(`  waiting for tool sources: ${pairs(unavailable)} (fix them, then magnet retry)`);
-  console.log(`  turns ${s.turns}, calls ${s.calls}, retried turns ${s.retried}`);
-  if (s.summary?.outcomes) for (const line of formatOutcomes(s.summary.outcomes)) console.log(line);
-  console.log(
-    `  LLM: ${s.usage.requests} requests (+${s.usage.cached} from cache), ${formatTokens(s.usage)}, $${s.usage.costUsd.toFixed(4)}`,
-  );
+  if (s.unanswered)
+    // the counts above come from Temporal's records; turns, calls and usage live in the run's worker
+    console.log(
+      `  no worker answers this run: counts from Temporal's records (work on it: magnet attach ${runId}, or magnet worker --run ${runId})`,
+    );
+  else {
+    console.log(`  turns ${s.turns}, calls ${s.calls}, retried turns ${s.retried}`);
+    if (s.summary?.outcomes) for (const line of formatOutcomes(s.summary.outcomes)) console.log(line);
+    console.log(
+      `  LLM: ${s.usage.requests} requests (+${s.usage.cached} from cache), ${formatTokens(s.usage)}, $${s.usage.costUsd.toFixed(4)}`,
+    );
+  }
   // the workflows count what finished steps used; the ledger every request paid (failed steps and runs too)
   if (s.paid)
     console.log(

@@ -362,6 +362,31 @@ describe('preflight of the tools: a server or service this machine cannot reach 
   });
 });
 
+describe('commands that answer without a worker', () => {
+  it('status of a run no worker works on answers within 5 s from what Temporal stores; no id: the latest run', async () => {
+    const { home, configFile } = makeRunDir({ conversations: 3, llm: { default: { provider: 'offline' } } });
+    const runId = `no-worker-${Date.now()}`;
+    expect((await cli(['run', '--config', configFile, '--run-id', runId, '--detach'], home)).code).toBe(0);
+    try {
+      const r = await cli(['status', runId], home);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.ms).toBeLessThan(5000);
+      expect(r.stdout).toMatch(new RegExp(`^run ${runId}: RUNNING, phase pool`, 'm'));
+      expect(r.stdout).toContain('3 not started (of 3)');
+      expect(r.stdout).toContain(`no worker answers this run: counts from Temporal's records`);
+      console.log(`status without a worker: ${r.ms} ms`);
+      // no id: the latest run on the server (another test's may have started since: any run, answered)
+      const latest = await cli(['status'], home);
+      expect(latest.code).toBe(0);
+      expect(latest.stdout).toMatch(/^run \S+: [A-Z_]+, phase /);
+      expect(latest.ms).toBeLessThan(5000);
+    } finally {
+      await client.workflow.getHandle(runId).terminate('status test');
+    }
+  });
+});
+
 describe('a failed run says why in one line', () => {
   it('attach and status name the phase, the step, the failure type and the message', async () => {
     // A pool that turns bad after the CLI checked it fails the run for good (PoolError: no retry helps);

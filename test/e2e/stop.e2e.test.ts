@@ -38,6 +38,15 @@ it('stop mid-run keeps every finished conversation in the exports', async () => 
       expect(records).toHaveLength(summary.conversations);
       const sft = readFileSync(summary.files.sft, 'utf8').trim().split('\n');
       expect(sft).toHaveLength(summary.conversations);
+      // status of the ended run says it was stopped, and counts against the 40 planned
+      const status = await magnetCli(['status', input.runId], {
+        TEMPORAL_ADDRESS: temporalAddress(),
+        MAGNET_HOME: home,
+      });
+      expect(status.stdout).toContain(
+        `  stopped (magnet stop): ${summary.stopped!.notStarted} never started, 0 left waiting for a retry`,
+      );
+      expect(status.stdout).toContain(`${summary.stopped!.notStarted} not started (of 40)`);
     } finally {
       await run.stop();
     }
