@@ -432,12 +432,27 @@ export async function retryWaiting(
   return out;
 }
 
+/**
+ * The handle of a run that is still running, for a control command: every command on a run that has ended
+ * (or never existed) fails the same way, in one sentence (cancel used to say "sent" to an ended run).
+ */
+async function runningRun(client: Client, runId: string, what: string): Promise<WorkflowHandle> {
+  const handle: WorkflowHandle = client.workflow.getHandle(runId);
+  const desc = await handle.describe().catch((e: unknown) => {
+    if (e instanceof WorkflowNotFoundError) throw new ConfigError(`run ${runId}: not found`);
+    throw e;
+  });
+  if (desc.status.name !== 'RUNNING')
+    throw new ConfigError(`run ${runId} has ended (${desc.status.name}): there is nothing to ${what}`);
+  return handle;
+}
+
 export async function signalRun(
   client: Client,
   runId: string,
   what: 'pause' | 'resume' | 'stop' | 'cancel',
 ): Promise<void> {
-  const handle: WorkflowHandle = client.workflow.getHandle(runId);
+  const handle = await runningRun(client, runId, what);
   if (what === 'cancel') await handle.cancel();
   else if (what === 'pause') await handle.signal(pauseSignal);
   else if (what === 'resume') await handle.signal(resumeSignal);
@@ -460,7 +475,7 @@ export async function resumeRun(
   runId: string,
   set: Record<string, string>,
 ): Promise<Resumed> {
-  const handle: WorkflowHandle = client.workflow.getHandle(runId);
+  const handle = await runningRun(client, runId, 'resume');
   const before = await progressOf(client, runId).catch(() => undefined);
   await handle.signal(resumeSignal, Object.keys(set).length > 0 ? { set } : {});
   const retry = before?.pause !== undefined || Object.keys(set).length > 0;

@@ -47,6 +47,17 @@ it('stop mid-run keeps every finished conversation in the exports', async () => 
         `  stopped (magnet stop): ${summary.stopped!.notStarted} never started, 0 left waiting for a retry`,
       );
       expect(status.stdout).toContain(`${summary.stopped!.notStarted} not started (of 40)`);
+      // every control command on the ended run fails the same way (cancel said "sent")
+      for (const what of ['pause', 'resume', 'stop', 'cancel']) {
+        const r = await magnetCli([what, input.runId], {
+          TEMPORAL_ADDRESS: temporalAddress(),
+          MAGNET_HOME: home,
+        });
+        expect(r.code).toBe(1);
+        expect(r.stderr.trim()).toBe(
+          `error: run ${input.runId} has ended (COMPLETED): there is nothing to ${what}`,
+        );
+      }
     } finally {
       await run.stop();
     }
