@@ -2,7 +2,7 @@ import { McpError, ErrorCode, type CallToolResult } from '@modelcontextprotocol/
 import type { ToolSource } from '../../core/pool';
 import type { CallContext } from '../safe';
 import { ToolError, type ExecScope, type Json } from '../types';
-import type { McpInstance } from './connect';
+import { DEFAULT_ATTEMPT_MS, type McpInstance } from './connect';
 import { toolOutput } from './output';
 import { callInScope, type Attempt } from './sessions';
 
@@ -30,7 +30,7 @@ async function execute(
   let result: CallToolResult;
   try {
     result = (await instance.client.callTool({ name: tool, arguments: args }, undefined, {
-      timeout: attempt.timeoutMs ?? instance.timeoutMs,
+      timeout: attempt.timeoutMs ?? instance.timeoutMs ?? DEFAULT_ATTEMPT_MS,
       ...(attempt.signal ? { signal: attempt.signal } : {}),
     })) as CallToolResult;
   } catch (e) {
