@@ -3,7 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { indexPool, StoredPool, type FunctionDef } from '../core/pool';
 import { EXPORT_FORMATS, type ExportFormat } from '../export/formats';
-import { exportRecords, type ExportResult } from '../export/run';
+import { exportRecords, type ExportedFile, type ExportResult } from '../export/run';
 import { ConfigError } from '../io/config-file';
 import { readJson } from '../io/files';
 import { dataDir } from '../io/paths';
@@ -94,17 +94,30 @@ export async function exportRun(run: string, opts: ExportRunOptions): Promise<Ex
   return result;
 }
 
+/** What a file holds, in its own unit: rows of data, datasets of an index, the card of a folder. */
+function fileLine(f: ExportedFile, outDir: string): string {
+  const name = path.relative(outDir, f.file) || f.file;
+  const base = path.basename(f.file);
+  if (base === 'dataset_info.json') return `${name}\t${f.rows} dataset(s)`;
+  if (base === 'README.md') return `${name}\tthe card of ${f.rows} conversation(s)`;
+  return `${name}\t${f.rows} row(s)`;
+}
+
 function printExport(r: ExportResult, outDir: string): void {
   console.log(
     `exported ${r.conversations} conversation(s) (train ${r.train}, validation ${r.validation}) to ${outDir}`,
   );
-  for (const f of r.files)
-    console.log(`  ${f.format}\t${f.rows}\t${path.relative(process.cwd(), f.file) || f.file}`);
+  const data = r.files.filter((f) => !f.file.endsWith('.provenance.jsonl'));
+  for (const f of data) console.log(`  ${f.format}\t${fileLine(f, outDir)}`);
+  if (data.length < r.files.length)
+    console.log('  beside each data file: <name>.provenance.jsonl, one line of provenance per row');
   for (const s of r.skipped) console.log(`  skipped in ${s.format}: ${s.id}: ${s.reason}`);
-  if (r.duplicates)
+  if (r.duplicates && r.duplicates.turns + r.duplicates.conversations > 0)
     console.log(
       `  left out ${r.duplicates.turns} turn(s) repeating an earlier query, ${r.duplicates.dependents} depending on them, ${r.duplicates.conversations} conversation(s) whole`,
     );
+  for (const n of r.notes)
+    console.log(`${n.level === 'warning' ? 'warning' : 'note'}: ${n.format}: ${n.message}`);
   if (r.offline > 0)
     console.log(
       `warning: ${r.offline} conversation(s) come from the offline backend: placeholder text, not training data (each file's provenance says so)`,

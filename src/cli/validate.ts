@@ -107,6 +107,27 @@ async function isRecordFile(file: string): Promise<boolean> {
   }
 }
 
+/** Sub-folders of an export that hold no files of their own to check: BFCL reads them beside its entries. */
+const BESIDE = new Set(['possible_answer', 'multi_turn_func_doc']);
+
+/**
+ * The data files of an export folder (`magnet export`'s --out), of one format's folder in it, or of an hf
+ * folder: JSON lines files but the provenance sidecars, BFCL entries files (their answers and function docs
+ * are checked with them), and the same one and two levels down.
+ */
+async function exportDataFiles(dir: string, depth = 0): Promise<string[]> {
+  const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
+  const out: string[] = [];
+  for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    const file = path.join(dir, e.name);
+    if (e.isDirectory()) {
+      if (depth < 2 && !BESIDE.has(e.name)) out.push(...(await exportDataFiles(file, depth + 1)));
+    } else if (e.name.endsWith('.jsonl') && !e.name.endsWith('.provenance.jsonl')) out.push(file);
+    else if (/^BFCL_.*\.json$/.test(e.name)) out.push(file);
+  }
+  return out;
+}
+
 /**
  * Checks FILE (or an `hf` folder: its data files) against its format, sniffed from the first row when not
  * given. A BFCL entries file is checked with its possible_answer file and function docs when they are there.
@@ -129,16 +150,13 @@ export async function validatePath(target: string, format?: string): Promise<Fil
       return [await checkRecords(conversations, await recordFiles(conversations))];
     const records = await recordFiles(target);
     if (records.length > 0) return [await checkRecords(target, records)];
-    const data = path.join(target, 'data');
-    const files = (await fs.readdir(data).catch(() => [] as string[]))
-      .filter((n) => n.endsWith('.jsonl'))
-      .sort();
+    const files = await exportDataFiles(target);
     if (files.length === 0)
       throw new ConfigError(
-        `${target}: not a run folder (no conversations/), a conversations folder or an hf export folder (no data/*.jsonl)`,
+        `${target}: not a run folder (no conversations/), a conversations folder or an export folder (no data files: *.jsonl, BFCL_*.json, data/*.jsonl)`,
       );
     const out: FileReport[] = [];
-    for (const f of files) out.push(...(await validatePath(path.join(data, f), format)));
+    for (const f of files) out.push(...(await validatePath(f, format)));
     return out;
   }
   const fmt = (format as ValidateFormat | undefined) ?? sniffFormat(await firstRow(target));
@@ -221,7 +239,10 @@ async function checkBfclSingle(target: string): Promise<FileReport[]> {
 
 const SHOWN = 50;
 
-/** Prints one summary line per file and its problems as FILE:LINE; returns the number of problems. */
+/**
+ * Prints one summary line per file and its problems as FILE:LINE, and a total over several files; returns the
+ * number of problems.
+ */
 export function printValidation(reports: readonly FileReport[]): number {
   let total = 0;
   for (const r of reports) {
@@ -230,6 +251,14 @@ export function printValidation(reports: readonly FileReport[]): number {
     console.log(`${r.file}: ${r.format}, ${r.rows} row(s), ${verdict}`);
     for (const p of r.problems.slice(0, SHOWN)) console.log(`  ${r.file}:${p.line}: ${p.message}`);
     if (r.problems.length > SHOWN) console.log(`  ... and ${r.problems.length - SHOWN} more`);
+  }
+  if (reports.length > 1) {
+    const rows = reports.reduce((n, r) => n + r.rows, 0);
+    const bad = reports.filter((r) => r.problems.length > 0).length;
+    const formats = [...new Set(reports.map((r) => r.format))].join(', ');
+    console.log(
+      `${reports.length} files (${formats}), ${rows} row(s): ${total === 0 ? 'all ok' : `${total} problem(s) in ${bad} file(s)`}`,
+    );
   }
   return total;
 }

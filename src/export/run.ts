@@ -14,6 +14,7 @@ import { chatRows, exportedTools } from './rows';
 import { validationSet } from './split';
 import { LineFile, provenanceFile, recordFiles, streamRecords } from './stream';
 import { dedupRecords, QueryDedup, type DedupCounts } from './dedup';
+import { bfclNote, dpoNotes, DpoCensus, type ExportNote } from './notes';
 import { toTrlDpo, toTrlSft } from './trl';
 
 export interface ExportOptions {
@@ -50,6 +51,8 @@ export interface ExportResult {
   skipped: { format: ExportFormat; id: string; reason: string }[];
   /** What the removal of repeated queries did, when asked for. */
   duplicates?: DedupCounts;
+  /** Why a format wrote nothing (or no DPO file), and what share of the run BFCL holds. */
+  notes: ExportNote[];
 }
 
 type Side = 'train' | 'validation';
@@ -154,15 +157,55 @@ export async function exportRecords(opts: ExportOptions): Promise<ExportResult> 
     onProgress: opts.onProgress,
   });
   for (const p of parts) if (p.after) pass.files.push(...(await p.after()));
-  return {
+  const counts = {
     conversations: files.length,
     train: files.length - validation.size,
     validation: validation.size,
-    offline: pass.offline,
+  };
+  return {
+    ...counts,
+    offline: pass.census.offline,
     files: pass.files.map((f) => ({ ...f, file: path.resolve(f.file) })),
     skipped,
     ...(dedup ? { duplicates: dedup.counts } : {}),
+    notes: exportNotes(formats, pass, { ...counts, train: opts.split }, skipped),
   };
+}
+
+/** The notes of an export: DPO formats without pairs, formats with nothing at all, BFCL's share. */
+function exportNotes(
+  formats: ReadonlySet<ExportFormat>,
+  pass: { files: ExportedFile[]; census: DpoCensus },
+  split: { train: number; conversations: number; validation: number },
+  skipped: ExportResult['skipped'],
+): ExportNote[] {
+  const rel = (f: ExportedFile): string => path.basename(f.file);
+  const wrote = (format: ExportFormat, test: (f: ExportedFile) => boolean = () => true): boolean =>
+    pass.files.some((f) => f.format === format && test(f));
+  if (pass.census.records === 0)
+    return EXPORT_FORMATS.filter((f) => formats.has(f)).map((format) => ({
+      format,
+      level: 'warning',
+      message: 'nothing written: the run has no conversations',
+    }));
+  const notes = dpoNotes(
+    formats,
+    (format) => (format === 'openai-dpo' ? wrote(format) : wrote(format, (f) => rel(f).startsWith('dpo-'))),
+    pass.census,
+  );
+  if (formats.has('bfcl')) {
+    const entries = pass.files
+      .filter(
+        (f) =>
+          f.format === 'bfcl' &&
+          /^BFCL_.*\.json$/.test(rel(f)) &&
+          path.basename(path.dirname(f.file)) !== 'possible_answer',
+      )
+      .reduce((n, f) => n + f.rows, 0);
+    const note = bfclNote(entries, split, skipped.filter((s) => s.format === 'bfcl').length);
+    if (note) notes.push(note);
+  }
+  return notes;
 }
 
 /**
@@ -173,16 +216,16 @@ async function writeRecords(
   records: AsyncIterable<ConversationRecord>,
   parts: readonly FormatExport[],
   split: { validation: ReadonlySet<number>; total: number; onProgress: ExportOptions['onProgress'] },
-): Promise<{ files: ExportedFile[]; offline: number }> {
+): Promise<{ files: ExportedFile[]; census: DpoCensus }> {
   const writers = parts.map((p) => p.writer);
   let done = 0;
-  let offline = 0;
+  const census = new DpoCensus();
   const files: ExportedFile[] = [];
   try {
     for await (const rec of records) {
       const side: Side = split.validation.has(done) ? 'validation' : 'train';
       for (const w of writers) await w.add(rec, side);
-      if (rec.provenance.backend === 'offline') offline++;
+      census.add(rec);
       done++;
       split.onProgress?.(done, split.total);
     }
@@ -191,7 +234,7 @@ async function writeRecords(
     for (const w of writers) await w.abort().catch(() => undefined);
     throw e;
   }
-  return { files, offline };
+  return { files, census };
 }
 
 /** A format's part of the export: its writer, and the files it writes once the pass is over. */

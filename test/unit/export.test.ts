@@ -11,7 +11,7 @@ import { toBfclSingle } from '../../src/export/bfcl';
 import { bfclSingleTools, checkRow } from '../../src/export/validate';
 import type { ConversationRecord } from '../../src/core/conversation';
 import { validationSet } from '../../src/export/split';
-import { validatePath } from '../../src/cli/validate';
+import { printValidation, validatePath } from '../../src/cli/validate';
 import { putJson } from '../../src/io/artifacts';
 import { syntheticRun } from '../helpers/export-run';
 import { type RunSummary } from '../../src/contracts';
@@ -68,6 +68,35 @@ describe('magnet export: every format from one run', () => {
     // the BFCL entries were checked with their ground truth and function docs
     const bfcl = await validatePath(path.join(dir, 'export', 'bfcl', 'BFCL_v3_multi_turn_magnet.json'));
     expect(bfcl.map((r) => r.format)).toEqual(['bfcl', 'bfcl-answers']);
+  });
+
+  it('magnet validate on the export folder checks every data file of every format and sums up', async () => {
+    const reports = await validatePath(path.join(dir, 'export'));
+    const data = result.files.filter(
+      (f) => !/provenance|dataset_info|func_doc|possible_answer|README/.test(f.file),
+    );
+    // each data file once, and each BFCL entries file with its possible answers
+    expect(
+      reports
+        .map((r) => r.file)
+        .filter((f) => !f.includes('possible_answer'))
+        .sort(),
+    ).toEqual(data.map((f) => f.file).sort());
+    expect(new Set(reports.map((r) => r.format))).toEqual(
+      new Set(['openai', 'openai-dpo', 'trl', 'trl-dpo', 'sharegpt', 'hf', 'bfcl', 'bfcl-answers']),
+    );
+    expect(reports.flatMap((r) => r.problems)).toEqual([]);
+    const lines: string[] = [];
+    const log = jest.spyOn(console, 'log').mockImplementation((l: string) => void lines.push(l));
+    try {
+      expect(printValidation(reports)).toBe(0);
+    } finally {
+      log.mockRestore();
+    }
+    expect(lines.at(-1)).toMatch(new RegExp(`^${reports.length} files \\(.*\\), \\d+ row\\(s\\): all ok$`));
+    // one format's folder alone, too
+    const trl = await validatePath(path.join(dir, 'export', 'trl'));
+    expect(trl.map((r) => r.format).sort()).toEqual(['trl', 'trl', 'trl-dpo', 'trl-dpo']);
   });
 
   it('OpenAI lines hold only messages, tools and parallel_tool_calls; provenance is in the sidecar by line', () => {
