@@ -20,20 +20,45 @@ done
 
 if ! temporal operator namespace describe --namespace "$TEMPORAL_NAMESPACE" >/dev/null 2>&1; then
   echo "creating namespace $TEMPORAL_NAMESPACE (retention $NAMESPACE_RETENTION)"
-  temporal operator namespace create --namespace "$TEMPORAL_NAMESPACE" --retention "$NAMESPACE_RETENTION"
+  # another setup may have created it meanwhile: that is as good
+  temporal operator namespace create --namespace "$TEMPORAL_NAMESPACE" --retention "$NAMESPACE_RETENTION" ||
+    temporal operator namespace describe --namespace "$TEMPORAL_NAMESPACE" >/dev/null
 fi
 
-existing="$(temporal operator search-attribute list --namespace "$TEMPORAL_NAMESPACE" 2>/dev/null || true)"
+# A namespace just created is not visible everywhere in the server at once (its namespace cache refreshes
+# every few seconds): listing or creating search attributes at once fails with "Namespace ... is not found".
+list() { temporal operator search-attribute list --namespace "$TEMPORAL_NAMESPACE" 2>&1; }
+tries=0
+until existing="$(list)"; do
+  tries=$((tries + 1))
+  if [ "$tries" -ge 60 ]; then
+    echo "namespace $TEMPORAL_NAMESPACE is not usable after 60 tries: $(printf '%s' "$existing" | head -n 1)" >&2
+    exit 1
+  fi
+  [ "$tries" -eq 1 ] && echo "waiting for namespace $TEMPORAL_NAMESPACE to be visible"
+  sleep 2
+done
+
 register() { # register TYPE NAME...
   type="$1"
   shift
   for name in "$@"; do
     if printf '%s\n' "$existing" | grep -qw "$name"; then
       echo "search attribute $name: registered already"
-    else
-      echo "search attribute $name: creating ($type)"
-      temporal operator search-attribute create --namespace "$TEMPORAL_NAMESPACE" --name "$name" --type "$type"
+      continue
     fi
+    echo "search attribute $name: creating ($type)"
+    tries=0
+    until out="$(temporal operator search-attribute create --namespace "$TEMPORAL_NAMESPACE" --name "$name" --type "$type" 2>&1)"; do
+      # created by an earlier, interrupted try or by another setup: done
+      if list | grep -qw "$name"; then break; fi
+      tries=$((tries + 1))
+      if [ "$tries" -ge 10 ]; then
+        echo "search attribute $name: cannot create it: $(printf '%s' "$out" | head -n 1)" >&2
+        exit 1
+      fi
+      sleep 2
+    done
   done
 }
 register Keyword MagnetRun MagnetStatus MagnetErrorType
