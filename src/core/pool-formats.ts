@@ -119,7 +119,7 @@ function firstLine(message: string): string {
 }
 
 /** V8's JSON error with the position as line and column (`line` offsets a single line of a JSON-lines file). */
-function jsonError(text: string, message: string, line?: number): string {
+export function jsonError(text: string, message: string, line?: number): string {
   const m = /^(.*?)(?: in JSON)? at position (\d+)/.exec(message);
   const at =
     m && m[2] !== undefined

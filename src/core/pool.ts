@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { PROVIDER_NAME, safeName } from './names';
 import { readPoolItems, type PoolItem } from './pool-formats';
 import { schemaProblem } from './schema-check';
+import { formatProblems, problemsOf } from './issues';
 
 /**
  * A JSON schema as found in tool definitions. Only the parts MAGNET reasons about are typed; the rest is
@@ -195,17 +196,9 @@ export class PoolError extends Error {
   }
 }
 
-function issuePath(path: PropertyKey[]): string {
-  return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
-}
-
-/** One readable line per problem: `file item N field x.y: message`. */
-export function formatIssue(file: string, item: string, err: z.ZodError, prefix = ''): string {
-  const first = err.issues[0];
-  const field = `${prefix}${first ? issuePath(first.path) : ''}`.replace(/^\./, '');
-  const more = err.issues.length > 1 ? ` (+${err.issues.length - 1} more)` : '';
-  const where = [file, item, field ? `field ${field}` : ''].filter((s) => s !== '').join(' ');
-  return `${where}: ${first?.message ?? 'invalid'}${more}`;
+/** Every problem in one readable line: `file item N field x.y: message`, or `file item N: K problems: ...`. */
+export function formatIssue(file: string, item: string, err: z.ZodError, schema?: unknown): string {
+  return formatProblems([file, item].filter((s) => s !== '').join(' '), problemsOf(err, schema));
 }
 
 // The raw shapes accepted from files. Output schemas go by several names in the wild.

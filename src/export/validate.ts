@@ -3,7 +3,7 @@ import { ConversationRecord } from '../core/conversation';
 import type { Kind } from '../core/mix';
 import type { TurnLabel } from '../core/ops';
 import { PROVIDER_NAME } from '../core/names';
-import { formatIssue } from '../core/pool';
+import { formatProblems, problemsOf } from '../core/issues';
 import type { ValidateFormat } from './formats';
 import { validatorFor } from '../tools/validators';
 import { parsePyCall, PyParseError } from './pyparse';
@@ -479,7 +479,8 @@ function checkLabelledTurns(row: Obj, problems: string[]): void {
  */
 export function checkRecord(raw: unknown): string[] {
   const parsed = ConversationRecord.safeParse(raw);
-  if (!parsed.success) return [formatIssue('', 'not a conversation record:', parsed.error)];
+  if (!parsed.success)
+    return [`not a conversation record: ${formatProblems('', problemsOf(parsed.error, ConversationRecord))}`];
   const rec = parsed.data;
   const problems: string[] = [];
   rec.turns.forEach((t, h) => {

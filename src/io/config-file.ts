@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { RunConfig } from '../core/config';
 import { formatIssue } from '../core/pool';
+import { jsonError } from '../core/pool-formats';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -22,13 +23,21 @@ export async function loadConfig(file: string): Promise<{ config: RunConfig; bas
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new ConfigError(`${file}: invalid JSON: ${(e as Error).message}`);
+    throw new ConfigError(`${file}: invalid JSON: ${jsonSyntax(text, (e as Error).message)}`);
   }
   return { config: parseConfig(raw, file), baseDir: path.dirname(path.resolve(file)) };
 }
 
+/** Where the JSON breaks, as an editor shows it: line, column, reason, and the line's own text. */
+function jsonSyntax(text: string, message: string): string {
+  const at = jsonError(text, message);
+  const line = /^line (\d+)/.exec(at)?.[1];
+  const source = line === undefined ? undefined : text.split('\n')[Number(line) - 1]?.trim();
+  return source ? `${at}: ${source.length > 80 ? `${source.slice(0, 77)}...` : source}` : at;
+}
+
 export function parseConfig(raw: unknown, file: string): RunConfig {
   const parsed = RunConfig.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(formatIssue(file, '', parsed.error));
+  if (!parsed.success) throw new ConfigError(formatIssue(file, '', parsed.error, RunConfig));
   return parsed.data;
 }

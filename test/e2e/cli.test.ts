@@ -53,7 +53,7 @@ describe('magnet CLI: bad input is rejected before anything starts', () => {
     [
       'an unknown config key',
       { pool: 'pool', conversations: 3, conversation: 5 },
-      /run\.json: Unrecognized key: "conversation"/,
+      /run\.json field conversation: unknown key; did you mean 'conversations'\?$/m,
     ],
     ['a negative count', { pool: 'pool', conversations: -3 }, /run\.json field conversations: Too small/],
     [

@@ -135,7 +135,7 @@ describe('pool loading', () => {
 describe('run config', () => {
   it('rejects unknown keys, negative counts and bad probabilities with the field named', () => {
     expect(() => parseConfig({ pool: 'p', conversations: 5, convrsations: 3 }, 'c.json')).toThrow(
-      /c\.json: Unrecognized key: "convrsations"/,
+      "c.json field convrsations: unknown key; did you mean 'conversations'?",
     );
     expect(() => parseConfig({ pool: 'p', conversations: -2 }, 'c.json')).toThrow(
       /c\.json field conversations: /,
@@ -145,7 +145,7 @@ describe('run config', () => {
     );
     expect(() =>
       parseConfig({ pool: 'p', conversations: 2, ops: { mergeProbability: 0.5 } }, 'c.json'),
-    ).toThrow(/field ops: Unrecognized key: "mergeProbability"/);
+    ).toThrow("c.json field ops.mergeProbability: unknown key; did you mean 'mergeProb'?");
   });
 
   it('fills defaults from the paper', () => {
