@@ -17,6 +17,7 @@ import { temporalConnection } from './server/connection';
 import { ensureTemporal, runningTemporal, type ServerInfo } from './server/dev-server';
 import { RunFailedError, runFailure, runFailureOf, type RunFailure } from './server/failure';
 import { ensureSearchAttributes } from './server/search-attributes';
+import { Unreachable, withServer, type WaitOptions } from './server/wait';
 import {
   type ConversationInput,
   type ConversationResult,
@@ -78,19 +79,22 @@ function refused(address: string): Promise<boolean> {
 /**
  * A client for the configured Temporal (TEMPORAL_ADDRESS or the Temporal config profile) or the local dev
  * server. Only `startLocal` callers (commands that do work) may start the dev server; for the others no
- * server is one clear error.
+ * server is one clear error. `wait`: keep trying while the server cannot be reached (default: one try).
  */
 export async function connect(
-  opts: { startLocal?: boolean } = {},
+  opts: { startLocal?: boolean; wait?: WaitOptions } = {},
 ): Promise<{ client: Client; server: ServerInfo }> {
   const server = opts.startLocal ? await ensureTemporal() : await runningTemporal();
   const noServer = (why: string): ConfigError =>
     new ConfigError(
       `no Temporal server at ${server.address}${server.local ? '' : ' (TEMPORAL_ADDRESS or the Temporal config profile)'}: ${why}`,
     );
-  if (await refused(server.address)) throw noServer('connection refused');
+  const attempt = async (): Promise<Client> => {
+    if (await refused(server.address)) throw new Unreachable('connection refused');
+    return connectClient(server.address);
+  };
   try {
-    return { client: await connectClient(server.address), server };
+    return { client: await withServer(server.address, attempt, opts.wait ?? { seconds: 0 }), server };
   } catch (e) {
     if (e instanceof ConfigError) throw e;
     throw noServer(firstLine(e));
@@ -139,6 +143,19 @@ export async function watchRun(handle: RunHandle, onProgress: (p: RunProgress) =
     await Promise.race([ended, new Promise((r) => setTimeout(r, 500))]);
   }
   return result;
+}
+
+/**
+ * The run's end status (COMPLETED, FAILED, CANCELLED, TERMINATED, TIMED_OUT), or undefined while it runs or
+ * when the server does not answer. A run continuing as new is still running: its latest execution is.
+ */
+export async function runEnded(client: Client, runId: string): Promise<string | undefined> {
+  try {
+    const { status } = await client.workflow.getHandle(runId).describe();
+    return status.name === 'RUNNING' || status.name === 'CONTINUED_AS_NEW' ? undefined : status.name;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The first execution of a run (continue-as-new makes more): the one that holds the run's input. */

@@ -13,6 +13,7 @@ import { configureProvider } from './llm/limiter';
 import { usedProviders } from './llm/preflight';
 import { describeConnection, loadConnectionSettings, temporalConnection } from './server/connection';
 import { TASK_QUEUE } from './server/task-queue';
+import { withServer, type WaitOptions } from './server/wait';
 import { sweepScopeFolders } from './tools/mcp/connect';
 
 export interface WorkerConfig {
@@ -23,6 +24,8 @@ export interface WorkerConfig {
   options?: Partial<WorkerOptions>;
   /** A worker for an LLM queue hosts activities only. */
   activitiesOnly?: boolean;
+  /** While the server cannot be reached: keep trying (default: until the process is stopped). */
+  wait?: WaitOptions;
 }
 
 let runtimeInstalled = false;
@@ -51,7 +54,11 @@ export async function createWorker(
   }
   // address from the caller; namespace, TLS, API key, headers from Temporal's standard env config
   const { namespace, ...connectOptions } = temporalConnection(config.address);
-  const connection = await NativeConnection.connect(connectOptions);
+  const connection = await withServer(
+    connectOptions.address,
+    () => NativeConnection.connect(connectOptions),
+    config.wait,
+  );
   const worker = await Worker.create({
     connection,
     namespace: config.namespace ?? namespace,
@@ -80,6 +87,7 @@ export async function createWorkers(opts: {
   config: RunConfig;
   taskQueue?: string;
   options?: Partial<WorkerOptions>;
+  wait?: WaitOptions;
 }): Promise<{ worker: Worker; connection: NativeConnection; taskQueue: string }[]> {
   const base = opts.taskQueue ?? TASK_QUEUE;
   const tuning: Partial<WorkerOptions> = {
@@ -90,6 +98,7 @@ export async function createWorkers(opts: {
     address: opts.address,
     taskQueue: base,
     options: { ...tuning, ...opts.options },
+    wait: opts.wait,
   });
   const out = [{ ...main, taskQueue: base }];
   for (const name of usedProviders(opts.config)) {
@@ -116,6 +125,7 @@ export async function createWorkers(opts: {
         workflowsPath: undefined,
       },
       activitiesOnly: true,
+      wait: opts.wait,
     });
     // the configured limits hold for all workers: this process's share follows the live workers of the queue
     const fleet = fleetCounter(describePollers(w.connection, w.worker.options.namespace, taskQueue));
