@@ -109,6 +109,15 @@ const Summary = z
       .optional()
       .catch(undefined),
     outcomes: Outcomes.optional().catch(undefined),
+    files: z
+      .object({
+        sft: z.string().optional(),
+        dpo: z.string().optional(),
+        exports: z.array(z.string()).optional(),
+      })
+      .loose()
+      .optional()
+      .catch(undefined),
   })
   .loose();
 export type Summary = z.infer<typeof Summary>;

@@ -40,20 +40,24 @@ export function barChart(opts: {
   categories: string[];
   series: Series[];
   format?: (n: number) => string;
+  /** A line under the chart (why it shows one bar where two were expected). */
+  note?: string;
 }): string {
   const { categories, series } = opts;
   const format = opts.format ?? int;
   const max = Math.max(0, ...series.flatMap((s) => categories.map((c) => s.values[c] ?? 0)));
-  const group = Math.max(28, series.length * 18 + 10);
-  const left = 48;
+  const group = Math.max(34, series.length * 20 + 12);
+  const left = 56;
   const top = 24;
   const height = 180;
+  // room below the bars for the slanted category labels, by the longest one (12 px text at -35 degrees)
+  const below = Math.min(140, 30 + Math.max(0, ...categories.map((c) => c.length)) * 4);
   const width = left + categories.length * group + 20;
   const bar = (group - 10) / Math.max(1, series.length);
   const y = (v: number): number => top + height - (max > 0 ? (v / max) * height : 0);
   const parts: string[] = [];
   parts.push(
-    `<svg class="chart" id="${esc(opts.id)}" role="img" aria-label="${esc(opts.title)}" width="${width}" height="${top + height + 60}" viewBox="0 0 ${width} ${top + height + 60}" xmlns="http://www.w3.org/2000/svg">`,
+    `<svg class="chart" id="${esc(opts.id)}" role="img" aria-label="${esc(opts.title)}" width="${width}" height="${top + height + below}" viewBox="0 0 ${width} ${top + height + below}" xmlns="http://www.w3.org/2000/svg">`,
   );
   parts.push(`<title>${esc(opts.title)}</title>`);
   for (const frac of [0, 0.5, 1]) {
@@ -82,7 +86,35 @@ export function barChart(opts: {
         `<span class="key"><span class="swatch" style="background:${COLORS[k % COLORS.length]}"></span>${esc(s.name)}</span>`,
     )
     .join(' ');
-  return `<figure>${parts.join('')}<figcaption>${esc(opts.title)} ${legend}</figcaption></figure>`;
+  const note = opts.note ? `<div class="note">${esc(opts.note)}</div>` : '';
+  return `<figure>${parts.join('')}<figcaption>${esc(opts.title)} ${legend}${note}</figcaption></figure>`;
+}
+
+/** Within this many share points, a realised bar is the planned one: a second bar would say nothing. */
+const SAME = 0.005;
+
+/**
+ * The realised series against the planned one, or one bar and a note when they agree on every category (an
+ * offline run realises its plan exactly: two equal bars side by side read as a rendering fault).
+ */
+export function againstPlan(
+  realised: Record<string, number>,
+  planned: Record<string, number> | undefined,
+): { series: Series[]; note?: string } {
+  if (!planned) return { series: [{ name: 'realised', values: realised }] };
+  const keys = new Set([...Object.keys(realised), ...Object.keys(planned)]);
+  const same = [...keys].every((k) => Math.abs((realised[k] ?? 0) - (planned[k] ?? 0)) <= SAME);
+  if (same)
+    return {
+      series: [{ name: 'realised = planned', values: realised }],
+      note: 'realised as planned: every bar within half a point of the plan, so one bar each',
+    };
+  return {
+    series: [
+      { name: 'realised', values: realised },
+      { name: 'planned', values: planned },
+    ],
+  };
 }
 
 function table(head: string[], rows: (string | number)[][], cls = ''): string {
@@ -158,7 +190,9 @@ body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;
 h1{font-size:22px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ddd;padding-bottom:4px}
 table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}
 th{background:#f4f4f4}.muted{color:#777}.charts{display:flex;flex-wrap:wrap;gap:16px}
-figure{margin:0}figcaption{font-size:12px;color:#444}.axis{font-size:10px;fill:#555}
+figure{margin:0}figcaption{font-size:13px;color:#333}.axis{font-size:12px;fill:#444}
+.verdict{border:1px solid #ccd;border-left:6px solid #4a9a5b;border-radius:6px;padding:8px 14px;margin:12px 0}.verdict.warn{border-left-color:#e08a2e}.verdict.bad{border-left-color:#b04a4a}
+.verdict .big{font-size:20px;font-weight:600}.verdict ul{margin:6px 0;padding-left:18px}.note{font-size:12px;color:#555}
 .key{margin-left:8px;white-space:nowrap}.swatch{display:inline-block;width:10px;height:10px;margin-right:3px}
 .conv{border:1px solid #ddd;border-radius:6px;margin:10px 0;padding:6px 10px}.conv summary{cursor:pointer;font-weight:600}
 .turn{margin:8px 0;padding-left:8px;border-left:3px solid #ccd}.turnhead{font-size:12px;color:#555;margin:4px 0}
@@ -187,6 +221,7 @@ export function renderReport(d: ReportData, links: { ui?: string; namespace?: st
   // each section is a list of blocks, one per line of the page: the sections read as the page does
   return [
     ...pageHead(d, at),
+    ...verdictSection(d),
     ...conversationsSection(d),
     ...shapeSection(d),
     ...opsSection(d),
@@ -225,6 +260,55 @@ function pageHead(d: ReportData, at: UiLinks): string[] {
   return parts;
 }
 
+/**
+ * 0. The verdict, first on the page: how the run ended, what data it wrote, what it cost and how its calls
+ * went. The sections below are the details a reader goes to only when this says something is off.
+ */
+function verdictSection(d: ReportData): string[] {
+  const s = d.summary;
+  const r = d.realised;
+  const planned = d.info?.conversations ?? d.estimate?.conversations;
+  const of = planned !== undefined ? ` of ${int(planned)} planned` : '';
+  const [word, cls] = !s
+    ? ['not finished (no report.json yet)', 'warn']
+    : s.stopped
+      ? ['stopped (magnet stop)', 'warn']
+      : s.failed > 0 && r.conversations === 0
+        ? ['failed', 'bad']
+        : s.failed > 0
+          ? ['completed with failures', 'warn']
+          : ['completed', 'ok'];
+  const failed = s?.failed ?? d.failures.length;
+  const paid = d.usage.reduce((a, u) => a + u.costUsd, 0);
+  const requests = d.usage.reduce((a, u) => a + u.requests, 0);
+  const o = s?.outcomes ?? r.outcomes;
+  const calls = Object.entries(o.calls)
+    .map(([k, v]) => `${int(v)} ${k}`)
+    .join(', ');
+  const exported = s?.files?.exports?.length;
+  const items = [
+    `data: ${int(r.conversations)} conversation record(s), ${int(r.totalTurns)} turns; ${int(s?.dpoPairs ?? 0)} DPO pair(s)${exported ? `; ${int(exported)} export file(s)` : ''}${s?.backend === 'offline' || (!s && r.conversations > 0 && d.usage.length === 0) ? ' · offline backend: placeholder text, not training data' : ''}`,
+    `cost: ${usd(paid)} paid for ${int(requests)} request(s)${d.estimate ? ` (estimated ${usd(d.estimate.total.costUsd)})` : ''}`,
+    `calls by outcome: ${calls || 'none'}`,
+    failed > 0
+      ? `failures: ${int(failed)} conversation(s) failed${
+          s?.failures
+            ? ` (${Object.entries(s.failures)
+                .map(([k, v]) => `${k} ${int(v)}`)
+                .join(', ')})`
+            : ''
+        }: see Failures below`
+      : 'failures: none',
+    ...(s?.stopped
+      ? [`stopped: ${int(s.stopped.notStarted)} never started, ${int(s.stopped.waiting)} left waiting`]
+      : []),
+  ];
+  return [
+    `<section id="verdict" class="verdict ${cls}"><div class="big">${esc(word)} · ${esc(int(r.conversations))} conversation(s) written${esc(of)}</div>` +
+      `<ul>${items.map((i) => `<li>${esc(i)}</li>`).join('')}</ul></section>`,
+  ];
+}
+
 /** 1. Conversations by status (against the plan) and by kind. */
 function conversationsSection(d: ReportData): string[] {
   const s = d.summary;
@@ -258,14 +342,12 @@ function conversationsSection(d: ReportData): string[] {
 function shapeSection(d: ReportData): string[] {
   const e = d.estimate;
   const r = d.realised;
-  const turnSeries: Series[] = [{ name: 'realised', values: shares(r.turns) }];
-  if (e?.plan) turnSeries.push({ name: 'planned', values: e.plan.turns });
-  const callSeries: Series[] = [{ name: 'realised', values: shares(r.calls) }];
-  if (e?.plan) callSeries.push({ name: 'planned', values: e.plan.calls });
+  const turns = againstPlan(shares(r.turns), e?.plan?.turns);
+  const calls = againstPlan(shares(r.calls), e?.plan?.calls);
   return [
     '<h2 id="shape">Turns and calls per conversation</h2>',
     `<p class="muted">Realised (the records) against the plan: the config's walk (${d.info ? `walkLength ${d.info.ops.walkLength}, minWalkLength ${d.info.ops.minWalkLength}` : 'settings unknown'}) and Merge/Insert/Split, the shape MAGNET's method gives, as the estimate planned it${e?.plan ? '' : ' (no estimate stored for this run: planned shape not shown)'}. Shares of conversations.</p>`,
-    `<div class="charts">${barChart({ id: 'turns-chart', title: 'turns per conversation', categories: numericKeys(r.turns, e?.plan?.turns), series: turnSeries, format: pct })}${barChart({ id: 'calls-chart', title: 'calls per conversation', categories: numericKeys(r.calls, e?.plan?.calls), series: callSeries, format: pct })}</div>`,
+    `<div class="charts">${barChart({ id: 'turns-chart', title: 'turns per conversation', categories: numericKeys(r.turns, e?.plan?.turns), ...turns, format: pct })}${barChart({ id: 'calls-chart', title: 'calls per conversation', categories: numericKeys(r.calls, e?.plan?.calls), ...calls, format: pct })}</div>`,
   ];
 }
 
@@ -281,9 +363,8 @@ function labelsChart(d: ReportData): string {
     Object.entries(r.labels).map(([k, v]) => [k, r.totalTurns > 0 ? v / r.totalTurns : 0]),
   );
   const labelKeys = [...new Set([...Object.keys(labelShares), ...Object.keys(e?.plan?.labels ?? {})])].sort();
-  const labelSeries: Series[] = [{ name: 'realised', values: labelShares }];
-  if (e?.plan) labelSeries.push({ name: 'planned', values: e.plan.labels });
-  return `<div class="charts">${barChart({ id: 'labels-chart', title: 'turn labels (share of turns)', categories: labelKeys, series: labelSeries, format: pct })}</div>`;
+  const labels = againstPlan(labelShares, e?.plan?.labels);
+  return `<div class="charts">${barChart({ id: 'labels-chart', title: 'turn labels (share of turns)', categories: labelKeys, ...labels, format: pct })}</div>`;
 }
 
 const OP_NAMES: Record<OpRate['op'], string> = {

@@ -5,7 +5,7 @@ import { dpoGroup, KINDS } from '../../src/core/mix';
 import { OpsConfig } from '../../src/core/ops';
 import { formatDpo } from '../../src/cli/report';
 import { readReportData, writeRunInfo } from '../../src/report/data';
-import { barChart, esc, renderReport, workflowLink } from '../../src/report/html';
+import { againstPlan, barChart, esc, renderReport, workflowLink } from '../../src/report/html';
 import { writeHtmlReport } from '../../src/cli/html-report';
 
 /** A conversation record whose every text is hostile markup, as an LLM might write it. */
@@ -105,6 +105,57 @@ describe('HTML report', () => {
     expect(workflowLink('http://u/', 'default', 'run/conv-00001')).toBe(
       'http://u/namespaces/default/workflows/run%2Fconv-00001',
     );
+  });
+});
+
+describe('a report that says something (issue 23 item 7)', () => {
+  it('the verdict comes first: how the run ended, the data, the cost and the calls by outcome', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'magnet-report-'));
+    mkdirSync(path.join(dir, 'conversations'));
+    writeFileSync(path.join(dir, 'conversations', 'conv-00000.json'), JSON.stringify(hostileRecord('v', 0)));
+    writeFileSync(
+      path.join(dir, 'report.json'),
+      JSON.stringify({
+        runId: 'v',
+        conversations: 1,
+        failed: 2,
+        turns: 1,
+        calls: 1,
+        failedCalls: 0,
+        backend: 'llm',
+        failures: { tool_unavailable: 2 },
+        dpoPairs: 0,
+        outcomes: { calls: { ok: 7, tool_error: 1 } },
+        files: { sft: 'sft.openai.jsonl', exports: ['a.jsonl', 'b.jsonl'] },
+      }),
+    );
+    const html = renderReport(await readReportData(dir));
+    const verdict = /<section id="verdict" class="verdict warn">(.*?)<\/section>/.exec(html)?.[1] ?? '';
+    expect(verdict).toContain('completed with failures · 1 conversation(s) written');
+    expect(verdict).toContain('2 export file(s)');
+    expect(verdict).toContain('calls by outcome: 7 ok, 1 tool_error');
+    expect(verdict).toContain('failures: 2 conversation(s) failed (tool_unavailable 2)');
+    expect(verdict).toContain('cost: $0.0000 paid for 0 request(s)');
+    expect(html.indexOf('id="verdict"')).toBeLessThan(html.indexOf('<h2 id="status">'));
+    // a folder with no report.json yet says the run is not finished
+    const bare = mkdtempSync(path.join(os.tmpdir(), 'magnet-report-'));
+    mkdirSync(path.join(bare, 'conversations'));
+    expect(renderReport(await readReportData(bare))).toContain(
+      'class="verdict warn"><div class="big">not finished (no report.json yet)',
+    );
+  });
+
+  it('planned equal to realised is one bar with a note; a real difference keeps both bars', () => {
+    const same = againstPlan({ 2: 0.5, 3: 0.5 }, { 2: 0.502, 3: 0.498 });
+    expect(same.series.map((x) => x.name)).toEqual(['realised = planned']);
+    expect(same.note).toMatch(/realised as planned/);
+    const svg = barChart({ id: 'x', title: 'turns', categories: ['2', '3'], ...same });
+    expect([...svg.matchAll(/<rect /g)]).toHaveLength(2);
+    expect(svg).toContain('realised as planned');
+    const apart = againstPlan({ 2: 0.5, 3: 0.5 }, { 2: 0.4, 3: 0.6 });
+    expect(apart.series.map((x) => x.name)).toEqual(['realised', 'planned']);
+    expect(apart.note).toBeUndefined();
+    expect(againstPlan({ 2: 1 }, undefined).series.map((x) => x.name)).toEqual(['realised']);
   });
 });
 
