@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Graph } from '../core/graph';
 import { evaluateGraph, GraphReference, referenceProblems, type GraphEval } from '../core/graph-eval';
-import { graphHtml } from '../core/graph-html';
+import { graphHtml, type DrawingLibraries } from '../core/graph-html';
 import { ConfigError } from '../io/config-file';
 import { readJson, writeAtomic } from '../io/files';
 
@@ -131,16 +131,21 @@ export async function showGraphFunction(opts: {
   for (const e of inn) console.log(`    <- ${edgeLine(e, e.from)}`);
 }
 
-/** The browser build of the drawing library, inlined into every page so that it works offline. */
-async function drawingLibrary(): Promise<string> {
-  return fs.readFile(require.resolve('cytoscape/dist/cytoscape.min.js'), 'utf8');
+/** The browser builds of the drawing libraries, inlined into every page so that it works offline. */
+async function drawingLibraries(): Promise<DrawingLibraries> {
+  const [cytoscape, elk] = await Promise.all(
+    ['cytoscape/dist/cytoscape.min.js', 'elkjs/lib/elk.bundled.js'].map((m) =>
+      fs.readFile(require.resolve(m), 'utf8'),
+    ),
+  );
+  return { cytoscape: cytoscape as string, elk: elk as string };
 }
 
 /** Writes the self-contained HTML drawing of a graph, or of one of its categories. */
 export async function writeGraphHtml(graph: Graph, file: string, category?: string): Promise<void> {
   let html: string;
   try {
-    html = graphHtml(graph, { library: await drawingLibrary(), category });
+    html = graphHtml(graph, { libraries: await drawingLibraries(), category });
   } catch (e) {
     throw new ConfigError(`--category: ${(e as Error).message}`);
   }

@@ -27,8 +27,12 @@ export interface Opened {
 }
 
 /** Opens a local HTML file, recording everything that went wrong and every request it made. */
-export async function openFile(browser: Browser, file: string): Promise<Opened> {
-  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+export async function openFile(
+  browser: Browser,
+  file: string,
+  viewport = { width: 1200, height: 900 },
+): Promise<Opened> {
+  const page = await browser.newPage({ viewport });
   const problems: string[] = [];
   const requests: string[] = [];
   const self = `file://${file}`;

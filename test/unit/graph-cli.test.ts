@@ -58,12 +58,15 @@ it('graph show prints the candidates, the edges with their evidence, and the edg
   );
 });
 
-it('graph draw writes a page with the library inlined', async () => {
+it('graph draw writes a page with the libraries inlined', async () => {
   const html = path.join(dir, 'g.html');
   await drawGraphFile({ graph: graphFile, html, category: 'travel' });
   const page = readFileSync(html, 'utf8');
   expect(page).toContain('magnet dependency graph: travel (9 functions,');
   expect(page).not.toMatch(/<script src=/);
+  // cytoscape draws, elkjs lays out: both in the page
+  expect(page).toContain('cytoscape');
+  expect(page).toContain('g.ELK = f()');
   await expect(drawGraphFile({ graph: graphFile, html, category: 'nope' })).rejects.toThrow(
     '--category: no category nope',
   );
