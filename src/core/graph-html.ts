@@ -143,6 +143,7 @@ export function graphHtml(
 <div id="top"><b>${escapeHtml(title)}</b> <input id="search" type="search" placeholder="search functions" title="Enter focuses the first match" aria-label="search functions"> <span id="found"></span> ${legend} <span>judge ${escapeHtml(graph.judge)}</span> <span id="hint">click to focus, background to see all</span></div>
 <div id="main"><div id="cy"></div><div id="info"></div></div>
 ${inlineScript(opts.libraries.cytoscape)}
+<!-- elkjs, the Eclipse Layout Kernel for JavaScript: Eclipse Public License 2.0 (or GPL-3.0-or-later); its source is the npm package elkjs -->
 ${inlineScript(opts.libraries.elk)}
 <script>
 var MAGNET_ELEMENTS = ${scriptJson(elements)};

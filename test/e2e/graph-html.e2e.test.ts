@@ -217,6 +217,23 @@ it('draws a pool of 128 functions in 8 categories legibly, edges between categor
   await page.close();
 }, 120_000);
 
+it('draws the same graph the same way every time', async () => {
+  const graph = buildGraphOffline(examplePool(), GraphConfig.parse({}));
+  const positions = async (): Promise<Record<string, unknown>> => {
+    const { page } = await open(graph);
+    const at = await page.evaluate(() => {
+      type N = { id(): string; position(): { x: number; y: number } };
+      const g = (globalThis as unknown as { magnetGraph: { cy: { nodes(): N[] } } }).magnetGraph;
+      return Object.fromEntries(g.cy.nodes().map((n) => [n.id(), n.position()]));
+    });
+    await page.close();
+    return at;
+  };
+  const first = await positions();
+  expect(Object.keys(first)).toHaveLength(graph.nodes.length + 6);
+  expect(await positions()).toEqual(first);
+}, 120_000);
+
 it('draws one category with every edge, and shows an edge evidence on a click', async () => {
   const graph = buildGraphOffline(examplePool(), GraphConfig.parse({}));
   const category = 'messaging';
