@@ -34,6 +34,16 @@ module.exports = {
       setupFilesAfterEnv: ['<rootDir>/test/setup/e2e-stderr.ts'],
     },
     {
+      // the self-hosted cluster of temporal/cluster/local.sh (PostgreSQL, a Temporal server built from
+      // source), not in `npm test`: `npm run test:cluster` starts the cluster, runs this project, stops it
+      ...common,
+      displayName: 'cluster',
+      roots: ['<rootDir>/test/cluster'],
+      testMatch: ['**/*.test.ts'],
+      globalSetup: '<rootDir>/test/setup/cluster-setup.ts',
+      setupFilesAfterEnv: ['<rootDir>/test/setup/e2e-stderr.ts'],
+    },
+    {
       // not a test: records a release's workflow histories (npm run histories:record), see the file
       ...common,
       displayName: 'record',

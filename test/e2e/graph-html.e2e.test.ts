@@ -208,11 +208,28 @@ it('draws a pool of 128 functions in 8 categories legibly, edges between categor
   expect(d.bundles).toBe(pairs.size);
 
   // focusing a function shows its edges into other categories, which the bundles stand for
-  const edge = cross[0] as Graph['edges'][number];
+  // (from a function no other name contains, so that the search's first match is that function)
+  const edge = cross.find((e) => graph.nodes.every((n) => n.name === e.from || !n.name.includes(e.from)));
+  if (!edge) throw new Error('no edge between categories from a function with a name of its own');
   await page.fill('#search', edge.from);
   await page.press('#search', 'Enter');
   expect(await shown(page)).toContain(edge.to);
   expect(await page.textContent('#info')).toContain(`-> ${edge.to} [${edge.relation}]`);
+
+  // a click on a bundle lists the edges it stands for
+  const [from, to] = [categoryOf.get(edge.from), categoryOf.get(edge.to)];
+  const bundled = cross.filter((e) => categoryOf.get(e.from) === from && categoryOf.get(e.to) === to);
+  await page.evaluate(
+    ([from, to]) => {
+      type E = { emit(event: string): void };
+      const g = (globalThis as unknown as { magnetGraph: { cy: { edges(s: string): E[] } } }).magnetGraph;
+      g.cy.edges(`[source = "category:${from}"][target = "category:${to}"]`)[0]?.emit('tap');
+    },
+    [from, to],
+  );
+  const info = await page.textContent('#info');
+  expect(info).toContain(`${from} -> ${to}: ${bundled.length} edge(s) between the categories`);
+  for (const e of bundled) expect(info).toContain(`${e.from} -> ${e.to} [${e.relation}]`);
   expect(problems).toEqual([]);
   await page.close();
 }, 120_000);
