@@ -220,10 +220,11 @@ run_test() {
   local t0=$SECONDS dir
   install_server
   dir="$(mktemp -d /tmp/magnet-cluster.XXXXXX)"
-  # whatever happens (a failed test, Ctrl-C), the server and PostgreSQL go with the folder
-  trap 'down "$dir"' EXIT
   trap 'exit 130' INT TERM
+  # up stops what it started if it fails (its own trap, cleared when it succeeds)
   up "$dir" >/dev/null
+  # from here whatever happens (a failed test, Ctrl-C), the server and PostgreSQL go with the folder
+  trap 'down "$dir"' EXIT
   log "cluster up in $((SECONDS - t0)) s"
   (cd "$ROOT" && MAGNET_CLUSTER_DIR="$dir" npx jest --selectProjects cluster)
   log "test:cluster passed in $((SECONDS - t0)) s"
