@@ -1,21 +1,19 @@
-import { mkdirSync, readFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { OpenAIChatExample } from '../../src/export/openai';
-import { startFakeOpenAI, type FakeServer, type LogEntry } from '../fakes';
+import type { FakeServer, LogEntry } from '../fakes';
 import { checkChatExample } from '../helpers/checks';
-import { endedIndices, makeRunDir, prepare, readRecords, writtenInLine } from '../helpers/run';
-import { processKey, startGateProxy, type GateProxy } from '../helpers/crash-proxy';
+import { endedIndices, prepare, readRecords, writtenInLine } from '../helpers/run';
+import { processKey, type GateProxy } from '../helpers/crash-proxy';
+import { endGatedRun, gatedRun, magnetStarter, pollUntil, startTimeline } from '../helpers/crash-run';
 import { portOpen } from '../../src/server/dev-server';
 import {
-  alive,
   childPids,
   commandLine,
   freePort,
-  killLeftovers,
   sigkill,
   sleep,
-  spawnMagnet,
   startDevServer,
   type DevServer,
   type Proc,
@@ -43,13 +41,7 @@ let proxy: GateProxy;
 let temporal: DevServer;
 let client: Client | undefined;
 const t0 = Date.now();
-const timeline: string[] = [];
-
-function note(line: string): void {
-  const s = `[crash +${((Date.now() - t0) / 1000).toFixed(1)}s] ${line}`;
-  timeline.push(s);
-  console.log(s);
-}
+const { note, lines: timeline } = startTimeline('crash');
 
 function env(name: string): NodeJS.ProcessEnv {
   return {
@@ -70,20 +62,7 @@ async function progress(): Promise<RunProgress> {
   return client.workflow.getHandle(RUN).query(progressQuery);
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 240_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await sleep(250);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-}
+const until = pollUntil;
 
 /** `p`, or an error after `ms` (the timer does not outlive the wait). */
 async function within<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
@@ -145,25 +124,7 @@ async function killMidActivity(
 }
 
 beforeAll(async () => {
-  // A latency of 30-80 ms per answer, so that activities are in flight whenever something is killed.
-  fake = await startFakeOpenAI({
-    latencyMs: 30,
-    script: (req) => ({ delayMs: (req.requestIndex * 37) % 51 }),
-  });
-  proxy = await startGateProxy(fake.url);
-  ({ home, configFile } = makeRunDir({
-    seed: 23,
-    conversations: PLANNED,
-    concurrency: { conversations: 8 },
-    // the checks below compare the export with the records line by line: keep repeated queries
-    quality: { dedup: false },
-    llm: {
-      providers: { fake: { kind: 'openai', baseURL: `${proxy.url}/v1`, apiKeyEnv: 'MAGNET_FAKE_KEY' } },
-      default: { provider: 'fake', model: 'm1' },
-    },
-  }));
-  logDir = path.join(home, 'logs');
-  mkdirSync(logDir, { recursive: true });
+  ({ fake, proxy, home, configFile, logDir } = await gatedRun({ seed: 23, conversations: PLANNED }));
   const dir = path.join(home, 'temporal');
   mkdirSync(dir, { recursive: true });
   temporal = await startDevServer(
@@ -173,24 +134,11 @@ beforeAll(async () => {
   client = await connect();
 });
 
-afterAll(async () => {
-  const killed = killLeftovers();
-  if (killed.length) console.log(`crash test: killed leftover processes ${killed.join(', ')}`);
-  await client?.connection.close().catch(() => undefined);
-  await proxy?.close();
-  await fake?.close();
-  if (home) rmSync(home, { recursive: true, force: true });
-});
+afterAll(() => endGatedRun('crash', { client, proxy, fake, home }));
 
 describe('crash survival', () => {
   it(`a ${PLANNED}-conversation run survives SIGKILL of the CLI, a worker and the Temporal server`, async () => {
-    const procs: Proc[] = [];
-    const start = (name: string, args: string[]): Proc => {
-      const p = spawnMagnet(name, args, env(name), logDir);
-      procs.push(p);
-      note(`started ${name} (pid ${p.pid}): magnet ${args.join(' ')}`);
-      return p;
-    };
+    const { start, procs } = magnetStarter(env, logDir, note);
     try {
       // The CLI starts the run and works on it in-process; a second worker process joins.
       const cli = start('cli', ['run', '--config', configFile, '--run-id', RUN]);
@@ -329,8 +277,11 @@ describe('crash survival', () => {
       expect(bNow.inFlight).toBeGreaterThan(0);
       expect(a.before.completed).toBeGreaterThan(c.before.completed);
       expect(bNow.completed).toBeGreaterThan(a.before.completed);
-      expect(alive(w2.pid)).toBe(true);
-      expect(alive(w3.pid)).toBe(true);
+      // the workers outlived the server's restart and stopped on their own once the run had ended
+      for (const w of [w2, w3]) {
+        expect((await w.exited).code).toBe(0);
+        expect(w.output()).toContain(`run ${RUN} has ended (COMPLETED): magnet worker stops`);
+      }
 
       expect(proxy.stats.lost).toBe(0);
       // (1) an answer that had reached magnet was not asked for again later, e.g. by an activity retried
