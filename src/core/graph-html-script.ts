@@ -122,16 +122,17 @@ export const GRAPH_PAGE_SCRIPT = String.raw`
     });
 
   function draw(panels, offsets) {
-    var position = {}, bends = {};
+    var position = {}, routes = {};
     panels.forEach(function (panel, i) {
       var dx = offsets[i].x, dy = offsets[i].y;
       panel.children.forEach(function (c) { position[c.id] = { x: dx + c.x + c.width / 2, y: dy + c.y + c.height / 2 }; });
       (panel.edges || []).forEach(function (e) {
-        var points = [];
-        (e.sections || []).forEach(function (s) {
-          (s.bendPoints || []).forEach(function (p) { points.push({ x: dx + p.x, y: dy + p.y }); });
-        });
-        if (points.length) bends[e.id] = points;
+        var sections = e.sections || [];
+        if (!sections.length) return;
+        var shift = function (p) { return { x: dx + p.x, y: dy + p.y }; };
+        var bendPoints = [];
+        sections.forEach(function (s) { (s.bendPoints || []).forEach(function (p) { bendPoints.push(shift(p)); }); });
+        routes[e.id] = { start: shift(sections[0].startPoint), end: shift(sections[sections.length - 1].endPoint), bends: bendPoints };
       });
     });
     functions.forEach(function (f) { f.position = position[f.data.id]; });
@@ -183,21 +184,28 @@ export const GRAPH_PAGE_SCRIPT = String.raw`
     });
     cy.fit(undefined, 12);
 
-    // ELK's bend points as cytoscape segments: a weight along the line between the two centres and a
-    // distance off it, for each point
+    // ELK's routes as cytoscape draws them: the ends where ELK put them on the boxes (relative to the
+    // centres; cytoscape would aim at the centres and could cross a box between), the bend points as
+    // segments, each a weight along the line between the two centres and a distance off it
     cy.edges('[kind = "dependency"]').forEach(function (edge) {
-      var points = bends[edge.id()];
-      if (!points) return;
+      var route = routes[edge.id()];
+      if (!route) return;
       var s = edge.source().position(), t = edge.target().position();
+      var style = {
+        'source-endpoint': (route.start.x - s.x) + 'px ' + (route.start.y - s.y) + 'px',
+        'target-endpoint': (route.end.x - t.x) + 'px ' + (route.end.y - t.y) + 'px'
+      };
       var dx = t.x - s.x, dy = t.y - s.y, len2 = dx * dx + dy * dy, len = Math.sqrt(len2);
-      if (len === 0) return;
-      var weights = [], distances = [];
-      points.forEach(function (p) {
-        weights.push(((p.x - s.x) * dx + (p.y - s.y) * dy) / len2);
-        distances.push(((p.y - s.y) * dx - (p.x - s.x) * dy) / len);
-      });
-      edge.style({ 'curve-style': 'segments', 'edge-distances': 'node-position',
-        'segment-weights': weights.join(' '), 'segment-distances': distances.join(' ') });
+      if (route.bends.length && len > 0) {
+        var weights = [], distances = [];
+        route.bends.forEach(function (p) {
+          weights.push(((p.x - s.x) * dx + (p.y - s.y) * dy) / len2);
+          distances.push(((p.y - s.y) * dx - (p.x - s.x) * dy) / len);
+        });
+        Object.assign(style, { 'curve-style': 'segments', 'edge-distances': 'node-position',
+          'segment-weights': weights.join(' '), 'segment-distances': distances.join(' ') });
+      }
+      edge.style(style);
     });
 
     // the side panel opens with something to say and gives the drawing the whole width back when closed

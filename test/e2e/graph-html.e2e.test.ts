@@ -9,8 +9,9 @@ import { examplePool, servicePool } from '../helpers/pools';
 
 /**
  * The HTML drawing in a real headless Chromium (Debian's `chromium`, or CHROMIUM_PATH) at 1400x900, as a
- * person opens it: the whole pool fits the window with no two names overlapping and no two category panels
- * overlapping (measured from the boxes cytoscape draws), the names big enough to read; the search box and a
+ * person opens it: the whole pool fits the window with no two names overlapping, no two category panels
+ * overlapping and no edge drawn through a function (measured from what cytoscape draws), the names big enough
+ * to read; the search box and a
  * click on a function focus what they should; a click on an edge shows its evidence. The screenshots go to
  * test-artifacts/ (the ones in docs/images are copies of them).
  */
@@ -37,12 +38,19 @@ interface Box {
   x2: number;
   y2: number;
 }
+interface Point {
+  x: number;
+  y: number;
+}
 interface Drawing {
   nodes: number;
   edges: number;
   bundles: number;
   labels: Box[];
   panels: Box[];
+  /** The functions' boxes, and the lines drawn for the edges inside the categories. */
+  functionBoxes: Box[];
+  routes: { id: string; ends: string[]; points: Point[] }[];
   view: { width: number; height: number };
   fontPx: number;
 }
@@ -61,11 +69,21 @@ async function open(graph: Graph, category?: string): Promise<{ page: Page; prob
 async function measure(page: Page): Promise<Drawing> {
   return page.evaluate(() => {
     type BB = { x1: number; y1: number; x2: number; y2: number };
+    type P = { x: number; y: number };
     type El = { id(): string; data(k: string): unknown; renderedBoundingBox(o: object): BB };
+    type Edge = El & {
+      source(): El;
+      target(): El;
+      hasClass(c: string): boolean;
+      style(name: string): string;
+      renderedSourceEndpoint(): P;
+      renderedTargetEndpoint(): P;
+      renderedSegmentPoints(): P[] | undefined;
+    };
     const g = (
       globalThis as unknown as {
         magnetGraph: {
-          cy: { nodes(): El[]; zoom(): number; width(): number; height(): number };
+          cy: { nodes(): El[]; edges(): Edge[]; zoom(): number; width(): number; height(): number };
           nodes: number;
           edges: number;
           bundles: number;
@@ -85,10 +103,58 @@ async function measure(page: Page): Promise<Drawing> {
       panels: nodes
         .filter((n) => n.data('kind') === 'category')
         .map((n) => box(n, { includeLabels: true, includeOverlays: false })),
+      functionBoxes: nodes
+        .filter((n) => n.data('kind') === 'function')
+        .map((n) => box(n, { includeLabels: false, includeOverlays: false })),
+      routes: g.cy
+        .edges()
+        .filter((e) => e.data('kind') === 'dependency' && !e.hasClass('cross'))
+        .map((e) => ({
+          id: e.id(),
+          ends: [e.source().id(), e.target().id()],
+          points: [
+            e.renderedSourceEndpoint(),
+            // (cytoscape throws for an edge drawn straight, having no segments)
+            ...(e.style('curve-style') === 'segments' ? (e.renderedSegmentPoints() ?? []) : []),
+            e.renderedTargetEndpoint(),
+          ],
+        })),
       view: { width: g.cy.width(), height: g.cy.height() },
       fontPx: g.cy.zoom() * 12,
     };
   });
+}
+
+/** Whether the segment p-q passes through the inside of box b (Liang-Barsky clipping; grazing is not). */
+function crossesBox(p: Point, q: Point, b: Box): boolean {
+  const [x1, y1, x2, y2] = [b.x1 + 1, b.y1 + 1, b.x2 - 1, b.y2 - 1];
+  let [t0, t1] = [0, 1];
+  const [dx, dy] = [q.x - p.x, q.y - p.y];
+  for (const [d, room] of [
+    [-dx, p.x - x1],
+    [dx, x2 - p.x],
+    [-dy, p.y - y1],
+    [dy, y2 - p.y],
+  ] as const) {
+    if (d === 0) {
+      if (room <= 0) return false;
+    } else if (d < 0) t0 = Math.max(t0, room / d);
+    else t1 = Math.min(t1, room / d);
+  }
+  return t0 < t1;
+}
+
+/** The edges whose drawn line passes through a function other than its two ends. */
+function edgesThroughFunctions(d: Drawing): string[] {
+  return d.routes
+    .filter((r) =>
+      d.functionBoxes.some(
+        (b) =>
+          !r.ends.includes(b.id) &&
+          r.points.some((p, i) => i > 0 && crossesBox(r.points[i - 1] as Point, p, b)),
+      ),
+    )
+    .map((r) => `${r.ends.join(' -> ')}`);
 }
 
 /** The pairs of boxes that overlap (touching is not overlapping). */
@@ -146,13 +212,16 @@ async function checkWholePool(page: Page, graph: Graph, name: string, shot: stri
   expect(d.panels).toHaveLength(categories);
   const labelOverlaps = overlaps(d.labels);
   const panelOverlaps = overlaps(d.panels);
+  const through = edgesThroughFunctions(d);
   console.log(
     `${name}: ${graph.nodes.length} functions, ${categories} categories, ${graph.edges.length} edges, ` +
       `${d.bundles} bundles; label overlaps ${labelOverlaps.length}, panel overlaps ${panelOverlaps.length}, ` +
+      `edges through a function ${through.length} of ${d.routes.length}, ` +
       `names drawn at ${d.fontPx.toFixed(1)} px in ${d.view.width}x${d.view.height}`,
   );
   expect(labelOverlaps).toEqual([]);
   expect(panelOverlaps).toEqual([]);
+  expect(through).toEqual([]);
   expect(outside([...d.labels, ...d.panels], d.view)).toEqual([]);
   expect(d.fontPx).toBeGreaterThanOrEqual(LEGIBLE_PX);
   return d;
@@ -261,6 +330,7 @@ it('draws one category with every edge, and shows an edge evidence on a click', 
   expect({ nodes: d.nodes, edges: d.edges }).toEqual({ nodes: nodes.length, edges: edges.length });
   expect(edges.length).toBeGreaterThan(0);
   expect(overlaps(d.labels)).toEqual([]);
+  expect(edgesThroughFunctions(d)).toEqual([]);
 
   const first = edges[0];
   await page.evaluate(() => {
