@@ -73,6 +73,12 @@ export const ProviderConfig = z
      */
     retryHours: z.number().positive().max(720).default(6),
     /**
+     * The longest pause between two attempts of a failing request (the back-off doubles from 1 s up to it;
+     * default 120): a self-hosted server that restarts in seconds is asked again sooner. A 429's Retry-After
+     * still sets its own pause.
+     */
+    retryMaxSeconds: z.number().int().min(1).max(3600).optional(),
+    /**
      * How answers are constrained: `json_schema` sends each role's answer schema (OpenAI Structured Outputs,
      * Gemini response schemas, vLLM / llama.cpp / Ollama schema-guided decoding), `json_object` asks for any
      * JSON object (JSON mode), `none` sends no response format (a server that takes neither). Default by
@@ -357,6 +363,8 @@ export const ResolvedRole = z.discriminatedUnion('provider', [
     timeoutMs: z.number(),
     /** Total retry time of a step for transient errors; absent in inputs of the first releases. */
     retryMs: z.number().optional(),
+    /** The longest back-off between attempts (provider retryMaxSeconds); absent: 2 minutes. */
+    retryMaxMs: z.number().optional(),
     tokensPerMinute: z.number().optional(),
     model: z.string(),
     /** Absent for a model that takes no temperature (a reasoning model), whatever the role's settings say. */
@@ -411,6 +419,7 @@ export function resolveRole(
     ...(p.retryHours !== undefined ? { retryMs: p.retryHours * 3_600_000 } : {}),
     // a role in batch mode waits for its batch: at least the batch window (configs of older releases have none)
     ...(batch ? { retryMs: Math.max(BATCH_RETRY_MS, (p.retryHours ?? 0) * 3_600_000), batch } : {}),
+    ...(p.retryMaxSeconds !== undefined ? { retryMaxMs: p.retryMaxSeconds * 1000 } : {}),
     tokensPerMinute: p.tokensPerMinute,
     model: s.model,
     temperature: m.temperature ? s.temperature : undefined,

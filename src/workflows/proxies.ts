@@ -67,18 +67,21 @@ export function providerQueue(
   // inputs of the first releases carry no retryMs; their executions keep the options they were recorded with
   const retryMs = role.provider === 'llm' ? role.retryMs : undefined;
   const deadline = retryMs !== undefined && patched(RETRY_UNTIL_DEADLINE) ? retryMs : undefined;
-  const key = `${taskQueue ?? ''}|${deadline ?? ''}`;
+  // absent in every input before the setting existed: those executions keep the 2 minutes they ran with
+  const maxInterval = role.provider === 'llm' ? role.retryMaxMs : undefined;
+  const key = `${taskQueue ?? ''}|${deadline ?? ''}|${maxInterval ?? ''}`;
   let p = providerProxies.get(key);
   if (!p) {
+    const retry = {
+      ...LLM_OPTIONS.retry,
+      ...(deadline !== undefined ? { maximumAttempts: Number.POSITIVE_INFINITY } : {}),
+      ...(maxInterval !== undefined ? { maximumInterval: maxInterval } : {}),
+    };
     p = proxyActivities<typeof activities>({
       ...LLM_OPTIONS,
       ...(taskQueue ? { taskQueue } : {}),
-      ...(deadline !== undefined
-        ? {
-            scheduleToCloseTimeout: deadline,
-            retry: { ...LLM_OPTIONS.retry, maximumAttempts: Number.POSITIVE_INFINITY },
-          }
-        : {}),
+      ...(deadline !== undefined ? { scheduleToCloseTimeout: deadline } : {}),
+      retry,
     });
     providerProxies.set(key, p);
   }

@@ -29,7 +29,9 @@ it('completes every item of 20, graph and plans included, paying each whole answ
     conversations: 20,
     concurrency: { conversations: 10 },
     // every role on the flaky provider: the dependency judge (graph) and the nested judge (plan) too
-    llm: fakeLlm(server, { provider: { timeoutMs: 3000 }, model: 'teacher-1' }),
+    // back-off up to 8 s (retryMaxSeconds): the storm's longest chains (8 attempts) waited 2 minutes between
+    // their last attempts, most of the test's time
+    llm: fakeLlm(server, { provider: { timeoutMs: 3000, retryMaxSeconds: 8 }, model: 'teacher-1' }),
   });
   const input = await prepare(home, configFile, `faults-${Date.now()}`);
   const started = Date.now();
@@ -54,6 +56,13 @@ it('completes every item of 20, graph and plans included, paying each whole answ
     if (firstOk >= 0) expect(entries.slice(firstOk + 1)).toEqual([]);
   }
   const mostAttempts = Math.max(...[...byHash.values()].map((entries) => entries.length));
+  // no pause between two attempts of one request is longer than retryMaxSeconds allows: 8 s of back-off, a
+  // hung attempt's 3 s and the time to hand the retry to a worker (a 2-minute pause is what it replaces)
+  const gaps = [...byHash.values()].flatMap((entries) =>
+    entries.slice(1).map((e, i) => e.time - (entries[i] as { time: number }).time),
+  );
+  const longestGap = Math.max(0, ...gaps) / 1000;
+  expect(longestGap).toBeLessThan(25);
   const faults = server.log.length - (byOutcome.ok ?? 0);
   const paid = readFileSync(path.join(input.outDir, 'llm-calls.jsonl'), 'utf8').trim().split('\n').length;
   console.log(
@@ -62,6 +71,6 @@ it('completes every item of 20, graph and plans included, paying each whole answ
         .map(([o, n]) => `${o} ${n}`)
         .join(
           ', ',
-        )}); ${byHash.size} distinct requests, at most ${mostAttempts} attempts for one; ${paid} ledger lines`,
+        )}); ${byHash.size} distinct requests, at most ${mostAttempts} attempts for one, ${longestGap.toFixed(1)} s the longest pause between two; ${paid} ledger lines`,
   );
 }, 900_000);
