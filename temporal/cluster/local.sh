@@ -185,6 +185,8 @@ server() {
 server_bg() {
   local dir="$1"
   bash "$HERE/local.sh" server "$dir" >>"$dir/server.log" 2>&1 &
+  # the test kills this server on purpose: no "Killed" job notice from this shell when it does
+  disown
   local port
   port="$(state "$dir" FRONTEND_GRPC_PORT)"
   for _ in $(seq 1 240); do
