@@ -493,7 +493,9 @@ export async function resumeRun(
   set: Record<string, string>,
 ): Promise<Resumed> {
   const handle = await runningRun(client, runId, 'resume');
-  const before = await progressOf(client, runId).catch(() => undefined);
+  // with no worker on the run the query would hold the command up for half a minute (issue 23: found by the
+  // docs-commands test); then nobody knows whether it paused itself, and the signal alone resumes it
+  const before = await within(client, QUERY_MS, () => progressOf(client, runId));
   await handle.signal(resumeSignal, Object.keys(set).length > 0 ? { set } : {});
   const retry = before?.pause !== undefined || Object.keys(set).length > 0;
   return { pause: before?.pause, retried: retry ? await retryWaiting(client, runId, { set }) : [] };

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { connect, runInputOf, startRun, watchRun, type RunHandle } from '../client';
+import { connect, runEnded, runInputOf, startRun, watchRun, type RunHandle } from '../client';
 import { RunInput, type RunConfig } from '../core/config';
 import { Graph } from '../core/graph';
 import { PoolError } from '../core/pool';
@@ -213,7 +213,9 @@ async function showWithWorkers(handle: RunHandle, address: string, input: RunInp
 export async function attachRun(runId: string, opts: { worker?: boolean } = {}): Promise<RunSummary> {
   const { client, server } = await connect({ startLocal: true });
   const handle: RunHandle = client.workflow.getHandle(runId);
-  if (opts.worker === false) return showProgress(handle);
+  // an ended run has no work for a worker: its summary at once (making the workers took 7 to 17 s, found by
+  // the docs-commands test running reset.md's `magnet attach $R`)
+  if (opts.worker === false || (await runEnded(client, runId))) return showProgress(handle);
   const input = await runInputOf(client, runId);
   // this process's workers would fail every LLM step they take without the keys
   checkKeys(input.config);
