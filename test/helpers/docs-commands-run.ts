@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { DocCommand } from './docs-commands';
 import { fillPlaceholders, flagsShown, shortestForms } from './docs-commands-forms';
+import { unknownFormatLines } from './stderr';
 
 /**
  * Runs the commands docs-commands.ts reads out of the docs, each in bash (pipes, quotes and `NAME=value` words
@@ -82,6 +83,9 @@ async function expectExit(c: DocCommand, run: string, expected: number, s: RunSe
   const r = await shell(run, s);
   if (r.timedOut)
     return { r, problem: `${c.file}:${c.line}: ${run}: still running after ${s.timeoutMs / 1000} s` };
+  // the suite's rule for every CLI it runs (issue 22): no Ajv "unknown format" warning
+  const unknown = unknownFormatLines(r.stderr)[0];
+  if (unknown) return { r, problem: `${c.file}:${c.line}: ${run}: printed ${unknown}` };
   if (r.code === expected) return { r };
   const last = lastLine(r.stderr || r.stdout);
   return { r, problem: `${c.file}:${c.line}: ${run}: exit ${r.code} (the docs expect ${expected}): ${last}` };

@@ -4,9 +4,9 @@
  *
  * What counts as a command: in a fenced block tagged bash, sh, shell, zsh, console or untagged, a line (with its
  * `\` continuations, `$ ` prompt and `# comment` removed, split at `&&`, `||` and `;`) whose program is `magnet`,
- * `node bin/magnet.js`, `npm run magnet --` (all three are magnet) or `npm run <script>`. In a console block only
- * the `$ ` lines are commands (the rest is output). Leading `NAME=value` words are the command's environment; a
- * pipe's right side is kept to run in the shell.
+ * `node bin/magnet.js`, `npm run magnet --` (all three are magnet), `npm run <script>` or `npm test`. In a
+ * console block only the `$ ` lines are commands (the rest is output). Leading `NAME=value` words are the
+ * command's environment; a pipe's right side is kept to run in the shell.
  *
  * Marks, in an HTML comment right before the block (all its commands, or those containing the `quoted` text):
  *
@@ -134,6 +134,7 @@ function programOf(ws: string[]): { program: DocCommand['program']; args: string
   if (ws[0] === 'magnet') return { program: 'magnet', args: ws.slice(1) };
   if (ws[0] === 'node' && /(^|\/)bin\/magnet\.js$/.test(ws[1] ?? ''))
     return { program: 'magnet', args: ws.slice(2) };
+  if (ws[0] === 'npm' && ws[1] === 'test') return { program: 'npm-run', args: ['test', ...ws.slice(2)] };
   if (ws[0] === 'npm' && ws[1] === 'run' && ws[2] !== undefined) {
     if (ws[2] === 'magnet') return { program: 'magnet', args: ws.slice(ws[3] === '--' ? 4 : 3) };
     return { program: 'npm-run', args: ws.slice(2) };

@@ -19,6 +19,7 @@ describe('extractCommands', () => {
       'Run `magnet runs` (inline code is no block).',
       `${fence}bash`,
       'npm ci && npm run demo     # main job',
+      'npm test',
       'export OPENAI_API_KEY=...',
       'node bin/magnet.js status my-run-1 --json   # counts',
       'MAGNET_HOME=/tmp/h TEMPORAL_ADDRESS=127.0.0.1:7233 magnet runs',
@@ -45,11 +46,12 @@ describe('extractCommands', () => {
     ]);
     expect(got).toEqual([
       [3, 'npm-run', 'demo', [], ''],
-      [5, 'magnet', 'status my-run-1 --json', [], ''],
-      [6, 'magnet', 'runs', ['MAGNET_HOME=/tmp/h', 'TEMPORAL_ADDRESS=127.0.0.1:7233'], ''],
-      [7, 'magnet', 'validate out.jsonl', [], ''],
-      [13, 'magnet', 'estimate --config my-run.json', [], ''],
-      [18, 'magnet', 'status x', [], "| jq '.a # not a comment'"],
+      [4, 'npm-run', 'test', [], ''],
+      [6, 'magnet', 'status my-run-1 --json', [], ''],
+      [7, 'magnet', 'runs', ['MAGNET_HOME=/tmp/h', 'TEMPORAL_ADDRESS=127.0.0.1:7233'], ''],
+      [8, 'magnet', 'validate out.jsonl', [], ''],
+      [14, 'magnet', 'estimate --config my-run.json', [], ''],
+      [19, 'magnet', 'status x', [], "| jq '.a # not a comment'"],
     ]);
   });
 
@@ -150,6 +152,7 @@ describe('runDocCommand', () => {
       'for a in "$@"; do [ "$a" = --help ] && { echo "Options:"; echo "  --json  as JSON"; exit 0; }; done',
       '[ "$1" = ok ] && exit 0',
       '[ "$1" = slow ] && sleep 5',
+      '[ "$1" = warns ] && { echo \'unknown format "uuid" ignored in schema\' >&2; exit 0; }',
       'echo "some output"; echo "error: unknown command \'$1\'" >&2; exit 1',
     ].join('\n'),
   );
@@ -239,6 +242,13 @@ describe('runDocCommand', () => {
       [[], 1],
       [['docs/x.md:2'], 0],
       [[], 1],
+    ]);
+  });
+
+  test('an Ajv "unknown format" warning fails a command that exits 0 (the rule of every e2e CLI run)', async () => {
+    const [o] = await run(doc(`${fence}bash`, 'magnet warns', `${fence}`));
+    expect(o!.failures).toEqual([
+      'docs/x.md:2: magnet warns: printed unknown format "uuid" ignored in schema',
     ]);
   });
 
