@@ -1,4 +1,13 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { magnetCli } from '../helpers/cli';
@@ -32,21 +41,25 @@ const RUN = 'my-run-1';
 const LIVE = `docs-live-${Date.now()}`;
 const CONTROL = new Set(['pause', 'resume', 'stop', 'cancel']);
 
-/** A scratch working folder: links to every file of the repository but its data folder, and MAGNET_HOME. */
-function scratch(): { cwd: string; home: string; binDir: string } {
+/**
+ * A scratch working folder: links to every file of the repository but its data folder, and MAGNET_HOME.
+ * `remove` unlinks the links first, so removing the folder can never reach into the repository.
+ */
+function scratch(): { cwd: string; home: string; binDir: string; remove: () => void } {
   const cwd = mkdtempSync(path.join(os.tmpdir(), 'magnet-docs-'));
-  for (const f of readdirSync(ROOT))
-    if (f !== '.magnet' && f !== '.git') symlinkSync(path.join(ROOT, f), path.join(cwd, f));
+  const links = readdirSync(ROOT)
+    .filter((f) => f !== '.magnet' && f !== '.git')
+    .map((f) => path.join(cwd, f));
+  for (const link of links) symlinkSync(path.join(ROOT, path.basename(link)), link);
   const binDir = path.join(cwd, '.bin-docs');
   mkdirSync(binDir);
-  writeFileSync(
-    path.join(binDir, 'magnet'),
-    `#!/bin/sh\nexec "${process.execPath}" "${ROOT}/bin/magnet.js" "$@"\n`,
-    {
-      mode: 0o755,
-    },
-  );
-  return { cwd, home: path.join(cwd, '.magnet'), binDir };
+  const bin = `#!/bin/sh\nexec "${process.execPath}" "${ROOT}/bin/magnet.js" "$@"\n`;
+  writeFileSync(path.join(binDir, 'magnet'), bin, { mode: 0o755 });
+  const remove = (): void => {
+    for (const link of links) unlinkSync(link);
+    rmSync(cwd, { recursive: true, force: true });
+  };
+  return { cwd, home: path.join(cwd, '.magnet'), binDir, remove };
 }
 
 /** The README's own config (the block after "Save as `my-run.json`"): estimate and pool inspect read it. */
@@ -83,7 +96,7 @@ function valuesFor(c: DocCommand): Record<string, string> {
 }
 
 it('every command the docs show runs as they say', async () => {
-  const { cwd, home, binDir } = scratch();
+  const { cwd, home, binDir, remove } = scratch();
   const env = {
     ...process.env,
     MAGNET_HOME: home,
@@ -162,10 +175,12 @@ it('every command the docs show runs as they say', async () => {
   // no worker serves the live run: a control command must not wait for one (resume's query waited 33 s)
   const slowControl = outcomes.filter((o) => o.status === 'ran' && isControl(o.command) && o.ms > 15_000);
   expect(slowControl.map((o) => `${o.command.file}:${o.command.line} ${o.ms} ms`)).toEqual([]);
+  // kept when the test fails, to look at what the commands wrote
+  remove();
 }, 240_000);
 
 it('a documented command that breaks fails, against the real CLI', async () => {
-  const { cwd, home, binDir } = scratch();
+  const { cwd, home, binDir, remove } = scratch();
   const md = ['```bash', 'magnet runs', 'magnet valdate <run>   # a typo', '```'].join('\n');
   const settings: RunSettings = {
     cwd,
@@ -181,4 +196,5 @@ it('a documented command that breaks fails, against the real CLI', async () => {
   expect(failures).toEqual([
     `docs/x.md:3: magnet valdate ${RUN}: exit 1 (the docs expect 0): error: unknown command 'valdate' (Did you mean validate?) (see magnet help)`,
   ]);
+  remove();
 });

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { extractCommands } from '../helpers/docs-commands';
@@ -157,6 +157,7 @@ describe('runDocCommand', () => {
     ].join('\n'),
   );
   chmodSync(path.join(binDir, 'magnet'), 0o755);
+  afterAll(() => rmSync(binDir, { recursive: true, force: true }));
   const settings: RunSettings = {
     cwd: binDir,
     env: process.env,
