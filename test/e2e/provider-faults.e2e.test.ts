@@ -17,7 +17,8 @@ const ctx = withClientAndFakeOpenAI({
     rateTruncated: 0.05,
     rateHang: 0.02,
     rateReset: 0.02,
-    retryAfterSeconds: 1,
+    // as OpenAI says it: retry-after-ms beside a whole-second retry-after (the limiter pauses the process for it)
+    retryAfterMs: 300,
     seed: 9,
   },
 });

@@ -31,6 +31,11 @@ export interface Faults {
   rateTruncated?: number;
   /** retry-after of 429 answers, in seconds (default 1). */
   retryAfterSeconds?: number;
+  /**
+   * retry-after of 429 answers in milliseconds, sent as `retry-after-ms` beside a whole-second `retry-after`
+   * (as OpenAI and Azure OpenAI send it); overrides retryAfterSeconds.
+   */
+  retryAfterMs?: number;
   /** Seed of the fault draws (default 0). */
   seed?: number;
 }
@@ -481,7 +486,8 @@ export async function startFakeServer(adapter: Adapter, options: FakeOptions = {
       return;
     }
     if (fault === '429') {
-      const retryAfterSeconds = faults.retryAfterSeconds ?? 1;
+      const ms = faults.retryAfterMs;
+      const retryAfterSeconds = ms !== undefined ? ms / 1000 : (faults.retryAfterSeconds ?? 1);
       const reply = adapter.error(
         429,
         `fake ${adapter.name}: rate limit reached, retry in ${retryAfterSeconds}s`,
@@ -489,10 +495,11 @@ export async function startFakeServer(adapter: Adapter, options: FakeOptions = {
           retryAfterSeconds,
         },
       );
-      return finish(
-        { ...reply, headers: { 'retry-after': String(retryAfterSeconds), ...reply.headers } },
-        '429',
-      );
+      const headers: Record<string, string> = {
+        'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))),
+        ...(ms !== undefined ? { 'retry-after-ms': String(ms) } : {}),
+      };
+      return finish({ ...reply, headers: { ...headers, ...reply.headers } }, '429');
     }
     if (fault === '500') return finish(adapter.error(500, `fake ${adapter.name}: internal error`, {}), '500');
 
