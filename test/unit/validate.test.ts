@@ -254,7 +254,9 @@ describe('magnet validate: each rule fails on a file that breaks it', () => {
       const e = clone(rec);
       e.turns[called]!.assistant.final = ' ';
       expect(checkRecord(e)[0]).toMatch(/^turns\[0\] \(turn \d+, .*\): assistant.final is empty/);
-      expect(checkRecord({ id: 'x' })[0]).toMatch(/^not a conversation record: 8 problems: field runId: missing/);
+      expect(checkRecord({ id: 'x' })[0]).toMatch(
+        /^not a conversation record: 8 problems: field runId: missing/,
+      );
     });
 
     it('the CLI checks the records of a run folder, a conversations folder or one record file', async () => {
