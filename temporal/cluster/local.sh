@@ -106,8 +106,9 @@ up() {
   [[ -n "$dir" ]] || dir="$(mktemp -d /tmp/magnet-cluster.XXXXXX)"
   mkdir -p "$dir"
   dir="$(cd "$dir" && pwd)"
-  # a failed start leaves nothing running
-  trap 'down "$dir"' EXIT
+  # a failed start leaves nothing running (a global: the EXIT trap runs where this function's locals are gone)
+  UP_DIR="$dir"
+  trap 'down "$UP_DIR"' EXIT
   install_server
   local bin
   bin="$(pg_bindir)"
@@ -225,8 +226,10 @@ run_test() {
   trap 'exit 130' INT TERM
   # up stops what it started if it fails (its own trap, cleared when it succeeds)
   up "$dir" >/dev/null
-  # from here whatever happens (a failed test, Ctrl-C), the server and PostgreSQL go with the folder
-  trap 'down "$dir"' EXIT
+  # from here whatever happens (a failed test, Ctrl-C), the server and PostgreSQL go with the folder; the trap
+  # runs at the script's exit, after run_test's locals are gone, so it reads a global
+  TEST_DIR="$dir"
+  trap 'down "$TEST_DIR"' EXIT
   log "cluster up in $((SECONDS - t0)) s"
   (cd "$ROOT" && MAGNET_CLUSTER_DIR="$dir" npx jest --selectProjects cluster)
   log "test:cluster passed in $((SECONDS - t0)) s"
