@@ -32,7 +32,13 @@ it('completes every item of 20, graph and plans included, paying each whole answ
     // every role on the flaky provider: the dependency judge (graph) and the nested judge (plan) too
     // back-off up to 8 s (retryMaxSeconds): the storm's longest chains (8 attempts) waited 2 minutes between
     // their last attempts, most of the test's time
-    llm: fakeLlm(server, { provider: { timeoutMs: 3000, retryMaxSeconds: 8 }, model: 'teacher-1' }),
+    // a configured rate (as a user who knows the account's limit sets it): the pacer's AIMD then climbs back by
+    // a share of it after each 429; unconfigured, it starts from the rate it observed (3 requests/s here), and
+    // one answer in five being a 429, whatever the rate, holds it there (rate-limit.e2e covers that mode)
+    llm: fakeLlm(server, {
+      provider: { timeoutMs: 3000, retryMaxSeconds: 8, requestsPerSecond: 40 },
+      model: 'teacher-1',
+    }),
   });
   const input = await prepare(home, configFile, `faults-${Date.now()}`);
   const started = Date.now();
