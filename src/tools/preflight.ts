@@ -3,6 +3,7 @@ import type { ToolSource } from '../core/pool';
 import { mcpConfigOf } from './mcp/config';
 import { startInstance } from './mcp/connect';
 import { readOpenApi } from './openapi/source';
+import { fetchFailure } from '../core/fetch-failure';
 
 /**
  * Checks of a pool's outside tools before a run starts (and before a worker takes steps), as for providers:
@@ -38,18 +39,6 @@ async function checkMcp(source: ToolSource, timeoutMs: number): Promise<string |
   }
 }
 
-/** Why a request to `url` got no HTTP answer, in words. */
-function unreachable(e: unknown, url: string, timeoutMs: number): string {
-  if ((e as Error).name === 'TimeoutError' || (e as Error).name === 'AbortError')
-    return `no answer within ${timeoutMs / 1000} s`;
-  const cause = (e as { cause?: NodeJS.ErrnoException }).cause;
-  const code = cause?.code ?? (cause as { errors?: NodeJS.ErrnoException[] } | undefined)?.errors?.[0]?.code;
-  if (code === 'ECONNREFUSED') return 'connection refused';
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `unknown host ${new URL(url).hostname}`;
-  if (code === 'ECONNRESET') return 'the connection was reset';
-  return cause?.message ?? (e as Error).message;
-}
-
 /**
  * An OpenAPI service's base URLs (the configured one, else the document's servers its operations use) each
  * answer one GET with any HTTP status: a 401 or a 404 still shows the service is there.
@@ -75,7 +64,7 @@ async function checkOpenApi(source: ToolSource, timeoutMs: number): Promise<stri
       await res.body?.cancel();
     } catch (e) {
       // a URL of the document's servers is named; the configured one is in the field already
-      const reason = unreachable(e, url, timeoutMs);
+      const { reason } = fetchFailure(e, timeoutMs, url);
       return url === source.baseURL ? reason : `${url}: ${reason}`;
     }
   }

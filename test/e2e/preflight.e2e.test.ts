@@ -289,7 +289,7 @@ describe('preflight of the tools: a server or service this machine cannot reach 
       () => ({
         openapi: { file: ITEMS_DOC_FILE, name: 'items', baseURL: 'http://no-such-host.invalid/api' },
       }),
-      /^error: \S+ field pool: OpenAPI source items \(openapi\.baseURL http:\/\/no-such-host\.invalid\/api\): unknown host no-such-host\.invalid$/,
+      /^error: \S+ field pool: OpenAPI source items \(openapi\.baseURL http:\/\/no-such-host\.invalid\/api\): host no-such-host\.invalid not found$/,
     ],
     [
       'an MCP command that exits at once',

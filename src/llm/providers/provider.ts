@@ -1,4 +1,5 @@
 import type { ProviderConfig, ResolvedRole } from '../../core/config';
+import { fetchFailure } from '../../core/fetch-failure';
 
 /** What every provider module implements; `index.ts` maps each provider kind to one. */
 export type LlmCallRole = Extract<ResolvedRole, { provider: 'llm' }>;
@@ -117,15 +118,6 @@ export function apiKey(r: Pick<LlmCallRole, 'providerName' | 'apiKeyEnv'>): stri
   return key;
 }
 
-/** The network error under fetch's "fetch failed" (undici puts the system error in `cause`). */
-function networkProblem(e: unknown): { code?: string; message: string } {
-  let err = e as { code?: string; message?: string; cause?: unknown; name?: string } | undefined;
-  while (err?.cause && typeof err.cause === 'object') err = err.cause as typeof err;
-  // an AbortSignal.timeout() abort is a DOMException named TimeoutError (its numeric code means nothing here)
-  const code = err?.name === 'TimeoutError' ? err.name : err?.code;
-  return { code, message: err?.message ?? String(e) };
-}
-
 /**
  * GET `url` with `headers` (the key) within `timeoutMs`. Any HTTP answer but 401/403 counts as reachable:
  * some OpenAI-compatible servers have no models list and answer 404, yet serve chat completions.
@@ -150,10 +142,6 @@ export async function probe(
 /** Why a preflight request to `url` got no HTTP answer, and the config field to check. */
 export function unreachable(p: ProviderEndpoint, url: string, e: unknown, timeoutMs: number): string {
   const checkURL = `check llm.providers.${p.providerName}.baseURL`;
-  const { code, message } = networkProblem(e);
-  if (code === 'TimeoutError') return `no answer within ${timeoutMs / 1000} s — ${checkURL} and the network`;
-  if (code === 'ECONNREFUSED') return `connection refused — ${checkURL}`;
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
-    return `host ${new URL(url).hostname} not found — ${checkURL}`;
-  return `${code ? `${code}: ` : ''}${message} — ${checkURL}`;
+  const { code, reason } = fetchFailure(e, timeoutMs, url);
+  return `${reason} — ${checkURL}${code === 'TimeoutError' ? ' and the network' : ''}`;
 }

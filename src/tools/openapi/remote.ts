@@ -1,5 +1,6 @@
 import { parse as parseYaml } from 'yaml';
 import { readCapped } from './execute';
+import { fetchFailure } from '../../core/fetch-failure';
 
 /**
  * An OpenAPI document given by URL (`{"openapi": {"url": ...}}`, or a URL in `file`), fetched by us rather
@@ -121,26 +122,7 @@ async function fetchDocument(
     return await readCapped(res, bytesLeft, tooBig);
   } catch (e) {
     if (e instanceof Error && e.message.startsWith('cannot fetch')) throw e;
-    throw failed(reason(e, limits.timeoutMs));
-  }
-}
-
-/** A failed fetch in words: refused, unknown host, timed out... rather than undici's `fetch failed`. */
-function reason(e: unknown, timeoutMs: number): string {
-  const err = e as Error & { cause?: { code?: string; message?: string } };
-  if (err.name === 'TimeoutError' || err.name === 'AbortError')
-    return `no answer within ${timeoutMs / 1000} s`;
-  switch (err.cause?.code) {
-    case 'ECONNREFUSED':
-      return 'connection refused';
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return 'unknown host';
-    case 'ECONNRESET':
-    case 'UND_ERR_SOCKET':
-      return 'connection reset';
-    default:
-      return err.cause?.message ?? err.message;
+    throw failed(fetchFailure(e, limits.timeoutMs, url).reason);
   }
 }
 
