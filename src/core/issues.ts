@@ -11,36 +11,33 @@ import { z } from 'zod';
 type Def = { type: string } & Record<string, unknown>;
 const defOf = (s: unknown): Def | undefined => (s as { _zod?: { def?: Def } } | undefined)?._zod?.def;
 
-/** The schemas a value at `key` may have under `schema` (several under a union). */
-function childSchemas(schema: unknown, key: PropertyKey): unknown[] {
+/** Schema kinds that wrap another schema and add nothing a key path sees. */
+const WRAPPERS = new Set(['optional', 'nullable', 'default', 'prefault', 'readonly', 'catch', 'nonoptional']);
+
+/**
+ * The schemas that give `schema` its shape: wrappers, pipes and lazies followed to what they wrap, unions and
+ * intersections split into their members.
+ */
+function bases(schema: unknown): Def[] {
   const def = defOf(schema);
   if (!def) return [];
-  switch (def.type) {
-    case 'object':
+  if (WRAPPERS.has(def.type)) return bases(def.innerType);
+  if (def.type === 'pipe') return bases(def.in);
+  if (def.type === 'lazy') return bases((def.getter as () => unknown)());
+  if (def.type === 'union') return (def.options as unknown[]).flatMap(bases);
+  if (def.type === 'intersection') return [...bases(def.left), ...bases(def.right)];
+  return [def];
+}
+
+/** The schemas a value at `key` may have under `schema` (several under a union). */
+function childSchemas(schema: unknown, key: PropertyKey): unknown[] {
+  return bases(schema).flatMap((def) => {
+    if (def.type === 'object')
       return key in (def.shape as object) ? [(def.shape as Record<PropertyKey, unknown>)[key]] : [];
-    case 'optional':
-    case 'nullable':
-    case 'default':
-    case 'prefault':
-    case 'readonly':
-    case 'catch':
-    case 'nonoptional':
-      return childSchemas(def.innerType, key);
-    case 'pipe':
-      return childSchemas(def.in, key);
-    case 'lazy':
-      return childSchemas((def.getter as () => unknown)(), key);
-    case 'array':
-      return typeof key === 'number' ? [def.element] : [];
-    case 'record':
-      return [def.valueType];
-    case 'union':
-      return (def.options as unknown[]).flatMap((o) => childSchemas(o, key));
-    case 'intersection':
-      return [...childSchemas(def.left, key), ...childSchemas(def.right, key)];
-    default:
-      return [];
-  }
+    if (def.type === 'array') return typeof key === 'number' ? [def.element] : [];
+    if (def.type === 'record') return [def.valueType];
+    return [];
+  });
 }
 
 /** The keys an object at `path` under `schema` declares (an enum-keyed record's keys too). */
@@ -48,24 +45,12 @@ export function keysAt(schema: unknown, path: readonly PropertyKey[]): string[] 
   let at: unknown[] = [schema];
   for (const key of path) at = at.flatMap((s) => childSchemas(s, key));
   const keys = new Set<string>();
-  const collect = (s: unknown): void => {
-    const def = defOf(s);
-    if (!def) return;
+  for (const def of at.flatMap(bases)) {
     if (def.type === 'object') Object.keys(def.shape as object).forEach((k) => keys.add(k));
-    else if (
-      ['optional', 'nullable', 'default', 'prefault', 'readonly', 'catch', 'nonoptional'].includes(def.type)
-    )
-      collect(def.innerType);
-    else if (def.type === 'pipe') collect(def.in);
-    else if (def.type === 'lazy') collect((def.getter as () => unknown)());
-    else if (def.type === 'union') (def.options as unknown[]).forEach(collect);
-    else if (def.type === 'intersection') [def.left, def.right].forEach(collect);
-    else if (def.type === 'record') {
-      const k = defOf(def.keyType);
-      if (k?.type === 'enum') Object.values(k.entries as object).forEach((v) => keys.add(String(v)));
-    }
-  };
-  at.forEach(collect);
+    if (def.type !== 'record') continue;
+    const k = defOf(def.keyType);
+    if (k?.type === 'enum') Object.values(k.entries as object).forEach((v) => keys.add(String(v)));
+  }
   return [...keys];
 }
 
