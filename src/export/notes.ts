@@ -18,7 +18,6 @@ export class DpoCensus {
   offline = 0;
   /** Records made with a student model (the role that samples the rejected answers). */
   withStudent = 0;
-  negatives = 0;
   /** Turns whose negatives could not be made (the student or the negative teacher failed for good). */
   failedNegatives = 0;
 
@@ -26,7 +25,6 @@ export class DpoCensus {
     this.records++;
     if (rec.provenance.backend === 'offline') this.offline++;
     if (rec.provenance.models.student !== undefined) this.withStudent++;
-    this.negatives += rec.turns.reduce((n, t) => n + t.negatives.length, 0);
     this.failedNegatives += rec.negativeFailures?.length ?? 0;
   }
 

@@ -179,7 +179,7 @@ function exportNotes(
   split: { train: number; conversations: number; validation: number },
   skipped: ExportResult['skipped'],
 ): ExportNote[] {
-  const rel = (f: ExportedFile): string => path.basename(f.file);
+  const base = (f: ExportedFile): string => path.basename(f.file);
   const wrote = (format: ExportFormat, test: (f: ExportedFile) => boolean = () => true): boolean =>
     pass.files.some((f) => f.format === format && test(f));
   if (pass.census.records === 0)
@@ -190,7 +190,7 @@ function exportNotes(
     }));
   const notes = dpoNotes(
     formats,
-    (format) => (format === 'openai-dpo' ? wrote(format) : wrote(format, (f) => rel(f).startsWith('dpo-'))),
+    (format) => (format === 'openai-dpo' ? wrote(format) : wrote(format, (f) => base(f).startsWith('dpo-'))),
     pass.census,
   );
   if (formats.has('bfcl')) {
@@ -198,7 +198,7 @@ function exportNotes(
       .filter(
         (f) =>
           f.format === 'bfcl' &&
-          /^BFCL_.*\.json$/.test(rel(f)) &&
+          /^BFCL_.*\.json$/.test(base(f)) &&
           path.basename(path.dirname(f.file)) !== 'possible_answer',
       )
       .reduce((n, f) => n + f.rows, 0);
