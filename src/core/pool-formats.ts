@@ -118,8 +118,15 @@ function firstLine(message: string): string {
   return (message.split('\n')[0] ?? message).replace(/:$/, '');
 }
 
-/** V8's JSON error with the position as line and column (`line` offsets a single line of a JSON-lines file). */
-export function jsonError(text: string, message: string, line?: number): string {
+/** Where V8's JSON error points, as line and column (absent when its message names no position). */
+export interface JsonErrorAt {
+  line?: number;
+  column?: number;
+  reason: string;
+}
+
+/** V8's JSON error read back: the position as line and column (`line` offsets a line of a JSON-lines file). */
+export function jsonErrorAt(text: string, message: string, line?: number): JsonErrorAt {
   const m = /^(.*?)(?: in JSON)? at position (\d+)/.exec(message);
   const at =
     m && m[2] !== undefined
@@ -129,9 +136,15 @@ export function jsonError(text: string, message: string, line?: number): string 
         : undefined;
   // V8 quotes the whole text in some messages: keep the reason only
   const reason = (m?.[1] ?? message).replace(/, ".*is not valid JSON$/s, '');
-  if (at === undefined) return line === undefined ? reason : `line ${line}: ${reason}`;
+  if (at === undefined) return { ...(line !== undefined ? { line } : {}), reason };
   const before = text.slice(0, at).split('\n');
-  const l = (line ?? 1) + before.length - 1;
-  const col = (before.at(-1)?.length ?? 0) + 1;
-  return `line ${l} column ${col}: ${reason}`;
+  return { line: (line ?? 1) + before.length - 1, column: (before.at(-1)?.length ?? 0) + 1, reason };
+}
+
+/** V8's JSON error with the position as line and column: `line 3 column 5: Expected ...`. */
+function jsonError(text: string, message: string, line?: number): string {
+  const e = jsonErrorAt(text, message, line);
+  const where =
+    e.line === undefined ? '' : `line ${e.line}${e.column === undefined ? '' : ` column ${e.column}`}: `;
+  return `${where}${e.reason}`;
 }

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { RunConfig } from '../core/config';
 import { formatIssue } from '../core/pool';
-import { jsonError } from '../core/pool-formats';
+import { jsonErrorAt } from '../core/pool-formats';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -30,9 +30,10 @@ export async function loadConfig(file: string): Promise<{ config: RunConfig; bas
 
 /** Where the JSON breaks, as an editor shows it: line, column, reason, and the line's own text. */
 function jsonSyntax(text: string, message: string): string {
-  const at = jsonError(text, message);
-  const line = /^line (\d+)/.exec(at)?.[1];
-  const source = line === undefined ? undefined : text.split('\n')[Number(line) - 1]?.trim();
+  const e = jsonErrorAt(text, message);
+  if (e.line === undefined) return e.reason;
+  const source = text.split('\n')[e.line - 1]?.trim();
+  const at = `line ${e.line} column ${e.column ?? 1}: ${e.reason}`;
   return source ? `${at}: ${source.length > 80 ? `${source.slice(0, 77)}...` : source}` : at;
 }
 
